@@ -1,0 +1,3 @@
+from nextgen_gql.cli import entry
+
+entry()

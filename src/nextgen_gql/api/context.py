@@ -1,0 +1,69 @@
+"""What every resolver receives: the request, the addressed court, the viewer, loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.types import Info as _Info
+
+from nextgen_gql.api.loaders import Loaders
+from nextgen_gql.models import PacerAccount, Session
+from nextgen_gql.services import auth
+from nextgen_gql.settings import Settings
+from nextgen_gql.tenancy import Court, CourtRegistry
+
+__all__ = ["COOKIE_NAME", "Context", "Info"]
+
+COOKIE_NAME = "NextGenCSO"
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response
+    settings: Settings
+    courts: CourtRegistry
+    #: The court this request is addressed to; None on the national endpoint.
+    court: Court | None
+    token: str | None
+    loaders: Loaders = field(default_factory=Loaders)
+    _session: Session | None = None
+    _session_loaded: bool = False
+
+    async def session(self) -> Session | None:
+        """The caller's live session, looked up once per request."""
+        if not self._session_loaded:
+            self._session = await auth.session_for_token(self.token)
+            self._session_loaded = True
+        return self._session
+
+    async def viewer(self) -> PacerAccount | None:
+        """The signed-in PACER account, or None."""
+        session = await self.session()
+        return session.account if session else None
+
+    def forget_session(self) -> None:
+        self._session, self._session_loaded = None, True
+
+    def set_token_cookie(self, token: str, max_age: int) -> None:
+        secure = self.settings.cookie_secure or self.request.url.scheme == "https"
+        self.response.set_cookie(
+            COOKIE_NAME, token, max_age=max_age, path="/", httponly=True, samesite="lax", secure=secure
+        )
+
+    def clear_token_cookie(self) -> None:
+        self.response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
+
+
+def token_from_request(request: Request) -> str | None:
+    """``Authorization: Bearer <token>``, else the ``NextGenCSO`` cookie."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(COOKIE_NAME) or None
+
+
+Info = _Info[Context, None]

@@ -1,0 +1,32 @@
+"""Opaque global ids (``node(id:)``): base64 of ``"Type:key"``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+__all__ = ["decode_id", "encode_id"]
+
+
+def encode_id(type_name: str, key: object) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+
+
+def decode_id(value: str) -> tuple[str, str] | None:
+    """(type name, key) of a global id, or None when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    type_name, sep, key = raw.partition(":")
+    if not sep or not type_name or not key:
+        return None
+    return type_name, key
+
+
+def decode_int_id(value: str, expected: str) -> int | None:
+    """The integer key of a global id of type ``expected``, or None."""
+    decoded = decode_id(value)
+    if decoded is None or decoded[0] != expected or not decoded[1].isdigit():
+        return None
+    return int(decoded[1])

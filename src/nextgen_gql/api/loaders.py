@@ -1,0 +1,28 @@
+"""Per-request DataLoaders: every relation is fetched in one query per level, never per row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from strawberry.dataloader import DataLoader
+
+from nextgen_gql.models import CmecfLink, FilingPrivilege, PacerAccount
+from nextgen_gql.services import accounts, linking
+
+__all__ = ["Loaders"]
+
+
+@dataclass
+class Loaders:
+    account: DataLoader[int, PacerAccount | None] = field(
+        default_factory=lambda: DataLoader(load_fn=accounts.accounts_by_ids)
+    )
+    privileges: DataLoader[int, list[FilingPrivilege]] = field(
+        default_factory=lambda: DataLoader(load_fn=linking.privileges_by_account_ids)
+    )
+    links_of_account: DataLoader[int, list[CmecfLink]] = field(
+        default_factory=lambda: DataLoader(load_fn=linking.links_by_account_ids)
+    )
+    link_of_cmecf: DataLoader[int, CmecfLink | None] = field(
+        default_factory=lambda: DataLoader(load_fn=linking.links_by_cmecf_ids)
+    )

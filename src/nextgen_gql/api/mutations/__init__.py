@@ -1,0 +1,12 @@
+"""Root mutation fields: one module per family, each a thin adapter over one service."""
+
+from __future__ import annotations
+
+from strawberry.tools import merge_types
+
+from nextgen_gql.api.mutations.accounts import AccountMutations
+from nextgen_gql.api.mutations.linking import LinkingMutations
+
+__all__ = ["Mutation"]
+
+Mutation = merge_types("Mutation", (AccountMutations, LinkingMutations))

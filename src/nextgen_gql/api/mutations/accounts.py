@@ -1,0 +1,109 @@
+"""signIn, signOut, registerPacerAccount, upgradePacerAccount."""
+
+from __future__ import annotations
+
+import strawberry
+
+from nextgen_gql.api.context import Info
+from nextgen_gql.api.errors import UserError, payload_errors
+from nextgen_gql.api.types.accounts import PacerAccount
+from nextgen_gql.errors import Unauthenticated
+from nextgen_gql.services import accounts, auth
+
+__all__ = ["AccountMutations"]
+
+
+@strawberry.input(description="Credentials of a PACER account.")
+class SignInInput:
+    username: str = strawberry.field(description="Matched regardless of case.")
+    password: str
+    client_code: str | None = strawberry.field(default=None, description="Required when the firm requires one.")
+    redaction_acknowledged: bool | None = strawberry.field(
+        default=None, description="Filers must acknowledge the redaction rules to sign in."
+    )
+
+
+@strawberry.type
+class SignInPayload:
+    token: str | None = strawberry.field(default=None, description="Send as `Authorization: Bearer <token>`; also set as the NextGenCSO cookie.")
+    account: PacerAccount | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SignOutPayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RegisterPacerAccountInput:
+    username: str = strawberry.field(description="At least 8 characters: letters, digits, '.', '_', '-'.")
+    password: str = strawberry.field(description="14 to 45 characters, lower and upper case, a special character, no part of your name, username or email.")
+    first_name: str
+    last_name: str
+    email: str
+
+
+@strawberry.type
+class PacerAccountPayload:
+    account: PacerAccount | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class UpgradePacerAccountInput:
+    email: str
+    new_username: str | None = strawberry.field(default=None, description="Required when the legacy username is shorter than 8.")
+    new_password: str | None = strawberry.field(default=None, description="Required when the current password fails today's policy.")
+
+
+@strawberry.type
+class AccountMutations:
+    @strawberry.mutation(description="Sign in with one PACER account for every court (Central Sign-On).")
+    @payload_errors(SignInPayload)
+    async def sign_in(self, info: Info, input: SignInInput) -> SignInPayload:
+        ttl = info.context.settings.session_ttl_seconds
+        signed = await auth.sign_in(
+            username=input.username,
+            password=input.password,
+            client_code=input.client_code,
+            redaction_acknowledged=bool(input.redaction_acknowledged),
+            ttl_seconds=ttl,
+        )
+        info.context.set_token_cookie(signed.token, ttl)
+        return SignInPayload(token=signed.token, account=PacerAccount(model=signed.account))
+
+    @strawberry.mutation(description="Revoke this sign-in's token, in every court.")
+    @payload_errors(SignOutPayload)
+    async def sign_out(self, info: Info) -> SignOutPayload:
+        session = await info.context.session()
+        if session is None:
+            raise Unauthenticated("You are not signed in.")
+        await auth.sign_out(session)
+        info.context.forget_session()
+        info.context.clear_token_cookie()
+        return SignOutPayload(ok=True)
+
+    @strawberry.mutation(description="Register a new PACER account (born upgraded).")
+    @payload_errors(PacerAccountPayload)
+    async def register_pacer_account(self, info: Info, input: RegisterPacerAccountInput) -> PacerAccountPayload:
+        account = await accounts.register(
+            username=input.username,
+            password=input.password,
+            first_name=input.first_name,
+            last_name=input.last_name,
+            email=input.email,
+        )
+        return PacerAccountPayload(account=PacerAccount(model=account))
+
+    @strawberry.mutation(description="Upgrade the signed-in legacy PACER account, once.")
+    @payload_errors(PacerAccountPayload)
+    async def upgrade_pacer_account(self, info: Info, input: UpgradePacerAccountInput) -> PacerAccountPayload:
+        viewer = await info.context.viewer()
+        if viewer is None:
+            raise Unauthenticated()
+        account = await accounts.upgrade(
+            viewer, email=input.email, new_username=input.new_username, new_password=input.new_password
+        )
+        return PacerAccountPayload(account=PacerAccount(model=account))

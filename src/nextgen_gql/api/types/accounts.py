@@ -1,0 +1,98 @@
+"""National PACER accounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from nextgen_gql.api.context import Info
+from nextgen_gql.api.errors import raise_for_query
+from nextgen_gql.api.ids import encode_id
+from nextgen_gql.api.types.common import Node
+from nextgen_gql.errors import NotFound
+from nextgen_gql.models import PacerAccount as PacerAccountModel
+from nextgen_gql.services import linking
+from nextgen_gql.tenancy import UnknownCourt
+
+if TYPE_CHECKING:
+    from nextgen_gql.api.types.filing import CmecfAccount, FilingPrivilege
+
+__all__ = ["PacerAccount"]
+
+
+@strawberry.type(description="A national PACER account (Central Sign-On): one login for every NextGen court.")
+class PacerAccount(Node):
+    model: strawberry.Private[PacerAccountModel]
+
+    @strawberry.field(description="Opaque global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("PacerAccount", self.model.id))
+
+    @strawberry.field(description="7 digits, fixed for life.")
+    def account_number(self) -> str:
+        return self.model.account_number
+
+    @strawberry.field(description="The sign-in name (matched regardless of case).")
+    def username(self) -> str:
+        return self.model.username
+
+    @strawberry.field
+    def first_name(self) -> str:
+        return self.model.first_name
+
+    @strawberry.field
+    def last_name(self) -> str:
+        return self.model.last_name
+
+    @strawberry.field(description="Empty for a legacy account that never gave one.")
+    def email(self) -> str:
+        return self.model.email
+
+    @strawberry.field
+    def created_at(self) -> dt.datetime:
+        return self.model.created_at
+
+    @strawberry.field(description="Created before 2014-08-11 and not upgraded: may search, not link or file.")
+    def is_legacy(self) -> bool:
+        return self.model.is_legacy
+
+    @strawberry.field(description="When the legacy account was upgraded; null if never (or born upgraded).")
+    def upgraded_at(self) -> dt.datetime | None:
+        return self.model.upgraded_at
+
+    @strawberry.field(description="A shared office account: research only, never used to link or file.")
+    def is_shared(self) -> bool:
+        return self.model.is_shared
+
+    @strawberry.field(description="Legacy CM/ECF accounts this account linked, in every court.")
+    async def cmecf_accounts(
+        self, info: Info
+    ) -> list[Annotated[CmecfAccount, strawberry.lazy("nextgen_gql.api.types.filing")]]:
+        from nextgen_gql.api.types.filing import CmecfAccount
+
+        links = await info.context.loaders.links_of_account.load(self.model.id)
+        for link in links:
+            info.context.loaders.link_of_cmecf.prime(link.cmecf_account_id, link)
+        return [CmecfAccount(model=link.cmecf_account) for link in links]
+
+    @strawberry.field(description="Where this account may file, in every court.")
+    async def privileges(
+        self, info: Info
+    ) -> list[Annotated[FilingPrivilege, strawberry.lazy("nextgen_gql.api.types.filing")]]:
+        from nextgen_gql.api.types.filing import FilingPrivilege
+
+        rows = await info.context.loaders.privileges.load(self.model.id)
+        return [FilingPrivilege(model=row) for row in rows]
+
+    @strawberry.field(description="Whether this account may file in the court with this code now.")
+    async def can_file(self, info: Info, court: str) -> bool:
+        try:
+            target = info.context.courts.get(court)
+        except UnknownCourt as exc:
+            raise raise_for_query(NotFound(str(exc), "court")) from None
+        if self.model.is_legacy or self.model.is_shared or not target.is_nextgen():
+            return False
+        rows = await info.context.loaders.privileges.load(self.model.id)
+        return any(row.court_id == target.code for row in rows)

@@ -1,0 +1,83 @@
+"""The Starlette application.
+
+Start-up (the lifespan) loads and validates the court files, applies pending
+migrations, opens the database, writes the court rows, and, with ``demo``, fills an
+empty database with the demo data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from tortoise import connections
+from tortoise.contrib.starlette import RegisterTortoise
+
+from nextgen_gql.api.schema import schema
+from nextgen_gql.api.view import CourtAddressing, GraphQLView
+from nextgen_gql.db import apply_migrations, tortoise_config
+from nextgen_gql.services.courts import sync_courts
+from nextgen_gql.services.demo import load_demo
+from nextgen_gql.settings import Settings
+from nextgen_gql.tenancy import CourtRegistry, load_courts
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("nextgen_gql")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:  # any failure of the database means "not healthy"
+        log.exception("health check failed")
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the app. Court files are read now, so a bad file fails before serving."""
+    settings = settings or Settings.from_env()
+    courts = CourtRegistry(load_courts(settings.tenants_dir))
+    view = GraphQLView(schema, settings=settings, courts=courts)
+    endpoint = CourtAddressing(view, courts)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await apply_migrations(settings.database_url)
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            await sync_courts(courts)
+            if settings.demo and await load_demo(courts):
+                log.info("loaded the demo data")
+            yield
+
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-court"],
+                allow_credentials=True,
+            )
+        )
+    app = Starlette(
+        routes=[
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            Route("/courts/{code}/graphql", endpoint, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.courts = courts
+    return app

@@ -1,0 +1,37 @@
+"""Enumerations shared by every layer (values are the contract's, in lower case)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+__all__ = ["CourtKind", "FilerRole", "PrivilegeSource"]
+
+
+class CourtKind(str, Enum):
+    APPELLATE = "appellate"
+    DISTRICT = "district"
+    BANKRUPTCY = "bankruptcy"
+
+
+class FilerRole(str, Enum):
+    ATTORNEY = "attorney"
+    PRO_SE = "pro_se"
+    MEDIA = "media"
+    CREDITOR = "creditor"
+    FILING_AGENT = "filing_agent"
+    TRUSTEE = "trustee"
+
+    @classmethod
+    def parse(cls, raw: str) -> FilerRole:
+        """``"Pro Se"``, ``"pro-se"``, ``"PRO_SE"`` -> ``FilerRole.PRO_SE``; ValueError otherwise."""
+        key = raw.strip().lower().replace("-", "_").replace(" ", "_")
+        try:
+            return cls(key)
+        except ValueError:
+            names = ", ".join(r.value for r in cls)
+            raise ValueError(f"unknown role {raw!r} (one of: {names})") from None
+
+
+class PrivilegeSource(str, Enum):
+    LINKED_LEGACY_ACCOUNT = "linked_legacy_account"
+    REGISTRATION = "registration"

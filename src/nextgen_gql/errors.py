@@ -1,0 +1,85 @@
+"""Domain errors: the one way a service says "no".
+
+Every expected failure of a rule is a :class:`DomainError` carrying an :class:`ErrorCode`
+(the contract's ``ErrorCode`` enum, value for value), a sentence a person can act on, and
+the input field at fault when there is one::
+
+    DomainError
+    ├── NotFound            code NOT_FOUND
+    ├── Unauthenticated     code UNAUTHENTICATED
+    └── Forbidden           code FORBIDDEN
+
+The API layer maps a ``DomainError`` to a ``UserError`` in a mutation payload, or to a
+GraphQL error with ``extensions.code`` on a query, in one place (``api/errors.py``).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+__all__ = ["DomainError", "ErrorCode", "Forbidden", "NotFound", "Unauthenticated"]
+
+
+class ErrorCode(str, Enum):
+    """Stable error codes of the public contract."""
+
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    COURT_REQUIRED = "COURT_REQUIRED"
+    COURT_NOT_NEXTGEN = "COURT_NOT_NEXTGEN"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    REDACTION_ACK_REQUIRED = "REDACTION_ACK_REQUIRED"
+    CLIENT_CODE_REQUIRED = "CLIENT_CODE_REQUIRED"
+    USERNAME_TAKEN = "USERNAME_TAKEN"
+    USERNAME_INVALID = "USERNAME_INVALID"
+    PASSWORD_POLICY = "PASSWORD_POLICY"
+    UPGRADE_REQUIRED = "UPGRADE_REQUIRED"
+    ALREADY_UPGRADED = "ALREADY_UPGRADED"
+    SHARED_ACCOUNT = "SHARED_ACCOUNT"
+    CONFIRMATION_REQUIRED = "CONFIRMATION_REQUIRED"
+    INVALID_CMECF_CREDENTIALS = "INVALID_CMECF_CREDENTIALS"
+    CMECF_ALREADY_LINKED = "CMECF_ALREADY_LINKED"
+    COURT_ALREADY_LINKED = "COURT_ALREADY_LINKED"
+    ROLE_NOT_ACCEPTED = "ROLE_NOT_ACCEPTED"
+    REGISTRATION_PENDING = "REGISTRATION_PENDING"
+    ALREADY_PRIVILEGED = "ALREADY_PRIVILEGED"
+    ALREADY_DECIDED = "ALREADY_DECIDED"
+    ALREADY_MEMBER = "ALREADY_MEMBER"
+    NOT_A_MEMBER = "NOT_A_MEMBER"
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the operation.
+
+    Args:
+        code: the contract's error code.
+        message: a sentence a person can act on.
+        field: the input field at fault, when there is one (camelCase, as the client sent it).
+    """
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code.value}, {self.message!r}, field={self.field!r})"
+
+
+class NotFound(DomainError):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(ErrorCode.NOT_FOUND, message, field)
+
+
+class Unauthenticated(DomainError):
+    def __init__(self, message: str = "Sign in first.") -> None:
+        super().__init__(ErrorCode.UNAUTHENTICATED, message)
+
+
+class Forbidden(DomainError):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(ErrorCode.FORBIDDEN, message, field)

@@ -1,0 +1,24 @@
+"""Tortoise models: the data, and the constraints the database itself enforces.
+
+One Tortoise app, ``models``; its migrations live in ``nextgen_gql.migrations``.
+
+Tortoise copies class docstrings into the schema as SQL comments, and its SQLite
+migration runner splits statements on semicolons: keep semicolons out of model
+docstrings (field comments use plain ``#``, which Tortoise does not copy).
+"""
+
+from nextgen_gql.models.accounts import PacerAccount, Session
+from nextgen_gql.models.audit import AuditEvent
+from nextgen_gql.models.courts import Clerk, CourtRecord
+from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege
+
+__all__ = [
+    "AuditEvent",
+    "Clerk",
+    "CmecfAccount",
+    "CmecfLink",
+    "CourtRecord",
+    "FilingPrivilege",
+    "PacerAccount",
+    "Session",
+]

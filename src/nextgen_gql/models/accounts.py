@@ -1,0 +1,61 @@
+"""National accounts (Central Sign-On): PACER accounts and their sign-in sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tortoise import fields
+from tortoise.models import Model
+
+__all__ = ["LEGACY_CUTOFF", "PacerAccount", "Session"]
+
+#: Accounts created before this day are legacy until upgraded; later ones are born upgraded.
+LEGACY_CUTOFF = dt.datetime(2014, 8, 11, tzinfo=dt.UTC)
+
+
+class PacerAccount(Model):
+    """One national PACER account, one person."""
+
+    id = fields.IntField(primary_key=True)
+    account_number = fields.CharField(max_length=7, unique=True)
+    username = fields.CharField(max_length=64)
+    # ``username`` folded to lower case: sign-in matches regardless of case.
+    username_key = fields.CharField(max_length=64, unique=True)
+    first_name = fields.CharField(max_length=100)
+    last_name = fields.CharField(max_length=100)
+    email = fields.CharField(max_length=254, default="")
+    password_hash = fields.CharField(max_length=255)
+    # Whether the password met the 2025 policy when last seen in clear (None: never seen).
+    password_compliant = fields.BooleanField(null=True)
+    created_at = fields.DatetimeField()
+    upgraded_at = fields.DatetimeField(null=True)
+    is_shared = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "pacer_accounts"
+
+    @property
+    def is_legacy(self) -> bool:
+        return self.created_at < LEGACY_CUTOFF and self.upgraded_at is None
+
+    def __str__(self) -> str:
+        return f"{self.username} ({self.account_number})"
+
+
+class Session(Model):
+    """A sign-in. Only the SHA-256 of the token is stored, and revoking kills it in every court."""
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    account: fields.ForeignKeyRelation[PacerAccount] = fields.ForeignKeyField(
+        "models.PacerAccount", related_name="sessions", on_delete=fields.CASCADE
+    )
+    account_id: int
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+    client_code = fields.CharField(max_length=32, null=True)
+    redaction_acknowledged = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "sessions"

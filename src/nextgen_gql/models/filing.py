@@ -1,0 +1,90 @@
+"""Per-court filing data: legacy CM/ECF accounts, their one-time links, filing privileges.
+
+The one-time link is guaranteed by the database, not by checks alone: ``cmecf_links``
+holds at most one row per legacy account (``UNIQUE(cmecf_account_id)``) and at most one
+per PACER account and court (``UNIQUE(account_id, court_id)``). Two requests racing to
+link can never both insert.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from nextgen_gql.enums import FilerRole, PrivilegeSource
+from nextgen_gql.models.accounts import PacerAccount
+from nextgen_gql.models.courts import CourtRecord
+
+__all__ = ["CmecfAccount", "CmecfLink", "FilingPrivilege"]
+
+
+class CmecfAccount(Model):
+    """A legacy CM/ECF filer account of one court, loaded from its roster."""
+
+    id = fields.IntField(primary_key=True)
+    court: fields.ForeignKeyRelation[CourtRecord] = fields.ForeignKeyField(
+        "models.CourtRecord", related_name="cmecf_accounts", on_delete=fields.RESTRICT
+    )
+    court_id: str
+    login = fields.CharField(max_length=64)
+    # ``login`` folded to lower case; logins match regardless of case.
+    login_key = fields.CharField(max_length=64)
+    first_name = fields.CharField(max_length=100)
+    last_name = fields.CharField(max_length=100)
+    email = fields.CharField(max_length=254, default="")
+    role = fields.CharEnumField(FilerRole, max_length=16)
+    # None once the account is linked: its old credentials are retired.
+    password_hash = fields.CharField(max_length=255, null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "cmecf_accounts"
+        unique_together = (("court", "login_key"),)
+
+
+class CmecfLink(Model):
+    """The binding of a legacy CM/ECF account to a PACER account: written once, never changed."""
+
+    id = fields.IntField(primary_key=True)
+    cmecf_account: fields.OneToOneRelation[CmecfAccount] = fields.OneToOneField(
+        "models.CmecfAccount", related_name="link", on_delete=fields.RESTRICT
+    )
+    cmecf_account_id: int
+    court: fields.ForeignKeyRelation[CourtRecord] = fields.ForeignKeyField(
+        "models.CourtRecord", related_name="links", on_delete=fields.RESTRICT
+    )
+    court_id: str
+    account: fields.ForeignKeyRelation[PacerAccount] = fields.ForeignKeyField(
+        "models.PacerAccount", related_name="links", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    linked_by: fields.ForeignKeyRelation[PacerAccount] = fields.ForeignKeyField(
+        "models.PacerAccount", related_name="links_made", on_delete=fields.RESTRICT
+    )
+    linked_by_id: int
+    linked_at = fields.DatetimeField()
+
+    class Meta:
+        table = "cmecf_links"
+        unique_together = (("account", "court"),)
+
+
+class FilingPrivilege(Model):
+    """Permission for a PACER account to file in one court, in one role."""
+
+    id = fields.IntField(primary_key=True)
+    court: fields.ForeignKeyRelation[CourtRecord] = fields.ForeignKeyField(
+        "models.CourtRecord", related_name="privileges", on_delete=fields.RESTRICT
+    )
+    court_id: str
+    account: fields.ForeignKeyRelation[PacerAccount] = fields.ForeignKeyField(
+        "models.PacerAccount", related_name="privileges", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    role = fields.CharEnumField(FilerRole, max_length=16)
+    source = fields.CharEnumField(PrivilegeSource, max_length=32)
+    granted_at = fields.DatetimeField()
+
+    class Meta:
+        table = "filing_privileges"
+        unique_together = (("account", "court", "role"),)

@@ -1,0 +1,185 @@
+"""National PACER accounts: registration and the one-time upgrade."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from nextgen_gql.errors import DomainError, ErrorCode
+from nextgen_gql.models import PacerAccount
+from nextgen_gql.services import audit
+from nextgen_gql.services.clock import now
+from nextgen_gql.services.passwords import check_password_policy, check_username, hash_password
+
+__all__ = [
+    "accounts_by_ids",
+    "check_email",
+    "get_account",
+    "new_account_number",
+    "register",
+    "upgrade",
+]
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+ACCOUNT_NUMBER_RE = re.compile(r"^\d{7}$")
+
+
+def check_email(email: str, *, field: str = "email") -> str:
+    """Validate an email address; return it stripped, else ``INVALID_INPUT`` on ``field``."""
+    value = email.strip()
+    if len(value) > 254 or not EMAIL_RE.match(value):
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{value!r} is not a valid email address.", field)
+    return value
+
+
+def _check_name(value: str, field: str, label: str) -> str:
+    name = value.strip()
+    if not name or len(name) > 100:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"A {label} of 1 to 100 characters is required.", field)
+    return name
+
+
+def new_account_number() -> str:
+    """A random 7-digit account number (uniqueness is the database's to enforce)."""
+    return str(secrets.randbelow(9_000_000) + 1_000_000)
+
+
+async def _username_free(username: str, *, exclude_id: int | None = None) -> None:
+    query = PacerAccount.filter(username_key=username.lower())
+    if exclude_id is not None:
+        query = query.exclude(id=exclude_id)
+    if await query.exists():
+        raise DomainError(ErrorCode.USERNAME_TAKEN, f"The username {username!r} is taken.", "username")
+
+
+async def get_account(account_id: int) -> PacerAccount | None:
+    return await PacerAccount.get_or_none(id=account_id)
+
+
+async def accounts_by_ids(ids: Sequence[int]) -> list[PacerAccount | None]:
+    """Accounts in the order of ``ids`` (None where missing): one query, for loaders."""
+    found = {a.id: a for a in await PacerAccount.filter(id__in=set(ids))}
+    return [found.get(i) for i in ids]
+
+
+async def register(
+    *, username: str, password: str, first_name: str, last_name: str, email: str
+) -> PacerAccount:
+    """Register a new PACER account. It is born upgraded (created after 2014-08-11)."""
+    username = check_username(username)
+    first_name = _check_name(first_name, "firstName", "first name")
+    last_name = _check_name(last_name, "lastName", "last name")
+    email = check_email(email)
+    check_password_policy(
+        password,
+        field="password",
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+    )
+    await _username_free(username)
+    password_hash = await hash_password(password)
+    for _attempt in range(5):
+        try:
+            async with in_transaction() as conn:
+                account = await PacerAccount.create(
+                    account_number=new_account_number(),
+                    username=username,
+                    username_key=username.lower(),
+                    first_name=first_name,
+                    last_name=last_name,
+                    email=email,
+                    password_hash=password_hash,
+                    password_compliant=True,
+                    created_at=now(),
+                    using_db=conn,
+                )
+                await audit.record("account.register", actor_id=account.id, using_db=conn)
+                return account
+        except IntegrityError:
+            # Either the username was taken a moment ago, or the account number collided.
+            await _username_free(username)
+    raise RuntimeError("could not allocate a unique account number")  # pragma: no cover
+
+
+async def upgrade(
+    account: PacerAccount,
+    *,
+    email: str,
+    new_username: str | None,
+    new_password: str | None,
+) -> PacerAccount:
+    """Upgrade a legacy account, once.
+
+    A legacy username shorter than 8 characters must be replaced, and so must a password
+    that does not meet today's policy (as last checked at sign-in).
+    """
+    if not account.is_legacy:
+        raise DomainError(ErrorCode.ALREADY_UPGRADED, "This PACER account is already upgraded.")
+    email = check_email(email)
+    username = account.username
+    if new_username is not None and new_username.strip():
+        username = check_username(new_username, field="newUsername")
+        try:
+            await _username_free(username, exclude_id=account.id)
+        except DomainError as exc:
+            exc.field = "newUsername"
+            raise
+    elif len(account.username) < 8:
+        raise DomainError(
+            ErrorCode.USERNAME_INVALID,
+            f"Your legacy username {account.username!r} is shorter than 8 characters: "
+            "choose a new username (newUsername) to upgrade.",
+            "newUsername",
+        )
+    password_hash = account.password_hash
+    if new_password:
+        check_password_policy(
+            new_password,
+            field="newPassword",
+            username=username,
+            first_name=account.first_name,
+            last_name=account.last_name,
+            email=email,
+        )
+        password_hash = await hash_password(new_password)
+    elif account.password_compliant is not True:
+        raise DomainError(
+            ErrorCode.PASSWORD_POLICY,
+            "Your current password does not meet today's rules (14 to 45 characters, with "
+            "a lowercase letter, an uppercase letter and a special character, and no part of "
+            "your name, username or email): choose a new password (newPassword).",
+            "newPassword",
+        )
+    changed = _changes(account, username=username, email=email, new_password=bool(new_password))
+    try:
+        async with in_transaction() as conn:
+            updated = await PacerAccount.filter(id=account.id, upgraded_at__isnull=True).using_db(conn).update(
+                username=username,
+                username_key=username.lower(),
+                email=email,
+                password_hash=password_hash,
+                password_compliant=True,
+                upgraded_at=now(),
+            )
+            if not updated:
+                raise DomainError(ErrorCode.ALREADY_UPGRADED, "This PACER account is already upgraded.")
+            await audit.record("account.upgrade", actor_id=account.id, detail=changed, using_db=conn)
+    except IntegrityError:
+        raise DomainError(ErrorCode.USERNAME_TAKEN, f"The username {username!r} is taken.", "newUsername") from None
+    await account.refresh_from_db()
+    return account
+
+
+def _changes(account: PacerAccount, *, username: str, email: str, new_password: bool) -> str:
+    parts: Iterable[str] = (
+        f"username {account.username} -> {username}" if username != account.username else "",
+        "email set" if email != account.email else "",
+        "password changed" if new_password else "",
+    )
+    return "; ".join(p for p in parts if p) or "no detail changed"

@@ -1,0 +1,92 @@
+"""Courts in the database, and court staff (clerks).
+
+Every function that works inside one court takes that ``Court`` explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tortoise.transactions import in_transaction
+
+from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound, Unauthenticated
+from nextgen_gql.models import Clerk, CourtRecord, PacerAccount
+from nextgen_gql.services import audit
+from nextgen_gql.services.clock import now
+from nextgen_gql.tenancy import Court
+
+__all__ = ["grant_clerk", "is_clerk", "require_clerk", "require_court", "revoke_clerk", "sync_courts"]
+
+
+async def sync_courts(courts: Iterable[Court]) -> None:
+    """Make sure every served court has its row (so court-scoped rows can point at it)."""
+    at = now()
+    async with in_transaction() as conn:
+        existing = {r.code: r for r in await CourtRecord.all().using_db(conn)}
+        for court in courts:
+            record = existing.get(court.code)
+            if record is None:
+                await CourtRecord.create(
+                    code=court.code, name=court.name, kind=court.kind.value, synced_at=at, using_db=conn
+                )
+            elif record.name != court.name or record.kind != court.kind.value:
+                record.name, record.kind, record.synced_at = court.name, court.kind.value, at
+                await record.save(using_db=conn)
+
+
+def require_court(court: Court | None) -> Court:
+    """The court a court-scoped operation works in; ``COURT_REQUIRED`` on the national endpoint."""
+    if court is None:
+        raise DomainError(
+            ErrorCode.COURT_REQUIRED,
+            "This operation belongs to a court: send it to /courts/{code}/graphql "
+            "or name the court in an X-Court header.",
+        )
+    return court
+
+
+async def is_clerk(account_id: int, court: Court) -> bool:
+    return await Clerk.filter(account_id=account_id, court_id=court.code).exists()
+
+
+async def require_clerk(account: PacerAccount | None, court: Court | None) -> Court:
+    """The court, if ``account`` is one of its clerks; else a DomainError that says why."""
+    court = require_court(court)
+    if account is None:
+        raise Unauthenticated()
+    if not await is_clerk(account.id, court):
+        raise Forbidden(f"Only the clerks of {court.code} may do this.")
+    return court
+
+
+async def _account_by_username(username: str) -> PacerAccount:
+    account = await PacerAccount.get_or_none(username_key=username.strip().lower())
+    if account is None:
+        raise NotFound(f"No PACER account has the username {username!r}.", "username")
+    return account
+
+
+async def grant_clerk(court: Court, username: str, *, actor_id: int | None = None) -> Clerk:
+    """Make the account a clerk of ``court`` (idempotent)."""
+    account = await _account_by_username(username)
+    async with in_transaction() as conn:
+        clerk, created = await Clerk.get_or_create(
+            court_id=court.code, account_id=account.id, defaults={"granted_at": now()}, using_db=conn
+        )
+        if created:
+            await audit.record(
+                "clerk.grant", actor_id=actor_id, subject_id=account.id, court_code=court.code, using_db=conn
+            )
+    return clerk
+
+
+async def revoke_clerk(court: Court, username: str, *, actor_id: int | None = None) -> bool:
+    """Take the clerk role away; False when the account was not a clerk of ``court``."""
+    account = await _account_by_username(username)
+    async with in_transaction() as conn:
+        deleted = await Clerk.filter(court_id=court.code, account_id=account.id).using_db(conn).delete()
+        if deleted:
+            await audit.record(
+                "clerk.revoke", actor_id=actor_id, subject_id=account.id, court_code=court.code, using_db=conn
+            )
+    return bool(deleted)

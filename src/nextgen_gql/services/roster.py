@@ -1,0 +1,44 @@
+"""A court's legacy CM/ECF roster, as its clerks see it."""
+
+from __future__ import annotations
+
+from tortoise.expressions import Q, Subquery
+
+from nextgen_gql.models import CmecfAccount, CmecfLink
+from nextgen_gql.services.pagination import Page, page_size
+from nextgen_gql.tenancy import Court
+
+__all__ = ["list_cmecf_accounts"]
+
+
+async def list_cmecf_accounts(
+    court: Court,
+    *,
+    first: int | None = None,
+    after: tuple[str, int] | None = None,
+    search: str | None = None,
+    linked: bool | None = None,
+) -> Page[CmecfAccount]:
+    """The court's legacy accounts ordered by login; ``after`` is the (login_key, id) of a row.
+
+    ``search`` matches login, names and email in any case; ``linked`` filters on linking.
+    """
+    size = page_size(first)
+    query = CmecfAccount.filter(court_id=court.code)
+    if search and search.strip():
+        term = search.strip()
+        query = query.filter(
+            Q(login_key__icontains=term)
+            | Q(first_name__icontains=term)
+            | Q(last_name__icontains=term)
+            | Q(email__icontains=term)
+        )
+    if linked is not None:
+        linked_ids = Subquery(CmecfLink.filter(court_id=court.code).values("cmecf_account_id"))
+        query = query.filter(id__in=linked_ids) if linked else query.exclude(id__in=linked_ids)
+    total = await query.count()
+    if after is not None:
+        key, last_id = after
+        query = query.filter(Q(login_key__gt=key) | Q(login_key=key, id__gt=last_id))
+    rows = await query.order_by("login_key", "id").limit(size + 1)
+    return Page(rows=rows[:size], has_next=len(rows) > size, has_previous=after is not None, total_count=total)

@@ -1,0 +1,73 @@
+"""Typed settings, read once from the environment (and overridden by command-line options).
+
+Every setting has a safe default so that ``nextgen-gql serve`` works on a fresh machine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+__all__ = ["Settings"]
+
+_PREFIX = "NEXTGEN_GQL_"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(_PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{_PREFIX}{name} must be an integer, got {raw!r}") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(_PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{_PREFIX}{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the service needs to run; see CONTRACT.md for the environment variables."""
+
+    database_url: str = "sqlite://nextgen.sqlite3"
+    tenants_dir: Path = Path("tenants")
+    mail_dir: Path = Path("mail")
+    smtp_url: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    session_ttl_seconds: int = 12 * 3600
+    demo: bool = False
+    graphiql: bool = True
+    cookie_secure: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``NEXTGEN_GQL_*`` variables (``os.environ`` by default)."""
+        env = os.environ if env is None else env
+        origins = env.get(_PREFIX + "CORS_ORIGINS", "")
+        return cls(
+            database_url=env.get(_PREFIX + "DATABASE_URL") or cls.database_url,
+            tenants_dir=Path(env.get(_PREFIX + "TENANTS_DIR") or cls.tenants_dir),
+            mail_dir=Path(env.get(_PREFIX + "MAIL_DIR") or cls.mail_dir),
+            smtp_url=env.get(_PREFIX + "SMTP_URL") or None,
+            cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", cls.session_ttl_seconds),
+            demo=_bool(env, "DEMO", False),
+            graphiql=_bool(env, "GRAPHIQL", True),
+            cookie_secure=_bool(env, "COOKIE_SECURE", False),
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some settings changed (command-line options, tests)."""
+        return replace(self, **changes)  # type: ignore[arg-type]

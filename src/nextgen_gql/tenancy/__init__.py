@@ -1,0 +1,25 @@
+"""Courts as tenants: court files, their validation, and addressing a request to a court."""
+
+from nextgen_gql.tenancy.courts import Court, HelpDesk
+from nextgen_gql.tenancy.files import (
+    CourtFileError,
+    TenantFileProblem,
+    court_to_toml,
+    load_courts,
+    parse_court_file,
+    validate_dir,
+)
+from nextgen_gql.tenancy.registry import CourtRegistry, UnknownCourt
+
+__all__ = [
+    "Court",
+    "CourtFileError",
+    "CourtRegistry",
+    "HelpDesk",
+    "TenantFileProblem",
+    "UnknownCourt",
+    "court_to_toml",
+    "load_courts",
+    "parse_court_file",
+    "validate_dir",
+]

@@ -1,0 +1,42 @@
+"""The court, as its file describes it: an immutable value passed explicitly everywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from nextgen_gql.enums import CourtKind, FilerRole
+
+__all__ = ["Court", "HelpDesk"]
+
+
+@dataclass(frozen=True, slots=True)
+class HelpDesk:
+    phone: str | None = None
+    email: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Court:
+    """One federal court, a tenant of the service.
+
+    ``code`` is the court's PACER id (``mad``), also its primary key in the database.
+    """
+
+    code: str
+    name: str
+    kind: CourtKind
+    nextgen_since: dt.date | None
+    accepted_roles: tuple[FilerRole, ...]
+    hosts: tuple[str, ...] = ()
+    help_desk: HelpDesk | None = None
+
+    def is_nextgen(self, today: dt.date | None = None) -> bool:
+        """True once the court has moved to NextGen CM/ECF (a past or present date)."""
+        if self.nextgen_since is None:
+            return False
+        return self.nextgen_since <= (today or dt.datetime.now(dt.UTC).date())
+
+    def accepts(self, role: FilerRole) -> bool:
+        return role in self.accepted_roles
