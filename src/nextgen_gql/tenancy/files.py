@@ -64,7 +64,10 @@ def parse_court_file(path: Path) -> tuple[Court | None, list[TenantFileProblem]]
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        line = int(match.group(1)) if match else None
+        if match:
+            line: int | None = int(match.group(1))
+        else:  # "at end of document"
+            line = max(1, len(text.splitlines()))
         return None, [TenantFileProblem(path, None, f"TOML syntax error: {exc}", line)]
 
     problems: list[TenantFileProblem] = []

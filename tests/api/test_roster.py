@@ -1,0 +1,101 @@
+"""A court's legacy roster, for that court's clerks only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import CLERK_PASSWORD, CLERKS, FILER, LEGACY_ECF_PASSWORD, Api
+
+ROSTER = """
+query($first: Int, $after: String, $search: String, $linked: Boolean) {
+  cmecfAccounts(first: $first, after: $after, search: $search, linked: $linked) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { login role court { code } linkedAt linkedAccount { username email } linkedBy { username } } }
+  }
+}"""
+
+
+async def clerk(api: Api, court: str) -> str:
+    return await api.sign_in(CLERKS[court], CLERK_PASSWORD)
+
+
+def logins(data: dict[str, Any]) -> list[str]:
+    return [e["node"]["login"] for e in data["cmecfAccounts"]["edges"]]
+
+
+async def test_a_clerk_sees_the_roster_in_login_order(api: Api) -> None:
+    token = await clerk(api, "mad")
+    data = await api.data(ROSTER, court="mad", token=token)
+    assert logins(data) == ["aobrien", "jmorgan", "kchen", "lperez", "tnguyen"]
+    assert data["cmecfAccounts"]["totalCount"] == 5
+    assert {e["node"]["court"]["code"] for e in data["cmecfAccounts"]["edges"]} == {"mad"}
+
+
+async def test_keyset_pages_walk_the_whole_roster(api: Api) -> None:
+    token = await clerk(api, "mad")
+    seen: list[str] = []
+    after = None
+    while True:
+        data = await api.data(ROSTER, {"first": 2, "after": after}, court="mad", token=token)
+        seen += logins(data)
+        info = data["cmecfAccounts"]["pageInfo"]
+        assert info["hasPreviousPage"] is (after is not None)
+        if not info["hasNextPage"]:
+            break
+        after = info["endCursor"]
+    assert seen == ["aobrien", "jmorgan", "kchen", "lperez", "tnguyen"]
+
+
+async def test_search_and_linked_filters(api: Api) -> None:
+    james = await api.sign_in(*FILER)
+    linked = await api.data(
+        "mutation($i: LinkCmecfAccountInput!) { linkCmecfAccount(input: $i) { errors { code } } }",
+        {"i": {"login": "jmorgan", "password": LEGACY_ECF_PASSWORD, "confirm": True}},
+        court="mad",
+        token=james,
+    )
+    assert linked["linkCmecfAccount"]["errors"] == []
+    token = await clerk(api, "mad")
+    assert logins(await api.data(ROSTER, {"search": "NGUYEN"}, court="mad", token=token)) == ["tnguyen"]
+    only_linked = await api.data(ROSTER, {"linked": True}, court="mad", token=token)
+    assert logins(only_linked) == ["jmorgan"]
+    node = only_linked["cmecfAccounts"]["edges"][0]["node"]
+    assert node["linkedAccount"] == {"username": FILER[0], "email": "james.morgan@morganlegal.example"}
+    assert node["linkedBy"] == {"username": FILER[0]} and node["linkedAt"]
+    unlinked = await api.data(ROSTER, {"linked": False}, court="mad", token=token)
+    assert logins(unlinked) == ["aobrien", "kchen", "lperez", "tnguyen"]
+    assert unlinked["cmecfAccounts"]["totalCount"] == 4
+
+
+@pytest.mark.parametrize(
+    ("who", "court", "code"),
+    [
+        ("anonymous", "mad", "UNAUTHENTICATED"),
+        ("filer", "mad", "FORBIDDEN"),
+        ("mab clerk", "mad", "FORBIDDEN"),
+        ("ca1 clerk", "mad", "FORBIDDEN"),
+        ("mad clerk", None, "COURT_REQUIRED"),
+    ],
+)
+async def test_nobody_else_sees_a_roster(api: Api, who: str, court: str | None, code: str) -> None:
+    tokens = {
+        "anonymous": None,
+        "filer": await api.sign_in(*FILER) if who == "filer" else None,
+        "mab clerk": await clerk(api, "mab") if who == "mab clerk" else None,
+        "ca1 clerk": await clerk(api, "ca1") if who == "ca1 clerk" else None,
+        "mad clerk": await clerk(api, "mad") if who == "mad clerk" else None,
+    }
+    body = await api.gql(ROSTER, court=court, token=tokens[who])
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == [code]
+    assert "lperez" not in str(body)
+
+
+@pytest.mark.parametrize(("variables", "field"), [({"first": 0}, "first"), ({"first": 101}, "first"), ({"after": "bm9wZQ"}, "after")])
+async def test_bad_paging_arguments_are_clear_errors(api: Api, variables: dict[str, Any], field: str) -> None:
+    token = await clerk(api, "mad")
+    body = await api.gql(ROSTER, variables, court="mad", token=token)
+    assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": field}

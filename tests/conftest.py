@@ -1,0 +1,154 @@
+"""Shared fixtures.
+
+The app runs with its real lifespan (``asgi_lifespan.LifespanManager``, as a server runs
+it; see STACK.md traps 1-3) over a SQLite file of its own per test. Building the demo
+database costs a few seconds of argon2 hashing, so it is built once per session as a
+template file and copied for each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from nextgen_gql.app import create_app
+from nextgen_gql.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+TENANTS = REPO / "tenants"
+
+# Demo credentials (README, "Demo accounts").
+LEGACY = ("lp1234", "Boston2011!")
+SHARED = ("harborlawoffice", "Quiet-Stacks-Reading-42")
+FILER = ("jmorgan2019", "Granite-Falcon-Morning-88")
+CLERK_PASSWORD = "Court-Docket-Review-2026!"
+CLERKS = {"mad": "madclerk01", "mab": "mabclerk01", "ca1": "ca1clerk01"}
+LEGACY_ECF_PASSWORD = "legacy-ecf-pass"
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite://{path}"
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file holding the demo data, built once."""
+    folder = tmp_path_factory.mktemp("template")
+    db = folder / "demo.sqlite3"
+    settings = Settings(database_url=sqlite_url(db), tenants_dir=TENANTS, mail_dir=folder / "mail", demo=True)
+
+    async def build() -> None:
+        async with LifespanManager(create_app(settings)):
+            pass
+
+    asyncio.run(build())
+    return db
+
+
+@dataclass
+class Api:
+    """GraphQL over HTTP against the app, the way a front end calls it."""
+
+    client: httpx.AsyncClient
+    settings: Settings
+
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        court: str | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        path = f"/courts/{court}/graphql" if court else "/graphql"
+        sent = dict(headers or {})
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        return await self.client.post(path, json={"query": query, "variables": variables or {}}, headers=sent)
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        """The response body; fails the test on an HTTP error status."""
+        response = await self.post(query, variables, **kw)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        """``data`` of a response that must have no GraphQL errors."""
+        body = await self.gql(query, variables, **kw)
+        assert "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def sign_in(self, username: str, password: str, **extra: Any) -> str:
+        data = await self.data(
+            "mutation($input: SignInInput!) { signIn(input: $input) { token errors { code message } } }",
+            {"input": {"username": username, "password": password, **extra}},
+        )
+        assert data["signIn"]["errors"] == [], data
+        # Tests pass the token explicitly; the cookie is tested on its own.
+        self.client.cookies.clear()
+        token: str = data["signIn"]["token"]
+        return token
+
+
+@contextlib.asynccontextmanager
+async def running_api(settings: Settings) -> AsyncIterator[Api]:
+    """The app with its lifespan running, and a client talking HTTP to it in-process."""
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Api(client=client, settings=settings)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, demo_template: Path) -> Settings:
+    """Settings over a fresh copy of the demo database."""
+    db = tmp_path / "nextgen.sqlite3"
+    shutil.copyfile(demo_template, db)
+    return Settings(database_url=sqlite_url(db), tenants_dir=TENANTS, mail_dir=tmp_path / "mail")
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[Api]:
+    async with running_api(settings) as running:
+        yield running
+
+
+@pytest.fixture
+def empty_settings(tmp_path: Path) -> Settings:
+    """Settings over a database that does not exist yet."""
+    return Settings(
+        database_url=sqlite_url(tmp_path / "empty.sqlite3"), tenants_dir=TENANTS, mail_dir=tmp_path / "mail"
+    )
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def write_tenant(folder: Path, code: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{code}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tenants_copy(tmp_path: Path) -> Iterator[Path]:
+    """A writable copy of the shipped court files."""
+    folder = tmp_path / "tenants"
+    shutil.copytree(TENANTS, folder)
+    yield folder

@@ -1,0 +1,162 @@
+"""The ``nextgen-gql`` command: imports, clerks, tenants, schema export.
+
+Each runs in-process through ``main()``, against a database file of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from nextgen_gql.cli import main
+from nextgen_gql.services.passwords import _hasher
+from tests.conftest import TENANTS
+
+PACER_HEADER = "account_number,username,first_name,last_name,email,created_at,is_shared,password\n"
+CMECF_HEADER = "login,first_name,last_name,email,role,password\n"
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    db = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("NEXTGEN_GQL_DATABASE_URL", f"sqlite://{db}")
+    monkeypatch.setenv("NEXTGEN_GQL_TENANTS_DIR", str(TENANTS))
+
+    def invoke(*args: str) -> int:
+        return main(list(args))
+
+    invoke.db = db  # type: ignore[attr-defined]
+    return invoke
+
+
+def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_pacer_accounts_good_file(run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good_hash = _hasher.hash("Some-Long-Password-1")
+    csv = write(
+        tmp_path,
+        "pacer.csv",
+        PACER_HEADER
+        + "1234567,ab1234,Ann,Bell,,2010-01-02,false,old-pass\n"
+        + "7654321,Carl.Dunn,Carl,Dunn,carl@example.org,2020-05-05T10:00:00,true,Winter-Lights-Glow-77\n",
+    )
+    assert run("import", "pacer-accounts", str(csv)) == 0
+    assert "Imported 2 PACER accounts" in capsys.readouterr().out
+    got = rows(run.db, "SELECT account_number, username_key, upgraded_at, is_shared, password_compliant FROM pacer_accounts ORDER BY account_number")
+    assert got == [("1234567", "ab1234", None, 0, 0), ("7654321", "carl.dunn", None, 1, 1)]
+    # password_hash files are stored as given.
+    hashed = write(tmp_path, "hashed.csv", PACER_HEADER.replace(",password", ",password_hash") + f'2222222,zz9999,Zed,Zane,,2001-01-01,false,"{good_hash}"\n')
+    assert run("import", "pacer-accounts", str(hashed)) == 0
+    assert rows(run.db, "SELECT password_hash FROM pacer_accounts WHERE account_number='2222222'") == [(good_hash,)]
+
+
+def test_a_bad_row_names_file_line_and_field_and_writes_nothing(run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = write(
+        tmp_path,
+        "bad.csv",
+        PACER_HEADER
+        + "1234567,ab1234,Ann,Bell,,2010-01-02,false,pw\n"
+        + "12345,cd5678,Cy,Dee,,2010-01-02,false,pw\n"
+        + "7654321,ef5678,Eve,Fox,,yesterday,maybe,pw\n"
+        + "7654322,AB1234,Gil,Hay,,2010-01-02,false,\n",
+    )
+    assert run("import", "pacer-accounts", str(csv)) == 2
+    err = capsys.readouterr().err
+    assert f"{csv}:3: account_number: must be 7 digits" in err
+    assert f"{csv}:4: created_at:" in err and f"{csv}:4: is_shared:" in err
+    assert f"{csv}:5: username: 'AB1234' is already on line 2" in err
+    assert f"{csv}:5: password: is required" in err
+    assert rows(run.db, "SELECT count(*) FROM pacer_accounts") == [(0,)]
+
+
+def test_header_problems(run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = write(tmp_path, "hdr.csv", "account_number,username,colour\n1,2,3\n")
+    assert run("import", "pacer-accounts", str(csv)) == 2
+    err = capsys.readouterr().err
+    assert f"{csv}:1: first_name: column is missing" in err and f"{csv}:1: colour: unknown column" in err
+    assert run("import", "pacer-accounts", str(tmp_path / "missing.csv")) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_import_cmecf_roster_rules_and_duplicates(run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = write(tmp_path, "mad.csv", CMECF_HEADER + "jdoe,Jane,Doe,jdoe@example.org,Attorney,pw1\nmsmith,Mo,Smith,,PRO SE,pw2\n")
+    assert run("import", "cmecf-accounts", "mad", str(good)) == 0
+    assert rows(run.db, "SELECT court_id, login_key, role FROM cmecf_accounts ORDER BY login_key") == [
+        ("mad", "jdoe", "attorney"), ("mad", "msmith", "pro_se")
+    ]
+    capsys.readouterr()
+    again = write(tmp_path, "again.csv", CMECF_HEADER + "JDOE,Jane,Doe,,attorney,pw\nnewbie,New,Bie,,creditor,pw\nx y,A,B,,wizard,pw\n")
+    assert run("import", "cmecf-accounts", "mad", str(again)) == 2
+    err = capsys.readouterr().err
+    # Every row is checked and reported; clashes with the database are checked once the rows are valid.
+    assert f"{again}:3: role: mad does not accept the role 'creditor'" in err
+    assert f"{again}:4: login:" in err and f"{again}:4: role: unknown role 'wizard'" in err
+    dup = write(tmp_path, "dup.csv", CMECF_HEADER + "JDOE,Jane,Doe,,attorney,pw\n")
+    assert run("import", "cmecf-accounts", "mad", str(dup)) == 2
+    assert f"{dup}:2: login: 'jdoe' already exists in mad" in capsys.readouterr().err
+    # The same login in another court is another account.
+    assert run("import", "cmecf-accounts", "mab", str(dup)) == 0
+    assert rows(run.db, "SELECT count(*) FROM cmecf_accounts") == [(3,)]
+    assert run("import", "cmecf-accounts", "zzz", str(dup)) == 2
+    assert "Unknown court 'zzz'" in capsys.readouterr().err
+
+
+def test_clerks_grant_and_revoke(run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = write(tmp_path, "p.csv", PACER_HEADER + "7654321,Carl.Dunn,Carl,Dunn,carl@example.org,2020-05-05,false,pw\n")
+    assert run("import", "pacer-accounts", str(csv)) == 0
+    assert run("clerks", "grant", "mad", "CARL.DUNN") == 0
+    assert run("clerks", "grant", "mad", "carl.dunn") == 0  # idempotent
+    assert rows(run.db, "SELECT court_id FROM clerks") == [("mad",)]
+    assert run("clerks", "revoke", "mad", "carl.dunn") == 0
+    assert rows(run.db, "SELECT count(*) FROM clerks") == [(0,)]
+    assert run("clerks", "grant", "mad", "nobody99") == 2
+    assert "No PACER account has the username 'nobody99'" in capsys.readouterr().err
+    actions = [a for (a,) in rows(run.db, "SELECT action FROM audit_events ORDER BY id")]
+    assert actions == ["import.pacer_accounts", "clerk.grant", "clerk.revoke"]
+
+
+def test_tenants_validate_and_list(run, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("tenants", "validate") == 0
+    assert "3 court file(s)" in capsys.readouterr().out
+    assert run("tenants", "list") == 0
+    out = capsys.readouterr().out
+    assert "mad" in out and "district" in out and "since 2021-09-20" in out
+    bad = tmp_path / "tenants"
+    bad.mkdir()
+    (bad / "xyz.toml").write_text('code = "xyz"\nname = "X"\nkind = "galactic"\naccepted_roles = ["attorney"]\n')
+    monkeypatch.setenv("NEXTGEN_GQL_TENANTS_DIR", str(bad))
+    assert run("tenants", "validate") == 2
+    err = capsys.readouterr().err
+    assert f"{bad / 'xyz.toml'}:3: kind: must be one of" in err
+
+
+def test_serve_refuses_bad_court_files(run, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "tenants"
+    bad.mkdir()
+    (bad / "xyz.toml").write_text('code = "abc"\nname = "X"\nkind = "district"\naccepted_roles = ["attorney"]\n')
+    monkeypatch.setenv("NEXTGEN_GQL_TENANTS_DIR", str(bad))
+    assert run("serve", "--port", "0") == 2
+    assert "xyz.toml:1: code: 'abc' does not match the file name" in capsys.readouterr().err
+
+
+def test_export_schema_writes_the_sdl(run, tmp_path: Path) -> None:
+    out = tmp_path / "schema.graphql"
+    assert run("export-schema", "--output", str(out)) == 0
+    assert "type PacerAccount implements Node" in out.read_text()
+
+
+def test_no_event_loop_left_behind() -> None:
+    with pytest.raises(RuntimeError):
+        asyncio.get_running_loop()
