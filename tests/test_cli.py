@@ -54,15 +54,27 @@ def test_import_pacer_accounts_good_file(run, tmp_path: Path, capsys: pytest.Cap
     )
     assert run("import", "pacer-accounts", str(csv)) == 0
     assert "Imported 2 PACER accounts" in capsys.readouterr().out
-    got = rows(run.db, "SELECT account_number, username_key, upgraded_at, is_shared, password_compliant FROM pacer_accounts ORDER BY account_number")
+    got = rows(
+        run.db,
+        "SELECT account_number, username_key, upgraded_at, is_shared, password_compliant FROM pacer_accounts ORDER BY account_number",
+    )
     assert got == [("1234567", "ab1234", None, 0, 0), ("7654321", "carl.dunn", None, 1, 1)]
     # password_hash files are stored as given.
-    hashed = write(tmp_path, "hashed.csv", PACER_HEADER.replace(",password", ",password_hash") + f'2222222,zz9999,Zed,Zane,,2001-01-01,false,"{good_hash}"\n')
+    hashed = write(
+        tmp_path,
+        "hashed.csv",
+        PACER_HEADER.replace(",password", ",password_hash")
+        + f'2222222,zz9999,Zed,Zane,,2001-01-01,false,"{good_hash}"\n',
+    )
     assert run("import", "pacer-accounts", str(hashed)) == 0
-    assert rows(run.db, "SELECT password_hash FROM pacer_accounts WHERE account_number='2222222'") == [(good_hash,)]
+    assert rows(run.db, "SELECT password_hash FROM pacer_accounts WHERE account_number='2222222'") == [
+        (good_hash,)
+    ]
 
 
-def test_a_bad_row_names_file_line_and_field_and_writes_nothing(run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_row_names_file_line_and_field_and_writes_nothing(
+    run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     csv = write(
         tmp_path,
         "bad.csv",
@@ -90,14 +102,25 @@ def test_header_problems(run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "no such file" in capsys.readouterr().err
 
 
-def test_import_cmecf_roster_rules_and_duplicates(run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    good = write(tmp_path, "mad.csv", CMECF_HEADER + "jdoe,Jane,Doe,jdoe@example.org,Attorney,pw1\nmsmith,Mo,Smith,,PRO SE,pw2\n")
+def test_import_cmecf_roster_rules_and_duplicates(
+    run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write(
+        tmp_path,
+        "mad.csv",
+        CMECF_HEADER + "jdoe,Jane,Doe,jdoe@example.org,Attorney,pw1\nmsmith,Mo,Smith,,PRO SE,pw2\n",
+    )
     assert run("import", "cmecf-accounts", "mad", str(good)) == 0
     assert rows(run.db, "SELECT court_id, login_key, role FROM cmecf_accounts ORDER BY login_key") == [
-        ("mad", "jdoe", "attorney"), ("mad", "msmith", "pro_se")
+        ("mad", "jdoe", "attorney"),
+        ("mad", "msmith", "pro_se"),
     ]
     capsys.readouterr()
-    again = write(tmp_path, "again.csv", CMECF_HEADER + "JDOE,Jane,Doe,,attorney,pw\nnewbie,New,Bie,,creditor,pw\nx y,A,B,,wizard,pw\n")
+    again = write(
+        tmp_path,
+        "again.csv",
+        CMECF_HEADER + "JDOE,Jane,Doe,,attorney,pw\nnewbie,New,Bie,,creditor,pw\nx y,A,B,,wizard,pw\n",
+    )
     assert run("import", "cmecf-accounts", "mad", str(again)) == 2
     err = capsys.readouterr().err
     # Every row is checked and reported; clashes with the database are checked once the rows are valid.
@@ -114,7 +137,9 @@ def test_import_cmecf_roster_rules_and_duplicates(run, tmp_path: Path, capsys: p
 
 
 def test_clerks_grant_and_revoke(run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    csv = write(tmp_path, "p.csv", PACER_HEADER + "7654321,Carl.Dunn,Carl,Dunn,carl@example.org,2020-05-05,false,pw\n")
+    csv = write(
+        tmp_path, "p.csv", PACER_HEADER + "7654321,Carl.Dunn,Carl,Dunn,carl@example.org,2020-05-05,false,pw\n"
+    )
     assert run("import", "pacer-accounts", str(csv)) == 0
     assert run("clerks", "grant", "mad", "CARL.DUNN") == 0
     assert run("clerks", "grant", "mad", "carl.dunn") == 0  # idempotent
@@ -127,7 +152,9 @@ def test_clerks_grant_and_revoke(run, tmp_path: Path, capsys: pytest.CaptureFixt
     assert actions == ["import.pacer_accounts", "clerk.grant", "clerk.revoke"]
 
 
-def test_tenants_validate_and_list(run, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tenants_validate_and_list(
+    run, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert run("tenants", "validate") == 0
     assert "3 court file(s)" in capsys.readouterr().out
     assert run("tenants", "list") == 0
@@ -135,17 +162,23 @@ def test_tenants_validate_and_list(run, tmp_path: Path, capsys: pytest.CaptureFi
     assert "mad" in out and "district" in out and "since 2021-09-20" in out
     bad = tmp_path / "tenants"
     bad.mkdir()
-    (bad / "xyz.toml").write_text('code = "xyz"\nname = "X"\nkind = "galactic"\naccepted_roles = ["attorney"]\n')
+    (bad / "xyz.toml").write_text(
+        'code = "xyz"\nname = "X"\nkind = "galactic"\naccepted_roles = ["attorney"]\n'
+    )
     monkeypatch.setenv("NEXTGEN_GQL_TENANTS_DIR", str(bad))
     assert run("tenants", "validate") == 2
     err = capsys.readouterr().err
     assert f"{bad / 'xyz.toml'}:3: kind: must be one of" in err
 
 
-def test_serve_refuses_bad_court_files(run, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_refuses_bad_court_files(
+    run, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "tenants"
     bad.mkdir()
-    (bad / "xyz.toml").write_text('code = "abc"\nname = "X"\nkind = "district"\naccepted_roles = ["attorney"]\n')
+    (bad / "xyz.toml").write_text(
+        'code = "abc"\nname = "X"\nkind = "district"\naccepted_roles = ["attorney"]\n'
+    )
     monkeypatch.setenv("NEXTGEN_GQL_TENANTS_DIR", str(bad))
     assert run("serve", "--port", "0") == 2
     assert "xyz.toml:1: code: 'abc' does not match the file name" in capsys.readouterr().err

@@ -25,7 +25,9 @@ def _contract_text() -> str:
 
 def test_contract_copy_is_current() -> None:
     if CONTRACT.exists():
-        assert (REPO / "schema" / "contract.graphql").read_text(encoding="utf-8") == CONTRACT.read_text(encoding="utf-8")
+        assert (REPO / "schema" / "contract.graphql").read_text(encoding="utf-8") == CONTRACT.read_text(
+            encoding="utf-8"
+        )
 
 
 def test_every_name_we_have_matches_the_contract() -> None:
@@ -66,10 +68,29 @@ def test_the_core_of_the_contract_is_all_there() -> None:
     """What issue 2 delivers, field for field."""
     contract = build_schema(_contract_text())
     ours = build_schema(EXPORTED.read_text(encoding="utf-8"))
-    for name in ["Node", "PageInfo", "UserError", "ErrorCode", "CourtKind", "FilerRole", "HelpDesk", "Court",
-                 "CmecfAccount", "CmecfAccountEdge", "CmecfAccountConnection", "PrivilegeSource", "FilingPrivilege",
-                 "SignInInput", "SignInPayload", "SignOutPayload", "RegisterPacerAccountInput", "PacerAccountPayload",
-                 "UpgradePacerAccountInput", "LinkCmecfAccountInput", "LinkCmecfAccountPayload"]:
+    for name in [
+        "Node",
+        "PageInfo",
+        "UserError",
+        "ErrorCode",
+        "CourtKind",
+        "FilerRole",
+        "HelpDesk",
+        "Court",
+        "CmecfAccount",
+        "CmecfAccountEdge",
+        "CmecfAccountConnection",
+        "PrivilegeSource",
+        "FilingPrivilege",
+        "SignInInput",
+        "SignInPayload",
+        "SignOutPayload",
+        "RegisterPacerAccountInput",
+        "PacerAccountPayload",
+        "UpgradePacerAccountInput",
+        "LinkCmecfAccountInput",
+        "LinkCmecfAccountPayload",
+    ]:
         assert name in ours.type_map, name
         ctype = contract.type_map[name]
         if hasattr(ctype, "fields"):
@@ -77,8 +98,22 @@ def test_the_core_of_the_contract_is_all_there() -> None:
     query, mutation = ours.query_type, ours.mutation_type
     assert query is not None and mutation is not None
     assert {"node", "court", "courts", "me", "cmecfAccounts"} <= set(query.fields)
-    assert {"signIn", "signOut", "registerPacerAccount", "upgradePacerAccount", "linkCmecfAccount"} <= set(mutation.fields)
+    assert {"signIn", "signOut", "registerPacerAccount", "upgradePacerAccount", "linkCmecfAccount"} <= set(
+        mutation.fields
+    )
     account = ours.type_map["PacerAccount"]
-    assert {"id", "accountNumber", "username", "firstName", "lastName", "email", "createdAt", "isLegacy",
-            "upgradedAt", "isShared", "cmecfAccounts", "privileges", "canFile"} <= set(account.fields)  # type: ignore[attr-defined]
-
+    assert {
+        "id",
+        "accountNumber",
+        "username",
+        "firstName",
+        "lastName",
+        "email",
+        "createdAt",
+        "isLegacy",
+        "upgradedAt",
+        "isShared",
+        "cmecfAccounts",
+        "privileges",
+        "canFile",
+    } <= set(account.fields)  # type: ignore[attr-defined]

@@ -40,7 +40,11 @@ def serving(workdir: Path, *extra: str) -> Iterator[str]:
     env.pop("NEXTGEN_GQL_DATABASE_URL", None)
     log = (workdir / "server.log").open("ab")
     proc = subprocess.Popen(
-        [exe, "serve", "--port", str(port), *extra], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+        [exe, "serve", "--port", str(port), *extra],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -69,10 +73,19 @@ def serving(workdir: Path, *extra: str) -> Iterator[str]:
         assert proc.returncode == 0, (workdir / "server.log").read_text()
 
 
-def gql(base: str, query: str, variables: dict[str, object] | None = None, *, court: str | None = None, token: str | None = None) -> dict[str, object]:
+def gql(
+    base: str,
+    query: str,
+    variables: dict[str, object] | None = None,
+    *,
+    court: str | None = None,
+    token: str | None = None,
+) -> dict[str, object]:
     path = f"/courts/{court}/graphql" if court else "/graphql"
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = httpx.post(base + path, json={"query": query, "variables": variables or {}}, headers=headers, timeout=30)
+    response = httpx.post(
+        base + path, json={"query": query, "variables": variables or {}}, headers=headers, timeout=30
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert "errors" not in body, body
@@ -85,20 +98,37 @@ def test_serve_demo_upgrade_link_restart(tmp_path: Path) -> None:
     with serving(tmp_path, "--demo") as base:
         page = httpx.get(base + "/graphql", headers={"Accept": "text/html"}, timeout=10)
         assert page.status_code == 200 and "graphiql" in page.text.lower()
-        signed = gql(base, "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { token } }",
-                     {"u": LEGACY[0], "p": LEGACY[1]})
+        signed = gql(
+            base,
+            "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { token } }",
+            {"u": LEGACY[0], "p": LEGACY[1]},
+        )
         token = signed["signIn"]["token"]  # type: ignore[index]
-        upgraded = gql(base, """mutation { upgradePacerAccount(input: {email: "laura@perezlaw.example",
-            newUsername: "lauraperez", newPassword: "Blue-Harbor-Lantern-42"}) { errors { code } } }""", token=token)
+        upgraded = gql(
+            base,
+            """mutation { upgradePacerAccount(input: {email: "laura@perezlaw.example",
+            newUsername: "lauraperez", newPassword: "Blue-Harbor-Lantern-42"}) { errors { code } } }""",
+            token=token,
+        )
         assert upgraded == {"upgradePacerAccount": {"errors": []}}
-        linked = gql(base, "mutation($p: String!) { linkCmecfAccount(input: {login: \"lperez\", password: $p, confirm: true}) { errors { code } } }",
-                     {"p": LEGACY_ECF_PASSWORD}, court="mad", token=token)
+        linked = gql(
+            base,
+            'mutation($p: String!) { linkCmecfAccount(input: {login: "lperez", password: $p, confirm: true}) { errors { code } } }',
+            {"p": LEGACY_ECF_PASSWORD},
+            court="mad",
+            token=token,
+        )
         assert linked == {"linkCmecfAccount": {"errors": []}}
     assert (tmp_path / "nextgen.sqlite3").exists()
     # A second start on the same database (with --demo again) loses nothing.
     with serving(tmp_path, "--demo") as base:
-        signed = gql(base, "mutation($p: String!) { signIn(input: {username: \"lauraperez\", password: $p, redactionAcknowledged: true}) { token } }",
-                     {"p": new_password})
+        signed = gql(
+            base,
+            'mutation($p: String!) { signIn(input: {username: "lauraperez", password: $p, redactionAcknowledged: true}) { token } }',
+            {"p": new_password},
+        )
         token = signed["signIn"]["token"]  # type: ignore[index]
-        me = gql(base, '{ me { isLegacy mad: canFile(court: "mad") ca1: canFile(court: "ca1") } }', token=token)
+        me = gql(
+            base, '{ me { isLegacy mad: canFile(court: "mad") ca1: canFile(court: "ca1") } }', token=token
+        )
         assert me == {"me": {"isLegacy": False, "mad": True, "ca1": False}}

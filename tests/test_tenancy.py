@@ -21,7 +21,10 @@ def test_shipped_courts_load_with_their_real_facts() -> None:
     assert courts["mad"].nextgen_since == courts["mab"].nextgen_since == dt.date(2021, 9, 20)
     assert courts["mad"].accepted_roles == (FilerRole.ATTORNEY, FilerRole.PRO_SE, FilerRole.MEDIA)
     assert courts["mab"].accepted_roles == (
-        FilerRole.ATTORNEY, FilerRole.CREDITOR, FilerRole.TRUSTEE, FilerRole.FILING_AGENT
+        FilerRole.ATTORNEY,
+        FilerRole.CREDITOR,
+        FilerRole.TRUSTEE,
+        FilerRole.FILING_AGENT,
     )
     for code, court in courts.items():
         assert court.hosts == (f"ecf.{code}.uscourts.gov",)
@@ -41,11 +44,13 @@ def test_shipped_courts_load_with_their_real_facts() -> None:
         (GOOD + 'hosts = ["not a host"]\n', "hosts", "not a valid host name"),
         (GOOD + 'acepted_roles = ["media"]\n', "acepted_roles", "unknown field"),
         (GOOD.replace('name = "A Court"\n', ""), "name", "is required"),
-        (GOOD + "[help_desk]\nfax = \"1\"\n", "help_desk.fax", "unknown field"),
+        (GOOD + '[help_desk]\nfax = "1"\n', "help_desk.fax", "unknown field"),
         ('code = "xyz"\nname = [\n', None, "TOML syntax error"),
     ],
 )
-def test_each_bad_file_names_file_field_and_reason(tmp_path: Path, text: str, field: str | None, reason: str) -> None:
+def test_each_bad_file_names_file_field_and_reason(
+    tmp_path: Path, text: str, field: str | None, reason: str
+) -> None:
     path = write_tenant(tmp_path, "xyz", text.replace("{code}", "xyz"))
     courts, problems = validate_dir(tmp_path)
     assert courts == []

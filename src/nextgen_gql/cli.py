@@ -157,8 +157,10 @@ def cmd_tenants(args: argparse.Namespace, settings: Settings) -> int:
         print(problem, file=sys.stderr)
     print(f"{'code':<8} {'kind':<11} {'nextgen':<22} name")
     for court in courts:
-        status = f"since {court.nextgen_since}" if court.is_nextgen() else (
-            f"from {court.nextgen_since}" if court.nextgen_since else "legacy CM/ECF"
+        status = (
+            f"since {court.nextgen_since}"
+            if court.is_nextgen()
+            else (f"from {court.nextgen_since}" if court.nextgen_since else "legacy CM/ECF")
         )
         print(f"{court.code:<8} {court.kind.value:<11} {status:<22} {court.name}")
     return 1 if problems else 0
@@ -178,7 +180,9 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nextgen-gql", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="nextgen-gql", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("--database-url", help="Tortoise URL (env NEXTGEN_GQL_DATABASE_URL)")
     parser.add_argument("--tenants-dir", help="folder of court files (env NEXTGEN_GQL_TENANTS_DIR)")
     parser.add_argument("--mail-dir", help="where outgoing mail is written (env NEXTGEN_GQL_MAIL_DIR)")

@@ -49,7 +49,9 @@ async def test_username_matches_in_any_case(api: Api) -> None:
     ("username", "password"),
     [(FILER[0], "Wrong-Password-Entirely-1"), ("nobodyhere", FILER[1]), (FILER[0], "")],
 )
-async def test_wrong_credentials_say_nothing_about_which_half_was_wrong(api: Api, username: str, password: str) -> None:
+async def test_wrong_credentials_say_nothing_about_which_half_was_wrong(
+    api: Api, username: str, password: str
+) -> None:
     data = await api.data(SIGN_IN, {"input": {"username": username, "password": password}})
     payload = data["signIn"]
     assert payload["token"] is None
@@ -59,7 +61,9 @@ async def test_wrong_credentials_say_nothing_about_which_half_was_wrong(api: Api
 
 
 async def test_client_code_with_a_comma_is_refused(api: Api) -> None:
-    data = await api.data(SIGN_IN, {"input": {"username": FILER[0], "password": FILER[1], "clientCode": "a,b"}})
+    data = await api.data(
+        SIGN_IN, {"input": {"username": FILER[0], "password": FILER[1], "clientCode": "a,b"}}
+    )
     assert data["signIn"]["errors"][0]["code"] == "INVALID_INPUT"
     assert data["signIn"]["errors"][0]["field"] == "clientCode"
 
@@ -173,7 +177,13 @@ async def test_upgrade_replaces_a_short_username_and_a_weak_password_once(api: A
     assert taken["upgradePacerAccount"]["errors"][0]["code"] == "USERNAME_TAKEN"
     name_in_password = await api.data(
         UPGRADE,
-        {"input": {"email": "laura@perezlaw.example", "newUsername": "lauraperez", "newPassword": "Perez-Quiet-Harbor-9"}},
+        {
+            "input": {
+                "email": "laura@perezlaw.example",
+                "newUsername": "lauraperez",
+                "newPassword": "Perez-Quiet-Harbor-9",
+            }
+        },
         token=token,
     )
     assert name_in_password["upgradePacerAccount"]["errors"][0]["code"] == "PASSWORD_POLICY"
@@ -182,7 +192,13 @@ async def test_upgrade_replaces_a_short_username_and_a_weak_password_once(api: A
 
     done = await api.data(
         UPGRADE,
-        {"input": {"email": "laura@perezlaw.example", "newUsername": "lauraperez", "newPassword": GOOD_PASSWORD}},
+        {
+            "input": {
+                "email": "laura@perezlaw.example",
+                "newUsername": "lauraperez",
+                "newPassword": GOOD_PASSWORD,
+            }
+        },
         token=token,
     )
     payload = done["upgradePacerAccount"]
@@ -214,6 +230,8 @@ async def test_upgrade_keeps_a_compliant_password(api: Api) -> None:
 
     await PacerAccount.filter(username_key="lp1234").update(password_hash=await hash_password(GOOD_PASSWORD))
     token = await api.sign_in("lp1234", GOOD_PASSWORD)
-    done = await api.data(UPGRADE, {"input": {"email": "laura@perezlaw.example", "newUsername": "lauraperez"}}, token=token)
+    done = await api.data(
+        UPGRADE, {"input": {"email": "laura@perezlaw.example", "newUsername": "lauraperez"}}, token=token
+    )
     assert done["upgradePacerAccount"]["errors"] == []
     await api.sign_in("lauraperez", GOOD_PASSWORD)

@@ -47,7 +47,11 @@ async def errors_of(api: Api, variables: dict[str, Any], **kw: Any) -> list[str]
 
 
 async def link_state() -> tuple[int, int, int]:
-    return await CmecfLink.all().count(), await FilingPrivilege.all().count(), await CmecfAccount.filter(password_hash=None).count()
+    return (
+        await CmecfLink.all().count(),
+        await FilingPrivilege.all().count(),
+        await CmecfAccount.filter(password_hash=None).count(),
+    )
 
 
 async def test_the_whole_journey_upgrade_then_link_at_mad_and_file_there_only(api: Api) -> None:
@@ -55,7 +59,11 @@ async def test_the_whole_journey_upgrade_then_link_at_mad_and_file_there_only(ap
     assert await errors_of(api, link_input(), court="mad", token=token) == ["UPGRADE_REQUIRED"]
     token = await upgraded_laura(api)
     assert (await api.data(CAN_FILE, token=token))["me"] == {
-        "ca1": False, "mad": False, "mab": False, "privileges": [], "cmecfAccounts": []
+        "ca1": False,
+        "mad": False,
+        "mab": False,
+        "privileges": [],
+        "cmecfAccounts": [],
     }
     data = await api.data(LINK, link_input(login="LPerez"), court="mad", token=token)
     payload = data["linkCmecfAccount"]
@@ -66,11 +74,16 @@ async def test_the_whole_journey_upgrade_then_link_at_mad_and_file_there_only(ap
     assert payload["cmecfAccount"]["linkedAccount"] == {"username": "lauraperez"}
     assert payload["cmecfAccount"]["linkedBy"] == {"username": "lauraperez"}
     assert payload["privilege"] == {
-        "role": "ATTORNEY", "source": "LINKED_LEGACY_ACCOUNT", "court": {"code": "mad"}, "account": {"username": "lauraperez"}
+        "role": "ATTORNEY",
+        "source": "LINKED_LEGACY_ACCOUNT",
+        "court": {"code": "mad"},
+        "account": {"username": "lauraperez"},
     }
     me = (await api.data(CAN_FILE, token=token))["me"]
     assert (me["ca1"], me["mad"], me["mab"]) == (False, True, False)
-    assert me["privileges"] == [{"court": {"code": "mad"}, "role": "ATTORNEY", "source": "LINKED_LEGACY_ACCOUNT"}]
+    assert me["privileges"] == [
+        {"court": {"code": "mad"}, "role": "ATTORNEY", "source": "LINKED_LEGACY_ACCOUNT"}
+    ]
     assert me["cmecfAccounts"] == [{"login": "lperez", "court": {"code": "mad"}}]
     # Linking in one court does not carry over: ca1 has its own lperez, still unlinked.
     assert await CmecfLink.filter(court_id="ca1").count() == 0
@@ -81,17 +94,28 @@ async def test_the_whole_journey_upgrade_then_link_at_mad_and_file_there_only(ap
 async def test_an_unconfirmed_link_changes_nothing(api: Api) -> None:
     token = await upgraded_laura(api)
     before = await link_state()
-    data = await api.data(LINK, {"input": {"login": "lperez", "password": LEGACY_ECF_PASSWORD, "confirm": False}}, court="mad", token=token)
-    assert [(e["code"], e["field"]) for e in data["linkCmecfAccount"]["errors"]] == [("CONFIRMATION_REQUIRED", "confirm")]
+    data = await api.data(
+        LINK,
+        {"input": {"login": "lperez", "password": LEGACY_ECF_PASSWORD, "confirm": False}},
+        court="mad",
+        token=token,
+    )
+    assert [(e["code"], e["field"]) for e in data["linkCmecfAccount"]["errors"]] == [
+        ("CONFIRMATION_REQUIRED", "confirm")
+    ]
     assert "undone" in data["linkCmecfAccount"]["errors"][0]["message"]
     assert await link_state() == before
 
 
-@pytest.mark.parametrize(("login", "password"), [("lperez", "wrong-password"), ("nosuchlogin", LEGACY_ECF_PASSWORD)])
+@pytest.mark.parametrize(
+    ("login", "password"), [("lperez", "wrong-password"), ("nosuchlogin", LEGACY_ECF_PASSWORD)]
+)
 async def test_wrong_legacy_credentials(api: Api, login: str, password: str) -> None:
     token = await upgraded_laura(api)
     before = await link_state()
-    assert await errors_of(api, link_input(login, password), court="mad", token=token) == ["INVALID_CMECF_CREDENTIALS"]
+    assert await errors_of(api, link_input(login, password), court="mad", token=token) == [
+        "INVALID_CMECF_CREDENTIALS"
+    ]
     assert await link_state() == before
 
 
@@ -137,7 +161,9 @@ async def test_linking_for_someone_else_is_refused_to_a_non_admin(api: Api) -> N
     laura_id = (await api.data("{ me { id } }", token=laura))["me"]["id"]
     james = await api.sign_in(*FILER)
     assert await errors_of(api, link_input(onBehalfOf=laura_id), court="mad", token=james) == ["FORBIDDEN"]
-    assert await errors_of(api, link_input(onBehalfOf="garbage"), court="mad", token=james) == ["INVALID_INPUT"]
+    assert await errors_of(api, link_input(onBehalfOf="garbage"), court="mad", token=james) == [
+        "INVALID_INPUT"
+    ]
     assert await link_state() == (0, 0, 0)
 
 
@@ -180,13 +206,19 @@ async def test_the_database_itself_refuses_a_second_link(api: Api) -> None:
     kchen = await CmecfAccount.get(court_id="mad", login_key="kchen")
     with pytest.raises(IntegrityError):  # the same legacy account, another PACER account
         await CmecfLink.create(
-            cmecf_account_id=link.cmecf_account_id, court_id="mad", account_id=other.id,
-            linked_by_id=other.id, linked_at=now(),
+            cmecf_account_id=link.cmecf_account_id,
+            court_id="mad",
+            account_id=other.id,
+            linked_by_id=other.id,
+            linked_at=now(),
         )
     with pytest.raises(IntegrityError):  # the same PACER account, a second legacy account in mad
         await CmecfLink.create(
-            cmecf_account_id=kchen.id, court_id="mad", account_id=link.account_id,
-            linked_by_id=link.account_id, linked_at=now(),
+            cmecf_account_id=kchen.id,
+            court_id="mad",
+            account_id=link.account_id,
+            linked_by_id=link.account_id,
+            linked_at=now(),
         )
     assert await CmecfLink.all().count() == 1
 

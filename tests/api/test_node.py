@@ -12,14 +12,21 @@ LINK = """mutation($i: LinkCmecfAccountInput!) { linkCmecfAccount(input: $i) {
 
 
 async def test_courts_are_public(api: Api) -> None:
-    court_id = (await api.data('{ courts { id code } }'))["courts"][0]["id"]
+    court_id = (await api.data("{ courts { id code } }"))["courts"][0]["id"]
     node = (await api.data(NODE, {"id": court_id}))["node"]
     assert node == {"id": court_id, "__typename": "Court", "code": "ca1"}
 
 
 async def test_nodes_follow_visibility(api: Api) -> None:
     james = await api.sign_in(*FILER)
-    linked = (await api.data(LINK, {"i": {"login": "jmorgan", "password": LEGACY_ECF_PASSWORD, "confirm": True}}, court="mad", token=james))["linkCmecfAccount"]
+    linked = (
+        await api.data(
+            LINK,
+            {"i": {"login": "jmorgan", "password": LEGACY_ECF_PASSWORD, "confirm": True}},
+            court="mad",
+            token=james,
+        )
+    )["linkCmecfAccount"]
     ids = {
         "account": linked["privilege"]["account"]["id"],
         "legacy": linked["cmecfAccount"]["id"],

@@ -94,7 +94,10 @@ async def test_nobody_else_sees_a_roster(api: Api, who: str, court: str | None, 
     assert "lperez" not in str(body)
 
 
-@pytest.mark.parametrize(("variables", "field"), [({"first": 0}, "first"), ({"first": 101}, "first"), ({"after": "bm9wZQ"}, "after")])
+@pytest.mark.parametrize(
+    ("variables", "field"),
+    [({"first": 0}, "first"), ({"first": 101}, "first"), ({"after": "bm9wZQ"}, "after")],
+)
 async def test_bad_paging_arguments_are_clear_errors(api: Api, variables: dict[str, Any], field: str) -> None:
     token = await clerk(api, "mad")
     body = await api.gql(ROSTER, variables, court="mad", token=token)

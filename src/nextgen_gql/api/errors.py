@@ -44,7 +44,9 @@ def raise_for_query(error: DomainError) -> GraphQLError:
     return graphql_error(error)
 
 
-def payload_errors(payload: Callable[..., R]) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+def payload_errors(
+    payload: Callable[..., R],
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Turn a DomainError raised by a mutation resolver into ``payload(errors=[...])``."""
 
     def decorate(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:

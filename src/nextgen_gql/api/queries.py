@@ -11,7 +11,12 @@ from nextgen_gql.api.pagination import decode_cursor, encode_cursor
 from nextgen_gql.api.types.accounts import PacerAccount
 from nextgen_gql.api.types.common import Node, PageInfo
 from nextgen_gql.api.types.courts import Court
-from nextgen_gql.api.types.filing import CmecfAccount, CmecfAccountConnection, CmecfAccountEdge, FilingPrivilege
+from nextgen_gql.api.types.filing import (
+    CmecfAccount,
+    CmecfAccountConnection,
+    CmecfAccountEdge,
+    FilingPrivilege,
+)
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.services import courts as court_service
 from nextgen_gql.services import nodes, roster
@@ -21,7 +26,9 @@ __all__ = ["Query"]
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Any object by its global id, subject to the same access rules; null if unseen.")
+    @strawberry.field(
+        description="Any object by its global id, subject to the same access rules; null if unseen."
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         decoded = decode_id(id)
         if decoded is None:
@@ -35,7 +42,11 @@ class Query:
         found = await nodes.visible_node(await ctx.viewer(), type_name, int(key), ctx.courts)
         if found is None:
             return None
-        kind = {"PacerAccount": PacerAccount, "CmecfAccount": CmecfAccount, "FilingPrivilege": FilingPrivilege}
+        kind = {
+            "PacerAccount": PacerAccount,
+            "CmecfAccount": CmecfAccount,
+            "FilingPrivilege": FilingPrivilege,
+        }
         return kind[type_name](model=found)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The court this request is addressed to; null on the national endpoint.")
@@ -66,12 +77,19 @@ class Query:
             if after is not None:
                 raw = decode_cursor(after)
                 if len(raw) != 2 or not isinstance(raw[0], str) or not isinstance(raw[1], int):
-                    raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after")
+                    raise DomainError(
+                        ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after"
+                    )
                 key = (raw[0], raw[1])
-            page = await roster.list_cmecf_accounts(court, first=first, after=key, search=search, linked=linked)
+            page = await roster.list_cmecf_accounts(
+                court, first=first, after=key, search=search, linked=linked
+            )
         except DomainError as exc:
             raise raise_for_query(exc) from None
-        edges = [CmecfAccountEdge(cursor=encode_cursor(r.login_key, r.id), node=CmecfAccount(model=r)) for r in page.rows]
+        edges = [
+            CmecfAccountEdge(cursor=encode_cursor(r.login_key, r.id), node=CmecfAccount(model=r))
+            for r in page.rows
+        ]
         return CmecfAccountConnection(
             edges=edges,
             page_info=PageInfo(

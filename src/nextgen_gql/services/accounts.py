@@ -159,19 +159,25 @@ async def upgrade(
     changed = _changes(account, username=username, email=email, new_password=bool(new_password))
     try:
         async with in_transaction() as conn:
-            updated = await PacerAccount.filter(id=account.id, upgraded_at__isnull=True).using_db(conn).update(
-                username=username,
-                username_key=username.lower(),
-                email=email,
-                password_hash=password_hash,
-                password_compliant=True,
-                upgraded_at=now(),
+            updated = (
+                await PacerAccount.filter(id=account.id, upgraded_at__isnull=True)
+                .using_db(conn)
+                .update(
+                    username=username,
+                    username_key=username.lower(),
+                    email=email,
+                    password_hash=password_hash,
+                    password_compliant=True,
+                    upgraded_at=now(),
+                )
             )
             if not updated:
                 raise DomainError(ErrorCode.ALREADY_UPGRADED, "This PACER account is already upgraded.")
             await audit.record("account.upgrade", actor_id=account.id, detail=changed, using_db=conn)
     except IntegrityError:
-        raise DomainError(ErrorCode.USERNAME_TAKEN, f"The username {username!r} is taken.", "newUsername") from None
+        raise DomainError(
+            ErrorCode.USERNAME_TAKEN, f"The username {username!r} is taken.", "newUsername"
+        ) from None
     await account.refresh_from_db()
     return account
 

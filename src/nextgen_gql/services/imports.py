@@ -53,7 +53,11 @@ class ImportProblem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field}: {self.reason}" if self.field else f"{self.file}:{self.line}: {self.reason}"
+        return (
+            f"{self.file}:{self.line}: {self.field}: {self.reason}"
+            if self.field
+            else f"{self.file}:{self.line}: {self.reason}"
+        )
 
 
 class ImportFailed(Exception):
@@ -85,7 +89,9 @@ class _Collector:
             raise ImportFailed(self.problems, self.truncated)
 
 
-def _rows(path: Path, required: tuple[str, ...], found: _Collector) -> Iterator[tuple[int, dict[str, str], str]]:
+def _rows(
+    path: Path, required: tuple[str, ...], found: _Collector
+) -> Iterator[tuple[int, dict[str, str], str]]:
     """Yield (line, row, password column) for each data row; header problems stop early."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
@@ -109,7 +115,9 @@ def _rows(path: Path, required: tuple[str, ...], found: _Collector) -> Iterator[
         if len(secret) != 1:
             found.add(1, "password", "the header needs exactly one of password or password_hash")
         for column in extra:
-            found.add(1, column, f"unknown column (expected {', '.join(required)}, password or password_hash)")
+            found.add(
+                1, column, f"unknown column (expected {', '.join(required)}, password or password_hash)"
+            )
         if found.problems:
             return
         try:
@@ -126,8 +134,10 @@ def _rows(path: Path, required: tuple[str, ...], found: _Collector) -> Iterator[
 
 
 def _parse_created_at(raw: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(raw) if "T" in raw or " " in raw else dt.datetime.combine(
-        dt.date.fromisoformat(raw), dt.time()
+    value = (
+        dt.datetime.fromisoformat(raw)
+        if "T" in raw or " " in raw
+        else dt.datetime.combine(dt.date.fromisoformat(raw), dt.time())
     )
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
@@ -203,13 +213,16 @@ async def import_pacer_accounts(path: Path, *, progress: Callable[[int], None] |
             continue  # keep validating, but build nothing once anything is wrong
         compliant = None
         if secret_column == "password":
-            compliant = password_policy_problem(
-                row["password"],
-                username=username,
-                first_name=row["first_name"],
-                last_name=row["last_name"],
-                email=email,
-            ) is None
+            compliant = (
+                password_policy_problem(
+                    row["password"],
+                    username=username,
+                    first_name=row["first_name"],
+                    last_name=row["last_name"],
+                    email=email,
+                )
+                is None
+            )
         record.update(
             account_number=number,
             username=username,
@@ -224,7 +237,9 @@ async def import_pacer_accounts(path: Path, *, progress: Callable[[int], None] |
         secrets.append(row[secret_column])
     found.raise_if_any()
     for chunk in _chunks(list(numbers), 500):
-        for taken in await PacerAccount.filter(account_number__in=chunk).values_list("account_number", flat=True):
+        for taken in await PacerAccount.filter(account_number__in=chunk).values_list(
+            "account_number", flat=True
+        ):
             found.add(numbers[str(taken)], "account_number", f"{taken} already exists")
     for chunk in _chunks(list(usernames), 500):
         for taken in await PacerAccount.filter(username_key__in=chunk).values_list("username_key", flat=True):
@@ -234,11 +249,18 @@ async def import_pacer_accounts(path: Path, *, progress: Callable[[int], None] |
     accounts = [PacerAccount(password_hash=h, **r) for r, h in zip(rows, hashes, strict=True)]
     async with in_transaction() as conn:
         await PacerAccount.bulk_create(accounts, batch_size=BATCH_SIZE, using_db=conn)
-        await audit.record("import.pacer_accounts", actor_id=None, detail=f"{len(accounts)} accounts from {path.name}", using_db=conn)
+        await audit.record(
+            "import.pacer_accounts",
+            actor_id=None,
+            detail=f"{len(accounts)} accounts from {path.name}",
+            using_db=conn,
+        )
     return len(accounts)
 
 
-async def import_cmecf_accounts(court: Court, path: Path, *, progress: Callable[[int], None] | None = None) -> int:
+async def import_cmecf_accounts(
+    court: Court, path: Path, *, progress: Callable[[int], None] | None = None
+) -> int:
     """Load ``court``'s legacy CM/ECF roster from ``path``; return how many were written."""
     found = _Collector(str(path))
     rows: list[dict[str, Any]] = []
@@ -269,7 +291,9 @@ async def import_cmecf_accounts(court: Court, path: Path, *, progress: Callable[
             found.add(line, "role", str(exc))
         if role is not None and not court.accepts(role):
             accepted = ", ".join(r.value for r in court.accepted_roles)
-            found.add(line, "role", f"{court.code} does not accept the role {role.value!r} (accepted: {accepted})")
+            found.add(
+                line, "role", f"{court.code} does not accept the role {role.value!r} (accepted: {accepted})"
+            )
         _check_secret(found, line, secret_column, row[secret_column])
         if found.problems:
             continue

@@ -92,8 +92,7 @@ async def link_cmecf_account(
     if not confirm:
         raise DomainError(
             ErrorCode.CONFIRMATION_REQUIRED,
-            "Linking can never be undone: be sure whose accounts you are linking, "
-            "then send confirm: true.",
+            "Linking can never be undone: be sure whose accounts you are linking, then send confirm: true.",
             "confirm",
         )
     if await CmecfLink.filter(account_id=target.id, court_id=court.code).exists():
@@ -116,7 +115,9 @@ async def link_cmecf_account(
     return await _write_link(actor, target, court, legacy)
 
 
-async def _write_link(actor: PacerAccount, target: PacerAccount, court: Court, legacy: CmecfAccount) -> LinkResult:
+async def _write_link(
+    actor: PacerAccount, target: PacerAccount, court: Court, legacy: CmecfAccount
+) -> LinkResult:
     at = now()
     try:
         async with in_transaction() as conn:
@@ -128,8 +129,10 @@ async def _write_link(actor: PacerAccount, target: PacerAccount, court: Court, l
                 linked_at=at,
                 using_db=conn,
             )
-            retired = await CmecfAccount.filter(id=legacy.id, password_hash__isnull=False).using_db(conn).update(
-                password_hash=None
+            retired = (
+                await CmecfAccount.filter(id=legacy.id, password_hash__isnull=False)
+                .using_db(conn)
+                .update(password_hash=None)
             )
             if not retired:
                 raise IntegrityError("legacy credentials already retired")
@@ -140,7 +143,9 @@ async def _write_link(actor: PacerAccount, target: PacerAccount, court: Court, l
                 defaults={"source": PrivilegeSource.LINKED_LEGACY_ACCOUNT, "granted_at": at},
                 using_db=conn,
             )
-            detail = f"login {legacy.login}" + (f", on behalf of {target.username}" if actor.id != target.id else "")
+            detail = f"login {legacy.login}" + (
+                f", on behalf of {target.username}" if actor.id != target.id else ""
+            )
             await audit.record(
                 "cmecf.link",
                 actor_id=actor.id,
@@ -181,7 +186,9 @@ async def privileges_by_account_ids(ids: Sequence[int]) -> list[list[FilingPrivi
 
 
 async def links_by_account_ids(ids: Sequence[int]) -> list[list[CmecfLink]]:
-    rows = await CmecfLink.filter(account_id__in=set(ids)).select_related("cmecf_account").order_by("court_id")
+    rows = (
+        await CmecfLink.filter(account_id__in=set(ids)).select_related("cmecf_account").order_by("court_id")
+    )
     grouped: dict[int, list[CmecfLink]] = {}
     for row in rows:
         grouped.setdefault(row.account_id, []).append(row)

@@ -11,7 +11,9 @@ from nextgen_gql.tenancy import CourtRegistry
 __all__ = ["visible_node"]
 
 
-async def visible_node(viewer: PacerAccount | None, type_name: str, key: int, courts: CourtRegistry) -> Model | None:
+async def visible_node(
+    viewer: PacerAccount | None, type_name: str, key: int, courts: CourtRegistry
+) -> Model | None:
     """The object, if it exists and ``viewer`` may see it; None otherwise (no difference shown)."""
     if type_name == "PacerAccount":
         return await PacerAccount.get_or_none(id=key) if await can_view_account(viewer, key) else None

@@ -41,4 +41,6 @@ async def list_cmecf_accounts(
         key, last_id = after
         query = query.filter(Q(login_key__gt=key) | Q(login_key=key, id__gt=last_id))
     rows = await query.order_by("login_key", "id").limit(size + 1)
-    return Page(rows=rows[:size], has_next=len(rows) > size, has_previous=after is not None, total_count=total)
+    return Page(
+        rows=rows[:size], has_next=len(rows) > size, has_previous=after is not None, total_count=total
+    )

@@ -21,7 +21,9 @@ from nextgen_gql.tenancy.courts import Court, HelpDesk
 __all__ = ["CourtFileError", "TenantFileProblem", "load_courts", "parse_court_file", "validate_dir"]
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9]{1,15}$")
-HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+HOST_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 _KEYS = {"code", "name", "kind", "nextgen_since", "accepted_roles", "hosts", "help_desk"}
 _HELP_DESK_KEYS = {"phone", "email", "url"}
 

@@ -17,7 +17,9 @@ __all__ = ["AccountMutations"]
 class SignInInput:
     username: str = strawberry.field(description="Matched regardless of case.")
     password: str
-    client_code: str | None = strawberry.field(default=None, description="Required when the firm requires one.")
+    client_code: str | None = strawberry.field(
+        default=None, description="Required when the firm requires one."
+    )
     redaction_acknowledged: bool | None = strawberry.field(
         default=None, description="Filers must acknowledge the redaction rules to sign in."
     )
@@ -25,7 +27,10 @@ class SignInInput:
 
 @strawberry.type
 class SignInPayload:
-    token: str | None = strawberry.field(default=None, description="Send as `Authorization: Bearer <token>`; also set as the NextGenCSO cookie.")
+    token: str | None = strawberry.field(
+        default=None,
+        description="Send as `Authorization: Bearer <token>`; also set as the NextGenCSO cookie.",
+    )
     account: PacerAccount | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -39,7 +44,9 @@ class SignOutPayload:
 @strawberry.input
 class RegisterPacerAccountInput:
     username: str = strawberry.field(description="At least 8 characters: letters, digits, '.', '_', '-'.")
-    password: str = strawberry.field(description="14 to 45 characters, lower and upper case, a special character, no part of your name, username or email.")
+    password: str = strawberry.field(
+        description="14 to 45 characters, lower and upper case, a special character, no part of your name, username or email."
+    )
     first_name: str
     last_name: str
     email: str
@@ -54,8 +61,12 @@ class PacerAccountPayload:
 @strawberry.input
 class UpgradePacerAccountInput:
     email: str
-    new_username: str | None = strawberry.field(default=None, description="Required when the legacy username is shorter than 8.")
-    new_password: str | None = strawberry.field(default=None, description="Required when the current password fails today's policy.")
+    new_username: str | None = strawberry.field(
+        default=None, description="Required when the legacy username is shorter than 8."
+    )
+    new_password: str | None = strawberry.field(
+        default=None, description="Required when the current password fails today's policy."
+    )
 
 
 @strawberry.type
@@ -87,7 +98,9 @@ class AccountMutations:
 
     @strawberry.mutation(description="Register a new PACER account (born upgraded).")
     @payload_errors(PacerAccountPayload)
-    async def register_pacer_account(self, info: Info, input: RegisterPacerAccountInput) -> PacerAccountPayload:
+    async def register_pacer_account(
+        self, info: Info, input: RegisterPacerAccountInput
+    ) -> PacerAccountPayload:
         account = await accounts.register(
             username=input.username,
             password=input.password,

@@ -47,11 +47,19 @@ class LinkingMutations:
         if input.on_behalf_of is not None:
             on_behalf_of = decode_int_id(input.on_behalf_of, "PacerAccount")
             if on_behalf_of is None:
-                raise DomainError(ErrorCode.INVALID_INPUT, "onBehalfOf is not a PacerAccount id.", "onBehalfOf")
+                raise DomainError(
+                    ErrorCode.INVALID_INPUT, "onBehalfOf is not a PacerAccount id.", "onBehalfOf"
+                )
         result = await linking.link_cmecf_account(
-            viewer, court, login=input.login, password=input.password, confirm=input.confirm, on_behalf_of=on_behalf_of
+            viewer,
+            court,
+            login=input.login,
+            password=input.password,
+            confirm=input.confirm,
+            on_behalf_of=on_behalf_of,
         )
         info.context.loaders.link_of_cmecf.prime(result.cmecf_account.id, result.link)
         return LinkCmecfAccountPayload(
-            cmecf_account=CmecfAccount(model=result.cmecf_account), privilege=FilingPrivilege(model=result.privilege)
+            cmecf_account=CmecfAccount(model=result.cmecf_account),
+            privilege=FilingPrivilege(model=result.privilege),
         )

@@ -13,7 +13,6 @@ from nextgen_gql.api.ids import encode_id
 from nextgen_gql.api.types.common import Node
 from nextgen_gql.errors import NotFound
 from nextgen_gql.models import PacerAccount as PacerAccountModel
-from nextgen_gql.services import linking
 from nextgen_gql.tenancy import UnknownCourt
 
 if TYPE_CHECKING:

@@ -44,7 +44,9 @@ class Court(Node):
     def kind(self) -> CourtKindEnum:  # type: ignore[valid-type]
         return self.value.kind
 
-    @strawberry.field(description="When the court moved to NextGen CM/ECF; null while still on legacy CM/ECF.")
+    @strawberry.field(
+        description="When the court moved to NextGen CM/ECF; null while still on legacy CM/ECF."
+    )
     def nextgen_since(self) -> dt.date | None:
         return self.value.nextgen_since
 

@@ -18,7 +18,13 @@ from nextgen_gql.models import FilingPrivilege as FilingPrivilegeModel
 if TYPE_CHECKING:
     from nextgen_gql.api.types.accounts import PacerAccount
 
-__all__ = ["CmecfAccount", "CmecfAccountConnection", "CmecfAccountEdge", "FilingPrivilege", "PrivilegeSourceEnum"]
+__all__ = [
+    "CmecfAccount",
+    "CmecfAccountConnection",
+    "CmecfAccountEdge",
+    "FilingPrivilege",
+    "PrivilegeSourceEnum",
+]
 
 PrivilegeSourceEnum = strawberry.enum(
     PrivilegeSource, name="PrivilegeSource", description="How a filing privilege was granted."
