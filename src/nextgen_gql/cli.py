@@ -235,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = Settings.from_env().with_(**overrides)
-        code = args.handler(args, settings)
+        code: int = args.handler(args, settings)
     except CourtFileError as exc:
         code = _fail(str(exc))
     except ValueError as exc:

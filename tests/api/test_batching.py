@@ -1,0 +1,91 @@
+"""No N+1: the number of SQL statements of a page does not grow with its length."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nextgen_gql.enums import FilerRole, PrivilegeSource
+from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount
+from nextgen_gql.services.clock import now
+from tests.conftest import CLERK_PASSWORD, CLERKS, Api
+
+PAGE = """query($first: Int) { cmecfAccounts(first: $first) { edges { node {
+  login court { code } linkedAt linkedAccount { username privileges { role court { code } } cmecfAccounts { login } }
+  linkedBy { username } } } } }"""
+
+
+class _Counter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.statements.append(record.getMessage())
+
+
+@contextmanager
+def counting_sql() -> Iterator[list[str]]:
+    logger = logging.getLogger("tortoise.db_client")
+    handler, level = _Counter(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler.statements
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+async def linked_roster(size: int) -> None:
+    """``size`` legacy accounts of mad, each linked to a PACER account of its own."""
+    at = now()
+    for i in range(size):
+        account = await PacerAccount.create(
+            account_number=f"{5_000_000 + i}",
+            username=f"bulkfiler{i:03}",
+            username_key=f"bulkfiler{i:03}",
+            first_name="Bulk",
+            last_name=f"Filer{i}",
+            email=f"bulk{i}@example.org",
+            password_hash="x",
+            created_at=at,
+        )
+        legacy = await CmecfAccount.create(
+            court_id="mad",
+            login=f"bulk{i:03}",
+            login_key=f"bulk{i:03}",
+            first_name="Bulk",
+            last_name=f"Filer{i}",
+            role=FilerRole.ATTORNEY,
+            password_hash=None,
+            created_at=at,
+        )
+        await CmecfLink.create(
+            cmecf_account_id=legacy.id,
+            court_id="mad",
+            account_id=account.id,
+            linked_by_id=account.id,
+            linked_at=at,
+        )
+        await FilingPrivilege.create(
+            account_id=account.id,
+            court_id="mad",
+            role=FilerRole.ATTORNEY,
+            source=PrivilegeSource.LINKED_LEGACY_ACCOUNT,
+            granted_at=at,
+        )
+
+
+async def test_a_roster_page_costs_the_same_statements_for_2_rows_and_for_30(api: Api) -> None:
+    await linked_roster(30)
+    token = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
+    counts = {}
+    for first in (2, 30):
+        with counting_sql() as statements:
+            data = await api.data(PAGE, {"first": first}, court="mad", token=token)
+        assert len(data["cmecfAccounts"]["edges"]) == first
+        counts[first] = len(statements)
+    assert counts[2] == counts[30], counts
+    assert counts[30] <= 10, counts

@@ -1,0 +1,39 @@
+"""The committed migrations describe the models exactly, and apply twice without harm."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from tortoise.context import TortoiseContext
+from tortoise.migrations.autodetector import MigrationAutodetector
+
+from nextgen_gql.db import apply_migrations, tortoise_config
+
+
+def test_no_model_change_lacks_a_migration(tmp_path: Path) -> None:
+    config = tortoise_config(f"sqlite://{tmp_path / 'm.sqlite3'}")
+
+    async def pending() -> list[str]:
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=config)
+            assert ctx.apps is not None
+            writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
+            return [w.name for w in writers]
+
+    assert asyncio.run(pending()) == [], "run `tortoise makemigrations` and commit the file"
+
+
+def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
+    db = tmp_path / "twice.sqlite3"
+    asyncio.run(apply_migrations(f"sqlite://{db}"))
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO courts (code, name, kind, synced_at) VALUES ('mad', 'D. Mass.', 'district', '2026-01-01')"
+        )
+    asyncio.run(apply_migrations(f"sqlite://{db}"))
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT code FROM courts").fetchall() == [("mad",)]
+        applied = conn.execute("SELECT name FROM tortoise_migrations").fetchall()
+    assert applied == [("0001_initial",)]
