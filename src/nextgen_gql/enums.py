@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-__all__ = ["CourtKind", "FilerRole", "PrivilegeSource"]
+__all__ = ["CourtKind", "FilerRole", "PrivilegeSource", "RegistrationStatus"]
 
 
 class CourtKind(str, Enum):
@@ -35,3 +35,10 @@ class FilerRole(str, Enum):
 class PrivilegeSource(str, Enum):
     LINKED_LEGACY_ACCOUNT = "linked_legacy_account"
     REGISTRATION = "registration"
+
+
+class RegistrationStatus(str, Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"

@@ -45,6 +45,8 @@ class Settings:
     tenants_dir: Path = Path("tenants")
     mail_dir: Path = Path("mail")
     smtp_url: str | None = None
+    mail_from: str = "NextGen CM/ECF <noreply@nextgen-gql.localhost>"
+    password_reset_ttl_seconds: int = 3600
     cors_origins: tuple[str, ...] = ()
     session_ttl_seconds: int = 12 * 3600
     demo: bool = False
@@ -61,6 +63,10 @@ class Settings:
             tenants_dir=Path(env.get(_PREFIX + "TENANTS_DIR") or cls.tenants_dir),
             mail_dir=Path(env.get(_PREFIX + "MAIL_DIR") or cls.mail_dir),
             smtp_url=env.get(_PREFIX + "SMTP_URL") or None,
+            mail_from=env.get(_PREFIX + "MAIL_FROM") or cls.mail_from,
+            password_reset_ttl_seconds=_int(
+                env, "PASSWORD_RESET_TTL_SECONDS", cls.password_reset_ttl_seconds
+            ),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", cls.session_ttl_seconds),
             demo=_bool(env, "DEMO", False),

@@ -10,7 +10,8 @@ from strawberry.types import Info as _Info
 
 from nextgen_gql.api.loaders import Loaders
 from nextgen_gql.models import PacerAccount, Session
-from nextgen_gql.services import auth
+from nextgen_gql.services import auth, visibility
+from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import Court, CourtRegistry
 
@@ -28,9 +29,11 @@ class Context:
     #: The court this request is addressed to; None on the national endpoint.
     court: Court | None
     token: str | None
+    mailer: Mailer
     loaders: Loaders = field(default_factory=Loaders)
     _session: Session | None = None
     _session_loaded: bool = False
+    _clerk_courts: frozenset[str] | None = None
 
     async def session(self) -> Session | None:
         """The caller's live session, looked up once per request."""
@@ -43,6 +46,13 @@ class Context:
         """The signed-in PACER account, or None."""
         session = await self.session()
         return session.account if session else None
+
+    async def clerk_courts(self) -> frozenset[str]:
+        """Codes of the courts whose clerk the viewer is (none when signed out)."""
+        if self._clerk_courts is None:
+            viewer = await self.viewer()
+            self._clerk_courts = frozenset(await visibility.clerk_courts(viewer)) if viewer else frozenset()
+        return self._clerk_courts
 
     def forget_session(self) -> None:
         self._session, self._session_loaded = None, True

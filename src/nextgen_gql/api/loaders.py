@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from nextgen_gql.models import CmecfLink, FilingPrivilege, PacerAccount
-from nextgen_gql.services import accounts, linking
+from nextgen_gql.models import CmecfLink, FilingPrivilege, PacerAccount, Registration
+from nextgen_gql.services import accounts, linking, registrations
 
 __all__ = ["Loaders"]
 
@@ -25,4 +25,7 @@ class Loaders:
     )
     link_of_cmecf: DataLoader[int, CmecfLink | None] = field(
         default_factory=lambda: DataLoader(load_fn=linking.links_by_cmecf_ids)
+    )
+    registrations: DataLoader[int, list[Registration]] = field(
+        default_factory=lambda: DataLoader(load_fn=registrations.registrations_by_account_ids)
     )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 import orjson
 
+from nextgen_gql.api.types.common import PageInfo
 from nextgen_gql.errors import DomainError, ErrorCode
+from nextgen_gql.services.pagination import Page
 
-__all__ = ["decode_cursor", "encode_cursor"]
+__all__ = ["decode_cursor", "decode_id_cursor", "encode_cursor", "page_info"]
 
 
 def encode_cursor(*key: object) -> str:
@@ -24,3 +27,22 @@ def decode_cursor(cursor: str, field: str = "after") -> list[object]:
     if not isinstance(value, list):
         raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", field)
     return value
+
+
+def decode_id_cursor(cursor: str | None, field: str = "after") -> int | None:
+    """The row id of a cursor made by ``encode_cursor(id)``; None when no cursor was given."""
+    if cursor is None:
+        return None
+    raw = decode_cursor(cursor, field)
+    if len(raw) != 1 or not isinstance(raw[0], int):
+        raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", field)
+    return raw[0]
+
+
+def page_info(page: Page[Any], cursors: list[str]) -> PageInfo:
+    return PageInfo(
+        has_next_page=page.has_next,
+        has_previous_page=page.has_previous,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )

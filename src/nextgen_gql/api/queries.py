@@ -7,9 +7,10 @@ import strawberry
 from nextgen_gql.api.context import Info
 from nextgen_gql.api.errors import raise_for_query
 from nextgen_gql.api.ids import decode_id
-from nextgen_gql.api.pagination import decode_cursor, encode_cursor
+from nextgen_gql.api.pagination import decode_cursor, decode_id_cursor, encode_cursor, page_info
 from nextgen_gql.api.types.accounts import PacerAccount
-from nextgen_gql.api.types.common import Node, PageInfo
+from nextgen_gql.api.types.audit import AuditEvent, AuditEventConnection, audit_connection
+from nextgen_gql.api.types.common import Node
 from nextgen_gql.api.types.courts import Court
 from nextgen_gql.api.types.filing import (
     CmecfAccount,
@@ -17,17 +18,31 @@ from nextgen_gql.api.types.filing import (
     CmecfAccountEdge,
     FilingPrivilege,
 )
+from nextgen_gql.api.types.registrations import (
+    Registration,
+    RegistrationConnection,
+    RegistrationEdge,
+    RegistrationStatusEnum,
+)
 from nextgen_gql.errors import DomainError, ErrorCode
+from nextgen_gql.services import audit, nodes, registrations, roster
 from nextgen_gql.services import courts as court_service
-from nextgen_gql.services import nodes, roster
 
 __all__ = ["Query"]
+
+_NODE_TYPES: dict[str, type] = {
+    "PacerAccount": PacerAccount,
+    "CmecfAccount": CmecfAccount,
+    "FilingPrivilege": FilingPrivilege,
+    "Registration": Registration,
+    "AuditEvent": AuditEvent,
+}
 
 
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="Any object by its global id, subject to the same access rules; null if unseen."
+        description="Any object by its global id, under the same access rules; null if not visible."
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         decoded = decode_id(id)
@@ -37,17 +52,10 @@ class Query:
         ctx = info.context
         if type_name == "Court":
             return Court(value=ctx.courts.get(key)) if key in ctx.courts else None
-        if not key.isdigit():
+        if type_name not in _NODE_TYPES or not key.isdigit():
             return None
         found = await nodes.visible_node(await ctx.viewer(), type_name, int(key), ctx.courts)
-        if found is None:
-            return None
-        kind = {
-            "PacerAccount": PacerAccount,
-            "CmecfAccount": CmecfAccount,
-            "FilingPrivilege": FilingPrivilege,
-        }
-        return kind[type_name](model=found)  # type: ignore[no-any-return]
+        return _NODE_TYPES[type_name](model=found) if found is not None else None
 
     @strawberry.field(description="The court this request is addressed to; null on the national endpoint.")
     def court(self, info: Info) -> Court | None:
@@ -62,7 +70,7 @@ class Query:
         viewer = await info.context.viewer()
         return PacerAccount(model=viewer) if viewer else None
 
-    @strawberry.field(description="The addressed court's legacy CM/ECF roster (its clerks only).")
+    @strawberry.field(description="The addressed court's legacy CM/ECF roster, by login (its clerks only).")
     async def cmecf_accounts(
         self,
         info: Info,
@@ -91,12 +99,38 @@ class Query:
             for r in page.rows
         ]
         return CmecfAccountConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=page.has_previous,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            total_count=page.total_count,
+            edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
         )
+
+    @strawberry.field(
+        description="The addressed court's e-file registrations, oldest first (its clerks only)."
+    )
+    async def registrations(
+        self,
+        info: Info,
+        status: RegistrationStatusEnum | None = None,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+    ) -> RegistrationConnection:
+        try:
+            court = await court_service.require_clerk(await info.context.viewer(), info.context.court)
+            page = await registrations.list_registrations(
+                court, status=status, first=first, after=decode_id_cursor(after)
+            )
+        except DomainError as exc:
+            raise raise_for_query(exc) from None
+        edges = [RegistrationEdge(cursor=encode_cursor(r.id), node=Registration(model=r)) for r in page.rows]
+        return RegistrationConnection(
+            edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
+        )
+
+    @strawberry.field(description="The addressed court's audit trail, newest first (its clerks only).")
+    async def audit_events(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> AuditEventConnection:
+        try:
+            court = await court_service.require_clerk(await info.context.viewer(), info.context.court)
+            page = await audit.court_events(court, first=first, after=decode_id_cursor(after))
+        except DomainError as exc:
+            raise raise_for_query(exc) from None
+        return audit_connection(page)

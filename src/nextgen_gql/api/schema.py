@@ -12,8 +12,10 @@ from strawberry.types import ExecutionContext
 from nextgen_gql.api.mutations import Mutation
 from nextgen_gql.api.queries import Query
 from nextgen_gql.api.types.accounts import PacerAccount
+from nextgen_gql.api.types.audit import AuditEvent
 from nextgen_gql.api.types.courts import Court
 from nextgen_gql.api.types.filing import CmecfAccount, FilingPrivilege
+from nextgen_gql.api.types.registrations import Registration
 
 __all__ = ["build_schema", "schema"]
 
@@ -40,7 +42,7 @@ def build_schema() -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[Court, PacerAccount, CmecfAccount, FilingPrivilege],
+        types=[Court, PacerAccount, CmecfAccount, FilingPrivilege, Registration, AuditEvent],
         config=StrawberryConfig(auto_camel_case=True),
     )
 

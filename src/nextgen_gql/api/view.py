@@ -16,6 +16,7 @@ from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
 
 from nextgen_gql.api.context import Context, token_from_request
+from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import CourtRegistry, UnknownCourt
 
@@ -29,6 +30,7 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.courts = courts
+        self.mailer = Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(
@@ -38,6 +40,7 @@ class GraphQLView(GraphQL[Context, None]):
             courts=self.courts,
             court=request.scope.get(COURT_SCOPE_KEY),
             token=token_from_request(request),
+            mailer=self.mailer,
         )
 
     def encode_json(self, data: object) -> bytes:

@@ -7,10 +7,11 @@ migration runner splits statements on semicolons: keep semicolons out of model
 docstrings (field comments use plain ``#``, which Tortoise does not copy).
 """
 
-from nextgen_gql.models.accounts import PacerAccount, Session
+from nextgen_gql.models.accounts import PacerAccount, PasswordReset, Session
 from nextgen_gql.models.audit import AuditEvent
 from nextgen_gql.models.courts import Clerk, CourtRecord
 from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege
+from nextgen_gql.models.registrations import Registration
 
 __all__ = [
     "AuditEvent",
@@ -20,5 +21,7 @@ __all__ = [
     "CourtRecord",
     "FilingPrivilege",
     "PacerAccount",
+    "PasswordReset",
+    "Registration",
     "Session",
 ]

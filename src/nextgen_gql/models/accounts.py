@@ -7,7 +7,7 @@ import datetime as dt
 from tortoise import fields
 from tortoise.models import Model
 
-__all__ = ["LEGACY_CUTOFF", "PacerAccount", "Session"]
+__all__ = ["LEGACY_CUTOFF", "PacerAccount", "PasswordReset", "Session"]
 
 #: Accounts created before this day are legacy until upgraded; later ones are born upgraded.
 LEGACY_CUTOFF = dt.datetime(2014, 8, 11, tzinfo=dt.UTC)
@@ -59,3 +59,20 @@ class Session(Model):
 
     class Meta:
         table = "sessions"
+
+
+class PasswordReset(Model):
+    """A mailed password-reset token: stored as its SHA-256, single-use, expiring."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[PacerAccount] = fields.ForeignKeyField(
+        "models.PacerAccount", related_name="password_resets", on_delete=fields.CASCADE
+    )
+    account_id: int
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "password_resets"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
 
 from nextgen_gql.models import AuditEvent
 from nextgen_gql.services.clock import now
+from nextgen_gql.services.pagination import Page, page_size
+from nextgen_gql.tenancy import Court
 
-__all__ = ["record"]
+__all__ = ["account_events", "court_events", "record"]
 
 
 async def record(
@@ -29,3 +32,28 @@ async def record(
         detail=detail,
         using_db=using_db,
     )
+
+
+async def _page(query: QuerySet[AuditEvent], first: int | None, before_id: int | None) -> Page[AuditEvent]:
+    size = page_size(first)
+    total = await query.count()
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    rows = await query.order_by("-id").limit(size + 1)
+    return Page(
+        rows=rows[:size], has_next=len(rows) > size, has_previous=before_id is not None, total_count=total
+    )
+
+
+async def court_events(
+    court: Court, *, first: int | None = None, after: int | None = None
+) -> Page[AuditEvent]:
+    """The court's events, newest first; ``after`` is the id of the last event seen."""
+    return await _page(AuditEvent.filter(court_id=court.code), first, after)
+
+
+async def account_events(
+    account_id: int, *, first: int | None = None, after: int | None = None
+) -> Page[AuditEvent]:
+    """Events about one account (national and in every court), newest first."""
+    return await _page(AuditEvent.filter(subject_id=account_id), first, after)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -29,11 +30,16 @@ from nextgen_gql.tenancy import Court
 __all__ = [
     "LinkResult",
     "can_file",
+    "cmecf_already_linked",
+    "court_already_linked",
     "link_cmecf_account",
+    "link_conflict",
     "links_by_account_ids",
     "links_by_cmecf_ids",
     "privileges_by_account_ids",
     "require_filer",
+    "require_nextgen",
+    "write_link",
 ]
 
 
@@ -96,78 +102,98 @@ async def link_cmecf_account(
             "confirm",
         )
     if await CmecfLink.filter(account_id=target.id, court_id=court.code).exists():
-        raise DomainError(
-            ErrorCode.COURT_ALREADY_LINKED,
-            f"This PACER account has already linked a CM/ECF account in {court.code}.",
-        )
+        raise court_already_linked(court)
     legacy = await CmecfAccount.get_or_none(court_id=court.code, login_key=login.strip().lower())
     if legacy is not None and legacy.password_hash is None:
-        raise DomainError(
-            ErrorCode.CMECF_ALREADY_LINKED,
-            f"The CM/ECF account {legacy.login!r} is already linked to a PACER account.",
-            "login",
-        )
+        raise cmecf_already_linked(legacy)
     if legacy is None or not await verify_password(legacy.password_hash if legacy else None, password):
         raise DomainError(
             ErrorCode.INVALID_CMECF_CREDENTIALS,
             f"The CM/ECF login or password is incorrect for {court.code}.",
         )
-    return await _write_link(actor, target, court, legacy)
-
-
-async def _write_link(
-    actor: PacerAccount, target: PacerAccount, court: Court, legacy: CmecfAccount
-) -> LinkResult:
-    at = now()
     try:
         async with in_transaction() as conn:
-            link = await CmecfLink.create(
-                cmecf_account_id=legacy.id,
-                court_id=court.code,
-                account_id=target.id,
-                linked_by_id=actor.id,
-                linked_at=at,
-                using_db=conn,
-            )
-            retired = (
-                await CmecfAccount.filter(id=legacy.id, password_hash__isnull=False)
-                .using_db(conn)
-                .update(password_hash=None)
-            )
-            if not retired:
-                raise IntegrityError("legacy credentials already retired")
-            privilege, _ = await FilingPrivilege.get_or_create(
-                account_id=target.id,
-                court_id=court.code,
-                role=legacy.role,
-                defaults={"source": PrivilegeSource.LINKED_LEGACY_ACCOUNT, "granted_at": at},
-                using_db=conn,
-            )
-            detail = f"login {legacy.login}" + (
-                f", on behalf of {target.username}" if actor.id != target.id else ""
-            )
-            await audit.record(
-                "cmecf.link",
-                actor_id=actor.id,
-                subject_id=target.id,
-                court_code=court.code,
-                detail=detail,
-                using_db=conn,
-            )
+            return await write_link(conn, actor, target, court, legacy)
     except IntegrityError:
-        # Lost a race: say which constraint the winner took.
-        if await CmecfLink.filter(account_id=target.id, court_id=court.code).exists():
-            raise DomainError(
-                ErrorCode.COURT_ALREADY_LINKED,
-                f"This PACER account has already linked a CM/ECF account in {court.code}.",
-            ) from None
-        raise DomainError(
-            ErrorCode.CMECF_ALREADY_LINKED,
-            f"The CM/ECF account {legacy.login!r} is already linked to a PACER account.",
-            "login",
-        ) from None
+        raise await link_conflict(target, court, legacy) from None
+
+
+async def write_link(
+    conn: BaseDBAsyncClient,
+    actor: PacerAccount,
+    target: PacerAccount,
+    court: Court,
+    legacy: CmecfAccount,
+    *,
+    why: str | None = None,
+) -> LinkResult:
+    """Insert the link, retire the legacy credentials, grant the privilege, audit; in ``conn``.
+
+    Raises ``IntegrityError`` when a constraint refuses the link (a racing request won):
+    the caller rolls back and asks :func:`link_conflict` what to tell the user.
+    """
+    at = now()
+    link = await CmecfLink.create(
+        cmecf_account_id=legacy.id,
+        court_id=court.code,
+        account_id=target.id,
+        linked_by_id=actor.id,
+        linked_at=at,
+        using_db=conn,
+    )
+    retired = (
+        await CmecfAccount.filter(id=legacy.id, password_hash__isnull=False)
+        .using_db(conn)
+        .update(password_hash=None)
+    )
+    if not retired and legacy.password_hash is not None:
+        raise IntegrityError("legacy credentials already retired")
+    privilege, _ = await FilingPrivilege.get_or_create(
+        account_id=target.id,
+        court_id=court.code,
+        role=legacy.role,
+        defaults={"source": PrivilegeSource.LINKED_LEGACY_ACCOUNT, "granted_at": at},
+        using_db=conn,
+    )
+    details = [f"login {legacy.login}"]
+    if actor.id != target.id:
+        details.append(f"on behalf of {target.username}")
+    if why:
+        details.append(why)
+    await audit.record(
+        "cmecf.link",
+        actor_id=actor.id,
+        subject_id=target.id,
+        court_code=court.code,
+        detail=", ".join(details),
+        using_db=conn,
+    )
     legacy.password_hash = None
     return LinkResult(cmecf_account=legacy, link=link, privilege=privilege)
+
+
+def court_already_linked(court: Court) -> DomainError:
+    return DomainError(
+        ErrorCode.COURT_ALREADY_LINKED,
+        f"This PACER account has already linked a CM/ECF account in {court.code}.",
+    )
+
+
+def cmecf_already_linked(legacy: CmecfAccount, field: str = "login") -> DomainError:
+    return DomainError(
+        ErrorCode.CMECF_ALREADY_LINKED,
+        f"The CM/ECF account {legacy.login!r} is already linked to a PACER account.",
+        field,
+    )
+
+
+async def link_conflict(
+    target: PacerAccount, court: Court, legacy: CmecfAccount, field: str = "login"
+) -> DomainError:
+    """After a refused insert (outside the failed transaction): which constraint was hit."""
+    if await CmecfLink.filter(account_id=target.id, court_id=court.code).exists():
+        return court_already_linked(court)
+    return cmecf_already_linked(legacy, field)
 
 
 async def can_file(account: PacerAccount, court: Court) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tortoise.models import Model
 
-from nextgen_gql.models import CmecfAccount, FilingPrivilege, PacerAccount
+from nextgen_gql.models import AuditEvent, CmecfAccount, FilingPrivilege, PacerAccount, Registration
 from nextgen_gql.services.visibility import can_view_account, can_view_in_court
 from nextgen_gql.tenancy import CourtRegistry
 
@@ -30,4 +30,19 @@ async def visible_node(
             return None
         ok = await can_view_in_court(viewer, courts.get(privilege.court_id), privilege.account_id)
         return privilege if ok else None
+    if type_name == "Registration":
+        registration = await Registration.get_or_none(id=key)
+        if registration is None or registration.court_id not in courts:
+            return None
+        ok = await can_view_in_court(viewer, courts.get(registration.court_id), registration.account_id)
+        return registration if ok else None
+    if type_name == "AuditEvent":
+        event = await AuditEvent.get_or_none(id=key)
+        if event is None or viewer is None:
+            return None
+        if event.subject_id == viewer.id:
+            return event
+        if event.court_id is not None and event.court_id in courts:
+            return event if await can_view_in_court(viewer, courts.get(event.court_id), None) else None
+        return None
     return None

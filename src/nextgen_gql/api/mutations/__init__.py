@@ -6,7 +6,11 @@ from strawberry.tools import merge_types
 
 from nextgen_gql.api.mutations.accounts import AccountMutations
 from nextgen_gql.api.mutations.linking import LinkingMutations
+from nextgen_gql.api.mutations.recovery import RecoveryMutations
+from nextgen_gql.api.mutations.registrations import RegistrationMutations
 
 __all__ = ["Mutation"]
 
-Mutation = merge_types("Mutation", (AccountMutations, LinkingMutations))
+Mutation = merge_types(
+    "Mutation", (AccountMutations, RecoveryMutations, LinkingMutations, RegistrationMutations)
+)

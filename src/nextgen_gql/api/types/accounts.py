@@ -10,13 +10,17 @@ import strawberry
 from nextgen_gql.api.context import Info
 from nextgen_gql.api.errors import raise_for_query
 from nextgen_gql.api.ids import encode_id
+from nextgen_gql.api.pagination import decode_id_cursor
 from nextgen_gql.api.types.common import Node
-from nextgen_gql.errors import NotFound
+from nextgen_gql.errors import DomainError, Forbidden, NotFound
 from nextgen_gql.models import PacerAccount as PacerAccountModel
+from nextgen_gql.services import audit
 from nextgen_gql.tenancy import UnknownCourt
 
 if TYPE_CHECKING:
+    from nextgen_gql.api.types.audit import AuditEventConnection
     from nextgen_gql.api.types.filing import CmecfAccount, FilingPrivilege
+    from nextgen_gql.api.types.registrations import Registration
 
 __all__ = ["PacerAccount"]
 
@@ -95,3 +99,38 @@ class PacerAccount(Node):
             return False
         rows = await info.context.loaders.privileges.load(self.model.id)
         return any(row.court_id == target.code for row in rows)
+
+    @strawberry.field(
+        description="Its e-file requests, in every court (to a court's clerks, only those in their courts)."
+    )
+    async def registrations(
+        self, info: Info
+    ) -> list[Annotated[Registration, strawberry.lazy("nextgen_gql.api.types.registrations")]]:
+        from nextgen_gql.api.types.registrations import Registration
+
+        rows = await info.context.loaders.registrations.load(self.model.id)
+        viewer = await info.context.viewer()
+        if viewer is None:
+            return []
+        if viewer.id != self.model.id:
+            courts = await info.context.clerk_courts()
+            rows = [r for r in rows if r.court_id in courts]
+        return [Registration(model=r) for r in rows]
+
+    @strawberry.field(
+        description="The account's own audit trail, newest first: sign-ins, upgrade, links, decisions. "
+        "Visible to the account itself only."
+    )
+    async def audit_events(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Annotated[AuditEventConnection, strawberry.lazy("nextgen_gql.api.types.audit")]:
+        from nextgen_gql.api.types.audit import audit_connection
+
+        try:
+            viewer = await info.context.viewer()
+            if viewer is None or viewer.id != self.model.id:
+                raise Forbidden("Only the account itself sees its audit trail.")
+            page = await audit.account_events(self.model.id, first=first, after=decode_id_cursor(after))
+        except DomainError as exc:
+            raise raise_for_query(exc) from None
+        return audit_connection(page)

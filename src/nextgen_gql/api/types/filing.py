@@ -32,7 +32,8 @@ PrivilegeSourceEnum = strawberry.enum(
 _PacerAccount = Annotated["PacerAccount", strawberry.lazy("nextgen_gql.api.types.accounts")]
 
 
-async def _account(info: Info, account_id: int | None) -> PacerAccount | None:
+async def load_account(info: Info, account_id: int | None) -> PacerAccount | None:
+    """The PacerAccount type for an id, through the per-request loader."""
     from nextgen_gql.api.types.accounts import PacerAccount
 
     if account_id is None:
@@ -77,12 +78,12 @@ class CmecfAccount(Node):
     @strawberry.field(description="The PACER account this legacy account is bound to.")
     async def linked_account(self, info: Info) -> _PacerAccount | None:
         link = await info.context.loaders.link_of_cmecf.load(self.model.id)
-        return await _account(info, link.account_id if link else None)
+        return await load_account(info, link.account_id if link else None)
 
     @strawberry.field(description="Who performed the link (differs when linked on someone's behalf).")
     async def linked_by(self, info: Info) -> _PacerAccount | None:
         link = await info.context.loaders.link_of_cmecf.load(self.model.id)
-        return await _account(info, link.linked_by_id if link else None)
+        return await load_account(info, link.linked_by_id if link else None)
 
 
 @strawberry.type
@@ -112,7 +113,7 @@ class FilingPrivilege(Node):
 
     @strawberry.field
     async def account(self, info: Info) -> _PacerAccount:
-        account = await _account(info, self.model.account_id)
+        account = await load_account(info, self.model.account_id)
         assert account is not None  # a foreign key: the row exists
         return account
 

@@ -1,0 +1,78 @@
+"""The audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from nextgen_gql.api.context import Info
+from nextgen_gql.api.ids import encode_id
+from nextgen_gql.api.pagination import encode_cursor, page_info
+from nextgen_gql.api.types.common import Node, PageInfo
+from nextgen_gql.api.types.courts import Court
+from nextgen_gql.api.types.filing import load_account
+from nextgen_gql.models import AuditEvent as AuditEventModel
+from nextgen_gql.services.pagination import Page
+
+if TYPE_CHECKING:
+    from nextgen_gql.api.types.accounts import PacerAccount
+
+__all__ = ["AuditEvent", "AuditEventConnection", "AuditEventEdge", "audit_connection"]
+
+_PacerAccount = Annotated["PacerAccount", strawberry.lazy("nextgen_gql.api.types.accounts")]
+
+
+@strawberry.type(description="One state change: what, by whom, to whom, in which court.")
+class AuditEvent(Node):
+    model: strawberry.Private[AuditEventModel]
+
+    @strawberry.field(description="Opaque global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("AuditEvent", self.model.id))
+
+    @strawberry.field
+    def at(self) -> dt.datetime:
+        return self.model.at
+
+    @strawberry.field(description='e.g. "cmecf.link", "registration.approve", "account.upgrade".')
+    def action(self) -> str:
+        return self.model.action
+
+    @strawberry.field(description="Who did it (null for the system, an import or an anonymous request).")
+    async def actor(self, info: Info) -> _PacerAccount | None:
+        return await load_account(info, self.model.actor_id)
+
+    @strawberry.field(description="Whom it concerned.")
+    async def subject(self, info: Info) -> _PacerAccount | None:
+        return await load_account(info, self.model.subject_id)
+
+    @strawberry.field(description="The court it happened in; null for national events.")
+    def court(self, info: Info) -> Court | None:
+        court = info.context.courts.by_code.get(self.model.court_id) if self.model.court_id else None
+        return Court(value=court) if court else None
+
+    @strawberry.field
+    def detail(self) -> str | None:
+        return self.model.detail
+
+
+@strawberry.type
+class AuditEventEdge:
+    cursor: str
+    node: AuditEvent
+
+
+@strawberry.type(description="A page of audit events, newest first.")
+class AuditEventConnection:
+    edges: list[AuditEventEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+def audit_connection(page: Page[AuditEventModel]) -> AuditEventConnection:
+    edges = [AuditEventEdge(cursor=encode_cursor(e.id), node=AuditEvent(model=e)) for e in page.rows]
+    return AuditEventConnection(
+        edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
+    )

@@ -1,0 +1,98 @@
+"""E-file registrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from nextgen_gql.api.context import Info
+from nextgen_gql.api.ids import encode_id
+from nextgen_gql.api.types.common import Node, PageInfo
+from nextgen_gql.api.types.courts import Court, FilerRoleEnum
+from nextgen_gql.api.types.filing import load_account
+from nextgen_gql.enums import RegistrationStatus
+from nextgen_gql.models import Registration as RegistrationModel
+
+if TYPE_CHECKING:
+    from nextgen_gql.api.types.accounts import PacerAccount
+
+__all__ = ["Registration", "RegistrationConnection", "RegistrationEdge", "RegistrationStatusEnum"]
+
+RegistrationStatusEnum = strawberry.enum(
+    RegistrationStatus, name="RegistrationStatus", description="Where an e-file registration stands."
+)
+_PacerAccount = Annotated["PacerAccount", strawberry.lazy("nextgen_gql.api.types.accounts")]
+
+
+@strawberry.type(description="A request to a court for a filing privilege in one role.")
+class Registration(Node):
+    model: strawberry.Private[RegistrationModel]
+
+    @strawberry.field(description="Opaque global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("Registration", self.model.id))
+
+    @strawberry.field(description="The court asked.")
+    def court(self, info: Info) -> Court:
+        return Court(value=info.context.courts.get(self.model.court_id))
+
+    @strawberry.field(description="The applicant.")
+    async def account(self, info: Info) -> _PacerAccount:
+        account = await load_account(info, self.model.account_id)
+        assert account is not None  # a foreign key: the row exists
+        return account
+
+    @strawberry.field
+    def role(self) -> FilerRoleEnum:  # type: ignore[valid-type]
+        return self.model.role
+
+    @strawberry.field(description="An attorney admitted for one case only.")
+    def pro_hac_vice(self) -> bool:
+        return self.model.pro_hac_vice
+
+    @strawberry.field
+    def case_number(self) -> str | None:
+        return self.model.case_number
+
+    @strawberry.field
+    def bar_number(self) -> str | None:
+        return self.model.bar_number
+
+    @strawberry.field
+    def bar_state(self) -> str | None:
+        return self.model.bar_state
+
+    @strawberry.field
+    def status(self) -> RegistrationStatusEnum:  # type: ignore[valid-type]
+        return self.model.status
+
+    @strawberry.field
+    def submitted_at(self) -> dt.datetime:
+        return self.model.submitted_at
+
+    @strawberry.field(description="When it was decided or withdrawn.")
+    def decided_at(self) -> dt.datetime | None:
+        return self.model.decided_at
+
+    @strawberry.field(description="The clerk who decided.")
+    async def decided_by(self, info: Info) -> _PacerAccount | None:
+        return await load_account(info, self.model.decided_by_id)
+
+    @strawberry.field(description="The clerk's reason on rejection.")
+    def reason(self) -> str | None:
+        return self.model.reason
+
+
+@strawberry.type
+class RegistrationEdge:
+    cursor: str
+    node: Registration
+
+
+@strawberry.type(description="A page of e-file registrations.")
+class RegistrationConnection:
+    edges: list[RegistrationEdge]
+    page_info: PageInfo
+    total_count: int

@@ -1,0 +1,135 @@
+"""Login retrieval: password reset by mailed token, and CM/ECF login reminders.
+
+Neither request reveals whether an account exists: both answer the same either way, and
+only the mailbox of the account's owner learns anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from tortoise.expressions import Q
+from tortoise.functions import Lower
+from tortoise.transactions import in_transaction
+
+from nextgen_gql.errors import DomainError, ErrorCode
+from nextgen_gql.models import CmecfAccount, CmecfLink, PacerAccount, PasswordReset, Session
+from nextgen_gql.services import audit
+from nextgen_gql.services.auth import token_hash
+from nextgen_gql.services.clock import now
+from nextgen_gql.services.mail import Mailer
+from nextgen_gql.services.passwords import check_password_policy, hash_password
+from nextgen_gql.tenancy import Court
+
+__all__ = ["request_password_reset", "reset_password", "retrieve_cmecf_login"]
+
+RESET_TOKEN_LABEL = "Reset token:"
+
+
+async def request_password_reset(username_or_email: str, *, mailer: Mailer, ttl_seconds: int) -> None:
+    """Mail a single-use reset token to the account(s) named by username or email."""
+    key = username_or_email.strip().lower()
+    if not key or len(key) > 254:
+        return
+    accounts = await PacerAccount.annotate(email_key=Lower("email")).filter(
+        Q(username_key=key) | Q(email_key=key)
+    )
+    for account in accounts:
+        if not account.email:
+            continue  # a legacy account that never gave an email cannot be reached
+        token = secrets.token_urlsafe(32)
+        at = now()
+        async with in_transaction() as conn:
+            await PasswordReset.create(
+                account_id=account.id,
+                token_hash=token_hash(token),
+                created_at=at,
+                expires_at=at + dt.timedelta(seconds=ttl_seconds),
+                using_db=conn,
+            )
+            await audit.record(
+                "account.password_reset_request", actor_id=None, subject_id=account.id, using_db=conn
+            )
+        minutes = ttl_seconds // 60
+        await mailer.send(
+            account.email,
+            "PACER password reset",
+            f"Dear {account.first_name} {account.last_name},\n\n"
+            f"Someone asked to reset the password of the PACER account {account.username}.\n"
+            f"If it was you, use this token within {minutes} minutes; it works once.\n\n"
+            f"{RESET_TOKEN_LABEL} {token}\n\n"
+            "If it was not you, ignore this message: your password is unchanged.\n",
+        )
+
+
+async def reset_password(token: str, new_password: str) -> PacerAccount:
+    """Set a new password with a mailed token (once); every session of the account ends."""
+    invalid = DomainError(ErrorCode.INVALID_INPUT, "The reset token is invalid, used or expired.", "token")
+    if not token or len(token) > 256:
+        raise invalid
+    reset = await PasswordReset.get_or_none(token_hash=token_hash(token.strip()))
+    if reset is None or reset.used_at is not None or reset.expires_at <= now():
+        raise invalid
+    account = await PacerAccount.get(id=reset.account_id)
+    check_password_policy(
+        new_password,
+        field="newPassword",
+        username=account.username,
+        first_name=account.first_name,
+        last_name=account.last_name,
+        email=account.email,
+    )
+    password_hash = await hash_password(new_password)
+    at = now()
+    async with in_transaction() as conn:
+        used = await PasswordReset.filter(id=reset.id, used_at__isnull=True).using_db(conn).update(used_at=at)
+        if not used:
+            raise invalid
+        # Any other outstanding token of this account dies with this one.
+        await (
+            PasswordReset.filter(account_id=account.id, used_at__isnull=True)
+            .using_db(conn)
+            .update(used_at=at)
+        )
+        await (
+            PacerAccount.filter(id=account.id)
+            .using_db(conn)
+            .update(password_hash=password_hash, password_compliant=True)
+        )
+        await (
+            Session.filter(account_id=account.id, revoked_at__isnull=True)
+            .using_db(conn)
+            .update(revoked_at=at)
+        )
+        await audit.record("account.password_reset", actor_id=account.id, using_db=conn)
+    await account.refresh_from_db()
+    return account
+
+
+async def retrieve_cmecf_login(court: Court, email: str, *, mailer: Mailer) -> None:
+    """Mail the court's legacy login(s) registered to ``email``, if any."""
+    key = email.strip().lower()
+    if not key or len(key) > 254:
+        return
+    rows = (
+        await CmecfAccount.annotate(email_key=Lower("email"))
+        .filter(court_id=court.code, email_key=key)
+        .order_by("login_key")
+    )
+    if not rows:
+        return
+    links = await CmecfLink.filter(cmecf_account_id__in=[r.id for r in rows])
+    linked = {link.cmecf_account_id for link in links}
+    lines = []
+    for row in rows:
+        note = " (already linked: sign in with your PACER account)" if row.id in linked else ""
+        lines.append(f"  CM/ECF login: {row.login} ({row.role.name}){note}")
+    await mailer.send(
+        rows[0].email,
+        f"{court.code}: your CM/ECF login",
+        f"You asked for the legacy CM/ECF login(s) of {court.name} registered to this address.\n\n"
+        + "\n".join(lines)
+        + "\n\nTo link a login to your upgraded PACER account, sign in to the court with your PACER "
+        "account and choose Link My Filer Account to My PACER Account.\n",
+    )

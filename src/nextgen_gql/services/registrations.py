@@ -1,0 +1,319 @@
+"""E-file registrations: a filer asks a court for a filing privilege; its clerks decide.
+
+Rules (DOMAIN.md, "E-file registrations"): the account is upgraded and not shared; the
+court is on NextGen and accepts the role; an attorney gives a bar number; a pro se party,
+and an attorney admitted pro hac vice, give the case number; one open request per court
+and role (a database guarantee, see ``models.registrations``). A decision is final.
+Approval grants a filing privilege (source REGISTRATION) and may link the applicant's
+legacy account of that court. The applicant is mailed the decision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from nextgen_gql.enums import FilerRole, PrivilegeSource, RegistrationStatus
+from nextgen_gql.errors import DomainError, ErrorCode, NotFound
+from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount, Registration
+from nextgen_gql.services import audit
+from nextgen_gql.services.clock import now
+from nextgen_gql.services.linking import (
+    LinkResult,
+    cmecf_already_linked,
+    court_already_linked,
+    link_conflict,
+    require_filer,
+    require_nextgen,
+    write_link,
+)
+from nextgen_gql.services.mail import Mailer
+from nextgen_gql.services.pagination import Page, page_size
+from nextgen_gql.tenancy import Court
+
+__all__ = [
+    "Decision",
+    "decide_registration",
+    "list_registrations",
+    "registrations_by_account_ids",
+    "submit_registration",
+    "withdraw_registration",
+]
+
+CASE_NUMBER_RE = re.compile(r"^[A-Za-z0-9:._/ -]{1,64}$")
+BAR_NUMBER_RE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
+STATE_RE = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True)
+class Decision:
+    registration: Registration
+    privilege: FilingPrivilege | None
+    link: LinkResult | None
+
+
+def _clean(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None
+
+
+async def submit_registration(
+    account: PacerAccount,
+    court: Court,
+    *,
+    role: FilerRole,
+    pro_hac_vice: bool = False,
+    case_number: str | None = None,
+    bar_number: str | None = None,
+    bar_state: str | None = None,
+) -> Registration:
+    """Ask ``court`` for a filing privilege in ``role``."""
+    require_nextgen(court)
+    require_filer(account, action="file or register to file")
+    if not court.accepts(role):
+        accepted = ", ".join(r.name for r in court.accepted_roles)
+        raise DomainError(
+            ErrorCode.ROLE_NOT_ACCEPTED,
+            f"{court.name} does not accept {role.name} registrations (it accepts {accepted}).",
+            "role",
+        )
+    case_number, bar_number = _clean(case_number), _clean(bar_number)
+    bar_state = _clean(bar_state.upper() if bar_state else None)
+    if pro_hac_vice and role is not FilerRole.ATTORNEY:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Only attorneys are admitted pro hac vice.", "proHacVice")
+    if role is FilerRole.ATTORNEY and not bar_number:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "An attorney registration needs a bar number.", "barNumber"
+        )
+    if (role is FilerRole.PRO_SE or pro_hac_vice) and not case_number:
+        who = "A pro hac vice admission" if pro_hac_vice else "A pro se registration"
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{who} needs the case number.", "caseNumber")
+    if case_number and not CASE_NUMBER_RE.match(case_number):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "A case number is 1 to 64 letters, digits and : . _ / -.", "caseNumber"
+        )
+    if bar_number and not BAR_NUMBER_RE.match(bar_number):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "A bar number is 1 to 32 letters, digits or dashes.", "barNumber"
+        )
+    if bar_state and not STATE_RE.match(bar_state):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "The bar state is a two-letter code such as MA.", "barState"
+        )
+    if await FilingPrivilege.filter(account_id=account.id, court_id=court.code, role=role).exists():
+        raise DomainError(
+            ErrorCode.ALREADY_PRIVILEGED, f"You may already file in {court.code} as {role.name}.", "role"
+        )
+    open_key = Registration.make_open_key(account.id, court.code, role)
+    try:
+        async with in_transaction() as conn:
+            registration = await Registration.create(
+                court_id=court.code,
+                account_id=account.id,
+                role=role,
+                pro_hac_vice=pro_hac_vice,
+                case_number=case_number,
+                bar_number=bar_number,
+                bar_state=bar_state,
+                open_key=open_key,
+                submitted_at=now(),
+                using_db=conn,
+            )
+            await audit.record(
+                "registration.submit",
+                actor_id=account.id,
+                court_code=court.code,
+                detail=f"registration {registration.id}, {role.name}",
+                using_db=conn,
+            )
+    except IntegrityError:
+        raise DomainError(
+            ErrorCode.REGISTRATION_PENDING,
+            f"You already have an open {role.name} registration in {court.code}.",
+            "role",
+        ) from None
+    return registration
+
+
+async def _in_court(court: Court, registration_id: int) -> Registration:
+    registration = await Registration.get_or_none(id=registration_id, court_id=court.code)
+    if registration is None:
+        raise NotFound(f"No registration with that id in {court.code}.", "id")
+    return registration
+
+
+def _already_decided(registration: Registration) -> DomainError:
+    return DomainError(
+        ErrorCode.ALREADY_DECIDED,
+        f"This registration was {registration.status.value} before; the decision is final.",
+    )
+
+
+async def withdraw_registration(account: PacerAccount, court: Court, registration_id: int) -> Registration:
+    """The applicant withdraws a pending request. Others learn nothing (NOT_FOUND)."""
+    registration = await _in_court(court, registration_id)
+    if registration.account_id != account.id:
+        raise NotFound(f"No registration with that id in {court.code}.", "id")
+    async with in_transaction() as conn:
+        changed = (
+            await Registration.filter(id=registration.id, status=RegistrationStatus.PENDING)
+            .using_db(conn)
+            .update(status=RegistrationStatus.WITHDRAWN, open_key=None, decided_at=now())
+        )
+        if changed:
+            await audit.record(
+                "registration.withdraw",
+                actor_id=account.id,
+                court_code=court.code,
+                detail=f"registration {registration.id}",
+                using_db=conn,
+            )
+    await registration.refresh_from_db()
+    if not changed:
+        raise _already_decided(registration)
+    return registration
+
+
+async def decide_registration(
+    clerk: PacerAccount,
+    court: Court,
+    registration_id: int,
+    *,
+    approve: bool,
+    reason: str | None,
+    link_cmecf_login: str | None,
+    mailer: Mailer,
+) -> Decision:
+    """A clerk of ``court`` approves or rejects a pending registration (the caller checked
+    the clerk role); final, and mailed to the applicant."""
+    registration = await _in_court(court, registration_id)
+    reason = _clean(reason)
+    link_login = _clean(link_cmecf_login)
+    if not approve and not reason:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "A rejection needs a reason the applicant can act on.", "reason"
+        )
+    if not approve and link_login:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "Only an approval links a legacy account.", "linkCmecfLogin"
+        )
+    if registration.status is not RegistrationStatus.PENDING:
+        raise _already_decided(registration)
+    applicant = await PacerAccount.get(id=registration.account_id)
+    legacy: CmecfAccount | None = None
+    if link_login:
+        legacy = await CmecfAccount.get_or_none(court_id=court.code, login_key=link_login.lower())
+        if legacy is None:
+            raise NotFound(f"{court.code} has no legacy CM/ECF login {link_login!r}.", "linkCmecfLogin")
+        if legacy.password_hash is None or await CmecfLink.filter(cmecf_account_id=legacy.id).exists():
+            raise cmecf_already_linked(legacy, "linkCmecfLogin")
+        if await CmecfLink.filter(account_id=applicant.id, court_id=court.code).exists():
+            raise court_already_linked(court)
+    status = RegistrationStatus.APPROVED if approve else RegistrationStatus.REJECTED
+    at = now()
+    try:
+        async with in_transaction() as conn:
+            changed = (
+                await Registration.filter(id=registration.id, status=RegistrationStatus.PENDING)
+                .using_db(conn)
+                .update(
+                    status=status,
+                    open_key=None,
+                    decided_at=at,
+                    decided_by_id=clerk.id,
+                    reason=reason,
+                    linked_cmecf_account_id=legacy.id if legacy else None,
+                )
+            )
+            if not changed:
+                raise _already_decided(registration)
+            privilege = None
+            link = None
+            if approve:
+                privilege, _ = await FilingPrivilege.get_or_create(
+                    account_id=applicant.id,
+                    court_id=court.code,
+                    role=registration.role,
+                    defaults={"source": PrivilegeSource.REGISTRATION, "granted_at": at},
+                    using_db=conn,
+                )
+                if legacy is not None:
+                    link = await write_link(
+                        conn,
+                        clerk,
+                        applicant,
+                        court,
+                        legacy,
+                        why=f"on approval of registration {registration.id}",
+                    )
+            await audit.record(
+                f"registration.{'approve' if approve else 'reject'}",
+                actor_id=clerk.id,
+                subject_id=applicant.id,
+                court_code=court.code,
+                detail=f"registration {registration.id}, {registration.role.name}"
+                + (f": {reason}" if reason else ""),
+                using_db=conn,
+            )
+    except IntegrityError:
+        assert legacy is not None  # only the link can collide here
+        raise await link_conflict(applicant, court, legacy, "linkCmecfLogin") from None
+    await registration.refresh_from_db()
+    await _mail_decision(mailer, applicant, court, registration, link)
+    return Decision(registration=registration, privilege=privilege, link=link)
+
+
+async def _mail_decision(
+    mailer: Mailer, applicant: PacerAccount, court: Court, registration: Registration, link: LinkResult | None
+) -> None:
+    if not applicant.email:
+        return
+    role = registration.role.name.replace("_", " ").title()
+    if registration.status is RegistrationStatus.APPROVED:
+        subject = f"{court.code}: your {role} e-file registration is approved"
+        lines = [f"{court.name} approved your e-file registration as {role}.", "You may now file there."]
+        if link:
+            lines.append(
+                f"Your legacy CM/ECF account {link.cmecf_account.login!r} is now linked to your PACER account."
+            )
+    else:
+        subject = f"{court.code}: your {role} e-file registration was not approved"
+        lines = [
+            f"{court.name} did not approve your e-file registration as {role}.",
+            f"Reason: {registration.reason}",
+        ]
+    await mailer.send(
+        applicant.email, subject, "\n\n".join([f"Dear {applicant.first_name} {applicant.last_name},", *lines])
+    )
+
+
+async def list_registrations(
+    court: Court,
+    *,
+    status: RegistrationStatus | None = None,
+    first: int | None = None,
+    after: int | None = None,
+) -> Page[Registration]:
+    """The court's registrations, oldest first (a queue); ``after`` is a registration id."""
+    size = page_size(first)
+    query = Registration.filter(court_id=court.code)
+    if status is not None:
+        query = query.filter(status=status)
+    total = await query.count()
+    if after is not None:
+        query = query.filter(id__gt=after)
+    rows = await query.order_by("id").limit(size + 1)
+    return Page(
+        rows=rows[:size], has_next=len(rows) > size, has_previous=after is not None, total_count=total
+    )
+
+
+async def registrations_by_account_ids(ids: Sequence[int]) -> list[list[Registration]]:
+    rows = await Registration.filter(account_id__in=set(ids)).order_by("id")
+    grouped: dict[int, list[Registration]] = {}
+    for row in rows:
+        grouped.setdefault(row.account_id, []).append(row)
+    return [grouped.get(i, []) for i in ids]
