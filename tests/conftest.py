@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email
+import email.policy
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +92,17 @@ class Api:
         assert "errors" not in body, body
         data: dict[str, Any] = body["data"]
         return data
+
+    def mails(self, to: str | None = None) -> list[EmailMessage]:
+        """Messages written to the mail folder, oldest first (optionally only those to ``to``)."""
+        folder = self.settings.mail_dir
+        found = []
+        for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
+            if to is None or message["To"] == to:
+                found.append(message)
+        return found
 
     async def sign_in(self, username: str, password: str, **extra: Any) -> str:
         data = await self.data(
