@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from enum import Enum
 
-__all__ = ["CourtKind", "FilerRole", "PrivilegeSource", "RegistrationStatus"]
+__all__ = [
+    "CourtKind",
+    "FilerRole",
+    "InvitationStatus",
+    "PrivilegeSource",
+    "RegistrationStatus",
+    "StatementKind",
+    "UsageKind",
+]
 
 
 class CourtKind(str, Enum):
@@ -42,3 +50,24 @@ class RegistrationStatus(str, Enum):
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+
+
+class InvitationStatus(str, Enum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+class UsageKind(str, Enum):
+    DOCUMENT = "document"
+    CASE_REPORT = "case_report"
+    SEARCH = "search"
+    OTHER_REPORT = "other_report"
+    TRANSCRIPT = "transcript"
+    AUDIO = "audio"
+
+
+class StatementKind(str, Enum):
+    INVOICE = "invoice"
+    STATEMENT_OF_ACCOUNT = "statement_of_account"

@@ -10,7 +10,7 @@ from strawberry.types import Info as _Info
 
 from nextgen_gql.api.loaders import Loaders
 from nextgen_gql.models import PacerAccount, Session
-from nextgen_gql.services import auth, visibility
+from nextgen_gql.services import auth, firms, visibility
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import Court, CourtRegistry
@@ -34,6 +34,8 @@ class Context:
     _session: Session | None = None
     _session_loaded: bool = False
     _clerk_courts: frozenset[str] | None = None
+    _firm_role: firms.FirmRole | None = None
+    _firm_role_loaded: bool = False
 
     async def session(self) -> Session | None:
         """The caller's live session, looked up once per request."""
@@ -53,6 +55,14 @@ class Context:
             viewer = await self.viewer()
             self._clerk_courts = frozenset(await visibility.clerk_courts(viewer)) if viewer else frozenset()
         return self._clerk_courts
+
+    async def firm_role(self) -> firms.FirmRole | None:
+        """The viewer's firm and whether they administer it (None when not in a firm)."""
+        if not self._firm_role_loaded:
+            viewer = await self.viewer()
+            self._firm_role = await firms.firm_role(viewer.id) if viewer else None
+            self._firm_role_loaded = True
+        return self._firm_role
 
     def forget_session(self) -> None:
         self._session, self._session_loaded = None, True

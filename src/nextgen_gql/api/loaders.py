@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from nextgen_gql.models import CmecfLink, FilingPrivilege, PacerAccount, Registration
-from nextgen_gql.services import accounts, linking, registrations
+from nextgen_gql.models import CmecfLink, FilingPrivilege, Firm, FirmMembership, PacerAccount, Registration
+from nextgen_gql.services import accounts, firms, linking, registrations
 
 __all__ = ["Loaders"]
 
@@ -28,4 +28,8 @@ class Loaders:
     )
     registrations: DataLoader[int, list[Registration]] = field(
         default_factory=lambda: DataLoader(load_fn=registrations.registrations_by_account_ids)
+    )
+    firm: DataLoader[int, Firm | None] = field(default_factory=lambda: DataLoader(load_fn=firms.firms_by_ids))
+    membership: DataLoader[int, FirmMembership | None] = field(
+        default_factory=lambda: DataLoader(load_fn=firms.memberships_by_account_ids)
     )

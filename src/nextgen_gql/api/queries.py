@@ -18,6 +18,7 @@ from nextgen_gql.api.types.filing import (
     CmecfAccountEdge,
     FilingPrivilege,
 )
+from nextgen_gql.api.types.firms import Firm, FirmInvitation
 from nextgen_gql.api.types.registrations import (
     Registration,
     RegistrationConnection,
@@ -36,6 +37,8 @@ _NODE_TYPES: dict[str, type] = {
     "FilingPrivilege": FilingPrivilege,
     "Registration": Registration,
     "AuditEvent": AuditEvent,
+    "Firm": Firm,
+    "FirmInvitation": FirmInvitation,
 }
 
 

@@ -15,6 +15,7 @@ from nextgen_gql.api.types.accounts import PacerAccount
 from nextgen_gql.api.types.audit import AuditEvent
 from nextgen_gql.api.types.courts import Court
 from nextgen_gql.api.types.filing import CmecfAccount, FilingPrivilege
+from nextgen_gql.api.types.firms import Firm, FirmInvitation
 from nextgen_gql.api.types.registrations import Registration
 
 __all__ = ["build_schema", "schema"]
@@ -42,7 +43,16 @@ def build_schema() -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[Court, PacerAccount, CmecfAccount, FilingPrivilege, Registration, AuditEvent],
+        types=[
+            Court,
+            PacerAccount,
+            CmecfAccount,
+            FilingPrivilege,
+            Registration,
+            AuditEvent,
+            Firm,
+            FirmInvitation,
+        ],
         config=StrawberryConfig(auto_camel_case=True),
     )
 

@@ -9,17 +9,23 @@ docstrings (field comments use plain ``#``, which Tortoise does not copy).
 
 from nextgen_gql.models.accounts import PacerAccount, PasswordReset, Session
 from nextgen_gql.models.audit import AuditEvent
+from nextgen_gql.models.billing import Charge
 from nextgen_gql.models.courts import Clerk, CourtRecord
 from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege
+from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
 from nextgen_gql.models.registrations import Registration
 
 __all__ = [
     "AuditEvent",
+    "Charge",
     "Clerk",
     "CmecfAccount",
     "CmecfLink",
     "CourtRecord",
     "FilingPrivilege",
+    "Firm",
+    "FirmInvitation",
+    "FirmMembership",
     "PacerAccount",
     "PasswordReset",
     "Registration",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from nextgen_gql.errors import DomainError, ErrorCode
-from nextgen_gql.models import FilingPrivilege, PacerAccount, Session
+from nextgen_gql.models import FilingPrivilege, FirmMembership, PacerAccount, Session
 from nextgen_gql.services import audit
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.passwords import password_policy_problem, verify_password
@@ -76,6 +76,14 @@ async def sign_in(
             f"(redactionAcknowledged: true). {REDACTION_RULE}",
             "redactionAcknowledged",
         )
+    if client_code is None:
+        membership = await FirmMembership.get_or_none(account_id=account.id).select_related("firm")
+        if membership is not None and membership.firm.client_code_required:
+            raise DomainError(
+                ErrorCode.CLIENT_CODE_REQUIRED,
+                f"{membership.firm.name} requires a client code at sign-in (clientCode).",
+                "clientCode",
+            )
     compliant = (
         password_policy_problem(
             password,

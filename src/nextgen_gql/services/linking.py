@@ -24,6 +24,7 @@ from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount
 from nextgen_gql.services import audit
 from nextgen_gql.services.clock import now
+from nextgen_gql.services.firms import is_admin_of_member
 from nextgen_gql.services.passwords import verify_password
 from nextgen_gql.tenancy import Court
 
@@ -79,7 +80,9 @@ async def _target_account(actor: PacerAccount, on_behalf_of: int | None) -> Pace
     if target is None:
         raise NotFound("No PACER account has that id.", "onBehalfOf")
     # Linking for someone else is an act of their firm's administrators only.
-    raise Forbidden("Only an administrator of that account's firm may link on its behalf.", "onBehalfOf")
+    if not await is_admin_of_member(actor.id, target.id):
+        raise Forbidden("Only an administrator of that account's firm may link on its behalf.", "onBehalfOf")
+    return target
 
 
 async def link_cmecf_account(

@@ -9,6 +9,9 @@ from nextgen_gql.models import (
     CmecfAccount,
     CmecfLink,
     FilingPrivilege,
+    Firm,
+    FirmInvitation,
+    FirmMembership,
     PacerAccount,
     Registration,
 )
@@ -46,6 +49,20 @@ async def visible_node(
         if event.court_id is None or event.court_id not in courts:
             return None
         return event if await can_view_in_court(viewer, courts.get(event.court_id), None) else None
+    if type_name == "Firm":
+        # A firm is seen by its members.
+        member = await FirmMembership.filter(firm_id=key, account_id=viewer.id).exists()
+        return await Firm.get_or_none(id=key) if member else None
+    if type_name == "FirmInvitation":
+        invitation = await FirmInvitation.get_or_none(id=key)
+        if invitation is None:
+            return None
+        if invitation.account_id == viewer.id:
+            return invitation
+        admin = await FirmMembership.filter(
+            firm_id=invitation.firm_id, account_id=viewer.id, is_admin=True
+        ).exists()
+        return invitation if admin else None
     row: Model | None
     if type_name == "CmecfAccount":
         row = await CmecfAccount.get_or_none(id=key)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from nextgen_gql.api.mutations.accounts import AccountMutations
+from nextgen_gql.api.mutations.billing import BillingMutations
+from nextgen_gql.api.mutations.firms import FirmMutations
 from nextgen_gql.api.mutations.linking import LinkingMutations
 from nextgen_gql.api.mutations.recovery import RecoveryMutations
 from nextgen_gql.api.mutations.registrations import RegistrationMutations
@@ -12,5 +14,13 @@ from nextgen_gql.api.mutations.registrations import RegistrationMutations
 __all__ = ["Mutation"]
 
 Mutation = merge_types(
-    "Mutation", (AccountMutations, RecoveryMutations, LinkingMutations, RegistrationMutations)
+    "Mutation",
+    (
+        AccountMutations,
+        RecoveryMutations,
+        LinkingMutations,
+        RegistrationMutations,
+        BillingMutations,
+        FirmMutations,
+    ),
 )

@@ -14,12 +14,14 @@ from nextgen_gql.api.pagination import decode_id_cursor
 from nextgen_gql.api.types.common import Node
 from nextgen_gql.errors import DomainError, Forbidden, NotFound
 from nextgen_gql.models import PacerAccount as PacerAccountModel
-from nextgen_gql.services import audit
+from nextgen_gql.services import audit, billing, firms
 from nextgen_gql.tenancy import UnknownCourt
 
 if TYPE_CHECKING:
     from nextgen_gql.api.types.audit import AuditEventConnection
+    from nextgen_gql.api.types.billing import Statement
     from nextgen_gql.api.types.filing import CmecfAccount, FilingPrivilege
+    from nextgen_gql.api.types.firms import Firm
     from nextgen_gql.api.types.registrations import Registration
 
 __all__ = ["PacerAccount"]
@@ -134,3 +136,38 @@ class PacerAccount(Node):
         except DomainError as exc:
             raise raise_for_query(exc) from None
         return audit_connection(page)
+
+    @strawberry.field(
+        description="The PAA whose member this account is, if any (to the account itself and its firm's admins)."
+    )
+    async def firm(
+        self, info: Info
+    ) -> Annotated[Firm, strawberry.lazy("nextgen_gql.api.types.firms")] | None:
+        from nextgen_gql.api.types.firms import Firm
+
+        viewer = await info.context.viewer()
+        membership = await info.context.loaders.membership.load(self.model.id)
+        if viewer is None or membership is None:
+            return None
+        if viewer.id != self.model.id and not await firms.is_admin_of_member(viewer.id, self.model.id):
+            return None
+        firm = await info.context.loaders.firm.load(membership.firm_id)
+        return Firm(model=firm) if firm else None
+
+    @strawberry.field(
+        description='The account\'s own quarterly statement, as "2026Q3": the charges billed to it rather than '
+        "to a firm. Visible to the account itself only."
+    )
+    async def statement(
+        self, info: Info, quarter: str
+    ) -> Annotated[Statement, strawberry.lazy("nextgen_gql.api.types.billing")]:
+        from nextgen_gql.api.types.billing import Statement
+
+        try:
+            viewer = await info.context.viewer()
+            if viewer is None or viewer.id != self.model.id:
+                raise Forbidden("Only the account itself sees its statement.")
+            value = await billing.account_statement(self.model, billing.parse_quarter(quarter))
+        except DomainError as exc:
+            raise raise_for_query(exc) from None
+        return Statement(value=value)

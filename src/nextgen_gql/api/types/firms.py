@@ -1,0 +1,146 @@
+"""Firms (PACER Administrative Accounts) and their invitations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from nextgen_gql.api.context import Info
+from nextgen_gql.api.errors import raise_for_query
+from nextgen_gql.api.ids import encode_id
+from nextgen_gql.api.pagination import decode_id_cursor, encode_cursor, page_info
+from nextgen_gql.api.types.billing import Statement
+from nextgen_gql.api.types.common import Node, PageInfo
+from nextgen_gql.api.types.filing import load_account
+from nextgen_gql.enums import InvitationStatus
+from nextgen_gql.errors import DomainError, Forbidden
+from nextgen_gql.models import Firm as FirmModel
+from nextgen_gql.models import FirmInvitation as FirmInvitationModel
+from nextgen_gql.models import PacerAccount as PacerAccountModel
+from nextgen_gql.services import billing, firms
+
+if TYPE_CHECKING:
+    from nextgen_gql.api.types.accounts import PacerAccount
+
+__all__ = ["Firm", "FirmInvitation", "InvitationStatusEnum", "PacerAccountConnection", "PacerAccountEdge"]
+
+InvitationStatusEnum = strawberry.enum(
+    InvitationStatus, name="InvitationStatus", description="Where an invitation stands."
+)
+_PacerAccount = Annotated["PacerAccount", strawberry.lazy("nextgen_gql.api.types.accounts")]
+
+
+async def _require_admin(info: Info, firm: FirmModel) -> None:
+    viewer = await info.context.viewer()
+    role = await info.context.firm_role()
+    if viewer is None or role is None or role.firm.id != firm.id or not role.is_admin:
+        raise raise_for_query(Forbidden(f"Only the administrators of {firm.name} see this."))
+
+
+@strawberry.type
+class PacerAccountEdge:
+    cursor: str
+    node: _PacerAccount
+
+
+@strawberry.type(description="A page of PACER accounts.")
+class PacerAccountConnection:
+    edges: list[PacerAccountEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(
+    description="A PACER Administrative Account: a firm that manages its users and pays their fees."
+)
+class Firm(Node):
+    model: strawberry.Private[FirmModel]
+
+    @strawberry.field(description="Opaque global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("Firm", self.model.id))
+
+    @strawberry.field(description="7 digits.")
+    def account_number(self) -> str:
+        return self.model.account_number
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field(description="Whether members must give a client code at sign-in.")
+    def client_code_required(self) -> bool:
+        return self.model.client_code_required
+
+    @strawberry.field(description="The firm's administrators.")
+    async def admins(self) -> list[_PacerAccount]:
+        from nextgen_gql.api.types.accounts import PacerAccount
+
+        rows = await PacerAccountModel.filter(
+            membership__firm_id=self.model.id, membership__is_admin=True
+        ).order_by("id")
+        return [PacerAccount(model=row) for row in rows]
+
+    @strawberry.field(description="Every member, administrators included (the firm's administrators only).")
+    async def members(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> PacerAccountConnection:
+        from nextgen_gql.api.types.accounts import PacerAccount
+
+        await _require_admin(info, self.model)
+        try:
+            page = await firms.list_members(self.model, first=first, after=decode_id_cursor(after))
+        except DomainError as exc:
+            raise raise_for_query(exc) from None
+        edges = [PacerAccountEdge(cursor=encode_cursor(r.id), node=PacerAccount(model=r)) for r in page.rows]
+        return PacerAccountConnection(
+            edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
+        )
+
+    @strawberry.field(description="Pending invitations (the firm's administrators only).")
+    async def invitations(self, info: Info) -> list[FirmInvitation]:
+        await _require_admin(info, self.model)
+        rows = await FirmInvitationModel.filter(
+            firm_id=self.model.id, status=InvitationStatus.PENDING
+        ).order_by("id")
+        return [FirmInvitation(model=row) for row in rows]
+
+    @strawberry.field(description="The quarter's charges, as \"2026Q3\" (the firm's administrators only).")
+    async def statement(self, info: Info, quarter: str) -> Statement:
+        await _require_admin(info, self.model)
+        try:
+            value = await billing.firm_statement(self.model, billing.parse_quarter(quarter))
+        except DomainError as exc:
+            raise raise_for_query(exc) from None
+        return Statement(value=value)
+
+
+@strawberry.type(description="An invitation to join a firm.")
+class FirmInvitation(Node):
+    model: strawberry.Private[FirmInvitationModel]
+
+    @strawberry.field(description="Opaque global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("FirmInvitation", self.model.id))
+
+    @strawberry.field
+    async def firm(self, info: Info) -> Firm:
+        firm = await info.context.loaders.firm.load(self.model.firm_id)
+        assert firm is not None  # a foreign key: the row exists
+        return Firm(model=firm)
+
+    @strawberry.field(description="The invited account.")
+    async def account(self, info: Info) -> _PacerAccount:
+        account = await load_account(info, self.model.account_id)
+        assert account is not None  # a foreign key: the row exists
+        return account
+
+    @strawberry.field
+    def status(self) -> InvitationStatusEnum:  # type: ignore[valid-type]
+        return self.model.status
+
+    @strawberry.field
+    def created_at(self) -> dt.datetime:
+        return self.model.created_at

@@ -1,0 +1,176 @@
+"""PACER fees: the ledger and quarterly statements.
+
+Fees (DOMAIN.md, "PACER fees"): $0.10 a page; documents and case-specific reports are
+capped at $3.00 (30 pages); searches, transcripts and other reports are not, and a search
+with no match still costs one page; audio files $2.40 each. Billing is quarterly; a
+billing account whose charges in a quarter total $30.00 or less owes nothing for it. A
+firm member's charges are billed to the firm, anyone else's to the account itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from nextgen_gql.enums import StatementKind, UsageKind
+from nextgen_gql.errors import DomainError, ErrorCode, NotFound
+from nextgen_gql.models import Charge, Firm, FirmMembership, PacerAccount, Session
+from nextgen_gql.services import audit
+from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE
+from nextgen_gql.services.auth import check_client_code
+from nextgen_gql.services.clock import now
+from nextgen_gql.tenancy import Court
+
+__all__ = [
+    "Quarter",
+    "Statement",
+    "account_statement",
+    "charge_cents",
+    "firm_statement",
+    "parse_quarter",
+    "record_usage",
+]
+
+PAGE_CENTS = 10
+CAP_CENTS = 300
+AUDIO_CENTS = 240
+WAIVER_LIMIT_CENTS = 3000
+MAX_PAGES = 1_000_000
+QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def charge_cents(kind: UsageKind, pages: int) -> int:
+    """The amount of one item, after its cap."""
+    if kind is UsageKind.AUDIO:
+        return pages * AUDIO_CENTS
+    if kind is UsageKind.SEARCH:
+        return max(pages, 1) * PAGE_CENTS
+    if kind in (UsageKind.DOCUMENT, UsageKind.CASE_REPORT):
+        return min(pages * PAGE_CENTS, CAP_CENTS)
+    return pages * PAGE_CENTS  # transcripts and other reports are not capped
+
+
+@dataclass(frozen=True)
+class Quarter:
+    year: int
+    number: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}Q{self.number}"
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime(self.year, 3 * self.number - 2, 1, tzinfo=dt.UTC)
+
+    @property
+    def end(self) -> dt.datetime:
+        if self.number == 4:
+            return dt.datetime(self.year + 1, 1, 1, tzinfo=dt.UTC)
+        return dt.datetime(self.year, 3 * self.number + 1, 1, tzinfo=dt.UTC)
+
+
+def parse_quarter(raw: str) -> Quarter:
+    """``"2026Q3"`` -> Quarter(2026, 3); INVALID_INPUT on anything else."""
+    match = QUARTER_RE.match(raw.strip())
+    if not match or not 1 <= int(match.group(1)) <= 9998:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"{raw!r} is not a quarter: write it as YYYYQn, e.g. 2026Q3.", "quarter"
+        )
+    return Quarter(int(match.group(1)), int(match.group(2)))
+
+
+@dataclass(frozen=True)
+class Statement:
+    quarter: Quarter
+    charges: list[Charge]
+
+    @property
+    def charges_cents(self) -> int:
+        return sum(c.amount_cents for c in self.charges)
+
+    @property
+    def waived(self) -> bool:
+        return self.charges_cents <= WAIVER_LIMIT_CENTS
+
+    @property
+    def amount_due_cents(self) -> int:
+        return 0 if self.waived else self.charges_cents
+
+    @property
+    def kind(self) -> StatementKind:
+        return StatementKind.INVOICE if self.amount_due_cents > 0 else StatementKind.STATEMENT_OF_ACCOUNT
+
+
+async def record_usage(
+    clerk: PacerAccount,
+    court: Court,
+    *,
+    account_number: str,
+    kind: UsageKind,
+    pages: int,
+    client_code: str | None = None,
+    description: str | None = None,
+) -> Charge:
+    """Record one item of usage reported by the court's CM/ECF (the caller checked the clerk)."""
+    number = account_number.strip()
+    account = (
+        await PacerAccount.get_or_none(account_number=number) if ACCOUNT_NUMBER_RE.match(number) else None
+    )
+    if account is None:
+        raise NotFound("No PACER account has that account number.", "accountNumber")
+    if not 0 <= pages <= MAX_PAGES:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"pages must be between 0 and {MAX_PAGES}.", "pages")
+    client_code = check_client_code(client_code)
+    if description is not None and len(description) > 500:
+        raise DomainError(ErrorCode.INVALID_INPUT, "A description is at most 500 characters.", "description")
+    if client_code is None:
+        # The session remembers the client code given at sign-in; charges carry it.
+        session = (
+            await Session.filter(account_id=account.id, client_code__isnull=False).order_by("-id").first()
+        )
+        client_code = session.client_code if session else None
+    membership = await FirmMembership.get_or_none(account_id=account.id)
+    amount = charge_cents(kind, pages)
+    async with in_transaction() as conn:
+        charge = await Charge.create(
+            at=now(),
+            court_id=court.code,
+            account_id=account.id,
+            firm_id=membership.firm_id if membership else None,
+            kind=kind,
+            pages=pages,
+            client_code=client_code,
+            description=description,
+            amount_cents=amount,
+            recorded_by_id=clerk.id,
+            using_db=conn,
+        )
+        await audit.record(
+            "billing.charge",
+            actor_id=clerk.id,
+            subject_id=account.id,
+            court_code=court.code,
+            detail=f"{kind.name} {pages} page(s), {amount} cents",
+            using_db=conn,
+        )
+    return charge
+
+
+async def firm_statement(firm: Firm, quarter: Quarter) -> Statement:
+    """The firm's quarter, itemised by account and client code."""
+    rows = await Charge.filter(firm_id=firm.id, at__gte=quarter.start, at__lt=quarter.end).order_by(
+        "account_id", "client_code", "at", "id"
+    )
+    return Statement(quarter=quarter, charges=list(rows))
+
+
+async def account_statement(account: PacerAccount, quarter: Quarter) -> Statement:
+    """An individual's quarter: the charges billed to the account itself (not to a firm)."""
+    rows = await Charge.filter(
+        account_id=account.id, firm_id__isnull=True, at__gte=quarter.start, at__lt=quarter.end
+    ).order_by("client_code", "at", "id")
+    return Statement(quarter=quarter, charges=list(rows))

@@ -1,0 +1,325 @@
+"""Firms (PACER Administrative Accounts): creation, invitations, membership, client codes.
+
+Rules (DOMAIN.md, "Firms"): an admin adds an existing PACER account by account number and
+last name, and the user must accept; a user cannot add themselves; either side may end the
+membership at any time and both are told; one firm per account; the firm may make a
+client code mandatory for every member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from nextgen_gql.enums import InvitationStatus
+from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
+from nextgen_gql.models import Firm, FirmInvitation, FirmMembership, PacerAccount
+from nextgen_gql.services import audit
+from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, new_account_number
+from nextgen_gql.services.clock import now
+from nextgen_gql.services.mail import Mailer
+from nextgen_gql.services.pagination import Page, page_size
+
+__all__ = [
+    "FirmRole",
+    "accept_invitation",
+    "admin_firm",
+    "create_firm",
+    "decline_invitation",
+    "firm_role",
+    "invite_member",
+    "is_admin_of_member",
+    "list_members",
+    "remove_member",
+    "set_client_code_required",
+]
+
+
+@dataclass(frozen=True)
+class FirmRole:
+    """An account's place in its firm."""
+
+    firm: Firm
+    is_admin: bool
+
+
+async def firm_role(account_id: int) -> FirmRole | None:
+    membership = await FirmMembership.get_or_none(account_id=account_id).select_related("firm")
+    return FirmRole(firm=membership.firm, is_admin=membership.is_admin) if membership else None
+
+
+async def admin_firm(account: PacerAccount) -> Firm:
+    """The firm ``account`` administers; FORBIDDEN otherwise."""
+    role = await firm_role(account.id)
+    if role is None or not role.is_admin:
+        raise Forbidden("Only a firm's administrators may do this.")
+    return role.firm
+
+
+async def is_admin_of_member(admin_id: int, member_id: int) -> bool:
+    """Whether ``admin_id`` administers the firm that ``member_id`` belongs to."""
+    member = await FirmMembership.get_or_none(account_id=member_id)
+    if member is None:
+        return False
+    return await FirmMembership.filter(firm_id=member.firm_id, account_id=admin_id, is_admin=True).exists()
+
+
+async def _mail_admins(
+    mailer: Mailer, firm: Firm, subject: str, body: str, *, skip: int | None = None
+) -> None:
+    admins = await PacerAccount.filter(membership__firm_id=firm.id, membership__is_admin=True)
+    for admin in admins:
+        if admin.email and admin.id != skip:
+            await mailer.send(admin.email, subject, body)
+
+
+async def create_firm(account: PacerAccount, *, name: str) -> Firm:
+    """Create a firm; its creator becomes its first administrator."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise DomainError(ErrorCode.INVALID_INPUT, "A firm name of 1 to 200 characters is required.", "name")
+    if account.is_legacy:
+        raise DomainError(ErrorCode.UPGRADE_REQUIRED, "Upgrade your PACER account before you create a firm.")
+    if await FirmMembership.filter(account_id=account.id).exists():
+        raise DomainError(ErrorCode.ALREADY_MEMBER, "You already belong to a firm: leave it first.")
+    for _attempt in range(5):
+        number = new_account_number()
+        if await PacerAccount.filter(account_number=number).exists():
+            continue  # keep firm and user account numbers apart
+        try:
+            async with in_transaction() as conn:
+                firm = await Firm.create(account_number=number, name=name, created_at=now(), using_db=conn)
+                await FirmMembership.create(
+                    firm_id=firm.id, account_id=account.id, is_admin=True, joined_at=now(), using_db=conn
+                )
+                await audit.record(
+                    "firm.create", actor_id=account.id, detail=f"firm {firm.account_number}", using_db=conn
+                )
+                return firm
+        except IntegrityError:
+            if await FirmMembership.filter(account_id=account.id).exists():
+                raise DomainError(
+                    ErrorCode.ALREADY_MEMBER, "You already belong to a firm: leave it first."
+                ) from None
+    raise RuntimeError("could not allocate a unique firm account number")  # pragma: no cover
+
+
+async def invite_member(
+    admin: PacerAccount, *, account_number: str, last_name: str, mailer: Mailer
+) -> FirmInvitation:
+    """Invite an existing PACER account, named by account number and last name (any case)."""
+    firm = await admin_firm(admin)
+    nobody = NotFound("No PACER account matches that account number and last name.")
+    number = account_number.strip()
+    if not ACCOUNT_NUMBER_RE.match(number):
+        raise nobody
+    invitee = await PacerAccount.get_or_none(account_number=number)
+    if invitee is None or invitee.last_name.casefold() != last_name.strip().casefold():
+        raise nobody
+    if invitee.id == admin.id:
+        raise DomainError(ErrorCode.INVALID_INPUT, "You cannot invite yourself.", "accountNumber")
+    membership = await FirmMembership.get_or_none(account_id=invitee.id)
+    if membership is not None:
+        where = "this firm" if membership.firm_id == firm.id else "a firm"
+        raise DomainError(
+            ErrorCode.ALREADY_MEMBER, f"That account already belongs to {where}.", "accountNumber"
+        )
+    open_key = f"{firm.id}:{invitee.id}"
+    existing = await FirmInvitation.get_or_none(open_key=open_key)
+    if existing is not None:
+        return existing  # inviting twice is asking once
+    try:
+        async with in_transaction() as conn:
+            invitation = await FirmInvitation.create(
+                firm_id=firm.id,
+                account_id=invitee.id,
+                invited_by_id=admin.id,
+                open_key=open_key,
+                created_at=now(),
+                using_db=conn,
+            )
+            await audit.record(
+                "firm.invite",
+                actor_id=admin.id,
+                subject_id=invitee.id,
+                detail=f"firm {firm.account_number}",
+                using_db=conn,
+            )
+    except IntegrityError:
+        return await FirmInvitation.get(open_key=open_key)
+    if invitee.email:
+        await mailer.send(
+            invitee.email,
+            f"Invitation to join {firm.name} on PACER",
+            f"{admin.first_name} {admin.last_name} invites you to join the PACER administrative account "
+            f"{firm.name} ({firm.account_number}). Its members' PACER fees are billed to the firm.\n\n"
+            "Sign in to accept or decline the invitation.\n",
+        )
+    await _mail_admins(
+        mailer,
+        firm,
+        f"{firm.name}: invitation sent",
+        f"{invitee.first_name} {invitee.last_name} was invited.\n",
+    )
+    return invitation
+
+
+async def _invitation_for_invitee(account: PacerAccount, invitation_id: int) -> FirmInvitation:
+    invitation = await FirmInvitation.get_or_none(id=invitation_id).select_related("firm")
+    if invitation is None:
+        raise NotFound("No invitation has that id.", "id")
+    if invitation.account_id != account.id:
+        if await FirmMembership.filter(
+            firm_id=invitation.firm_id, account_id=account.id, is_admin=True
+        ).exists():
+            raise Forbidden("Only the invited account may answer its invitation.", "id")
+        raise NotFound("No invitation has that id.", "id")
+    if invitation.status is not InvitationStatus.PENDING:
+        raise DomainError(
+            ErrorCode.ALREADY_DECIDED, f"This invitation was {invitation.status.value} before.", "id"
+        )
+    return invitation
+
+
+async def accept_invitation(account: PacerAccount, invitation_id: int, *, mailer: Mailer) -> Firm:
+    """The invitee joins the firm (one firm per account)."""
+    invitation = await _invitation_for_invitee(account, invitation_id)
+    firm = invitation.firm
+    if await FirmMembership.filter(account_id=account.id).exists():
+        raise DomainError(ErrorCode.ALREADY_MEMBER, "You already belong to a firm: leave it first.")
+    try:
+        async with in_transaction() as conn:
+            changed = (
+                await FirmInvitation.filter(id=invitation.id, status=InvitationStatus.PENDING)
+                .using_db(conn)
+                .update(status=InvitationStatus.ACCEPTED, open_key=None, answered_at=now())
+            )
+            if not changed:
+                raise DomainError(ErrorCode.ALREADY_DECIDED, "This invitation was answered before.", "id")
+            await FirmMembership.create(
+                firm_id=firm.id, account_id=account.id, is_admin=False, joined_at=now(), using_db=conn
+            )
+            await audit.record(
+                "firm.member.join", actor_id=account.id, detail=f"firm {firm.account_number}", using_db=conn
+            )
+    except IntegrityError:
+        raise DomainError(ErrorCode.ALREADY_MEMBER, "You already belong to a firm: leave it first.") from None
+    await _mail_admins(
+        mailer,
+        firm,
+        f"{firm.name}: invitation accepted",
+        f"{account.first_name} {account.last_name} joined the firm.\n",
+    )
+    if account.email:
+        await mailer.send(
+            account.email, f"You joined {firm.name}", f"Your PACER fees are now billed to {firm.name}.\n"
+        )
+    return firm
+
+
+async def decline_invitation(account: PacerAccount, invitation_id: int, *, mailer: Mailer) -> FirmInvitation:
+    invitation = await _invitation_for_invitee(account, invitation_id)
+    async with in_transaction() as conn:
+        changed = (
+            await FirmInvitation.filter(id=invitation.id, status=InvitationStatus.PENDING)
+            .using_db(conn)
+            .update(status=InvitationStatus.DECLINED, open_key=None, answered_at=now())
+        )
+        if not changed:
+            raise DomainError(ErrorCode.ALREADY_DECIDED, "This invitation was answered before.", "id")
+        await audit.record(
+            "firm.invitation.decline",
+            actor_id=account.id,
+            detail=f"firm {invitation.firm.account_number}",
+            using_db=conn,
+        )
+    await _mail_admins(
+        mailer,
+        invitation.firm,
+        f"{invitation.firm.name}: invitation declined",
+        f"{account.first_name} {account.last_name} declined the invitation.\n",
+    )
+    await invitation.refresh_from_db()
+    return invitation
+
+
+async def remove_member(actor: PacerAccount, member_id: int, *, mailer: Mailer) -> Firm:
+    """An admin removes a member, or a member leaves. Both sides are told."""
+    role = await firm_role(actor.id)
+    if role is None:
+        raise DomainError(ErrorCode.NOT_A_MEMBER, "You do not belong to a firm.")
+    firm = role.firm
+    membership = await FirmMembership.get_or_none(account_id=member_id, firm_id=firm.id)
+    if membership is None:
+        raise DomainError(ErrorCode.NOT_A_MEMBER, "That account is not a member of your firm.", "accountId")
+    if member_id != actor.id and not role.is_admin:
+        raise Forbidden("Only a firm's administrators remove other members; you may leave.", "accountId")
+    if membership.is_admin:
+        admins = await FirmMembership.filter(firm_id=firm.id, is_admin=True).count()
+        others = await FirmMembership.filter(firm_id=firm.id).exclude(account_id=member_id).count()
+        if admins == 1 and others:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT,
+                "The firm's last administrator cannot leave while it has members.",
+                "accountId",
+            )
+    member = await PacerAccount.get(id=member_id)
+    async with in_transaction() as conn:
+        await FirmMembership.filter(id=membership.id).using_db(conn).delete()
+        await audit.record(
+            "firm.member.remove",
+            actor_id=actor.id,
+            subject_id=member_id,
+            detail=f"firm {firm.account_number}" + (", left" if member_id == actor.id else ""),
+            using_db=conn,
+        )
+    subject = f"{firm.name}: membership ended"
+    text = f"{member.first_name} {member.last_name} is no longer a member of {firm.name}.\n"
+    if member.email:
+        await mailer.send(
+            member.email, subject, text + "Your PACER fees are billed to your own account again.\n"
+        )
+    await _mail_admins(mailer, firm, subject, text, skip=member.id)
+    return firm
+
+
+async def set_client_code_required(admin: PacerAccount, required: bool) -> Firm:
+    firm = await admin_firm(admin)
+    async with in_transaction() as conn:
+        await Firm.filter(id=firm.id).using_db(conn).update(client_code_required=required)
+        await audit.record(
+            "firm.client_code_required",
+            actor_id=admin.id,
+            detail=f"firm {firm.account_number}: {'on' if required else 'off'}",
+            using_db=conn,
+        )
+    await firm.refresh_from_db()
+    return firm
+
+
+async def list_members(
+    firm: Firm, *, first: int | None = None, after: int | None = None
+) -> Page[PacerAccount]:
+    """The firm's members (admins included), by account id."""
+    size = page_size(first)
+    query = PacerAccount.filter(membership__firm_id=firm.id)
+    total = await query.count()
+    if after is not None:
+        query = query.filter(id__gt=after)
+    rows = await query.order_by("id").limit(size + 1)
+    return Page(
+        rows=rows[:size], has_next=len(rows) > size, has_previous=after is not None, total_count=total
+    )
+
+
+async def firms_by_ids(ids: Sequence[int]) -> list[Firm | None]:
+    found = {f.id: f for f in await Firm.filter(id__in=set(ids))}
+    return [found.get(i) for i in ids]
+
+
+async def memberships_by_account_ids(ids: Sequence[int]) -> list[FirmMembership | None]:
+    found = {m.account_id: m for m in await FirmMembership.filter(account_id__in=set(ids))}
+    return [found.get(i) for i in ids]
