@@ -1,0 +1,195 @@
+"""The billing ledger and quarterly statements."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from nextgen_gql.enums import UsageKind
+from nextgen_gql.errors import DomainError
+from nextgen_gql.models import Charge
+from nextgen_gql.services.billing import Quarter, charge_cents, parse_quarter
+from tests.api.firm_helpers import JAMES_NUMBER, firm_with_james
+from tests.conftest import CLERK_PASSWORD, CLERKS, FILER, Api
+
+RECORD = """mutation($i: RecordUsageInput!) { recordUsage(input: $i) {
+  charge { at court { code } account { username } kind pages clientCode description amountCents }
+  errors { code message field } } }"""
+FIRM_STATEMENT = """query($q: String!) { me { firm { statement(quarter: $q) {
+  quarter kind chargesCents waived amountDueCents
+  charges { account { username } clientCode kind pages amountCents court { code } } } } } }"""
+MY_STATEMENT = """query($q: String!) { me { statement(quarter: $q) {
+  quarter kind chargesCents waived amountDueCents charges { amountCents clientCode } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "pages", "cents"),
+    [
+        (UsageKind.DOCUMENT, 1, 10),
+        (UsageKind.DOCUMENT, 30, 300),
+        (UsageKind.DOCUMENT, 31, 300),
+        (UsageKind.DOCUMENT, 500, 300),
+        (UsageKind.DOCUMENT, 0, 0),
+        (UsageKind.CASE_REPORT, 45, 300),
+        (UsageKind.SEARCH, 0, 10),
+        (UsageKind.SEARCH, 1, 10),
+        (UsageKind.SEARCH, 50, 500),
+        (UsageKind.TRANSCRIPT, 120, 1200),
+        (UsageKind.OTHER_REPORT, 45, 450),
+        (UsageKind.AUDIO, 1, 240),
+        (UsageKind.AUDIO, 3, 720),
+    ],
+)
+def test_fees_and_caps(kind: UsageKind, pages: int, cents: int) -> None:
+    assert charge_cents(kind, pages) == cents
+
+
+def test_quarters() -> None:
+    q1 = parse_quarter("2026Q1")
+    assert (q1.start, q1.end) == (
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        dt.datetime(2026, 4, 1, tzinfo=dt.UTC),
+    )
+    q4 = parse_quarter("2026Q4")
+    assert (q4.start, q4.end) == (
+        dt.datetime(2026, 10, 1, tzinfo=dt.UTC),
+        dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
+    )
+    assert Quarter(2026, 3).label == "2026Q3"
+    for bad in ["2026Q5", "2026q1", "26Q1", "2026-Q1", "Q1 2026", "", "2026Q0", "0000Q1"]:
+        with pytest.raises(DomainError) as caught:
+            parse_quarter(bad)
+        assert caught.value.field == "quarter"
+
+
+async def record(api: Api, token: str | None, court: str | None = "ca1", **fields: Any) -> dict[str, Any]:
+    data = await api.data(RECORD, {"i": {"accountNumber": JAMES_NUMBER, **fields}}, court=court, token=token)
+    payload: dict[str, Any] = data["recordUsage"]
+    return payload
+
+
+async def move_charges_to(when: dt.datetime) -> None:
+    await Charge.all().update(at=when)
+
+
+async def test_a_members_charges_go_to_the_firm_with_the_session_client_code(api: Api) -> None:
+    maria, _, _ = await firm_with_james(api)
+    await api.data("mutation { setClientCodeRequired(required: true) { errors { code } } }", token=maria)
+    await api.sign_in(FILER[0], FILER[1], clientCode="SMITH-V-JONES")
+    clerk = await api.sign_in(CLERKS["ca1"], CLERK_PASSWORD)
+    doc = await record(api, clerk, kind="DOCUMENT", pages=45, description="Brief")
+    assert doc["errors"] == []
+    assert doc["charge"]["amountCents"] == 300 and doc["charge"]["clientCode"] == "SMITH-V-JONES"
+    assert doc["charge"]["court"] == {"code": "ca1"} and doc["charge"]["account"] == {"username": FILER[0]}
+    explicit = await record(api, clerk, kind="SEARCH", pages=0, clientCode="OTHER-MATTER")
+    assert explicit["charge"]["clientCode"] == "OTHER-MATTER" and explicit["charge"]["amountCents"] == 10
+    quarter = parse_quarter(f"{dt.datetime.now(dt.UTC).year}Q{(dt.datetime.now(dt.UTC).month - 1) // 3 + 1}")
+    statement = (await api.data(FIRM_STATEMENT, {"q": quarter.label}, token=maria))["me"]["firm"]["statement"]
+    assert statement["chargesCents"] == 310 and statement["waived"] is True
+    assert statement["amountDueCents"] == 0 and statement["kind"] == "STATEMENT_OF_ACCOUNT"
+    assert [(c["clientCode"], c["amountCents"]) for c in statement["charges"]] == [
+        ("OTHER-MATTER", 10),
+        ("SMITH-V-JONES", 300),
+    ]
+
+
+async def test_the_30_dollar_edge_and_quarter_boundaries(api: Api) -> None:
+    maria, _, _ = await firm_with_james(api)
+    clerk = await api.sign_in(CLERKS["ca1"], CLERK_PASSWORD)
+    for _ in range(10):  # ten capped documents: exactly $30.00
+        assert (await record(api, clerk, kind="DOCUMENT", pages=100))["errors"] == []
+    await move_charges_to(dt.datetime(2026, 3, 31, 23, 59, 59, tzinfo=dt.UTC))
+    q1 = (await api.data(FIRM_STATEMENT, {"q": "2026Q1"}, token=maria))["me"]["firm"]["statement"]
+    assert (q1["chargesCents"], q1["waived"], q1["amountDueCents"], q1["kind"]) == (
+        3000,
+        True,
+        0,
+        "STATEMENT_OF_ACCOUNT",
+    )
+    assert (await record(api, clerk, kind="SEARCH", pages=1))["errors"] == []  # one more dime ...
+    await Charge.filter(amount_cents=10).update(at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
+    q1 = (await api.data(FIRM_STATEMENT, {"q": "2026Q1"}, token=maria))["me"]["firm"]["statement"]
+    assert (q1["chargesCents"], q1["waived"], q1["amountDueCents"], q1["kind"]) == (
+        3010,
+        False,
+        3010,
+        "INVOICE",
+    )
+    # ... and a charge at the first instant of April belongs to the second quarter.
+    await Charge.filter(amount_cents=10).update(at=dt.datetime(2026, 4, 1, tzinfo=dt.UTC))
+    q2 = (await api.data(FIRM_STATEMENT, {"q": "2026Q2"}, token=maria))["me"]["firm"]["statement"]
+    assert q2["chargesCents"] == 10 and q2["quarter"] == "2026Q2"
+    q1 = (await api.data(FIRM_STATEMENT, {"q": "2026Q1"}, token=maria))["me"]["firm"]["statement"]
+    assert q1["chargesCents"] == 3000
+
+
+async def test_an_individuals_charges_are_their_own(api: Api) -> None:
+    james = await api.sign_in(*FILER)
+    clerk = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
+    for kind, pages in [("TRANSCRIPT", 200), ("AUDIO", 5), ("OTHER_REPORT", 12)]:
+        assert (await record(api, clerk, court="mad", kind=kind, pages=pages))["errors"] == []
+    await move_charges_to(dt.datetime(2026, 8, 15, tzinfo=dt.UTC))
+    mine = (await api.data(MY_STATEMENT, {"q": "2026Q3"}, token=james))["me"]["statement"]
+    assert mine["chargesCents"] == 2000 + 1200 + 120
+    assert (mine["kind"], mine["waived"], mine["amountDueCents"]) == ("INVOICE", False, 3320)
+    assert (await api.data(MY_STATEMENT, {"q": "2026Q2"}, token=james))["me"]["statement"][
+        "chargesCents"
+    ] == 0
+
+
+async def test_outsiders_read_no_statement(api: Api) -> None:
+    maria, james, _ = await firm_with_james(api)
+    member = await api.gql(FIRM_STATEMENT, {"q": "2026Q1"}, token=james)
+    assert member["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # Another account's own statement, through node(id:), is refused even to its firm's admin.
+    james_id = (await api.data("{ me { id } }", token=james))["me"]["id"]
+    query = 'query($id: ID!) { node(id: $id) { ... on PacerAccount { statement(quarter: "2026Q1") { chargesCents } } } }'
+    body = await api.gql(query, {"id": james_id}, token=maria)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    malformed = await api.gql(FIRM_STATEMENT, {"q": "2026-3"}, token=maria)
+    assert malformed["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": "quarter"}
+    assert "YYYYQn" in malformed["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("who", "court", "fields", "code", "field"),
+    [
+        ("filer", "ca1", {}, "FORBIDDEN", None),
+        ("mad clerk", "ca1", {}, "FORBIDDEN", None),
+        ("anonymous", "ca1", {}, "UNAUTHENTICATED", None),
+        ("ca1 clerk", None, {}, "COURT_REQUIRED", None),
+        ("ca1 clerk", "ca1", {"accountNumber": "9999999"}, "NOT_FOUND", "accountNumber"),
+        ("ca1 clerk", "ca1", {"pages": -1}, "INVALID_INPUT", "pages"),
+        ("ca1 clerk", "ca1", {"clientCode": "with space"}, "INVALID_INPUT", "clientCode"),
+    ],
+)
+async def test_record_usage_refusals(
+    api: Api, who: str, court: str | None, fields: dict[str, Any], code: str, field: str | None
+) -> None:
+    tokens = {
+        "filer": lambda: api.sign_in(*FILER),
+        "mad clerk": lambda: api.sign_in(CLERKS["mad"], CLERK_PASSWORD),
+        "ca1 clerk": lambda: api.sign_in(CLERKS["ca1"], CLERK_PASSWORD),
+    }
+    token = await tokens[who]() if who in tokens else None
+    payload = await record(api, token, court=court, **{"kind": "DOCUMENT", "pages": 3, **fields})
+    assert payload["charge"] is None
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [(code, field)]
+    assert await Charge.all().count() == 0
+
+
+async def test_a_firm_member_leaving_pays_their_own_way_again(api: Api) -> None:
+    _, james, _ = await firm_with_james(api)
+    clerk = await api.sign_in(CLERKS["ca1"], CLERK_PASSWORD)
+    await record(api, clerk, kind="DOCUMENT", pages=2)
+    james_id = (await api.data("{ me { id } }", token=james))["me"]["id"]
+    await api.data(
+        "mutation($id: ID!) { removeFirmMember(accountId: $id) { errors { code } } }",
+        {"id": james_id},
+        token=james,
+    )
+    await record(api, clerk, kind="DOCUMENT", pages=4)
+    billed = sorted((c.firm_id is not None, c.amount_cents) for c in await Charge.all())
+    assert billed == [(False, 40), (True, 20)]
