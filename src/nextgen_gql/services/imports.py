@@ -1,8 +1,11 @@
 """Importing legacy PACER accounts and court CM/ECF rosters from CSV files.
 
-An import is all or nothing: every row is validated first (problems are collected, up to
-``MAX_PROBLEMS``, each naming file, line and field), clear passwords are hashed in worker
-threads, and the rows are written in batches inside one transaction.
+An import streams the file once, inside one transaction: each row is validated (problems
+are collected, up to ``MAX_PROBLEMS``, each naming file, line and field), rows are
+checked against the database a batch at a time, clear passwords are hashed in parallel
+worker threads, and valid batches are written as they come. One problem anywhere and
+the transaction is rolled back: all or nothing. Memory stays bounded by the batch size
+(plus the set of keys seen, to catch duplicates within the file).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from nextgen_gql.enums import FilerRole
@@ -36,13 +41,23 @@ from nextgen_gql.services.passwords import (
 from nextgen_gql.services.passwords import _hasher as hasher
 from nextgen_gql.tenancy import Court
 
-__all__ = ["ImportFailed", "ImportProblem", "import_cmecf_accounts", "import_pacer_accounts"]
+__all__ = [
+    "ImportFailed",
+    "ImportProblem",
+    "Progress",
+    "count_rows",
+    "import_cmecf_accounts",
+    "import_pacer_accounts",
+]
 
 MAX_PROBLEMS = 100
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
 PACER_COLUMNS = ("account_number", "username", "first_name", "last_name", "email", "created_at", "is_shared")
 CMECF_COLUMNS = ("login", "first_name", "last_name", "email", "role")
 LOGIN_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+
+#: Called with the number of rows just written (or, for a refused file, just read).
+Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -53,11 +68,8 @@ class ImportProblem:
     reason: str
 
     def __str__(self) -> str:
-        return (
-            f"{self.file}:{self.line}: {self.field}: {self.reason}"
-            if self.field
-            else f"{self.file}:{self.line}: {self.reason}"
-        )
+        where = f"{self.file}:{self.line}"
+        return f"{where}: {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
 
 
 class ImportFailed(Exception):
@@ -66,278 +78,353 @@ class ImportFailed(Exception):
     def __init__(self, problems: list[ImportProblem], truncated: bool = False) -> None:
         self.problems = problems
         self.truncated = truncated
-        more = f"\n  ... and more (first {MAX_PROBLEMS} shown)" if truncated else ""
-        super().__init__(
-            f"{len(problems)} problem(s), nothing imported:\n" + "\n".join(f"  {p}" for p in problems) + more
-        )
+        more = f"\n  ... and more (the first {MAX_PROBLEMS} are shown)" if truncated else ""
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s), nothing imported:\n{lines}{more}")
 
 
 @dataclass
-class _Collector:
+class _Problems:
     file: str
-    problems: list[ImportProblem] = field(default_factory=list)
+    found: list[ImportProblem] = field(default_factory=list)
     truncated: bool = False
 
     def add(self, line: int, field_name: str | None, reason: str) -> None:
-        if len(self.problems) >= MAX_PROBLEMS:
+        if len(self.found) >= MAX_PROBLEMS:
             self.truncated = True
         else:
-            self.problems.append(ImportProblem(self.file, line, field_name, reason))
+            self.found.append(ImportProblem(self.file, line, field_name, reason))
 
-    def raise_if_any(self) -> None:
-        if self.problems:
-            raise ImportFailed(self.problems, self.truncated)
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+
+class _Abort(Exception):
+    """Raised inside the transaction to roll it back when any row was bad."""
+
+
+def count_rows(path: Path) -> int:
+    """Data rows in a CSV file, counted fast (for a progress bar's total)."""
+    with path.open("rb") as handle:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return max(0, lines - 1)
 
 
 def _rows(
-    path: Path, required: tuple[str, ...], found: _Collector
+    path: Path, required: tuple[str, ...], problems: _Problems
 ) -> Iterator[tuple[int, dict[str, str], str]]:
     """Yield (line, row, password column) for each data row; header problems stop early."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
-        found.add(0, None, f"cannot be read: {exc.strerror or exc}")
+        problems.add(0, None, f"cannot be read: {exc.strerror or exc}")
         return
     with handle:
         reader = csv.DictReader(handle)
         try:
-            header = reader.fieldnames or []
+            header = [h.strip() for h in (reader.fieldnames or [])]
         except (UnicodeDecodeError, csv.Error) as exc:
-            found.add(1, None, f"unreadable header: {exc}")
+            problems.add(1, None, f"unreadable header: {exc}")
             return
-        header = [h.strip() for h in header]
         reader.fieldnames = header
-        missing = [c for c in required if c not in header]
         secret = [c for c in ("password", "password_hash") if c in header]
-        extra = [c for c in header if c not in required and c not in ("password", "password_hash")]
-        for column in missing:
-            found.add(1, column, "column is missing from the header")
+        for column in required:
+            if column not in header:
+                problems.add(1, column, "column is missing from the header")
         if len(secret) != 1:
-            found.add(1, "password", "the header needs exactly one of password or password_hash")
-        for column in extra:
-            found.add(
-                1, column, f"unknown column (expected {', '.join(required)}, password or password_hash)"
-            )
-        if found.problems:
+            problems.add(1, "password", "the header needs exactly one of password or password_hash")
+        for column in header:
+            if column not in required and column not in ("password", "password_hash"):
+                problems.add(
+                    1, column, f"unknown column (expected {', '.join(required)}, password or password_hash)"
+                )
+        if problems:
             return
         try:
             for row in reader:
                 if None in row:
-                    found.add(reader.line_num, None, "the row has more fields than the header")
-                    continue
-                if any(v is None for v in row.values()):
-                    found.add(reader.line_num, None, "the row has fewer fields than the header")
-                    continue
-                yield reader.line_num, {k: (v or "").strip() for k, v in row.items()}, secret[0]
+                    problems.add(reader.line_num, None, "the row has more fields than the header")
+                elif any(v is None for v in row.values()):
+                    problems.add(reader.line_num, None, "the row has fewer fields than the header")
+                else:
+                    yield reader.line_num, {k: v.strip() for k, v in row.items()}, secret[0]
         except (UnicodeDecodeError, csv.Error) as exc:
-            found.add(reader.line_num + 1, None, f"not valid UTF-8 CSV: {exc}")
+            problems.add(reader.line_num + 1, None, f"not valid UTF-8 CSV: {exc}")
+
+
+def _check_secret(problems: _Problems, line: int, column: str, value: str) -> None:
+    if not value:
+        problems.add(line, column, "is required")
+    elif column == "password_hash" and not is_argon2_hash(value):
+        problems.add(line, column, "is not an argon2 PHC string ($argon2id$v=19$m=...,t=...,p=...$salt$hash)")
+
+
+def _check_names(problems: _Problems, line: int, row: dict[str, str]) -> None:
+    for column in ("first_name", "last_name"):
+        if not row[column] or len(row[column]) > 100:
+            problems.add(line, column, "is required (1 to 100 characters)")
+
+
+def _hash_chunk(passwords: list[str]) -> list[str]:
+    return [hasher.hash(p) for p in passwords]
 
 
 def _parse_created_at(raw: str) -> dt.datetime:
-    value = (
-        dt.datetime.fromisoformat(raw)
-        if "T" in raw or " " in raw
-        else dt.datetime.combine(dt.date.fromisoformat(raw), dt.time())
-    )
+    if "T" in raw or " " in raw:
+        value = dt.datetime.fromisoformat(raw)
+    else:
+        value = dt.datetime.combine(dt.date.fromisoformat(raw), dt.time())
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _hash_all(passwords: list[str], progress: Callable[[int], None] | None) -> list[str]:
-    """Hash clear passwords in parallel threads (argon2 releases the GIL)."""
-    workers = max(1, os.cpu_count() or 1)
-    out: list[str] = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for hashed in pool.map(hasher.hash, passwords, chunksize=16):
-            out.append(hashed)
-            if progress:
-                progress(1)
-    return out
+@dataclass
+class _Row:
+    line: int
+    keys: dict[str, str]  # unique column -> key, checked against the database
+    values: dict[str, Any]
+    secret: str
 
 
-def _check_secret(found: _Collector, line: int, column: str, value: str) -> None:
-    if not value:
-        found.add(line, column, "is required")
-    elif column == "password_hash" and not is_argon2_hash(value):
-        found.add(line, column, "is not an argon2 PHC string ($argon2id$v=19$m=...,t=...,p=...$salt$hash)")
+class _Importer:
+    """The pipeline shared by both imports; subclasses validate one row."""
+
+    model: type[Model]
+    columns: tuple[str, ...]
+
+    def __init__(self, path: Path, progress: Progress | None) -> None:
+        self.path = path
+        self.progress = progress
+        self.problems = _Problems(str(path))
+        self.seen: dict[str, dict[str, int]] = {}  # unique column -> key -> first line
+
+    def validate(self, line: int, row: dict[str, str], secret_column: str) -> _Row | None:
+        raise NotImplementedError
+
+    def scope(self, query: Any) -> Any:
+        """Narrow the duplicate check (a court's roster is per court)."""
+        return query
+
+    def _first_seen(self, line: int, column: str, key: str, shown: str) -> None:
+        lines = self.seen.setdefault(column, {})
+        if key in lines:
+            self.problems.add(line, column, f"{shown!r} is already on line {lines[key]}")
+        else:
+            lines[key] = line
+
+    async def _existing(self, batch: list[_Row], conn: BaseDBAsyncClient) -> None:
+        for column in batch[0].keys:
+            keys = {row.keys[column]: row.line for row in batch}
+            query = self.scope(self.model.filter(**{f"{column}__in": list(keys)})).using_db(conn)
+            for taken in await query.values_list(column, flat=True):
+                self.problems.add(
+                    keys[str(taken)], self.display_column(column), f"{taken!r} already exists{self.where}"
+                )
+
+    where = ""
+
+    def display_column(self, column: str) -> str:
+        return column
+
+    async def _write(
+        self, batch: list[_Row], secret_column: str, pool: ThreadPoolExecutor, conn: BaseDBAsyncClient
+    ) -> None:
+        await self._existing(batch, conn)
+        if self.problems:
+            return
+        secrets = [row.secret for row in batch]
+        if secret_column == "password":
+            loop = asyncio.get_running_loop()
+            chunks = [secrets[i : i + 32] for i in range(0, len(secrets), 32)]
+            hashed = await asyncio.gather(*(loop.run_in_executor(pool, _hash_chunk, c) for c in chunks))
+            secrets = [h for chunk in hashed for h in chunk]
+        objects = [self.model(password_hash=h, **row.values) for row, h in zip(batch, secrets, strict=True)]
+        await self.model.bulk_create(objects, batch_size=BATCH_SIZE, using_db=conn)
+        if self.progress:
+            self.progress(len(batch))
+
+    async def run(self) -> int:
+        written = 0
+        secret_column = "password"
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+                async with in_transaction() as conn:
+                    batch: list[_Row] = []
+                    for line, row, secret_column in _rows(self.path, self.columns, self.problems):
+                        valid = self.validate(line, row, secret_column)
+                        if valid is None or self.problems:
+                            if self.progress:
+                                self.progress(1)
+                            batch.clear()  # nothing more will be written: keep reading to report
+                            continue
+                        batch.append(valid)
+                        if len(batch) >= BATCH_SIZE:
+                            await self._write(batch, secret_column, pool, conn)
+                            written += len(batch)
+                            batch = []
+                    if batch and not self.problems:
+                        await self._write(batch, secret_column, pool, conn)
+                        written += len(batch)
+                    if self.problems:
+                        raise _Abort
+                    await self.record(written, conn)
+        except _Abort:
+            raise ImportFailed(self.problems.found, self.problems.truncated) from None
+        return written
+
+    async def record(self, written: int, conn: BaseDBAsyncClient) -> None:
+        raise NotImplementedError
 
 
-async def import_pacer_accounts(path: Path, *, progress: Callable[[int], None] | None = None) -> int:
-    """Load PACER accounts from ``path``; return how many were written."""
-    found = _Collector(str(path))
-    rows: list[dict[str, Any]] = []
-    secrets: list[str] = []
-    numbers: dict[str, int] = {}
-    usernames: dict[str, int] = {}
-    secret_column = "password"
-    for line, row, secret_column in _rows(path, PACER_COLUMNS, found):
-        record: dict[str, Any] = {}
+class _PacerImporter(_Importer):
+    model = PacerAccount
+    columns = PACER_COLUMNS
+
+    def validate(self, line: int, row: dict[str, str], secret_column: str) -> _Row | None:
+        before = len(self.problems.found)
+        add = self.problems.add
         number = row["account_number"]
         if not ACCOUNT_NUMBER_RE.match(number):
-            found.add(line, "account_number", f"must be 7 digits; got {number!r}")
-        elif number in numbers:
-            found.add(line, "account_number", f"{number} is already on line {numbers[number]}")
+            add(line, "account_number", f"must be 7 digits; got {number!r}")
         else:
-            numbers[number] = line
+            self._first_seen(line, "account_number", number, number)
+        created: dt.datetime | None = None
         try:
             created = _parse_created_at(row["created_at"])
-            record["created_at"] = created
         except ValueError:
-            found.add(line, "created_at", f"must be an ISO date or date-time; got {row['created_at']!r}")
-            created = None
+            add(line, "created_at", f"must be an ISO date or date-time; got {row['created_at']!r}")
         username = row["username"]
         legacy = created is not None and created < LEGACY_CUTOFF
-        if not (legacy and LEGACY_USERNAME_RE.match(username) and len(username) == 6):
+        if not (legacy and len(username) == 6 and LEGACY_USERNAME_RE.match(username)):
             try:
                 check_username(username)
             except DomainError as exc:
                 hint = " (or, for a legacy account, 6 characters: letters then digits)" if legacy else ""
-                found.add(line, "username", exc.message + hint)
-        key = username.lower()
-        if key in usernames:
-            found.add(line, "username", f"{username!r} is already on line {usernames[key]}")
-        usernames.setdefault(key, line)
-        for column in ("first_name", "last_name"):
-            if not row[column] or len(row[column]) > 100:
-                found.add(line, column, "is required (1 to 100 characters)")
+                add(line, "username", exc.message + hint)
+        self._first_seen(line, "username", username.lower(), username)
+        _check_names(self.problems, line, row)
         email = row["email"]
         if email or not legacy:
             try:
                 email = check_email(email)
             except DomainError as exc:
-                found.add(line, "email", exc.message if email else "is required for an upgraded account")
+                add(line, "email", exc.message if email else "is required for an upgraded account")
         shared = row["is_shared"].lower()
         if shared not in ("true", "false"):
-            found.add(line, "is_shared", f"must be true or false; got {row['is_shared']!r}")
-        _check_secret(found, line, secret_column, row[secret_column])
-        if found.problems:
-            continue  # keep validating, but build nothing once anything is wrong
+            add(line, "is_shared", f"must be true or false; got {row['is_shared']!r}")
+        _check_secret(self.problems, line, secret_column, row[secret_column])
+        if len(self.problems.found) > before or self.problems.truncated:
+            return None
         compliant = None
         if secret_column == "password":
-            compliant = (
-                password_policy_problem(
-                    row["password"],
-                    username=username,
-                    first_name=row["first_name"],
-                    last_name=row["last_name"],
-                    email=email,
-                )
-                is None
+            problem = password_policy_problem(
+                row["password"],
+                username=username,
+                first_name=row["first_name"],
+                last_name=row["last_name"],
+                email=email,
             )
-        record.update(
-            account_number=number,
-            username=username,
-            username_key=key,
-            first_name=row["first_name"],
-            last_name=row["last_name"],
-            email=email,
-            is_shared=shared == "true",
-            password_compliant=compliant,
+            compliant = problem is None
+        return _Row(
+            line=line,
+            keys={"account_number": number, "username_key": username.lower()},
+            values={
+                "account_number": number,
+                "username": username,
+                "username_key": username.lower(),
+                "first_name": row["first_name"],
+                "last_name": row["last_name"],
+                "email": email,
+                "created_at": created,
+                "is_shared": shared == "true",
+                "password_compliant": compliant,
+            },
+            secret=row[secret_column],
         )
-        rows.append(record)
-        secrets.append(row[secret_column])
-    found.raise_if_any()
-    for chunk in _chunks(list(numbers), 500):
-        for taken in await PacerAccount.filter(account_number__in=chunk).values_list(
-            "account_number", flat=True
-        ):
-            found.add(numbers[str(taken)], "account_number", f"{taken} already exists")
-    for chunk in _chunks(list(usernames), 500):
-        for taken in await PacerAccount.filter(username_key__in=chunk).values_list("username_key", flat=True):
-            found.add(usernames[str(taken)], "username", f"{taken!r} already exists")
-    found.raise_if_any()
-    hashes = await _hashes(secret_column, secrets, progress)
-    accounts = [PacerAccount(password_hash=h, **r) for r, h in zip(rows, hashes, strict=True)]
-    async with in_transaction() as conn:
-        await PacerAccount.bulk_create(accounts, batch_size=BATCH_SIZE, using_db=conn)
-        await audit.record(
-            "import.pacer_accounts",
-            actor_id=None,
-            detail=f"{len(accounts)} accounts from {path.name}",
-            using_db=conn,
-        )
-    return len(accounts)
+
+    def display_column(self, column: str) -> str:
+        return "username" if column == "username_key" else column
+
+    async def record(self, written: int, conn: BaseDBAsyncClient) -> None:
+        detail = f"{written} accounts from {self.path.name}"
+        await audit.record("import.pacer_accounts", actor_id=None, detail=detail, using_db=conn)
 
 
-async def import_cmecf_accounts(
-    court: Court, path: Path, *, progress: Callable[[int], None] | None = None
-) -> int:
-    """Load ``court``'s legacy CM/ECF roster from ``path``; return how many were written."""
-    found = _Collector(str(path))
-    rows: list[dict[str, Any]] = []
-    secrets: list[str] = []
-    logins: dict[str, int] = {}
-    secret_column = "password"
-    for line, row, secret_column in _rows(path, CMECF_COLUMNS, found):
+class _CmecfImporter(_Importer):
+    model = CmecfAccount
+    columns = CMECF_COLUMNS
+
+    def __init__(self, court: Court, path: Path, progress: Progress | None) -> None:
+        super().__init__(path, progress)
+        self.court = court
+        self.where = f" in {court.code}"
+        self.created_at = now()
+
+    def scope(self, query: Any) -> Any:
+        return query.filter(court_id=self.court.code)
+
+    def display_column(self, column: str) -> str:
+        return "login" if column == "login_key" else column
+
+    def validate(self, line: int, row: dict[str, str], secret_column: str) -> _Row | None:
+        before = len(self.problems.found)
+        add = self.problems.add
         login = row["login"]
         if not LOGIN_RE.match(login):
-            found.add(line, "login", "must be 1 to 64 letters, digits or . _ @ -")
-        key = login.lower()
-        if key in logins:
-            found.add(line, "login", f"{login!r} is already on line {logins[key]}")
-        logins.setdefault(key, line)
-        for column in ("first_name", "last_name"):
-            if not row[column] or len(row[column]) > 100:
-                found.add(line, column, "is required (1 to 100 characters)")
+            add(line, "login", "must be 1 to 64 letters, digits or . _ @ -")
+        self._first_seen(line, "login", login.lower(), login)
+        _check_names(self.problems, line, row)
         email = row["email"]
         if email:
             try:
                 email = check_email(email)
             except DomainError as exc:
-                found.add(line, "email", exc.message)
+                add(line, "email", exc.message)
         role: FilerRole | None = None
         try:
             role = FilerRole.parse(row["role"])
         except ValueError as exc:
-            found.add(line, "role", str(exc))
-        if role is not None and not court.accepts(role):
-            accepted = ", ".join(r.value for r in court.accepted_roles)
-            found.add(
-                line, "role", f"{court.code} does not accept the role {role.value!r} (accepted: {accepted})"
+            add(line, "role", str(exc))
+        if role is not None and not self.court.accepts(role):
+            accepted = ", ".join(r.value for r in self.court.accepted_roles)
+            add(
+                line,
+                "role",
+                f"{self.court.code} does not accept the role {role.value!r} (accepted: {accepted})",
             )
-        _check_secret(found, line, secret_column, row[secret_column])
-        if found.problems:
-            continue
-        rows.append(
-            dict(
-                court_id=court.code,
-                login=login,
-                login_key=key,
-                first_name=row["first_name"],
-                last_name=row["last_name"],
-                email=email,
-                role=role,
-            )
+        _check_secret(self.problems, line, secret_column, row[secret_column])
+        if len(self.problems.found) > before or self.problems.truncated:
+            return None
+        return _Row(
+            line=line,
+            keys={"login_key": login.lower()},
+            values={
+                "court_id": self.court.code,
+                "login": login,
+                "login_key": login.lower(),
+                "first_name": row["first_name"],
+                "last_name": row["last_name"],
+                "email": email,
+                "role": role,
+                "created_at": self.created_at,
+            },
+            secret=row[secret_column],
         )
-        secrets.append(row[secret_column])
-    found.raise_if_any()
-    for chunk in _chunks(list(logins), 500):
-        existing = CmecfAccount.filter(court_id=court.code, login_key__in=chunk)
-        for taken in await existing.values_list("login_key", flat=True):
-            found.add(logins[str(taken)], "login", f"{taken!r} already exists in {court.code}")
-    found.raise_if_any()
-    hashes = await _hashes(secret_column, secrets, progress)
-    at = now()
-    accounts = [CmecfAccount(password_hash=h, created_at=at, **r) for r, h in zip(rows, hashes, strict=True)]
-    async with in_transaction() as conn:
-        await CmecfAccount.bulk_create(accounts, batch_size=BATCH_SIZE, using_db=conn)
+
+    async def record(self, written: int, conn: BaseDBAsyncClient) -> None:
         await audit.record(
             "import.cmecf_accounts",
             actor_id=None,
-            court_code=court.code,
-            detail=f"{len(accounts)} legacy accounts from {path.name}",
+            court_code=self.court.code,
+            detail=f"{written} legacy accounts from {self.path.name}",
             using_db=conn,
         )
-    return len(accounts)
 
 
-async def _hashes(column: str, secrets: list[str], progress: Callable[[int], None] | None) -> list[str]:
-    if column == "password_hash":
-        if progress:
-            progress(len(secrets))
-        return secrets
-    return await asyncio.to_thread(_hash_all, secrets, progress)
+async def import_pacer_accounts(path: Path, *, progress: Progress | None = None) -> int:
+    """Load PACER accounts from ``path``; return how many were written."""
+    return await _PacerImporter(path, progress).run()
 
 
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+async def import_cmecf_accounts(court: Court, path: Path, *, progress: Progress | None = None) -> int:
+    """Load ``court``'s legacy CM/ECF roster from ``path``; return how many were written."""
+    return await _CmecfImporter(court, path, progress).run()

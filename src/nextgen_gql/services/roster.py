@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count
 
 from nextgen_gql.models import CmecfAccount, CmecfLink
 from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.tenancy import Court
 
-__all__ = ["list_cmecf_accounts"]
+__all__ = ["list_cmecf_accounts", "roster_sizes"]
 
 
 async def list_cmecf_accounts(
@@ -44,3 +45,9 @@ async def list_cmecf_accounts(
     return Page(
         rows=rows[:size], has_next=len(rows) > size, has_previous=after is not None, total_count=total
     )
+
+
+async def roster_sizes() -> dict[str, int]:
+    """Legacy CM/ECF accounts per court code, in one query."""
+    rows = await CmecfAccount.annotate(n=Count("id")).group_by("court_id").values_list("court_id", "n")
+    return {str(code): int(n) for code, n in rows}

@@ -2,8 +2,10 @@
 
 from nextgen_gql.tenancy.courts import Court, HelpDesk
 from nextgen_gql.tenancy.files import (
+    DEFAULT_ROLES,
     CourtFileError,
     TenantFileProblem,
+    add_court_file,
     court_to_toml,
     load_courts,
     parse_court_file,
@@ -12,12 +14,14 @@ from nextgen_gql.tenancy.files import (
 from nextgen_gql.tenancy.registry import CourtRegistry, UnknownCourt
 
 __all__ = [
+    "DEFAULT_ROLES",
     "Court",
     "CourtFileError",
     "CourtRegistry",
     "HelpDesk",
     "TenantFileProblem",
     "UnknownCourt",
+    "add_court_file",
     "court_to_toml",
     "load_courts",
     "parse_court_file",

@@ -18,7 +18,24 @@ from typing import Any
 from nextgen_gql.enums import CourtKind, FilerRole
 from nextgen_gql.tenancy.courts import Court, HelpDesk
 
-__all__ = ["CourtFileError", "TenantFileProblem", "load_courts", "parse_court_file", "validate_dir"]
+__all__ = [
+    "DEFAULT_ROLES",
+    "CourtFileError",
+    "TenantFileProblem",
+    "add_court_file",
+    "court_to_toml",
+    "load_courts",
+    "parse_court_file",
+    "parse_court_text",
+    "validate_dir",
+]
+
+#: The roles a court of each kind accepts unless its file says otherwise.
+DEFAULT_ROLES: dict[CourtKind, tuple[FilerRole, ...]] = {
+    CourtKind.APPELLATE: (FilerRole.ATTORNEY, FilerRole.PRO_SE),
+    CourtKind.DISTRICT: (FilerRole.ATTORNEY, FilerRole.PRO_SE, FilerRole.MEDIA),
+    CourtKind.BANKRUPTCY: (FilerRole.ATTORNEY, FilerRole.CREDITOR, FilerRole.TRUSTEE, FilerRole.FILING_AGENT),
+}
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9]{1,15}$")
 HOST_RE = re.compile(
@@ -62,6 +79,11 @@ def parse_court_file(path: Path) -> tuple[Court | None, list[TenantFileProblem]]
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [TenantFileProblem(path, None, f"cannot be read: {exc}")]
+    return parse_court_text(path, text)
+
+
+def parse_court_text(path: Path, text: str) -> tuple[Court | None, list[TenantFileProblem]]:
+    """Parse the text of the court file at ``path`` (which need not exist yet)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -236,3 +258,44 @@ def court_to_toml(court: Court) -> str:
             if value:
                 lines.append(f"{key} = {q(value)}")
     return "\n".join(lines) + "\n"
+
+
+def add_court_file(directory: Path, court: Court) -> Path:
+    """Write ``directory/{code}.toml`` for a new court, refusing what would make the folder invalid.
+
+    Raises :class:`CourtFileError` (nothing written) when the code is malformed or taken, or
+    a host is already another court's; the new file is validated as start-up would read it.
+    """
+    path = directory / f"{court.code}.toml"
+    problems: list[TenantFileProblem] = []
+    if not CODE_RE.match(court.code):
+        problems.append(
+            TenantFileProblem(
+                path,
+                "code",
+                f"must be lowercase letters and digits, starting with a letter; got {court.code!r}",
+            )
+        )
+    elif path.exists():
+        problems.append(
+            TenantFileProblem(path, "code", f"{court.code!r} exists already: edit {path} instead")
+        )
+    existing, _ = validate_dir(directory) if directory.is_dir() else ([], [])
+    for other in existing:
+        if other.code == court.code:
+            continue
+        for host in set(other.hosts) & set(court.hosts):
+            problems.append(
+                TenantFileProblem(path, "hosts", f"host {host!r} is already used by {other.code}.toml")
+            )
+    if problems:
+        raise CourtFileError(problems)
+    text = court_to_toml(court)
+    parsed, found = parse_court_text(path, text)
+    if parsed is None or found:
+        raise CourtFileError(found)
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".{court.code}.toml.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)  # a reader never sees half a file
+    return path

@@ -1,0 +1,105 @@
+"""The ``nextgen-gql`` command (see CONTRACT.md, "Command line").
+
+Every command exits 0 on success; on bad input it prints what is wrong (file, line and
+field where there is one) to stderr, writes nothing, and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from nextgen_gql.cli._common import fail
+from nextgen_gql.cli.data import cmd_clerks, cmd_import
+from nextgen_gql.cli.schema import cmd_export_schema
+from nextgen_gql.cli.serve import cmd_serve
+from nextgen_gql.cli.tenants import cmd_tenants
+from nextgen_gql.settings import Settings
+
+__all__ = ["build_parser", "entry", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nextgen-gql", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    parser.add_argument("--database-url", help="Tortoise URL (env NEXTGEN_GQL_DATABASE_URL)")
+    parser.add_argument("--tenants-dir", help="folder of court files (env NEXTGEN_GQL_TENANTS_DIR)")
+    parser.add_argument("--mail-dir", help="where outgoing mail is written (env NEXTGEN_GQL_MAIL_DIR)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the GraphQL API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--demo", action="store_true", help="fill an empty database with the demo data")
+    serve.set_defaults(handler=cmd_serve)
+
+    imp = sub.add_parser("import", help="load legacy accounts from a CSV file")
+    imp_sub = imp.add_subparsers(dest="kind", required=True)
+    pacer = imp_sub.add_parser("pacer-accounts", help="load legacy PACER accounts")
+    pacer.add_argument("file")
+    cmecf = imp_sub.add_parser("cmecf-accounts", help="load a court's legacy CM/ECF roster")
+    cmecf.add_argument("court")
+    cmecf.add_argument("file")
+    imp.set_defaults(handler=cmd_import)
+
+    clerks = sub.add_parser("clerks", help="court staff")
+    clerks.add_argument("action", choices=["grant", "revoke"])
+    clerks.add_argument("court")
+    clerks.add_argument("username")
+    clerks.set_defaults(handler=cmd_clerks)
+
+    tenants = sub.add_parser("tenants", help="court files: list, validate, add")
+    tenants_sub = tenants.add_subparsers(dest="action", required=True)
+    tenants_sub.add_parser("list", help="code, kind, NextGen status and roster size of every court")
+    tenants_sub.add_parser("validate", help="check every court file; exit non-zero on any problem")
+    add = tenants_sub.add_parser("add", help="write tenants/CODE.toml for a new court, validated")
+    add.add_argument("code", help="the court's PACER id, e.g. nysd")
+    add.add_argument("--name", required=True)
+    add.add_argument("--kind", required=True, help="appellate | district | bankruptcy")
+    add.add_argument("--nextgen-since", help="YYYY-MM-DD; omit while the court is on legacy CM/ECF")
+    add.add_argument(
+        "--role", action="append", help="an accepted filer role (repeat); default: the kind's usual roles"
+    )
+    add.add_argument(
+        "--host", action="append", help="a host the court answers on (repeat); default ecf.CODE.uscourts.gov"
+    )
+    add.add_argument("--help-desk-phone")
+    add.add_argument("--help-desk-email")
+    add.add_argument("--help-desk-url")
+    tenants.set_defaults(handler=cmd_tenants)
+
+    export = sub.add_parser("export-schema", help="write schema/schema.graphql")
+    export.add_argument("--output", default="schema/schema.graphql")
+    export.set_defaults(handler=cmd_export_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    overrides = {
+        k: v
+        for k, v in {
+            "database_url": args.database_url,
+            "tenants_dir": Path(args.tenants_dir) if args.tenants_dir else None,
+            "mail_dir": Path(args.mail_dir) if args.mail_dir else None,
+        }.items()
+        if v is not None
+    }
+    from nextgen_gql.tenancy import CourtFileError
+
+    try:
+        settings = Settings.from_env().with_(**overrides)
+        code: int = args.handler(args, settings)
+    except CourtFileError as exc:
+        code = fail(str(exc))
+    except ValueError as exc:
+        code = fail(str(exc))
+    return code
+
+
+def entry() -> None:
+    sys.exit(main())

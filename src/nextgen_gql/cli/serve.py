@@ -1,0 +1,42 @@
+"""``nextgen-gql serve``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from nextgen_gql.cli._common import run_with_db
+from nextgen_gql.settings import Settings
+
+__all__ = ["cmd_serve"]
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from nextgen_gql.app import create_app
+
+    settings = settings.with_(demo=args.demo or settings.demo)
+    if args.workers > 1:
+        # The parent prepares the database once; each worker then finds nothing to do.
+        from nextgen_gql.services.demo import load_demo
+        from nextgen_gql.tenancy import CourtRegistry, load_courts
+
+        registry = CourtRegistry(load_courts(settings.tenants_dir))
+
+        async def prepare() -> None:
+            if settings.demo:
+                await load_demo(registry)
+
+        run_with_db(settings, prepare)
+        os.environ["NEXTGEN_GQL_DATABASE_URL"] = settings.database_url
+        os.environ["NEXTGEN_GQL_TENANTS_DIR"] = str(settings.tenants_dir)
+        os.environ["NEXTGEN_GQL_MAIL_DIR"] = str(settings.mail_dir)
+        uvicorn.run(
+            "nextgen_gql.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers
+        )
+        return 0
+    app = create_app(settings)
+    print(f"nextgen-gql: serving on http://{args.host}:{args.port}/graphql (GraphiQL in a browser)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
