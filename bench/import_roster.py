@@ -39,17 +39,31 @@ def make_roster(path: Path, rows: int) -> None:
         writer.writerow(["login", "first_name", "last_name", "email", "role", "password_hash"])
         for i in range(rows):
             writer.writerow(
-                [f"filer{i:06d}", "Pat", f"Filer{i}", f"filer{i}@example.org", roles[i % 3], hashes[i % len(hashes)]]
+                [
+                    f"filer{i:06d}",
+                    "Pat",
+                    f"Filer{i}",
+                    f"filer{i}@example.org",
+                    roles[i % 3],
+                    hashes[i % len(hashes)],
+                ]
             )
 
 
 def time_cli(workdir: Path, roster: Path) -> float:
     exe = Path(sys.executable).parent / "nextgen-gql"
-    env = {**os.environ, "NEXTGEN_GQL_DATABASE_URL": f"sqlite://{workdir / 'cli.sqlite3'}",
-           "NEXTGEN_GQL_TENANTS_DIR": str(REPO / "tenants")}
+    env = {
+        **os.environ,
+        "NEXTGEN_GQL_DATABASE_URL": f"sqlite://{workdir / 'cli.sqlite3'}",
+        "NEXTGEN_GQL_TENANTS_DIR": str(REPO / "tenants"),
+    }
     started = time.perf_counter()
-    subprocess.run([str(exe), "import", "cmecf-accounts", "mad", str(roster)], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(exe), "import", "cmecf-accounts", "mad", str(roster)],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -57,18 +71,35 @@ def time_raw(workdir: Path, roster: Path) -> float:
     # The same table, made by the service's own migrations, so both write into one schema.
     exe = Path(sys.executable).parent / "nextgen-gql"
     db = workdir / "raw.sqlite3"
-    env = {**os.environ, "NEXTGEN_GQL_DATABASE_URL": f"sqlite://{db}", "NEXTGEN_GQL_TENANTS_DIR": str(REPO / "tenants")}
+    env = {
+        **os.environ,
+        "NEXTGEN_GQL_DATABASE_URL": f"sqlite://{db}",
+        "NEXTGEN_GQL_TENANTS_DIR": str(REPO / "tenants"),
+    }
     subprocess.run([str(exe), "tenants", "list"], check=True, env=env, stdout=subprocess.DEVNULL)
     empty = workdir / "empty.csv"
     empty.write_text("login,first_name,last_name,email,role,password_hash\n")
-    subprocess.run([str(exe), "import", "cmecf-accounts", "mad", str(empty)], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(exe), "import", "cmecf-accounts", "mad", str(empty)],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     started = time.perf_counter()
     with roster.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         values = [
-            ("mad", r["login"], r["login"].lower(), r["first_name"], r["last_name"], r["email"], r["role"],
-             r["password_hash"], "2026-01-01 00:00:00+00:00")
+            (
+                "mad",
+                r["login"],
+                r["login"].lower(),
+                r["first_name"],
+                r["last_name"],
+                r["email"],
+                r["role"],
+                r["password_hash"],
+                "2026-01-01 00:00:00+00:00",
+            )
             for r in reader
         ]
     conn = sqlite3.connect(db)
@@ -94,8 +125,12 @@ def main() -> None:
         raw = time_raw(workdir, roster)
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
         print(f"rows: {args.rows}")
-        print(f"nextgen-gql import cmecf-accounts (whole command): {cli:.2f} s ({args.rows / cli:,.0f} rows/s)")
-        print(f"raw sqlite3.executemany (insert only):            {raw:.2f} s ({args.rows / raw:,.0f} rows/s)")
+        print(
+            f"nextgen-gql import cmecf-accounts (whole command): {cli:.2f} s ({args.rows / cli:,.0f} rows/s)"
+        )
+        print(
+            f"raw sqlite3.executemany (insert only):            {raw:.2f} s ({args.rows / raw:,.0f} rows/s)"
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
