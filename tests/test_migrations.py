@@ -40,3 +40,15 @@ def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
         applied = conn.execute("SELECT name FROM tortoise_migrations").fetchall()
     on_disk = sorted(p.stem for p in MIGRATIONS.glob("0*.py"))
     assert sorted(name for (name,) in applied) == on_disk
+
+
+def test_every_index_names_real_columns(tmp_path: Path) -> None:
+    """SQLite quietly indexes a constant when an index names a missing column; PostgreSQL refuses."""
+    db = tmp_path / "indexes.sqlite3"
+    asyncio.run(apply_migrations(f"sqlite://{db}"))
+    with sqlite3.connect(db) as conn:
+        names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")]
+        assert names
+        for name in names:
+            columns = [row[2] for row in conn.execute(f'PRAGMA index_info("{name}")')]
+            assert columns and None not in columns, (name, columns)

@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                 ('court', fields.ForeignKeyField('models.CourtRecord', source_field='court_id', null=True, db_constraint=True, to_field='code', related_name=False, on_delete=OnDelete.RESTRICT)),
                 ('detail', fields.TextField(null=True, unique=False)),
             ],
-            options={'table': 'audit_events', 'app': 'models', 'indexes': [Index(fields=['court', 'id']), Index(fields=['subject', 'id'])], 'pk_attr': 'id'},
+            options={'table': 'audit_events', 'app': 'models', 'indexes': [Index(fields=['court_id', 'id']), Index(fields=['subject_id', 'id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

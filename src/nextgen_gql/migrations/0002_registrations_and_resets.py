@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('reason', fields.TextField(null=True, unique=False)),
                 ('linked_cmecf_account', fields.ForeignKeyField('models.CmecfAccount', source_field='linked_cmecf_account_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
             ],
-            options={'table': 'registrations', 'app': 'models', 'indexes': [Index(fields=['court', 'status', 'id']), Index(fields=['account', 'id'])], 'pk_attr': 'id', 'table_description': 'A request to file in one court, in one role, decided by that court.'},
+            options={'table': 'registrations', 'app': 'models', 'indexes': [Index(fields=['court_id', 'status', 'id']), Index(fields=['account_id', 'id'])], 'pk_attr': 'id', 'table_description': 'A request to file in one court, in one role, decided by that court.'},
             bases=['Model'],
         ),
     ]

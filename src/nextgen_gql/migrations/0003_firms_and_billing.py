@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('amount_cents', fields.IntField()),
                 ('recorded_by', fields.ForeignKeyField('models.PacerAccount', source_field='recorded_by_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
             ],
-            options={'table': 'charges', 'app': 'models', 'indexes': [Index(fields=['firm', 'at']), Index(fields=['account', 'firm', 'at'])], 'pk_attr': 'id', 'table_description': 'PACER usage of one account in one court, billed to its firm or to the account.'},
+            options={'table': 'charges', 'app': 'models', 'indexes': [Index(fields=['firm_id', 'at']), Index(fields=['account_id', 'firm_id', 'at'])], 'pk_attr': 'id', 'table_description': 'PACER usage of one account in one court, billed to its firm or to the account.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
                 ('is_admin', fields.BooleanField(default=False)),
                 ('joined_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'firm_memberships', 'app': 'models', 'indexes': [Index(fields=['firm', 'account'])], 'pk_attr': 'id', 'table_description': 'An account in a firm, as a member or an administrator.'},
+            options={'table': 'firm_memberships', 'app': 'models', 'indexes': [Index(fields=['firm_id', 'account_id'])], 'pk_attr': 'id', 'table_description': 'An account in a firm, as a member or an administrator.'},
             bases=['Model'],
         ),
     ]

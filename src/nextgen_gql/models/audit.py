@@ -31,4 +31,4 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_events"
-        indexes = (("court", "id"), ("subject", "id"))
+        indexes = (("court_id", "id"), ("subject_id", "id"))

@@ -43,4 +43,4 @@ class Charge(Model):
 
     class Meta:
         table = "charges"
-        indexes = (("firm", "at"), ("account", "firm", "at"))
+        indexes = (("firm_id", "at"), ("account_id", "firm_id", "at"))

@@ -46,7 +46,7 @@ class FirmMembership(Model):
 
     class Meta:
         table = "firm_memberships"
-        indexes = (("firm", "account"),)
+        indexes = (("firm_id", "account_id"),)
 
 
 class FirmInvitation(Model):

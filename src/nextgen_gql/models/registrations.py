@@ -52,7 +52,7 @@ class Registration(Model):
 
     class Meta:
         table = "registrations"
-        indexes = (("court", "status", "id"), ("account", "id"))
+        indexes = (("court_id", "status", "id"), ("account_id", "id"))
 
     @staticmethod
     def make_open_key(account_id: int, court_code: str, role: FilerRole) -> str:
