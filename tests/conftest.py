@@ -25,6 +25,7 @@ from asgi_lifespan import LifespanManager
 
 from nextgen_gql.app import create_app
 from nextgen_gql.settings import Settings
+from tests import databases
 
 REPO = Path(__file__).resolve().parent.parent
 TENANTS = REPO / "tenants"
@@ -38,23 +39,32 @@ CLERKS = {"mad": "madclerk01", "mab": "mabclerk01", "ca1": "ca1clerk01"}
 LEGACY_ECF_PASSWORD = "legacy-ecf-pass"
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite://{path}"
+def pytest_report_header() -> str:
+    return f"database backend: {databases.backend()}"
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file holding the demo data, built once."""
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database holding the demo data, built once and copied for each test."""
     folder = tmp_path_factory.mktemp("template")
-    db = folder / "demo.sqlite3"
-    settings = Settings(database_url=sqlite_url(db), tenants_dir=TENANTS, mail_dir=folder / "mail", demo=True)
+    url = databases.new_database_url(folder, "demo")
+    settings = Settings(database_url=url, tenants_dir=TENANTS, mail_dir=folder / "mail", demo=True)
 
     async def build() -> None:
         async with LifespanManager(create_app(settings)):
             pass
 
     asyncio.run(build())
-    return db
+    yield url
+    databases.drop_database(url)
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database of the suite's backend that exists and is empty (dropped afterwards)."""
+    url = databases.new_database_url(tmp_path)
+    yield url
+    databases.drop_database(url)
 
 
 @dataclass
@@ -127,30 +137,17 @@ async def running_api(settings: Settings) -> AsyncIterator[Api]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, demo_template: Path) -> Settings:
+def settings(tmp_path: Path, demo_template: str) -> Iterator[Settings]:
     """Settings over a fresh copy of the demo database."""
-    db = tmp_path / "nextgen.sqlite3"
-    shutil.copyfile(demo_template, db)
-    return Settings(database_url=sqlite_url(db), tenants_dir=TENANTS, mail_dir=tmp_path / "mail")
+    url = databases.copy_database(demo_template, tmp_path)
+    yield Settings(database_url=url, tenants_dir=TENANTS, mail_dir=tmp_path / "mail")
+    databases.drop_database(url)
 
 
 @pytest.fixture
 async def api(settings: Settings) -> AsyncIterator[Api]:
     async with running_api(settings) as running:
         yield running
-
-
-@pytest.fixture
-def empty_settings(tmp_path: Path) -> Settings:
-    """Settings over a database that does not exist yet."""
-    return Settings(
-        database_url=sqlite_url(tmp_path / "empty.sqlite3"), tenants_dir=TENANTS, mail_dir=tmp_path / "mail"
-    )
-
-
-@pytest.fixture(scope="session")
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def write_tenant(folder: Path, code: str, text: str) -> Path:

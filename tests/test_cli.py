@@ -6,13 +6,13 @@ Each runs in-process through ``main()``, against a database file of its own.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from nextgen_gql.cli import main
 from nextgen_gql.services.passwords import _hasher
+from tests import databases
 from tests.conftest import TENANTS
 
 PACER_HEADER = "account_number,username,first_name,last_name,email,created_at,is_shared,password\n"
@@ -20,21 +20,19 @@ CMECF_HEADER = "login,first_name,last_name,email,role,password\n"
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
-    db = tmp_path / "cli.sqlite3"
-    monkeypatch.setenv("NEXTGEN_GQL_DATABASE_URL", f"sqlite://{db}")
+def run(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setenv("NEXTGEN_GQL_DATABASE_URL", fresh_database_url)
     monkeypatch.setenv("NEXTGEN_GQL_TENANTS_DIR", str(TENANTS))
 
     def invoke(*args: str) -> int:
         return main(list(args))
 
-    invoke.db = db  # type: ignore[attr-defined]
+    invoke.db = fresh_database_url  # type: ignore[attr-defined]
     return invoke
 
 
-def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
+def rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    return databases.query(url, sql)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

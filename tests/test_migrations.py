@@ -10,6 +10,7 @@ from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from nextgen_gql.db import apply_migrations, tortoise_config
+from tests import databases
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "src" / "nextgen_gql" / "migrations"
 
@@ -27,17 +28,17 @@ def test_no_model_change_lacks_a_migration(tmp_path: Path) -> None:
     assert asyncio.run(pending()) == [], "run `tortoise makemigrations` and commit the file"
 
 
-def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
-    db = tmp_path / "twice.sqlite3"
-    asyncio.run(apply_migrations(f"sqlite://{db}"))
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "INSERT INTO courts (code, name, kind, synced_at) VALUES ('mad', 'D. Mass.', 'district', '2026-01-01')"
-        )
-    asyncio.run(apply_migrations(f"sqlite://{db}"))
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT code FROM courts").fetchall() == [("mad",)]
-        applied = conn.execute("SELECT name FROM tortoise_migrations").fetchall()
+def test_migrating_twice_is_a_no_op(fresh_database_url: str) -> None:
+    url = fresh_database_url
+    asyncio.run(apply_migrations(url))
+    databases.query(
+        url,
+        "INSERT INTO courts (code, name, kind, synced_at) VALUES ('mad', 'D. Mass.', 'district', '2026-01-01')"
+        " RETURNING code",
+    )
+    asyncio.run(apply_migrations(url))
+    assert databases.query(url, "SELECT code FROM courts") == [("mad",)]
+    applied = databases.query(url, "SELECT name FROM tortoise_migrations")
     on_disk = sorted(p.stem for p in MIGRATIONS.glob("0*.py"))
     assert sorted(name for (name,) in applied) == on_disk
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import databases
 from tests.conftest import LEGACY, LEGACY_ECF_PASSWORD, TENANTS
 
 pytestmark = pytest.mark.server
@@ -33,11 +34,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(workdir: Path, *extra: str) -> Iterator[str]:
+def serving(workdir: Path, *extra: str, database_url: str | None = None) -> Iterator[str]:
     port = free_port()
     exe = shutil.which("nextgen-gql", path=str(Path(sys.executable).parent)) or "nextgen-gql"
     env = {**os.environ, "NEXTGEN_GQL_TENANTS_DIR": str(TENANTS)}
     env.pop("NEXTGEN_GQL_DATABASE_URL", None)
+    if database_url is not None and not database_url.startswith("sqlite://"):
+        env["NEXTGEN_GQL_DATABASE_URL"] = database_url  # else the default file in the working folder
     log = (workdir / "server.log").open("ab")
     proc = subprocess.Popen(
         [exe, "serve", "--port", str(port), *extra],
@@ -93,9 +96,9 @@ def gql(
     return data
 
 
-def test_serve_demo_upgrade_link_restart(tmp_path: Path) -> None:
+def test_serve_demo_upgrade_link_restart(tmp_path: Path, fresh_database_url: str) -> None:
     new_password = "Blue-Harbor-Lantern-42"
-    with serving(tmp_path, "--demo") as base:
+    with serving(tmp_path, "--demo", database_url=fresh_database_url) as base:
         page = httpx.get(base + "/graphql", headers={"Accept": "text/html"}, timeout=10)
         assert page.status_code == 200 and "graphiql" in page.text.lower()
         signed = gql(
@@ -119,9 +122,10 @@ def test_serve_demo_upgrade_link_restart(tmp_path: Path) -> None:
             token=token,
         )
         assert linked == {"linkCmecfAccount": {"errors": []}}
-    assert (tmp_path / "nextgen.sqlite3").exists()
+    if databases.backend() == "sqlite":
+        assert (tmp_path / "nextgen.sqlite3").exists()  # the default: a file in the working folder
     # A second start on the same database (with --demo again) loses nothing.
-    with serving(tmp_path, "--demo") as base:
+    with serving(tmp_path, "--demo", database_url=fresh_database_url) as base:
         signed = gql(
             base,
             'mutation($p: String!) { signIn(input: {username: "lauraperez", password: $p, redactionAcknowledged: true}) { token } }',

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nextgen_gql.settings import Settings
-from tests.conftest import TENANTS, running_api, sqlite_url
+from tests.conftest import TENANTS, running_api
 
 STATES = [
     "al",
@@ -85,14 +85,12 @@ def generate_courts(folder: Path, wanted: int = 200) -> list[str]:
 
 
 @pytest.fixture
-def many(tmp_path: Path) -> tuple[Settings, list[str]]:
+def many(tmp_path: Path, fresh_database_url: str) -> tuple[Settings, list[str]]:
     folder = tmp_path / "tenants"
     shutil.copytree(TENANTS, folder)
     codes = generate_courts(folder)
     assert len(codes) == 200
-    settings = Settings(
-        database_url=sqlite_url(tmp_path / "many.sqlite3"), tenants_dir=folder, mail_dir=tmp_path / "mail"
-    )
+    settings = Settings(database_url=fresh_database_url, tenants_dir=folder, mail_dir=tmp_path / "mail")
     return settings, codes
 
 
