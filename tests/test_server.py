@@ -63,6 +63,12 @@ def serving(workdir: Path, *extra: str, database_url: str | None = None) -> Iter
             if time.monotonic() > deadline:
                 raise AssertionError("server did not start:\n" + (workdir / "server.log").read_text())
             time.sleep(0.2)
+        if "--workers" in extra:
+            wanted = int(extra[extra.index("--workers") + 1])
+            deadline = time.monotonic() + 60
+            while len(workers_of(proc.pid)) < wanted and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert len(workers_of(proc.pid)) >= wanted, "the workers did not start"
         yield base
     finally:
         proc.send_signal(signal.SIGINT)
@@ -74,6 +80,20 @@ def serving(workdir: Path, *extra: str, database_url: str | None = None) -> Iter
         finally:
             log.close()
         assert proc.returncode == 0, (workdir / "server.log").read_text()
+
+
+def workers_of(pid: int) -> list[int]:
+    """Child processes of ``pid`` (uvicorn's workers)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
 
 
 def gql(

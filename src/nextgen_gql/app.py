@@ -51,8 +51,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await apply_migrations(settings.database_url)
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        await apply_migrations(settings.connection_url)
+        async with RegisterTortoise(app, config=tortoise_config(settings.connection_url)):
             await sync_courts(courts)
             if settings.demo and await load_demo(courts):
                 log.info("loaded the demo data")

@@ -39,9 +39,34 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 TORTOISE_ORM = tortoise_config(os.environ.get("NEXTGEN_GQL_DATABASE_URL") or "sqlite://nextgen.sqlite3")
 
 
-async def apply_migrations(database_url: str) -> None:
-    """Apply every pending migration, in a Tortoise context of its own."""
+#: Held while migrating on PostgreSQL, so that N processes starting at once migrate once.
+MIGRATION_LOCK_KEY = 0x6E6778  # "ngx"
+
+
+async def apply_migrations(database_url: str, target: str | None = None) -> None:
+    """Apply every pending migration (or move to ``target``, "models.0002_..."), in a Tortoise
+    context of its own.
+
+    On PostgreSQL an advisory lock serialises concurrent starts: the first process
+    migrates, the others wait for it and then find nothing to do.
+    """
     config = tortoise_config(database_url)
-    async with TortoiseContext() as ctx:
-        await ctx.init(config=config)
-        await migrate(config=config)
+    if not database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=config)
+            await migrate(config=config, target=target)
+        return
+    import asyncpg
+
+    plain = "postgresql://" + database_url.split("://", 1)[1].split("?", 1)[0]
+    lock = await asyncpg.connect(plain)
+    try:
+        await lock.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=config)
+            await migrate(config=config, target=target)
+    finally:
+        try:
+            await lock.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+        finally:
+            await lock.close()

@@ -48,6 +48,8 @@ class Settings:
     mail_from: str = "NextGen CM/ECF <noreply@nextgen-gql.localhost>"
     password_reset_ttl_seconds: int = 3600
     cors_origins: tuple[str, ...] = ()
+    db_pool_min: int = 1
+    db_pool_max: int = 10
     session_ttl_seconds: int = 12 * 3600
     demo: bool = False
     graphiql: bool = True
@@ -68,11 +70,29 @@ class Settings:
                 env, "PASSWORD_RESET_TTL_SECONDS", cls.password_reset_ttl_seconds
             ),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            db_pool_min=_int(env, "DB_POOL_MIN", cls.db_pool_min),
+            db_pool_max=_int(env, "DB_POOL_MAX", cls.db_pool_max),
             session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", cls.session_ttl_seconds),
             demo=_bool(env, "DEMO", False),
             graphiql=_bool(env, "GRAPHIQL", True),
             cookie_secure=_bool(env, "COOKIE_SECURE", False),
         )
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.db_pool_min <= self.db_pool_max:
+            raise ValueError(
+                f"{_PREFIX}DB_POOL_MIN ({self.db_pool_min}) must be at least 1 and at most "
+                f"{_PREFIX}DB_POOL_MAX ({self.db_pool_max})"
+            )
+
+    @property
+    def connection_url(self) -> str:
+        """The database URL as Tortoise is given it: PostgreSQL gets the pool size."""
+        url = self.database_url
+        if not url.startswith(("postgres://", "postgresql://", "asyncpg://")) or "maxsize=" in url:
+            return url
+        sep = "&" if "?" in url else "?"
+        return f"{url}{sep}minsize={self.db_pool_min}&maxsize={self.db_pool_max}"
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some settings changed (command-line options, tests)."""

@@ -30,9 +30,9 @@ def run_with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
 
     async def runner() -> T:
         courts = load_courts(settings.tenants_dir)
-        await apply_migrations(settings.database_url)
+        await apply_migrations(settings.connection_url)
         async with TortoiseContext() as ctx:
-            await ctx.init(config=tortoise_config(settings.database_url))
+            await ctx.init(config=tortoise_config(settings.connection_url))
             await sync_courts(courts)
             return await work()
 

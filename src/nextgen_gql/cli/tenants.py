@@ -25,7 +25,7 @@ def _roster_sizes(settings: Settings) -> dict[str, int] | None:
     from nextgen_gql.db import tortoise_config
     from nextgen_gql.services.roster import roster_sizes
 
-    url = settings.database_url
+    url = settings.connection_url
     if url.startswith("sqlite://") and not Path(url.removeprefix("sqlite://")).exists():
         return None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound, Unauthenticated
@@ -19,7 +20,18 @@ __all__ = ["grant_clerk", "is_clerk", "require_clerk", "require_court", "revoke_
 
 
 async def sync_courts(courts: Iterable[Court]) -> None:
-    """Make sure every served court has its row (so court-scoped rows can point at it)."""
+    """Make sure every served court has its row (so court-scoped rows can point at it).
+
+    Safe when several processes start at once: a row another process wrote first is fine.
+    """
+    courts = list(courts)
+    try:
+        await _sync_courts(courts)
+    except IntegrityError:
+        await _sync_courts(courts)  # another process inserted some rows first: the rest now
+
+
+async def _sync_courts(courts: list[Court]) -> None:
     at = now()
     async with in_transaction() as conn:
         existing = {r.code: r for r in await CourtRecord.all().using_db(conn)}

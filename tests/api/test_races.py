@@ -1,0 +1,131 @@
+"""Races are decided by the database: transactions and constraints, not in-process locks.
+
+On PostgreSQL these requests really run at once, on separate pooled connections; on
+SQLite they interleave at every await. Each scenario is run several times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from nextgen_gql.enums import RegistrationStatus
+from nextgen_gql.models import (
+    AuditEvent,
+    CmecfAccount,
+    CmecfLink,
+    FilingPrivilege,
+    FirmMembership,
+    Registration,
+)
+from nextgen_gql.services.courts import grant_clerk
+from tests.api.firm_helpers import JAMES_NUMBER, create_firm, invite, register
+from tests.conftest import CLERK_PASSWORD, CLERKS, FILER, Api
+
+LINK = """mutation($l: String!) { linkCmecfAccount(input: {login: $l, password: "legacy-ecf-pass", confirm: true}) {
+  cmecfAccount { login } errors { code } } }"""
+ROUNDS = pytest.mark.parametrize("round_", range(3))
+
+
+def codes(results: list[dict[str, Any]], key: str) -> list[str]:
+    return sorted(e["code"] for r in results for e in r[key]["errors"])
+
+
+def winners(results: list[dict[str, Any]], key: str) -> int:
+    return sum(not r[key]["errors"] for r in results)
+
+
+@ROUNDS
+async def test_many_accounts_linking_one_legacy_account(api: Api, round_: int) -> None:
+    tokens = [await api.sign_in(*FILER)]
+    for i in range(5):
+        token, _ = await register(api, f"racer{round_}x{i}", "Race", f"Runner{i}")
+        tokens.append(token)
+    results = await asyncio.gather(*(api.data(LINK, {"l": "kchen"}, court="mad", token=t) for t in tokens))
+    assert winners(results, "linkCmecfAccount") == 1
+    assert codes(results, "linkCmecfAccount") == ["CMECF_ALREADY_LINKED"] * 5
+    assert await CmecfLink.filter(court_id="mad").count() == 1
+    assert await FilingPrivilege.filter(court_id="mad").count() == 1
+    assert await AuditEvent.filter(action="cmecf.link").count() == 1
+
+
+@ROUNDS
+async def test_one_account_linking_two_legacy_accounts_of_one_court(api: Api, round_: int) -> None:
+    james = await api.sign_in(*FILER)
+    results = await asyncio.gather(
+        api.data(LINK, {"l": "jmorgan"}, court="mad", token=james),
+        api.data(LINK, {"l": "kchen"}, court="mad", token=james),
+    )
+    assert winners(results, "linkCmecfAccount") == 1
+    assert codes(results, "linkCmecfAccount") == ["COURT_ALREADY_LINKED"]
+    assert await CmecfLink.filter(court_id="mad").count() == 1
+    # The loser's legacy account is untouched: its credentials still work for its owner.
+    retired = await CmecfAccount.filter(court_id="mad", password_hash=None).count()
+    assert retired == 1
+
+
+@ROUNDS
+async def test_two_clerks_deciding_one_registration(api: Api, round_: int) -> None:
+    await grant_clerk(court_of(api, "mad"), CLERKS["mab"])  # a second clerk of mad
+    kim, _ = await register(api, f"applicant{round_}", "Kim", "Applicant")
+    submitted = await api.data(
+        "mutation { submitRegistration(input: {role: MEDIA}) { registration { id } errors { code } } }",
+        court="mad",
+        token=kim,
+    )
+    registration_id = submitted["submitRegistration"]["registration"]["id"]
+    first = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
+    second = await api.sign_in(CLERKS["mab"], CLERK_PASSWORD)
+    decide = (
+        """mutation($i: DecideRegistrationInput!) { decideRegistration(input: $i) { errors { code } } }"""
+    )
+    results = await asyncio.gather(
+        api.data(decide, {"i": {"id": registration_id, "approve": True}}, court="mad", token=first),
+        api.data(
+            decide,
+            {"i": {"id": registration_id, "approve": False, "reason": "No."}},
+            court="mad",
+            token=second,
+        ),
+    )
+    assert winners(results, "decideRegistration") == 1
+    assert codes(results, "decideRegistration") == ["ALREADY_DECIDED"]
+    registration = await Registration.get()
+    approved = registration.status is RegistrationStatus.APPROVED
+    assert await FilingPrivilege.filter(court_id="mad").count() == (1 if approved else 0)
+    decisions = await AuditEvent.filter(action__in=["registration.approve", "registration.reject"]).count()
+    assert decisions == 1
+
+
+@ROUNDS
+async def test_one_open_registration_per_court_and_role_under_a_burst(api: Api, round_: int) -> None:
+    kim, _ = await register(api, f"burster{round_}", "Kim", "Burst")
+    submit = "mutation { submitRegistration(input: {role: MEDIA}) { errors { code } } }"
+    results = await asyncio.gather(*(api.data(submit, court="mad", token=kim) for _ in range(5)))
+    assert winners(results, "submitRegistration") == 1
+    assert codes(results, "submitRegistration") == ["REGISTRATION_PENDING"] * 4
+    assert await Registration.filter(status=RegistrationStatus.PENDING).count() == 1
+
+
+@ROUNDS
+async def test_concurrent_invitations_and_accepts_keep_one_firm_per_account(api: Api, round_: int) -> None:
+    invitations = []
+    for i in range(3):
+        admin, _ = await register(api, f"admin{round_}x{i}", "Ada", f"Admin{i}")
+        await create_firm(api, admin, f"Firm {round_}-{i}")
+        invited = await invite(api, admin, JAMES_NUMBER, "Morgan")
+        invitations.append(invited["invitation"]["id"])
+    james = await api.sign_in(*FILER)
+    accept = "mutation($id: ID!) { acceptFirmInvitation(id: $id) { errors { code } } }"
+    results = await asyncio.gather(*(api.data(accept, {"id": i}, token=james) for i in invitations))
+    assert winners(results, "acceptFirmInvitation") == 1
+    assert codes(results, "acceptFirmInvitation") == ["ALREADY_MEMBER"] * 2
+    assert await FirmMembership.filter(account__username_key=FILER[0]).count() == 1
+
+
+def court_of(api: Api, code: str) -> Any:
+    from nextgen_gql.tenancy import CourtRegistry, load_courts
+
+    return CourtRegistry(load_courts(api.settings.tenants_dir)).get(code)

@@ -1,0 +1,69 @@
+"""Several worker processes on one port, on PostgreSQL: nothing shared lives in a process."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests import databases
+from tests.conftest import FILER
+from tests.test_server import gql, serving
+
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(databases.backend() != "postgres", reason="several workers need PostgreSQL"),
+]
+
+PASSWORD = "Harbor-Signal-Evening-5"
+
+
+def test_two_workers_serve_the_demo_and_the_database_decides_races(
+    tmp_path: Path, fresh_database_url: str
+) -> None:
+    with serving(tmp_path, "--demo", "--workers", "2", database_url=fresh_database_url) as base:
+        # Sessions live in the database: a token made by one worker works on the other.
+        tokens = []
+        for i in range(6):
+            username = f"worker{i}racer"
+            gql(
+                base,
+                """mutation($u: String!, $p: String!) { registerPacerAccount(input: {username: $u, password: $p,
+                firstName: "Wor", lastName: "Ker", email: "w@example.org"}) { errors { code } } }""",
+                {"u": username, "p": PASSWORD},
+            )
+            signed = gql(
+                base,
+                "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { token } }",
+                {"u": username, "p": PASSWORD},
+            )
+            tokens.append(signed["signIn"]["token"])  # type: ignore[index]
+        for token in tokens * 2:
+            assert gql(base, "{ me { lastName } }", token=token) == {"me": {"lastName": "Ker"}}
+
+        link = """mutation { linkCmecfAccount(input: {login: "kchen", password: "legacy-ecf-pass", confirm: true}) {
+          errors { code } } }"""
+
+        def attempt(token: str) -> list[str]:
+            response = httpx.post(
+                f"{base}/courts/mad/graphql",
+                json={"query": link},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+            return [e["code"] for e in response.json()["data"]["linkCmecfAccount"]["errors"]]
+
+        with ThreadPoolExecutor(max_workers=len(tokens)) as pool:
+            results = list(pool.map(attempt, tokens))
+        assert sum(r == [] for r in results) == 1, results
+        assert sorted(c for r in results for c in r) == ["CMECF_ALREADY_LINKED"] * 5
+        signed = gql(
+            base,
+            "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { token } }",
+            {"u": FILER[0], "p": FILER[1]},
+        )
+        assert signed["signIn"]["token"]  # type: ignore[index]
+    linked = databases.query(fresh_database_url, "SELECT count(*) FROM cmecf_links")
+    assert linked == [(1,)]
