@@ -9,6 +9,7 @@ from starlette.responses import Response
 from strawberry.types import Info as _Info
 
 from nextgen_gql.api.loaders import Loaders
+from nextgen_gql.errors import Unauthenticated
 from nextgen_gql.models import PacerAccount, Session
 from nextgen_gql.services import auth, firms, visibility
 from nextgen_gql.services.mail import Mailer
@@ -48,6 +49,13 @@ class Context:
         """The signed-in PACER account, or None."""
         session = await self.session()
         return session.account if session else None
+
+    async def require_viewer(self) -> PacerAccount:
+        """The signed-in account; ``Unauthenticated`` (a DomainError) when nobody is."""
+        viewer = await self.viewer()
+        if viewer is None:
+            raise Unauthenticated()
+        return viewer
 
     async def clerk_courts(self) -> frozenset[str]:
         """Codes of the courts whose clerk the viewer is (none when signed out)."""

@@ -113,9 +113,7 @@ class AccountMutations:
     @strawberry.mutation(description="Upgrade the signed-in legacy PACER account, once.")
     @payload_errors(PacerAccountPayload)
     async def upgrade_pacer_account(self, info: Info, input: UpgradePacerAccountInput) -> PacerAccountPayload:
-        viewer = await info.context.viewer()
-        if viewer is None:
-            raise Unauthenticated()
+        viewer = await info.context.require_viewer()
         account = await accounts.upgrade(
             viewer, email=input.email, new_username=input.new_username, new_password=input.new_password
         )

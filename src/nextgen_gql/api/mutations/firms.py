@@ -8,8 +8,7 @@ from nextgen_gql.api.context import Info
 from nextgen_gql.api.errors import UserError, payload_errors
 from nextgen_gql.api.ids import decode_int_id
 from nextgen_gql.api.types.firms import Firm, FirmInvitation
-from nextgen_gql.errors import NotFound, Unauthenticated
-from nextgen_gql.models import PacerAccount as PacerAccountModel
+from nextgen_gql.errors import NotFound
 from nextgen_gql.services import firms
 
 __all__ = ["FirmMutations"]
@@ -40,13 +39,6 @@ class FirmInvitationPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-async def _viewer(info: Info) -> PacerAccountModel:
-    viewer = await info.context.viewer()
-    if viewer is None:
-        raise Unauthenticated()
-    return viewer
-
-
 def _key(value: str, type_name: str, field: str) -> int:
     key = decode_int_id(value, type_name)
     if key is None:
@@ -59,14 +51,14 @@ class FirmMutations:
     @strawberry.mutation(description="Create a firm (PAA); you become its administrator.")
     @payload_errors(FirmPayload)
     async def create_firm(self, info: Info, input: CreateFirmInput) -> FirmPayload:
-        firm = await firms.create_firm(await _viewer(info), name=input.name)
+        firm = await firms.create_firm(await info.context.require_viewer(), name=input.name)
         return FirmPayload(firm=Firm(model=firm))
 
     @strawberry.mutation(description="Invite an existing PACER account to your firm (administrators).")
     @payload_errors(FirmInvitationPayload)
     async def invite_firm_member(self, info: Info, input: InviteFirmMemberInput) -> FirmInvitationPayload:
         invitation = await firms.invite_member(
-            await _viewer(info),
+            await info.context.require_viewer(),
             account_number=input.account_number,
             last_name=input.last_name,
             mailer=info.context.mailer,
@@ -77,7 +69,7 @@ class FirmMutations:
     @payload_errors(FirmPayload)
     async def accept_firm_invitation(self, info: Info, id: strawberry.ID) -> FirmPayload:
         firm = await firms.accept_invitation(
-            await _viewer(info), _key(id, "FirmInvitation", "id"), mailer=info.context.mailer
+            await info.context.require_viewer(), _key(id, "FirmInvitation", "id"), mailer=info.context.mailer
         )
         return FirmPayload(firm=Firm(model=firm))
 
@@ -85,7 +77,7 @@ class FirmMutations:
     @payload_errors(FirmInvitationPayload)
     async def decline_firm_invitation(self, info: Info, id: strawberry.ID) -> FirmInvitationPayload:
         invitation = await firms.decline_invitation(
-            await _viewer(info), _key(id, "FirmInvitation", "id"), mailer=info.context.mailer
+            await info.context.require_viewer(), _key(id, "FirmInvitation", "id"), mailer=info.context.mailer
         )
         return FirmInvitationPayload(invitation=FirmInvitation(model=invitation))
 
@@ -93,7 +85,9 @@ class FirmMutations:
     @payload_errors(FirmPayload)
     async def remove_firm_member(self, info: Info, account_id: strawberry.ID) -> FirmPayload:
         firm = await firms.remove_member(
-            await _viewer(info), _key(account_id, "PacerAccount", "accountId"), mailer=info.context.mailer
+            await info.context.require_viewer(),
+            _key(account_id, "PacerAccount", "accountId"),
+            mailer=info.context.mailer,
         )
         return FirmPayload(firm=Firm(model=firm))
 
@@ -102,5 +96,5 @@ class FirmMutations:
     )
     @payload_errors(FirmPayload)
     async def set_client_code_required(self, info: Info, required: bool) -> FirmPayload:
-        firm = await firms.set_client_code_required(await _viewer(info), required)
+        firm = await firms.set_client_code_required(await info.context.require_viewer(), required)
         return FirmPayload(firm=Firm(model=firm))

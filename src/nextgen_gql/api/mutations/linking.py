@@ -8,7 +8,7 @@ from nextgen_gql.api.context import Info
 from nextgen_gql.api.errors import UserError, payload_errors
 from nextgen_gql.api.ids import decode_int_id
 from nextgen_gql.api.types.filing import CmecfAccount, FilingPrivilege
-from nextgen_gql.errors import DomainError, ErrorCode, Unauthenticated
+from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.services import linking
 from nextgen_gql.services.courts import require_court
 
@@ -40,9 +40,7 @@ class LinkingMutations:
     @payload_errors(LinkCmecfAccountPayload)
     async def link_cmecf_account(self, info: Info, input: LinkCmecfAccountInput) -> LinkCmecfAccountPayload:
         court = require_court(info.context.court)
-        viewer = await info.context.viewer()
-        if viewer is None:
-            raise Unauthenticated()
+        viewer = await info.context.require_viewer()
         on_behalf_of = None
         if input.on_behalf_of is not None:
             on_behalf_of = decode_int_id(input.on_behalf_of, "PacerAccount")

@@ -10,7 +10,7 @@ from nextgen_gql.api.ids import decode_int_id
 from nextgen_gql.api.types.courts import FilerRoleEnum
 from nextgen_gql.api.types.filing import FilingPrivilege
 from nextgen_gql.api.types.registrations import Registration
-from nextgen_gql.errors import NotFound, Unauthenticated
+from nextgen_gql.errors import NotFound
 from nextgen_gql.services import registrations
 from nextgen_gql.services.courts import require_clerk, require_court
 
@@ -60,9 +60,7 @@ class RegistrationMutations:
     @payload_errors(RegistrationPayload)
     async def submit_registration(self, info: Info, input: SubmitRegistrationInput) -> RegistrationPayload:
         court = require_court(info.context.court)
-        viewer = await info.context.viewer()
-        if viewer is None:
-            raise Unauthenticated()
+        viewer = await info.context.require_viewer()
         registration = await registrations.submit_registration(
             viewer,
             court,
@@ -78,9 +76,7 @@ class RegistrationMutations:
     @payload_errors(RegistrationPayload)
     async def withdraw_registration(self, info: Info, id: strawberry.ID) -> RegistrationPayload:
         court = require_court(info.context.court)
-        viewer = await info.context.viewer()
-        if viewer is None:
-            raise Unauthenticated()
+        viewer = await info.context.require_viewer()
         registration = await registrations.withdraw_registration(viewer, court, _registration_id(id))
         return RegistrationPayload(registration=Registration(model=registration))
 
