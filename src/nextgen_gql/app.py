@@ -20,8 +20,9 @@ from starlette.routing import Route
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from nextgen_gql.api.schema import schema
-from nextgen_gql.api.view import CourtAddressing, GraphQLView
+from nextgen_gql.api.http import GraphQLGate, SecurityHeaders
+from nextgen_gql.api.schema import build_schema
+from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, tortoise_config
 from nextgen_gql.services.courts import sync_courts
 from nextgen_gql.services.demo import load_demo
@@ -46,8 +47,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app. Court files are read now, so a bad file fails before serving."""
     settings = settings or Settings.from_env()
     courts = CourtRegistry(load_courts(settings.tenants_dir))
-    view = GraphQLView(schema, settings=settings, courts=courts)
-    endpoint = CourtAddressing(view, courts)
+    view = GraphQLView(build_schema(settings), settings=settings, courts=courts)
+    endpoint = GraphQLGate(view, courts, settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 log.info("loaded the demo data")
             yield
 
-    middleware = []
+    middleware = [Middleware(SecurityHeaders, settings=settings)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type", "x-court"],
                 allow_credentials=True,
+                expose_headers=["x-request-id"],
             )
         )
     app = Starlette(

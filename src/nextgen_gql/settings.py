@@ -53,7 +53,13 @@ class Settings:
     session_ttl_seconds: int = 12 * 3600
     demo: bool = False
     graphiql: bool = True
+    introspection: bool = True
     cookie_secure: bool = False
+    trust_forwarded: bool = False
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 3000
+    max_body_bytes: int = 64 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -75,10 +81,19 @@ class Settings:
             session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", cls.session_ttl_seconds),
             demo=_bool(env, "DEMO", False),
             graphiql=_bool(env, "GRAPHIQL", True),
+            introspection=_bool(env, "INTROSPECTION", True),
             cookie_secure=_bool(env, "COOKIE_SECURE", False),
+            trust_forwarded=_bool(env, "TRUST_FORWARDED", False),
+            max_depth=_int(env, "MAX_DEPTH", cls.max_depth),
+            max_aliases=_int(env, "MAX_ALIASES", cls.max_aliases),
+            max_tokens=_int(env, "MAX_TOKENS", cls.max_tokens),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
         )
 
     def __post_init__(self) -> None:
+        for name in ("max_depth", "max_aliases", "max_tokens", "max_body_bytes", "session_ttl_seconds"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{_PREFIX}{name.upper()} must be at least 1, got {getattr(self, name)}")
         if not 1 <= self.db_pool_min <= self.db_pool_max:
             raise ValueError(
                 f"{_PREFIX}DB_POOL_MIN ({self.db_pool_min}) must be at least 1 and at most "

@@ -1,11 +1,18 @@
-"""The schema: root types, scalars and extensions, built in one place."""
+"""The schema: root types and the operation limits, built in one place from the settings."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -17,29 +24,36 @@ from nextgen_gql.api.types.courts import Court
 from nextgen_gql.api.types.filing import CmecfAccount, FilingPrivilege
 from nextgen_gql.api.types.firms import Firm, FirmInvitation
 from nextgen_gql.api.types.registrations import Registration
+from nextgen_gql.settings import Settings
 
-__all__ = ["build_schema", "schema"]
-
-
-log = logging.getLogger("nextgen_gql.graphql")
+__all__ = ["Schema", "build_schema", "schema"]
 
 
 class Schema(strawberry.Schema):
-    """Logs only what went wrong unexpectedly: refusals with a code are the client's business."""
+    """Errors are logged once, by the HTTP view, with the request id (``api/view.py``)."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        for error in errors:
-            original = error.original_error
-            expected = original is None or (
-                isinstance(original, GraphQLError) and bool((original.extensions or {}).get("code"))
-            )
-            if not expected:
-                log.error("unexpected error in %s", error.path, exc_info=original)
+        return None
 
 
-def build_schema() -> Schema:
+def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Refuse query bombs before execution: depth, aliases, tokens; introspection if turned off.
+
+    Factories, so that each request gets fresh extension instances.
+    """
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+    ]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    return extensions
+
+
+def build_schema(settings: Settings | None = None) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -53,8 +67,10 @@ def build_schema() -> Schema:
             Firm,
             FirmInvitation,
         ],
+        extensions=limits(settings or Settings()),
         config=StrawberryConfig(auto_camel_case=True),
     )
 
 
+#: The schema with default settings (for ``export-schema`` and tools); the app builds its own.
 schema = build_schema()

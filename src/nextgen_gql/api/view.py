@@ -1,28 +1,59 @@
-"""The HTTP face of the schema: Strawberry's ASGI view with our context and orjson.
+"""The HTTP face of the schema: Strawberry's ASGI view with our context, error policy and orjson.
 
-A request reaches the view already addressed: ``CourtAddressing`` has resolved its court
-(path, ``X-Court`` or ``Host``) into the ASGI scope, or answered 404 ``UNKNOWN_COURT``.
+A request reaches the view already addressed and checked by ``api.http.GraphQLGate``.
+Errors leave in one shape: every GraphQL error carries ``extensions.code``; an unexpected
+exception is logged with the request id and answered with a generic message that names
+only that id (no stack trace, SQL or path reaches a client).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult
 
 from nextgen_gql.api.context import Context, token_from_request
+from nextgen_gql.api.http import COURT_SCOPE_KEY, REQUEST_ID_KEY, error_response
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
-from nextgen_gql.tenancy import CourtRegistry, UnknownCourt
+from nextgen_gql.tenancy import CourtRegistry
 
-__all__ = ["COURT_SCOPE_KEY", "CourtAddressing", "GraphQLView"]
+__all__ = ["GraphQLView", "error_code"]
 
-COURT_SCOPE_KEY = "nextgen_gql.court"
+log = logging.getLogger("nextgen_gql.errors")
+
+# Errors raised before execution, recognised by the words graphql-core and Strawberry use.
+_PRE_EXECUTION = [
+    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
+    ("aliases found. Allowed", "TOO_MANY_ALIASES"),
+    ("tokens. Parsing aborted", "TOO_MANY_TOKENS"),
+    ("Syntax Error", "GRAPHQL_PARSE_FAILED"),
+    ("introspection", "INTROSPECTION_DISABLED"),
+    ("Variable '$", "BAD_USER_INPUT"),
+]
+
+
+def error_code(error: GraphQLError) -> str | None:
+    """The code of an expected error; None for an unexpected exception (to be masked)."""
+    original = error.original_error
+    if original is None:
+        for words, code in _PRE_EXECUTION:
+            if words in error.message:
+                return code
+        return "GRAPHQL_VALIDATION_FAILED"
+    if isinstance(original, GraphQLError):
+        given = (original.extensions or {}).get("code")
+        return str(given) if given else "BAD_USER_INPUT"
+    return None
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -43,35 +74,44 @@ class GraphQLView(GraphQL[Context, None]):
             mailer=self.mailer,
         )
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:  # malformed JSON, wrong method, ...: still GraphQL-shaped
+            code = "METHOD_NOT_ALLOWED" if exc.status_code == 405 else "BAD_REQUEST"
+            response = error_response(exc.status_code, exc.reason, code)
+        await response(scope, receive, send)
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        request_id = request.scope.get(REQUEST_ID_KEY, "-")
+        response: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            response["errors"] = [self._format(error, request_id) for error in result.errors]
+        if result.extensions:
+            response["extensions"] = result.extensions
+        return response
 
-def _error_response(status: int, message: str, code: str) -> Response:
-    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-
-
-class CourtAddressing:
-    """Resolve the addressed court before GraphQL runs; unknown courts get 404."""
-
-    def __init__(self, app: ASGIApp, courts: CourtRegistry) -> None:
-        self.app = app
-        self.courts = courts
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope)
-        try:
-            court = self.courts.resolve(
-                path_code=scope.get("path_params", {}).get("code"),
-                header_code=request.headers.get("x-court"),
-                host=request.headers.get("host"),
+    def _format(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
+        formatted = dict(error.formatted)
+        code = error_code(error)
+        if code is None:
+            log.error(
+                "unexpected error (request id %s) at %s",
+                request_id,
+                error.path,
+                exc_info=error.original_error,
             )
-        except UnknownCourt as exc:
-            await _error_response(404, str(exc), "UNKNOWN_COURT")(scope, receive, send)
-            return
-        except ValueError as exc:
-            await _error_response(400, str(exc), "INVALID_INPUT")(scope, receive, send)
-            return
-        scope[COURT_SCOPE_KEY] = court
-        await self.app(scope, receive, send)
+            formatted["message"] = f"Internal server error. Quote request id {request_id} to the help desk."
+            code = "INTERNAL_ERROR"
+            formatted["extensions"] = {"code": code, "requestId": request_id}
+        else:
+            extensions = formatted.get("extensions")
+            formatted["extensions"] = {**(extensions if isinstance(extensions, dict) else {}), "code": code}
+        return formatted

@@ -1,0 +1,172 @@
+"""HTTP hardening around the GraphQL endpoint.
+
+- ``SecurityHeaders`` (the whole app): a request id on every request and response, and
+  security headers on every response.
+- ``GraphQLGate`` (the GraphQL routes): the request body limit, the refusal of requests
+  that a cross-site form could send riding the ``NextGenCSO`` cookie, and addressing the
+  request to its court (path, ``X-Court`` or ``Host``; unknown courts get 404).
+
+Refusals are GraphQL-shaped JSON with ``extensions.code``, never a bare 4xx page.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import orjson
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nextgen_gql.api.context import COOKIE_NAME
+from nextgen_gql.settings import Settings
+from nextgen_gql.tenancy import CourtRegistry, UnknownCourt
+
+__all__ = ["COURT_SCOPE_KEY", "REQUEST_ID_KEY", "GraphQLGate", "SecurityHeaders", "error_response"]
+
+COURT_SCOPE_KEY = "nextgen_gql.court"
+REQUEST_ID_KEY = "nextgen_gql.request_id"
+JSON_TYPES = {"application/json", "application/graphql-response+json"}
+
+_API_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-site"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+]
+# JSON answers load nothing; HTML pages (GraphiQL) set their own policy.
+_JSON_CSP = b"default-src 'none'; frame-ancestors 'none'"
+
+
+def error_response(status: int, message: str, code: str) -> Response:
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def is_https(scope: Scope, settings: Settings) -> bool:
+    if scope.get("scheme") == "https":
+        return True
+    if settings.trust_forwarded:
+        return Headers(scope=scope).get("x-forwarded-proto", "").split(",")[0].strip() == "https"
+    return False
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = secrets.token_hex(8)
+        scope[REQUEST_ID_KEY] = request_id
+        https = is_https(scope, self.settings)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.append("x-request-id", request_id)
+                for name, value in _API_HEADERS:
+                    if name.decode() not in headers:
+                        headers.append(name.decode(), value.decode())
+                content_type = headers.get("content-type", "")
+                if "content-security-policy" not in headers and not content_type.startswith("text/html"):
+                    headers.append("content-security-policy", _JSON_CSP.decode())
+                if content_type.startswith("application/json") and "cache-control" not in headers:
+                    headers.append("cache-control", "no-store")
+                if https:
+                    headers.append("strict-transport-security", "max-age=63072000; includeSubDomains")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class GraphQLGate:
+    def __init__(self, app: ASGIApp, courts: CourtRegistry, settings: Settings) -> None:
+        self.app = app
+        self.courts = courts
+        self.settings = settings
+
+    def _cross_site_refusal(self, scope: Scope, headers: Headers) -> str | None:
+        """Why a cookie-authenticated request looks like one a cross-site page could send."""
+        if headers.get("authorization", "").lower().startswith("bearer "):
+            return None  # a Bearer token is never sent by a browser on its own
+        if f"{COOKIE_NAME}=" not in headers.get("cookie", ""):
+            return None
+        if scope["method"] == "POST":
+            media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+            if media_type not in JSON_TYPES:
+                return (
+                    f"Requests signed in with the {COOKIE_NAME} cookie must be sent as application/json "
+                    "(a form or text/plain post could come from another site)."
+                )
+        origin = headers.get("origin")
+        if origin and origin != "null":
+            own = f"{'https' if is_https(scope, self.settings) else 'http'}://{headers.get('host', '')}"
+            if origin != own and origin not in self.settings.cors_origins:
+                return f"Requests signed in with the {COOKIE_NAME} cookie are not accepted from {origin}."
+        elif origin == "null":
+            return f"Requests signed in with the {COOKIE_NAME} cookie are not accepted from an opaque origin."
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        limit = self.settings.max_body_bytes
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await error_response(413, f"The request body is larger than {limit} bytes.", "PAYLOAD_TOO_LARGE")(
+                scope, receive, send
+            )
+            return
+        refusal = self._cross_site_refusal(scope, headers)
+        if refusal:
+            await error_response(403, refusal, "FORBIDDEN")(scope, receive, send)
+            return
+        try:
+            court = self.courts.resolve(
+                path_code=scope.get("path_params", {}).get("code"),
+                header_code=headers.get("x-court"),
+                host=headers.get("host"),
+            )
+        except UnknownCourt as exc:
+            await error_response(404, str(exc), "UNKNOWN_COURT")(scope, receive, send)
+            return
+        except ValueError as exc:
+            await error_response(400, str(exc), "INVALID_INPUT")(scope, receive, send)
+            return
+        scope[COURT_SCOPE_KEY] = court
+
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if started:
+                raise
+            await error_response(413, f"The request body is larger than {limit} bytes.", "PAYLOAD_TOO_LARGE")(
+                scope, receive, send
+            )
