@@ -49,6 +49,7 @@ class ErrorCode(str, Enum):
     ALREADY_DECIDED = "ALREADY_DECIDED"
     ALREADY_MEMBER = "ALREADY_MEMBER"
     NOT_A_MEMBER = "NOT_A_MEMBER"
+    RATE_LIMITED = "RATE_LIMITED"  # too many failures from this source: wait, then try again
 
 
 class DomainError(Exception):

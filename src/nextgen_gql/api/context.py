@@ -50,6 +50,16 @@ class Context:
         session = await self.session()
         return session.account if session else None
 
+    @property
+    def source_address(self) -> str:
+        """The caller's address: the peer, or the first X-Forwarded-For hop behind a trusted proxy."""
+        if self.settings.trust_forwarded:
+            forwarded = self.request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+            if forwarded:
+                return forwarded[:64]
+        client = self.request.client
+        return client.host if client else "unknown"
+
     async def require_viewer(self) -> PacerAccount:
         """The signed-in account; ``Unauthenticated`` (a DomainError) when nobody is."""
         viewer = await self.viewer()

@@ -14,6 +14,7 @@ from nextgen_gql.models.courts import Clerk, CourtRecord
 from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege
 from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
 from nextgen_gql.models.registrations import Registration
+from nextgen_gql.models.security import Throttle
 
 __all__ = [
     "AuditEvent",
@@ -30,4 +31,5 @@ __all__ = [
     "PasswordReset",
     "Registration",
     "Session",
+    "Throttle",
 ]

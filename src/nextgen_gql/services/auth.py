@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import FilingPrivilege, FirmMembership, PacerAccount, Session
-from nextgen_gql.services import audit
+from nextgen_gql.services import audit, throttle
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.passwords import password_policy_problem, verify_password
 
@@ -62,13 +62,35 @@ async def sign_in(
     client_code: str | None = None,
     redaction_acknowledged: bool = False,
     ttl_seconds: int,
+    source: str | None = None,
 ) -> SignedIn:
     """Check the credentials (username in any case) and open a session."""
     client_code = check_client_code(client_code)
+    address = source or "unknown"
+    await throttle.refuse_if_limited(throttle.ADDRESS_SIGN_IN, address, "sign-ins from your network")
     account = await PacerAccount.get_or_none(username_key=username.strip().lower())
+    if account is not None:
+        until = await throttle.locked_until(throttle.ACCOUNT_SIGN_IN, str(account.id))
+        if until is not None:
+            raise DomainError(
+                ErrorCode.ACCOUNT_LOCKED,
+                throttle.locked_message(until, "This account")
+                + ", or reset your password (requestPasswordReset).",
+            )
     ok = await verify_password(account.password_hash if account else None, password)
     if account is None or not ok:
+        await throttle.record_failure(throttle.ADDRESS_SIGN_IN, address)
+        if account is not None:
+            locked = await throttle.record_failure(throttle.ACCOUNT_SIGN_IN, str(account.id))
+            await audit.record(
+                "account.sign_in_failed", actor_id=None, subject_id=account.id, detail=f"from {address}"
+            )
+            if locked is not None:
+                await audit.record(
+                    "account.locked", actor_id=None, subject_id=account.id, detail=f"until {locked}"
+                )
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, "The username or password is incorrect.")
+    await throttle.clear(throttle.ACCOUNT_SIGN_IN, str(account.id))
     if not redaction_acknowledged and await FilingPrivilege.filter(account_id=account.id).exists():
         raise DomainError(
             ErrorCode.REDACTION_ACK_REQUIRED,

@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import PrivilegeSource
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount
-from nextgen_gql.services import audit
+from nextgen_gql.services import audit, throttle
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.firms import is_admin_of_member
 from nextgen_gql.services.passwords import verify_password
@@ -106,14 +106,25 @@ async def link_cmecf_account(
         )
     if await CmecfLink.filter(account_id=target.id, court_id=court.code).exists():
         raise court_already_linked(court)
-    legacy = await CmecfAccount.get_or_none(court_id=court.code, login_key=login.strip().lower())
+    await throttle.refuse_if_limited(throttle.LINK_ATTEMPTS, str(actor.id), "link attempts")
+    login_key = login.strip().lower()
+    legacy = await CmecfAccount.get_or_none(court_id=court.code, login_key=login_key)
     if legacy is not None and legacy.password_hash is None:
         raise cmecf_already_linked(legacy)
+    login_lock = f"{court.code}:{login_key}"
+    until = await throttle.locked_until(throttle.CMECF_LOGIN, login_lock)
+    if until is not None:
+        raise DomainError(
+            ErrorCode.ACCOUNT_LOCKED, throttle.locked_message(until, "This CM/ECF login") + ".", "login"
+        )
     if legacy is None or not await verify_password(legacy.password_hash if legacy else None, password):
+        await throttle.record_failure(throttle.LINK_ATTEMPTS, str(actor.id))
+        await throttle.record_failure(throttle.CMECF_LOGIN, login_lock)
         raise DomainError(
             ErrorCode.INVALID_CMECF_CREDENTIALS,
             f"The CM/ECF login or password is incorrect for {court.code}.",
         )
+    await throttle.clear(throttle.CMECF_LOGIN, login_lock)
     try:
         async with in_transaction() as conn:
             return await write_link(conn, actor, target, court, legacy)

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import CmecfAccount, CmecfLink, PacerAccount, PasswordReset, Session
-from nextgen_gql.services import audit
+from nextgen_gql.services import audit, throttle
 from nextgen_gql.services.auth import token_hash
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
@@ -27,11 +27,20 @@ __all__ = ["request_password_reset", "reset_password", "retrieve_cmecf_login"]
 RESET_TOKEN_LABEL = "Reset token:"
 
 
-async def request_password_reset(username_or_email: str, *, mailer: Mailer, ttl_seconds: int) -> None:
-    """Mail a single-use reset token to the account(s) named by username or email."""
+async def request_password_reset(
+    username_or_email: str, *, mailer: Mailer, ttl_seconds: int, source: str | None = None
+) -> None:
+    """Mail a single-use reset token to the account(s) named by username or email.
+
+    A source address asking too often is quietly ignored (the answer never changes).
+    """
     key = username_or_email.strip().lower()
     if not key or len(key) > 254:
         return
+    address = source or "unknown"
+    if await throttle.locked_until(throttle.RESET_REQUESTS, address) is not None:
+        return
+    await throttle.record_failure(throttle.RESET_REQUESTS, address)
     accounts = await PacerAccount.annotate(email_key=Lower("email")).filter(
         Q(username_key=key) | Q(email_key=key)
     )
@@ -63,13 +72,19 @@ async def request_password_reset(username_or_email: str, *, mailer: Mailer, ttl_
         )
 
 
-async def reset_password(token: str, new_password: str) -> PacerAccount:
-    """Set a new password with a mailed token (once); every session of the account ends."""
+async def reset_password(token: str, new_password: str, *, source: str | None = None) -> PacerAccount:
+    """Set a new password with a mailed token (once); every session of the account ends,
+    and a sign-in lockout of the account is lifted."""
     invalid = DomainError(ErrorCode.INVALID_INPUT, "The reset token is invalid, used or expired.", "token")
-    if not token or len(token) > 256:
-        raise invalid
-    reset = await PasswordReset.get_or_none(token_hash=token_hash(token.strip()))
+    address = source or "unknown"
+    await throttle.refuse_if_limited(throttle.RESET_TOKENS, address, "password resets from your network")
+    reset = (
+        await PasswordReset.get_or_none(token_hash=token_hash(token.strip()))
+        if 0 < len(token) <= 256
+        else None
+    )
     if reset is None or reset.used_at is not None or reset.expires_at <= now():
+        await throttle.record_failure(throttle.RESET_TOKENS, address)
         raise invalid
     account = await PacerAccount.get(id=reset.account_id)
     check_password_policy(
@@ -103,6 +118,7 @@ async def reset_password(token: str, new_password: str) -> PacerAccount:
             .update(revoked_at=at)
         )
         await audit.record("account.password_reset", actor_id=account.id, using_db=conn)
+    await throttle.clear(throttle.ACCOUNT_SIGN_IN, str(account.id))
     await account.refresh_from_db()
     return account
 

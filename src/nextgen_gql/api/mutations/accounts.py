@@ -81,6 +81,7 @@ class AccountMutations:
             client_code=input.client_code,
             redaction_acknowledged=bool(input.redaction_acknowledged),
             ttl_seconds=ttl,
+            source=info.context.source_address,
         )
         info.context.set_token_cookie(signed.token, ttl)
         return SignInPayload(token=signed.token, account=PacerAccount(model=signed.account))

@@ -46,6 +46,7 @@ class RecoveryMutations:
             input.username_or_email,
             mailer=info.context.mailer,
             ttl_seconds=info.context.settings.password_reset_ttl_seconds,
+            source=info.context.source_address,
         )
         return AcceptedPayload(ok=True)
 
@@ -54,7 +55,7 @@ class RecoveryMutations:
     )
     @payload_errors(AcceptedPayload)
     async def reset_password(self, info: Info, input: ResetPasswordInput) -> AcceptedPayload:
-        await recovery.reset_password(input.token, input.new_password)
+        await recovery.reset_password(input.token, input.new_password, source=info.context.source_address)
         return AcceptedPayload(ok=True)
 
     @strawberry.mutation(

@@ -1,0 +1,108 @@
+"""Brute-force resistance: failure counters and lockouts, kept in the database.
+
+Each ``Policy`` counts failures of one kind for one key (an account, a source address, a
+legacy login) in a window; at ``limit`` failures the key is locked for ``lock_for``. The
+counters are rows, updated atomically, so every worker process and machine sees the same
+state, and a lock survives a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+
+from nextgen_gql.errors import DomainError, ErrorCode
+from nextgen_gql.models import Throttle
+from nextgen_gql.services.clock import now
+
+__all__ = [
+    "ACCOUNT_SIGN_IN",
+    "ADDRESS_SIGN_IN",
+    "CMECF_LOGIN",
+    "LINK_ATTEMPTS",
+    "RESET_REQUESTS",
+    "RESET_TOKENS",
+    "Policy",
+    "clear",
+    "locked_until",
+    "record_failure",
+    "refuse_if_limited",
+]
+
+
+@dataclass(frozen=True)
+class Policy:
+    kind: str
+    limit: int
+    window: dt.timedelta
+    lock_for: dt.timedelta
+
+
+_15_MIN = dt.timedelta(minutes=15)
+#: Wrong passwords for one PACER account: the account locks (the right password too).
+ACCOUNT_SIGN_IN = Policy("account", 5, _15_MIN, _15_MIN)
+#: Failed sign-ins from one source address, whatever the username.
+ADDRESS_SIGN_IN = Policy("address", 20, _15_MIN, _15_MIN)
+#: Wrong passwords for one legacy CM/ECF login, through linkCmecfAccount.
+CMECF_LOGIN = Policy("cmecf", 5, _15_MIN, dt.timedelta(minutes=30))
+#: Failed link attempts by one PACER account (any login).
+LINK_ATTEMPTS = Policy("linker", 10, _15_MIN, _15_MIN)
+#: Invalid reset tokens from one source address.
+RESET_TOKENS = Policy("reset", 10, _15_MIN, _15_MIN)
+#: Password-reset requests from one source address (mail bombing).
+RESET_REQUESTS = Policy("reset_req", 10, _15_MIN, _15_MIN)
+
+
+async def locked_until(policy: Policy, key: str) -> dt.datetime | None:
+    """When the key unlocks, if it is locked now."""
+    row = await Throttle.get_or_none(kind=policy.kind, key=key[:160])
+    if row is None or row.locked_until is None or row.locked_until <= now():
+        return None
+    return row.locked_until
+
+
+async def record_failure(policy: Policy, key: str) -> dt.datetime | None:
+    """Count one failure; return when the key unlocks if this (or an earlier) failure locked it."""
+    key, at = key[:160], now()
+    query = Throttle.filter(kind=policy.kind, key=key)
+    restarted = await query.filter(window_started__lt=at - policy.window).update(
+        failures=1, window_started=at, locked_until=None
+    )
+    if not restarted and not await query.update(failures=F("failures") + 1):
+        try:
+            await Throttle.create(kind=policy.kind, key=key, failures=1, window_started=at)
+        except IntegrityError:
+            await query.update(failures=F("failures") + 1)  # another request created it first
+    row = await query.first()
+    if row is None:  # pragma: no cover - the row was just written
+        return None
+    if row.failures >= policy.limit:
+        if row.locked_until is None or row.locked_until <= at:
+            row.locked_until = at + policy.lock_for
+            await query.update(locked_until=row.locked_until)
+        return row.locked_until
+    return None
+
+
+async def clear(policy: Policy, key: str) -> None:
+    """Forget the failures of a key (after a success, or a password reset)."""
+    await Throttle.filter(kind=policy.kind, key=key[:160]).delete()
+
+
+def _wait(until: dt.datetime) -> str:
+    minutes = max(1, int((until - now()).total_seconds() + 59) // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+async def refuse_if_limited(policy: Policy, key: str, what: str) -> None:
+    """RATE_LIMITED while ``key`` is locked under ``policy``."""
+    until = await locked_until(policy, key)
+    if until is not None:
+        raise DomainError(ErrorCode.RATE_LIMITED, f"Too many failed {what}; try again in {_wait(until)}.")
+
+
+def locked_message(until: dt.datetime, what: str) -> str:
+    return f"{what} is locked after too many failed attempts; try again in {_wait(until)}"
