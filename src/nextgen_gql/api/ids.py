@@ -24,9 +24,21 @@ def decode_id(value: str) -> tuple[str, str] | None:
     return type_name, key
 
 
+#: Row ids are 32-bit integers; a larger number is no id of ours.
+MAX_ROW_ID = 2**31 - 1
+
+
+def row_id(key: str) -> int | None:
+    """``key`` as a row id, or None when it cannot be one."""
+    if not key.isascii() or not key.isdigit() or len(key) > 10:
+        return None
+    value = int(key)
+    return value if 0 < value <= MAX_ROW_ID else None
+
+
 def decode_int_id(value: str, expected: str) -> int | None:
     """The integer key of a global id of type ``expected``, or None."""
     decoded = decode_id(value)
-    if decoded is None or decoded[0] != expected or not decoded[1].isdigit():
+    if decoded is None or decoded[0] != expected:
         return None
-    return int(decoded[1])
+    return row_id(decoded[1])

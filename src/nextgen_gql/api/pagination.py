@@ -34,7 +34,7 @@ def decode_id_cursor(cursor: str | None, field: str = "after") -> int | None:
     if cursor is None:
         return None
     raw = decode_cursor(cursor, field)
-    if len(raw) != 1 or not isinstance(raw[0], int):
+    if len(raw) != 1 or not isinstance(raw[0], int) or not 0 < raw[0] < 2**31:
         raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", field)
     return raw[0]
 

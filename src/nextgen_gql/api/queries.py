@@ -6,7 +6,7 @@ import strawberry
 
 from nextgen_gql.api.context import Info
 from nextgen_gql.api.errors import raise_for_query
-from nextgen_gql.api.ids import decode_id
+from nextgen_gql.api.ids import decode_id, row_id
 from nextgen_gql.api.pagination import decode_cursor, decode_id_cursor, encode_cursor, page_info
 from nextgen_gql.api.types.accounts import PacerAccount
 from nextgen_gql.api.types.audit import AuditEvent, AuditEventConnection, audit_connection
@@ -55,9 +55,10 @@ class Query:
         ctx = info.context
         if type_name == "Court":
             return Court(value=ctx.courts.get(key)) if key in ctx.courts else None
-        if type_name not in _NODE_TYPES or not key.isdigit():
+        key_id = row_id(key)
+        if type_name not in _NODE_TYPES or key_id is None:
             return None
-        found = await nodes.visible_node(await ctx.viewer(), type_name, int(key), ctx.courts)
+        found = await nodes.visible_node(await ctx.viewer(), type_name, key_id, ctx.courts)
         return _NODE_TYPES[type_name](model=found) if found is not None else None
 
     @strawberry.field(description="The court this request is addressed to; null on the national endpoint.")
@@ -87,7 +88,12 @@ class Query:
             key = None
             if after is not None:
                 raw = decode_cursor(after)
-                if len(raw) != 2 or not isinstance(raw[0], str) or not isinstance(raw[1], int):
+                if (
+                    len(raw) != 2
+                    or not isinstance(raw[0], str)
+                    or not isinstance(raw[1], int)
+                    or not 0 < raw[1] < 2**31
+                ):
                     raise DomainError(
                         ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after"
                     )

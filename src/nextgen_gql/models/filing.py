@@ -15,7 +15,9 @@ from nextgen_gql.enums import FilerRole, PrivilegeSource
 from nextgen_gql.models.accounts import PacerAccount
 from nextgen_gql.models.courts import CourtRecord
 
-__all__ = ["CmecfAccount", "CmecfLink", "FilingPrivilege"]
+__all__ = ["LOGIN_MAX", "CmecfAccount", "CmecfLink", "FilingPrivilege"]
+
+LOGIN_MAX = 64
 
 
 class CmecfAccount(Model):
@@ -26,9 +28,9 @@ class CmecfAccount(Model):
         "models.CourtRecord", related_name="cmecf_accounts", on_delete=fields.RESTRICT
     )
     court_id: str
-    login = fields.CharField(max_length=64)
+    login = fields.CharField(max_length=LOGIN_MAX)
     # ``login`` folded to lower case; logins match regardless of case.
-    login_key = fields.CharField(max_length=64)
+    login_key = fields.CharField(max_length=LOGIN_MAX)
     first_name = fields.CharField(max_length=100)
     last_name = fields.CharField(max_length=100)
     email = fields.CharField(max_length=254, default="")

@@ -19,7 +19,7 @@ from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import FilingPrivilege, FirmMembership, PacerAccount, Session
 from nextgen_gql.services import audit, throttle
 from nextgen_gql.services.clock import now
-from nextgen_gql.services.passwords import password_policy_problem, verify_password
+from nextgen_gql.services.passwords import USERNAME_MAX, password_policy_problem, verify_password
 
 __all__ = ["REDACTION_RULE", "SignedIn", "check_client_code", "session_for_token", "sign_in", "sign_out"]
 
@@ -68,7 +68,8 @@ async def sign_in(
     client_code = check_client_code(client_code)
     address = source or "unknown"
     await throttle.refuse_if_limited(throttle.ADDRESS_SIGN_IN, address, "sign-ins from your network")
-    account = await PacerAccount.get_or_none(username_key=username.strip().lower())
+    key = username.strip().lower()
+    account = await PacerAccount.get_or_none(username_key=key) if len(key) <= USERNAME_MAX else None
     if account is not None:
         until = await throttle.locked_until(throttle.ACCOUNT_SIGN_IN, str(account.id))
         if until is not None:

@@ -14,6 +14,7 @@ from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound, Unau
 from nextgen_gql.models import Clerk, CourtRecord, PacerAccount
 from nextgen_gql.services import audit
 from nextgen_gql.services.clock import now
+from nextgen_gql.services.passwords import USERNAME_MAX
 from nextgen_gql.tenancy import Court
 
 __all__ = ["grant_clerk", "is_clerk", "require_clerk", "require_court", "revoke_clerk", "sync_courts"]
@@ -72,7 +73,8 @@ async def require_clerk(account: PacerAccount | None, court: Court | None) -> Co
 
 
 async def _account_by_username(username: str) -> PacerAccount:
-    account = await PacerAccount.get_or_none(username_key=username.strip().lower())
+    key = username.strip().lower()
+    account = await PacerAccount.get_or_none(username_key=key) if len(key) <= USERNAME_MAX else None
     if account is None:
         raise NotFound(f"No PACER account has the username {username!r}.", "username")
     return account

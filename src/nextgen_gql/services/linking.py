@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import PrivilegeSource
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount
+from nextgen_gql.models.filing import LOGIN_MAX
 from nextgen_gql.services import audit, throttle
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.firms import is_admin_of_member
@@ -108,7 +109,11 @@ async def link_cmecf_account(
         raise court_already_linked(court)
     await throttle.refuse_if_limited(throttle.LINK_ATTEMPTS, str(actor.id), "link attempts")
     login_key = login.strip().lower()
-    legacy = await CmecfAccount.get_or_none(court_id=court.code, login_key=login_key)
+    legacy = (
+        await CmecfAccount.get_or_none(court_id=court.code, login_key=login_key)
+        if len(login_key) <= LOGIN_MAX
+        else None
+    )
     if legacy is not None and legacy.password_hash is None:
         raise cmecf_already_linked(legacy)
     login_lock = f"{court.code}:{login_key}"

@@ -19,7 +19,7 @@ from nextgen_gql.services import audit, throttle
 from nextgen_gql.services.auth import token_hash
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
-from nextgen_gql.services.passwords import check_password_policy, hash_password
+from nextgen_gql.services.passwords import USERNAME_MAX, check_password_policy, hash_password
 from nextgen_gql.tenancy import Court
 
 __all__ = ["request_password_reset", "reset_password", "retrieve_cmecf_login"]
@@ -41,9 +41,8 @@ async def request_password_reset(
     if await throttle.locked_until(throttle.RESET_REQUESTS, address) is not None:
         return
     await throttle.record_failure(throttle.RESET_REQUESTS, address)
-    accounts = await PacerAccount.annotate(email_key=Lower("email")).filter(
-        Q(username_key=key) | Q(email_key=key)
-    )
+    matches = Q(email_key=key) | Q(username_key=key) if len(key) <= USERNAME_MAX else Q(email_key=key)
+    accounts = await PacerAccount.annotate(email_key=Lower("email")).filter(matches)
     for account in accounts:
         if not account.email:
             continue  # a legacy account that never gave an email cannot be reached

@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import FilerRole, PrivilegeSource, RegistrationStatus
 from nextgen_gql.errors import DomainError, ErrorCode, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount, Registration
+from nextgen_gql.models.filing import LOGIN_MAX
 from nextgen_gql.services import audit
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.linking import (
@@ -205,7 +206,11 @@ async def decide_registration(
     applicant = await PacerAccount.get(id=registration.account_id)
     legacy: CmecfAccount | None = None
     if link_login:
-        legacy = await CmecfAccount.get_or_none(court_id=court.code, login_key=link_login.lower())
+        legacy = (
+            await CmecfAccount.get_or_none(court_id=court.code, login_key=link_login.lower())
+            if len(link_login) <= LOGIN_MAX
+            else None
+        )
         if legacy is None:
             raise NotFound(f"{court.code} has no legacy CM/ECF login {link_login!r}.", "linkCmecfLogin")
         if legacy.password_hash is None or await CmecfLink.filter(cmecf_account_id=legacy.id).exists():

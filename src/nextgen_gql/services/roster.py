@@ -5,7 +5,9 @@ from __future__ import annotations
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
+from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import CmecfAccount, CmecfLink
+from nextgen_gql.models.filing import LOGIN_MAX
 from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.tenancy import Court
 
@@ -28,6 +30,8 @@ async def list_cmecf_accounts(
     query = CmecfAccount.filter(court_id=court.code)
     if search and search.strip():
         term = search.strip()
+        if len(term) > LOGIN_MAX:
+            raise DomainError(ErrorCode.INVALID_INPUT, f"search is at most {LOGIN_MAX} characters.", "search")
         query = query.filter(
             Q(login_key__icontains=term)
             | Q(first_name__icontains=term)
@@ -40,6 +44,8 @@ async def list_cmecf_accounts(
     total = await query.count()
     if after is not None:
         key, last_id = after
+        if len(key) > LOGIN_MAX:
+            raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after")
         query = query.filter(Q(login_key__gt=key) | Q(login_key=key, id__gt=last_id))
     rows = await query.order_by("login_key", "id").limit(size + 1)
     return Page(
