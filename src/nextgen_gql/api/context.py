@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,6 +22,7 @@ from nextgen_gql.tenancy import Court, CourtRegistry
 __all__ = ["COOKIE_NAME", "Context", "Info"]
 
 COOKIE_NAME = "NextGenCSO"
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,18 +36,18 @@ class Context:
     token: str | None
     mailer: Mailer
     loaders: Loaders = field(default_factory=Loaders)
-    _session: Session | None = None
-    _session_loaded: bool = False
-    _clerk_courts: frozenset[str] | None = None
-    _firm_role: firms.FirmRole | None = None
-    _firm_role_loaded: bool = False
+    # Memoised look-ups: the task, not its result, so that resolvers running at once share one query.
+    _once: dict[object, asyncio.Future[Any]] = field(default_factory=dict)
+
+    def _memo(self, key: object, make: Callable[[], Awaitable[T]]) -> asyncio.Future[T]:
+        found = self._once.get(key)
+        if found is None:
+            found = self._once[key] = asyncio.ensure_future(make())
+        return found
 
     async def session(self) -> Session | None:
         """The caller's live session, looked up once per request."""
-        if not self._session_loaded:
-            self._session = await auth.session_for_token(self.token)
-            self._session_loaded = True
-        return self._session
+        return await self._memo("session", lambda: auth.session_for_token(self.token))
 
     async def viewer(self) -> PacerAccount | None:
         """The signed-in PACER account, or None."""
@@ -69,24 +73,62 @@ class Context:
 
     async def clerk_courts(self) -> frozenset[str]:
         """Codes of the courts whose clerk the viewer is (none when signed out)."""
-        if self._clerk_courts is None:
+
+        async def load() -> frozenset[str]:
             viewer = await self.viewer()
-            self._clerk_courts = frozenset(await visibility.clerk_courts(viewer)) if viewer else frozenset()
-        return self._clerk_courts
+            return frozenset(await visibility.clerk_courts(viewer)) if viewer else frozenset()
+
+        return await self._memo("clerk_courts", load)
 
     async def firm_role(self) -> firms.FirmRole | None:
         """The viewer's firm and whether they administer it (None when not in a firm)."""
-        if not self._firm_role_loaded:
+
+        async def load() -> firms.FirmRole | None:
             viewer = await self.viewer()
-            self._firm_role = await firms.firm_role(viewer.id) if viewer else None
-            self._firm_role_loaded = True
-        return self._firm_role
+            return await firms.firm_role(viewer.id) if viewer else None
+
+        return await self._memo("firm_role", load)
+
+    def owner_proved(self, account_id: int) -> None:
+        """The caller just proved it owns this account (registered it, signed in with it)."""
+        done: asyncio.Future[visibility.AccountAccess] = asyncio.get_running_loop().create_future()
+        done.set_result(visibility.FULL_ACCESS)
+        self._once[("access", account_id)] = done
+
+    async def account_access(self, account_id: int) -> visibility.AccountAccess:
+        """What the viewer may see of an account, decided on batched facts, once per request."""
+        return await self._memo(("access", account_id), lambda: self._decide_access(account_id))
+
+    async def _decide_access(self, account_id: int) -> visibility.AccountAccess:
+        viewer = await self.viewer()
+        if viewer is None or viewer.id == account_id:
+            return visibility.FULL_ACCESS if viewer else visibility.NO_ACCESS
+        role = await self.firm_role()
+        membership = await self.loaders.membership.load(account_id)
+        clerk_of = await self.clerk_courts()
+        courts: set[str] = set()
+        if clerk_of:
+            courts |= {p.court_id for p in await self.loaders.privileges.load(account_id)}
+            courts |= {link.court_id for link in await self.loaders.links_of_account.load(account_id)}
+            courts |= {r.court_id for r in await self.loaders.registrations.load(account_id)}
+        return visibility.decide_access(
+            viewer_id=viewer.id,
+            account_id=account_id,
+            viewer_admin_firm_id=role.firm.id if role and role.is_admin else None,
+            account_firm_id=membership.firm_id if membership else None,
+            viewer_clerk_courts=clerk_of,
+            account_courts=courts,
+        )
 
     def forget_session(self) -> None:
-        self._session, self._session_loaded = None, True
+        """After sign-out: from now on this request is anonymous."""
+        self._once.clear()
+        self.token = None
 
     def set_token_cookie(self, token: str, max_age: int) -> None:
-        secure = self.settings.cookie_secure or self.request.url.scheme == "https"
+        from nextgen_gql.api.http import is_https
+
+        secure = self.settings.cookie_secure or is_https(self.request.scope, self.settings)
         self.response.set_cookie(
             COOKIE_NAME, token, max_age=max_age, path="/", httponly=True, samesite="lax", secure=secure
         )

@@ -5,11 +5,52 @@ asking for one). Nobody else sees an account.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from nextgen_gql.models import Clerk, CmecfLink, FilingPrivilege, PacerAccount, Registration
 from nextgen_gql.services.firms import is_admin_of_member
 from nextgen_gql.tenancy import Court
 
-__all__ = ["can_view_account", "clerk_courts"]
+__all__ = ["FULL_ACCESS", "NO_ACCESS", "AccountAccess", "can_view_account", "clerk_courts", "decide_access"]
+
+
+@dataclass(frozen=True)
+class AccountAccess:
+    """What a viewer may see of one account: everything, or what concerns some courts."""
+
+    full: bool = False
+    courts: frozenset[str] = frozenset()
+
+    @property
+    def sees_contact(self) -> bool:
+        """Email and account number: the account, its firm's admins, the clerks of its courts."""
+        return self.full or bool(self.courts)
+
+    def sees_court(self, code: str) -> bool:
+        return self.full or code in self.courts
+
+
+NO_ACCESS = AccountAccess()
+FULL_ACCESS = AccountAccess(full=True)
+
+
+def decide_access(
+    *,
+    viewer_id: int | None,
+    account_id: int,
+    viewer_admin_firm_id: int | None,
+    account_firm_id: int | None,
+    viewer_clerk_courts: frozenset[str],
+    account_courts: set[str],
+) -> AccountAccess:
+    """The rule, on facts gathered by the caller (in batches)."""
+    if viewer_id is None:
+        return NO_ACCESS
+    if viewer_id == account_id:
+        return FULL_ACCESS
+    if viewer_admin_firm_id is not None and viewer_admin_firm_id == account_firm_id:
+        return FULL_ACCESS
+    return AccountAccess(courts=frozenset(viewer_clerk_courts & account_courts))
 
 
 async def clerk_courts(viewer: PacerAccount) -> set[str]:

@@ -84,6 +84,7 @@ class AccountMutations:
             source=info.context.source_address,
         )
         info.context.set_token_cookie(signed.token, ttl)
+        info.context.owner_proved(signed.account.id)
         return SignInPayload(token=signed.token, account=PacerAccount(model=signed.account))
 
     @strawberry.mutation(description="Revoke this sign-in's token, in every court.")
@@ -109,6 +110,7 @@ class AccountMutations:
             last_name=input.last_name,
             email=input.email,
         )
+        info.context.owner_proved(account.id)
         return PacerAccountPayload(account=PacerAccount(model=account))
 
     @strawberry.mutation(description="Upgrade the signed-in legacy PACER account, once.")

@@ -14,7 +14,7 @@ from nextgen_gql.api.pagination import decode_id_cursor
 from nextgen_gql.api.types.common import Node
 from nextgen_gql.errors import DomainError, Forbidden, NotFound
 from nextgen_gql.models import PacerAccount as PacerAccountModel
-from nextgen_gql.services import audit, billing, firms
+from nextgen_gql.services import audit, billing
 from nextgen_gql.tenancy import UnknownCourt
 
 if TYPE_CHECKING:
@@ -35,9 +35,13 @@ class PacerAccount(Node):
     def id(self) -> strawberry.ID:
         return strawberry.ID(encode_id("PacerAccount", self.model.id))
 
-    @strawberry.field(description="7 digits, fixed for life.")
-    def account_number(self) -> str:
-        return self.model.account_number
+    @strawberry.field(
+        description="7 digits, fixed for life. Empty unless you are the account, its firm's "
+        "administrator, or a clerk of a court it files or asks to file in."
+    )
+    async def account_number(self, info: Info) -> str:
+        access = await info.context.account_access(self.model.id)
+        return self.model.account_number if access.sees_contact else ""
 
     @strawberry.field(description="The sign-in name (matched regardless of case).")
     def username(self) -> str:
@@ -51,9 +55,13 @@ class PacerAccount(Node):
     def last_name(self) -> str:
         return self.model.last_name
 
-    @strawberry.field(description="Empty for a legacy account that never gave one.")
-    def email(self) -> str:
-        return self.model.email
+    @strawberry.field(
+        description="Empty for a legacy account that never gave one, and unless you are the account, its "
+        "firm's administrator, or a clerk of a court it files or asks to file in."
+    )
+    async def email(self, info: Info) -> str:
+        access = await info.context.account_access(self.model.id)
+        return self.model.email if access.sees_contact else ""
 
     @strawberry.field
     def created_at(self) -> dt.datetime:
@@ -71,25 +79,35 @@ class PacerAccount(Node):
     def is_shared(self) -> bool:
         return self.model.is_shared
 
-    @strawberry.field(description="Legacy CM/ECF accounts this account linked, in every court.")
+    @strawberry.field(
+        description="Legacy CM/ECF accounts this account linked, in every court (to a court's clerks, theirs)."
+    )
     async def cmecf_accounts(
         self, info: Info
     ) -> list[Annotated[CmecfAccount, strawberry.lazy("nextgen_gql.api.types.filing")]]:
         from nextgen_gql.api.types.filing import CmecfAccount
 
-        links = await info.context.loaders.links_of_account.load(self.model.id)
+        access = await info.context.account_access(self.model.id)
+        links = [
+            link
+            for link in await info.context.loaders.links_of_account.load(self.model.id)
+            if access.sees_court(link.court_id)
+        ]
         for link in links:
             info.context.loaders.link_of_cmecf.prime(link.cmecf_account_id, link)
         return [CmecfAccount(model=link.cmecf_account) for link in links]
 
-    @strawberry.field(description="Where this account may file, in every court.")
+    @strawberry.field(
+        description="Where this account may file, in every court (to a court's clerks, theirs)."
+    )
     async def privileges(
         self, info: Info
     ) -> list[Annotated[FilingPrivilege, strawberry.lazy("nextgen_gql.api.types.filing")]]:
         from nextgen_gql.api.types.filing import FilingPrivilege
 
+        access = await info.context.account_access(self.model.id)
         rows = await info.context.loaders.privileges.load(self.model.id)
-        return [FilingPrivilege(model=row) for row in rows]
+        return [FilingPrivilege(model=row) for row in rows if access.sees_court(row.court_id)]
 
     @strawberry.field(description="Whether this account may file in the court with this code now.")
     async def can_file(self, info: Info, court: str) -> bool:
@@ -97,6 +115,9 @@ class PacerAccount(Node):
             target = info.context.courts.get(court)
         except UnknownCourt as exc:
             raise raise_for_query(NotFound(str(exc), "court")) from None
+        access = await info.context.account_access(self.model.id)
+        if not access.sees_court(target.code):
+            raise raise_for_query(Forbidden(f"You may not see where this account files in {target.code}."))
         if self.model.is_legacy or self.model.is_shared or not target.is_nextgen():
             return False
         rows = await info.context.loaders.privileges.load(self.model.id)
@@ -110,14 +131,9 @@ class PacerAccount(Node):
     ) -> list[Annotated[Registration, strawberry.lazy("nextgen_gql.api.types.registrations")]]:
         from nextgen_gql.api.types.registrations import Registration
 
+        access = await info.context.account_access(self.model.id)
         rows = await info.context.loaders.registrations.load(self.model.id)
-        viewer = await info.context.viewer()
-        if viewer is None:
-            return []
-        if viewer.id != self.model.id:
-            courts = await info.context.clerk_courts()
-            rows = [r for r in rows if r.court_id in courts]
-        return [Registration(model=r) for r in rows]
+        return [Registration(model=r) for r in rows if access.sees_court(r.court_id)]
 
     @strawberry.field(
         description="The account's own audit trail, newest first: sign-ins, upgrade, links, decisions. "
@@ -145,11 +161,8 @@ class PacerAccount(Node):
     ) -> Annotated[Firm, strawberry.lazy("nextgen_gql.api.types.firms")] | None:
         from nextgen_gql.api.types.firms import Firm
 
-        viewer = await info.context.viewer()
         membership = await info.context.loaders.membership.load(self.model.id)
-        if viewer is None or membership is None:
-            return None
-        if viewer.id != self.model.id and not await firms.is_admin_of_member(viewer.id, self.model.id):
+        if membership is None or not (await info.context.account_access(self.model.id)).full:
             return None
         firm = await info.context.loaders.firm.load(membership.firm_id)
         return Firm(model=firm) if firm else None
