@@ -74,9 +74,10 @@ async def can_view_account(viewer: PacerAccount | None, account_id: int) -> bool
 
 
 async def can_view_in_court(viewer: PacerAccount | None, court: Court, owner_id: int | None) -> bool:
-    """Court-scoped rows (a legacy account, a privilege): their owner and the court's clerks."""
+    """Court-scoped rows (a legacy account, a privilege, a registration): their owner, the
+    owner's firm administrators, and the court's clerks."""
     if viewer is None:
         return False
-    if owner_id is not None and viewer.id == owner_id:
+    if owner_id is not None and (viewer.id == owner_id or await is_admin_of_member(viewer.id, owner_id)):
         return True
     return await Clerk.filter(account_id=viewer.id, court_id=court.code).exists()
