@@ -66,7 +66,15 @@ async def test_page_size_is_capped(api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("content", "content_type"),
-    [(b"{not json", "application/json"), (b"[1, 2", "application/json"), (b"", "application/json")],
+    [
+        (b"{not json", "application/json"),
+        (b"[1, 2", "application/json"),
+        (b"", "application/json"),
+        (b"\x80", "application/json"),  # not UTF-8: was a 500 (found by the fuzzer)
+        (b"null", "application/json"),  # not an object: was a 500 (found by the fuzzer)
+        (b'"{ courts { code } }"', "application/json"),
+        (b"12345678901234567890123", "application/json"),
+    ],
 )
 async def test_malformed_json_is_a_clear_400(api: Api, content: bytes, content_type: str) -> None:
     response = await api.client.post("/graphql", content=content, headers={"content-type": content_type})
@@ -84,7 +92,8 @@ async def test_wrong_variable_types_and_syntax_errors_have_codes(api: Api) -> No
 
 
 @pytest.mark.parametrize(
-    "username", ["ünïcödé-üser", "\u202eevil", "名前テスト", "a\x00b", "😀" * 50, "x" * 20000, "' OR 1=1 --"]
+    "username",
+    ["ünïcödé-üser", "\u202eevil", "名前テスト", "😀" * 50, "x" * 20000, "' OR 1=1 --", "tab\there"],
 )
 async def test_odd_input_is_just_input(api: Api, username: str) -> None:
     data = await api.data(
@@ -167,3 +176,16 @@ async def test_hsts_and_secure_cookie_over_https(settings: Settings) -> None:
     assert "max-age=" in response.headers["strict-transport-security"]
     cookie = response.headers["set-cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+async def test_the_nul_character_is_refused_at_the_door(api: Api) -> None:
+    """PostgreSQL refuses NUL in text (a 500 once, found by the PostgreSQL leg of the suite)."""
+    response = await api.post(
+        "mutation($u: String!) { signIn(input: {username: $u, password: $u}) { token } }", {"u": "a\x00b"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    inline = await api.client.post("/graphql", json={"query": '{ node(id: "a\u0000b") { id } }'})
+    assert inline.status_code == 400
+    get = await api.client.get("/graphql", params={"query": '{ node(id: "a\x00") { id } }'})
+    assert get.status_code == 400

@@ -126,6 +126,11 @@ class GraphQLGate:
                 scope, receive, send
             )
             return
+        if b"%00" in scope.get("query_string", b""):
+            await error_response(400, "Text may not contain the NUL character.", "BAD_REQUEST")(
+                scope, receive, send
+            )
+            return
         refusal = self._cross_site_refusal(scope, headers)
         if refusal:
             await error_response(403, refusal, "FORBIDDEN")(scope, receive, send)

@@ -56,6 +56,16 @@ def error_code(error: GraphQLError) -> str | None:
     return None
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, schema: BaseSchema, *, settings: Settings, courts: CourtRegistry) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
@@ -85,6 +95,17 @@ class GraphQLView(GraphQL[Context, None]):
             code = "METHOD_NOT_ALLOWED" if exc.status_code == 405 else "BAD_REQUEST"
             response = error_response(exc.status_code, exc.reason, code)
         await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson: fast, and bytes that are not UTF-8 are a JSONDecodeError (a 400), not a crash.
+        value = orjson.loads(data)
+        if not isinstance(value, dict):  # Strawberry would fail on `null`, `1` or `"x"` with a 500
+            raise HTTPException(
+                400, 'The request body must be a JSON object: {"query": ..., "variables": ...}.'
+            )
+        if _has_nul(value):  # no text of ours may hold it, and PostgreSQL refuses it outright
+            raise HTTPException(400, "Text may not contain the NUL character (U+0000).")
+        return value
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
