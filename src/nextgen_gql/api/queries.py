@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from nextgen_gql.api.context import Info
@@ -11,7 +13,7 @@ from nextgen_gql.api.pagination import decode_cursor, decode_id_cursor, encode_c
 from nextgen_gql.api.types.accounts import PacerAccount
 from nextgen_gql.api.types.audit import AuditEvent, AuditEventConnection, audit_connection
 from nextgen_gql.api.types.common import Node
-from nextgen_gql.api.types.courts import Court
+from nextgen_gql.api.types.courts import Court, court_node
 from nextgen_gql.api.types.filing import (
     CmecfAccount,
     CmecfAccountConnection,
@@ -28,10 +30,11 @@ from nextgen_gql.api.types.registrations import (
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.services import audit, nodes, registrations, roster
 from nextgen_gql.services import courts as court_service
+from nextgen_gql.services.visibility import FULL_ACCESS
 
 __all__ = ["Query"]
 
-_NODE_TYPES: dict[str, type] = {
+_NODE_TYPES: dict[str, Any] = {
     "PacerAccount": PacerAccount,
     "CmecfAccount": CmecfAccount,
     "FilingPrivilege": FilingPrivilege,
@@ -54,25 +57,25 @@ class Query:
         type_name, key = decoded
         ctx = info.context
         if type_name == "Court":
-            return Court(value=ctx.courts.get(key)) if key in ctx.courts else None
+            return court_node(ctx.courts.get(key)) if key in ctx.courts else None
         key_id = row_id(key)
         if type_name not in _NODE_TYPES or key_id is None:
             return None
         found = await nodes.visible_node(await ctx.viewer(), type_name, key_id, ctx.courts)
-        return _NODE_TYPES[type_name](model=found) if found is not None else None
+        return _NODE_TYPES[type_name].of(found) if found is not None else None
 
     @strawberry.field(description="The court this request is addressed to; null on the national endpoint.")
     def court(self, info: Info) -> Court | None:
-        return Court(value=info.context.court) if info.context.court else None
+        return court_node(info.context.court) if info.context.court else None
 
     @strawberry.field(description="Every court served, by code.")
     def courts(self, info: Info) -> list[Court]:
-        return [Court(value=c) for c in info.context.courts]
+        return [court_node(c) for c in info.context.courts]
 
     @strawberry.field(description="The signed-in account; null when not signed in.")
     async def me(self, info: Info) -> PacerAccount | None:
         viewer = await info.context.viewer()
-        return PacerAccount(model=viewer) if viewer else None
+        return PacerAccount.of(viewer, FULL_ACCESS) if viewer else None
 
     @strawberry.field(description="The addressed court's legacy CM/ECF roster, by login (its clerks only).")
     async def cmecf_accounts(
@@ -103,10 +106,16 @@ class Query:
             )
         except DomainError as exc:
             raise raise_for_query(exc) from None
-        edges = [
-            CmecfAccountEdge(cursor=encode_cursor(r.login_key, r.id), node=CmecfAccount(model=r))
-            for r in page.rows
-        ]
+        # Prefetched in the parent (two queries), so the rows' relations resolve synchronously;
+        # the court's clerk sees the contact details of the accounts linked in their court.
+        links, owners = await roster.links_and_owners(list(page.rows))
+        edges = []
+        for r in page.rows:
+            link = links.get(r.id)
+            owner = owners.get(link.account_id) if link else None
+            linker = owners.get(link.linked_by_id) if link else None
+            node = CmecfAccount.of(r, link=link, owner=owner, linker=linker, owner_contact=True)
+            edges.append(CmecfAccountEdge(cursor=encode_cursor(r.login_key, r.id), node=node))
         return CmecfAccountConnection(
             edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
         )
@@ -128,7 +137,7 @@ class Query:
             )
         except DomainError as exc:
             raise raise_for_query(exc) from None
-        edges = [RegistrationEdge(cursor=encode_cursor(r.id), node=Registration(model=r)) for r in page.rows]
+        edges = [RegistrationEdge(cursor=encode_cursor(r.id), node=Registration.of(r)) for r in page.rows]
         return RegistrationConnection(
             edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
         )

@@ -10,8 +10,10 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -44,6 +46,9 @@ def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     Factories, so that each request gets fresh extension instances.
     """
     extensions: list[Callable[[], SchemaExtension]] = [
+        # Parsed and validated documents are cached: front ends send the same few operations.
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),

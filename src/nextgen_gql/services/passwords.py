@@ -8,8 +8,11 @@ last name, username or email.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -25,6 +28,7 @@ __all__ = [
     "verify_password",
 ]
 
+T = TypeVar("T")
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 # Verified against when no account matches, so that a wrong username costs what a wrong
 # password costs and the timing says nothing about which accounts exist.
@@ -37,9 +41,18 @@ LEGACY_USERNAME_RE = re.compile(r"^[A-Za-z]+[0-9]+$")
 _ARGON2_RE = re.compile(r"^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$")
 
 
+# argon2 takes ~50 ms and 64 MiB a hash. A small pool of its own bounds both: a burst of
+# sign-ins queues here instead of taking every core and hundreds of MB from other requests.
+_pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="argon2")
+
+
+async def _in_pool(fn: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_pool, fn, *args)
+
+
 async def hash_password(password: str) -> str:
-    """An argon2id PHC string for ``password``, computed in a worker thread."""
-    return await asyncio.to_thread(_hasher.hash, password)
+    """An argon2id PHC string for ``password``, computed in the argon2 worker pool."""
+    return await _in_pool(_hasher.hash, password)
 
 
 def _verify(stored: str | None, password: str) -> bool:
@@ -51,7 +64,7 @@ def _verify(stored: str | None, password: str) -> bool:
 
 async def verify_password(stored: str | None, password: str) -> bool:
     """True when ``password`` matches ``stored``; never raises, costs the same when None."""
-    return await asyncio.to_thread(_verify, stored, password)
+    return await _in_pool(_verify, stored, password)
 
 
 def is_argon2_hash(value: str) -> bool:

@@ -6,12 +6,12 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
 from nextgen_gql.errors import DomainError, ErrorCode
-from nextgen_gql.models import CmecfAccount, CmecfLink
+from nextgen_gql.models import CmecfAccount, CmecfLink, PacerAccount
 from nextgen_gql.models.filing import LOGIN_MAX
 from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.tenancy import Court
 
-__all__ = ["list_cmecf_accounts", "roster_sizes"]
+__all__ = ["links_and_owners", "list_cmecf_accounts", "roster_sizes"]
 
 
 async def list_cmecf_accounts(
@@ -57,3 +57,15 @@ async def roster_sizes() -> dict[str, int]:
     """Legacy CM/ECF accounts per court code, in one query."""
     rows = await CmecfAccount.annotate(n=Count("id")).group_by("court_id").values_list("court_id", "n")
     return {str(code): int(n) for code, n in rows}
+
+
+async def links_and_owners(rows: list[CmecfAccount]) -> tuple[dict[int, CmecfLink], dict[int, PacerAccount]]:
+    """The links of a page of legacy accounts, and the PACER accounts they bind and that made
+    them (by id): two queries."""
+    links = {
+        link.cmecf_account_id: link
+        for link in await CmecfLink.filter(cmecf_account_id__in=[r.id for r in rows])
+    }
+    owner_ids = {link.account_id for link in links.values()} | {link.linked_by_id for link in links.values()}
+    owners = {a.id: a for a in await PacerAccount.filter(id__in=owner_ids)} if owner_ids else {}
+    return links, owners

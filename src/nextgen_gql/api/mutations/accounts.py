@@ -9,6 +9,7 @@ from nextgen_gql.api.errors import UserError, payload_errors
 from nextgen_gql.api.types.accounts import PacerAccount
 from nextgen_gql.errors import Unauthenticated
 from nextgen_gql.services import accounts, auth
+from nextgen_gql.services.visibility import FULL_ACCESS
 
 __all__ = ["AccountMutations"]
 
@@ -85,7 +86,7 @@ class AccountMutations:
         )
         info.context.set_token_cookie(signed.token, ttl)
         info.context.owner_proved(signed.account.id)
-        return SignInPayload(token=signed.token, account=PacerAccount(model=signed.account))
+        return SignInPayload(token=signed.token, account=PacerAccount.of(signed.account, FULL_ACCESS))
 
     @strawberry.mutation(description="Revoke this sign-in's token, in every court.")
     @payload_errors(SignOutPayload)
@@ -111,7 +112,7 @@ class AccountMutations:
             email=input.email,
         )
         info.context.owner_proved(account.id)
-        return PacerAccountPayload(account=PacerAccount(model=account))
+        return PacerAccountPayload(account=PacerAccount.of(account, FULL_ACCESS))
 
     @strawberry.mutation(description="Upgrade the signed-in legacy PACER account, once.")
     @payload_errors(PacerAccountPayload)
@@ -120,4 +121,4 @@ class AccountMutations:
         account = await accounts.upgrade(
             viewer, email=input.email, new_username=input.new_username, new_password=input.new_password
         )
-        return PacerAccountPayload(account=PacerAccount(model=account))
+        return PacerAccountPayload(account=PacerAccount.of(account, FULL_ACCESS))

@@ -52,7 +52,7 @@ class FirmMutations:
     @payload_errors(FirmPayload)
     async def create_firm(self, info: Info, input: CreateFirmInput) -> FirmPayload:
         firm = await firms.create_firm(await info.context.require_viewer(), name=input.name)
-        return FirmPayload(firm=Firm(model=firm))
+        return FirmPayload(firm=Firm.of(firm))
 
     @strawberry.mutation(description="Invite an existing PACER account to your firm (administrators).")
     @payload_errors(FirmInvitationPayload)
@@ -63,7 +63,7 @@ class FirmMutations:
             last_name=input.last_name,
             mailer=info.context.mailer,
         )
-        return FirmInvitationPayload(invitation=FirmInvitation(model=invitation))
+        return FirmInvitationPayload(invitation=FirmInvitation.of(invitation))
 
     @strawberry.mutation(description="Accept an invitation addressed to you.")
     @payload_errors(FirmPayload)
@@ -71,7 +71,7 @@ class FirmMutations:
         firm = await firms.accept_invitation(
             await info.context.require_viewer(), _key(id, "FirmInvitation", "id"), mailer=info.context.mailer
         )
-        return FirmPayload(firm=Firm(model=firm))
+        return FirmPayload(firm=Firm.of(firm))
 
     @strawberry.mutation(description="Decline an invitation addressed to you.")
     @payload_errors(FirmInvitationPayload)
@@ -79,7 +79,7 @@ class FirmMutations:
         invitation = await firms.decline_invitation(
             await info.context.require_viewer(), _key(id, "FirmInvitation", "id"), mailer=info.context.mailer
         )
-        return FirmInvitationPayload(invitation=FirmInvitation(model=invitation))
+        return FirmInvitationPayload(invitation=FirmInvitation.of(invitation))
 
     @strawberry.mutation(description="An administrator removes a member, or a member (your own id) leaves.")
     @payload_errors(FirmPayload)
@@ -89,7 +89,7 @@ class FirmMutations:
             _key(account_id, "PacerAccount", "accountId"),
             mailer=info.context.mailer,
         )
-        return FirmPayload(firm=Firm(model=firm))
+        return FirmPayload(firm=Firm.of(firm))
 
     @strawberry.mutation(
         description="Make a client code mandatory at sign-in for every member (administrators)."
@@ -97,4 +97,4 @@ class FirmMutations:
     @payload_errors(FirmPayload)
     async def set_client_code_required(self, info: Info, required: bool) -> FirmPayload:
         firm = await firms.set_client_code_required(await info.context.require_viewer(), required)
-        return FirmPayload(firm=Firm(model=firm))
+        return FirmPayload(firm=Firm.of(firm))

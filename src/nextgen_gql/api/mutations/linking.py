@@ -58,6 +58,6 @@ class LinkingMutations:
         )
         info.context.loaders.link_of_cmecf.prime(result.cmecf_account.id, result.link)
         return LinkCmecfAccountPayload(
-            cmecf_account=CmecfAccount(model=result.cmecf_account),
-            privilege=FilingPrivilege(model=result.privilege),
+            cmecf_account=CmecfAccount.of(result.cmecf_account),
+            privilege=FilingPrivilege.of(result.privilege),
         )

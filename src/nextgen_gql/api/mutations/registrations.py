@@ -70,7 +70,7 @@ class RegistrationMutations:
             bar_number=input.bar_number,
             bar_state=input.bar_state,
         )
-        return RegistrationPayload(registration=Registration(model=registration))
+        return RegistrationPayload(registration=Registration.of(registration))
 
     @strawberry.mutation(description="Withdraw your own pending registration in the addressed court.")
     @payload_errors(RegistrationPayload)
@@ -78,7 +78,7 @@ class RegistrationMutations:
         court = require_court(info.context.court)
         viewer = await info.context.require_viewer()
         registration = await registrations.withdraw_registration(viewer, court, _registration_id(id))
-        return RegistrationPayload(registration=Registration(model=registration))
+        return RegistrationPayload(registration=Registration.of(registration))
 
     @strawberry.mutation(
         description="Approve or reject a pending registration (the addressed court's clerks)."
@@ -100,6 +100,6 @@ class RegistrationMutations:
         if decision.link:
             info.context.loaders.link_of_cmecf.prime(decision.link.cmecf_account.id, decision.link.link)
         return RegistrationPayload(
-            registration=Registration(model=decision.registration),
-            privilege=FilingPrivilege(model=decision.privilege) if decision.privilege else None,
+            registration=Registration.of(decision.registration),
+            privilege=FilingPrivilege.of(decision.privilege) if decision.privilege else None,
         )

@@ -15,6 +15,7 @@ from nextgen_gql.api.types.common import Node
 from nextgen_gql.errors import DomainError, Forbidden, NotFound
 from nextgen_gql.models import PacerAccount as PacerAccountModel
 from nextgen_gql.services import audit, billing
+from nextgen_gql.services.visibility import AccountAccess
 from nextgen_gql.tenancy import UnknownCourt
 
 if TYPE_CHECKING:
@@ -30,54 +31,71 @@ __all__ = ["PacerAccount"]
 @strawberry.type(description="A national PACER account (Central Sign-On): one login for every NextGen court.")
 class PacerAccount(Node):
     model: strawberry.Private[PacerAccountModel]
+    # What the viewer may see, when the parent already knows it (``me``: everything); else
+    # decided on first need, from batched facts (``Context.account_access``).
+    known_access: strawberry.Private[AccountAccess | None]
+    # Whether the viewer sees email and account number, when the parent knows (a court's
+    # clerk looking at the account linked to a legacy account of that court does).
+    known_contact: strawberry.Private[bool | None]
+    username: str = strawberry.field(description="The sign-in name (matched regardless of case).")
+    first_name: str
+    last_name: str
+    created_at: dt.datetime
+    is_legacy: bool = strawberry.field(
+        description="Created before 2014-08-11 and not upgraded: may search, not link or file."
+    )
+    upgraded_at: dt.datetime | None = strawberry.field(
+        description="When the legacy account was upgraded; null if never (or born upgraded)."
+    )
+    is_shared: bool = strawberry.field(
+        description="A shared office account: research only, never used to link or file."
+    )
 
-    @strawberry.field(description="Opaque global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id("PacerAccount", self.model.id))
+    @classmethod
+    def of(
+        cls, model: PacerAccountModel, access: AccountAccess | None = None, *, contact: bool | None = None
+    ) -> PacerAccount:
+        return cls(
+            model=model,
+            known_access=access,
+            known_contact=access.sees_contact if access is not None else contact,
+            id=strawberry.ID(encode_id("PacerAccount", model.id)),
+            username=model.username,
+            first_name=model.first_name,
+            last_name=model.last_name,
+            created_at=model.created_at,
+            is_legacy=model.is_legacy,
+            upgraded_at=model.upgraded_at,
+            is_shared=model.is_shared,
+        )
+
+    async def _access(self, info: Info) -> AccountAccess:
+        if self.known_access is not None:
+            return self.known_access
+        return await info.context.account_access(self.model.id)
+
+    async def _contact(self, info: Info, value: str) -> str:
+        return value if (await self._access(info)).sees_contact else ""
+
+    def _contact_now_or_later(self, info: Info, value: str) -> str:
+        # Synchronous when the answer is known (the common case), an awaitable otherwise.
+        if self.known_contact is not None:
+            return value if self.known_contact else ""
+        return self._contact(info, value)  # type: ignore[return-value]
 
     @strawberry.field(
         description="7 digits, fixed for life. Empty unless you are the account, its firm's "
         "administrator, or a clerk of a court it files or asks to file in."
     )
-    async def account_number(self, info: Info) -> str:
-        access = await info.context.account_access(self.model.id)
-        return self.model.account_number if access.sees_contact else ""
-
-    @strawberry.field(description="The sign-in name (matched regardless of case).")
-    def username(self) -> str:
-        return self.model.username
-
-    @strawberry.field
-    def first_name(self) -> str:
-        return self.model.first_name
-
-    @strawberry.field
-    def last_name(self) -> str:
-        return self.model.last_name
+    def account_number(self, info: Info) -> str:
+        return self._contact_now_or_later(info, self.model.account_number)
 
     @strawberry.field(
         description="Empty for a legacy account that never gave one, and unless you are the account, its "
         "firm's administrator, or a clerk of a court it files or asks to file in."
     )
-    async def email(self, info: Info) -> str:
-        access = await info.context.account_access(self.model.id)
-        return self.model.email if access.sees_contact else ""
-
-    @strawberry.field
-    def created_at(self) -> dt.datetime:
-        return self.model.created_at
-
-    @strawberry.field(description="Created before 2014-08-11 and not upgraded: may search, not link or file.")
-    def is_legacy(self) -> bool:
-        return self.model.is_legacy
-
-    @strawberry.field(description="When the legacy account was upgraded; null if never (or born upgraded).")
-    def upgraded_at(self) -> dt.datetime | None:
-        return self.model.upgraded_at
-
-    @strawberry.field(description="A shared office account: research only, never used to link or file.")
-    def is_shared(self) -> bool:
-        return self.model.is_shared
+    def email(self, info: Info) -> str:
+        return self._contact_now_or_later(info, self.model.email)
 
     @strawberry.field(
         description="Legacy CM/ECF accounts this account linked, in every court (to a court's clerks, theirs)."
@@ -87,15 +105,13 @@ class PacerAccount(Node):
     ) -> list[Annotated[CmecfAccount, strawberry.lazy("nextgen_gql.api.types.filing")]]:
         from nextgen_gql.api.types.filing import CmecfAccount
 
-        access = await info.context.account_access(self.model.id)
+        access = await self._access(info)
         links = [
             link
             for link in await info.context.loaders.links_of_account.load(self.model.id)
             if access.sees_court(link.court_id)
         ]
-        for link in links:
-            info.context.loaders.link_of_cmecf.prime(link.cmecf_account_id, link)
-        return [CmecfAccount(model=link.cmecf_account) for link in links]
+        return [CmecfAccount.of(link.cmecf_account, link=link) for link in links]
 
     @strawberry.field(
         description="Where this account may file, in every court (to a court's clerks, theirs)."
@@ -105,9 +121,9 @@ class PacerAccount(Node):
     ) -> list[Annotated[FilingPrivilege, strawberry.lazy("nextgen_gql.api.types.filing")]]:
         from nextgen_gql.api.types.filing import FilingPrivilege
 
-        access = await info.context.account_access(self.model.id)
+        access = await self._access(info)
         rows = await info.context.loaders.privileges.load(self.model.id)
-        return [FilingPrivilege(model=row) for row in rows if access.sees_court(row.court_id)]
+        return [FilingPrivilege.of(row) for row in rows if access.sees_court(row.court_id)]
 
     @strawberry.field(description="Whether this account may file in the court with this code now.")
     async def can_file(self, info: Info, court: str) -> bool:
@@ -115,7 +131,7 @@ class PacerAccount(Node):
             target = info.context.courts.get(court)
         except UnknownCourt as exc:
             raise raise_for_query(NotFound(str(exc), "court")) from None
-        access = await info.context.account_access(self.model.id)
+        access = await self._access(info)
         if not access.sees_court(target.code):
             raise raise_for_query(Forbidden(f"You may not see where this account files in {target.code}."))
         if self.model.is_legacy or self.model.is_shared or not target.is_nextgen():
@@ -131,9 +147,9 @@ class PacerAccount(Node):
     ) -> list[Annotated[Registration, strawberry.lazy("nextgen_gql.api.types.registrations")]]:
         from nextgen_gql.api.types.registrations import Registration
 
-        access = await info.context.account_access(self.model.id)
+        access = await self._access(info)
         rows = await info.context.loaders.registrations.load(self.model.id)
-        return [Registration(model=r) for r in rows if access.sees_court(r.court_id)]
+        return [Registration.of(r) for r in rows if access.sees_court(r.court_id)]
 
     @strawberry.field(
         description="The account's own audit trail, newest first: sign-ins, upgrade, links, decisions. "
@@ -162,10 +178,10 @@ class PacerAccount(Node):
         from nextgen_gql.api.types.firms import Firm
 
         membership = await info.context.loaders.membership.load(self.model.id)
-        if membership is None or not (await info.context.account_access(self.model.id)).full:
+        if membership is None or not (await self._access(info)).full:
             return None
         firm = await info.context.loaders.firm.load(membership.firm_id)
-        return Firm(model=firm) if firm else None
+        return Firm.of(firm) if firm else None
 
     @strawberry.field(
         description='The account\'s own quarterly statement, as "2026Q3": the charges billed to it rather than '

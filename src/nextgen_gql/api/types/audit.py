@@ -11,7 +11,7 @@ from nextgen_gql.api.context import Info
 from nextgen_gql.api.ids import encode_id
 from nextgen_gql.api.pagination import encode_cursor, page_info
 from nextgen_gql.api.types.common import Node, PageInfo
-from nextgen_gql.api.types.courts import Court
+from nextgen_gql.api.types.courts import Court, court_node
 from nextgen_gql.api.types.filing import load_account
 from nextgen_gql.models import AuditEvent as AuditEventModel
 from nextgen_gql.services.pagination import Page
@@ -28,9 +28,9 @@ _PacerAccount = Annotated["PacerAccount", strawberry.lazy("nextgen_gql.api.types
 class AuditEvent(Node):
     model: strawberry.Private[AuditEventModel]
 
-    @strawberry.field(description="Opaque global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id("AuditEvent", self.model.id))
+    @classmethod
+    def of(cls, model: AuditEventModel) -> AuditEvent:
+        return cls(model=model, id=strawberry.ID(encode_id("AuditEvent", model.id)))
 
     @strawberry.field
     def at(self) -> dt.datetime:
@@ -51,7 +51,7 @@ class AuditEvent(Node):
     @strawberry.field(description="The court it happened in; null for national events.")
     def court(self, info: Info) -> Court | None:
         court = info.context.courts.by_code.get(self.model.court_id) if self.model.court_id else None
-        return Court(value=court) if court else None
+        return court_node(court) if court else None
 
     @strawberry.field
     def detail(self) -> str | None:
@@ -72,7 +72,7 @@ class AuditEventConnection:
 
 
 def audit_connection(page: Page[AuditEventModel]) -> AuditEventConnection:
-    edges = [AuditEventEdge(cursor=encode_cursor(e.id), node=AuditEvent(model=e)) for e in page.rows]
+    edges = [AuditEventEdge(cursor=encode_cursor(e.id), node=AuditEvent.of(e)) for e in page.rows]
     return AuditEventConnection(
         edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
     )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from nextgen_gql.api.context import Info
-from nextgen_gql.api.types.courts import Court
+from nextgen_gql.api.types.courts import Court, court_node
 from nextgen_gql.api.types.filing import load_account
 from nextgen_gql.enums import StatementKind, UsageKind
 from nextgen_gql.models import Charge as ChargeModel
@@ -40,7 +40,7 @@ class Charge:
 
     @strawberry.field
     def court(self, info: Info) -> Court:
-        return Court(value=info.context.courts.get(self.model.court_id))
+        return court_node(info.context.courts.get(self.model.court_id))
 
     @strawberry.field(description="Whose usage it was.")
     async def account(self, info: Info) -> _PacerAccount:

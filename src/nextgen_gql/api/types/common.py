@@ -9,9 +9,7 @@ __all__ = ["Node", "PageInfo"]
 
 @strawberry.interface(description="An object with an opaque global id; `node(id:)` fetches it.")
 class Node:
-    @strawberry.field(description="Opaque global id.")
-    def id(self) -> strawberry.ID:
-        raise NotImplementedError  # each type says how its id is made
+    id: strawberry.ID = strawberry.field(description="Opaque global id.")
 
 
 @strawberry.type(description="Where a page of a connection sits.")

@@ -1,8 +1,13 @@
-"""Courts (tenants), as the court files describe them: no database access."""
+"""Courts (tenants), as the court files describe them: no database access.
+
+A court's GraphQL object has plain attributes (no resolvers: the fastest path through
+Strawberry) and is built once per court and day, then shared by every request.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import strawberry
 
@@ -11,7 +16,7 @@ from nextgen_gql.api.types.common import Node
 from nextgen_gql.enums import CourtKind, FilerRole
 from nextgen_gql.tenancy import Court as CourtValue
 
-__all__ = ["Court", "CourtKindEnum", "FilerRoleEnum", "HelpDesk"]
+__all__ = ["Court", "CourtKindEnum", "FilerRoleEnum", "HelpDesk", "court_node"]
 
 CourtKindEnum = strawberry.enum(CourtKind, name="CourtKind", description="Appellate, district or bankruptcy.")
 FilerRoleEnum = strawberry.enum(FilerRole, name="FilerRole", description="The role in which a filer files.")
@@ -26,39 +31,36 @@ class HelpDesk:
 
 @strawberry.type(description="A federal court: a tenant of the service, with its own filers and clerks.")
 class Court(Node):
-    value: strawberry.Private[CourtValue]
-
-    @strawberry.field(description="Opaque global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id("Court", self.value.code))
-
-    @strawberry.field(description='PACER court id: "ca1", "mad", "mab".')
-    def code(self) -> str:
-        return self.value.code
-
-    @strawberry.field(description="The court's full name.")
-    def name(self) -> str:
-        return self.value.name
-
-    @strawberry.field(description="Appellate, district or bankruptcy.")
-    def kind(self) -> CourtKindEnum:  # type: ignore[valid-type]
-        return self.value.kind
-
-    @strawberry.field(
+    code: str = strawberry.field(description='PACER court id: "ca1", "mad", "mab".')
+    name: str = strawberry.field(description="The court's full name.")
+    kind: CourtKindEnum = strawberry.field(description="Appellate, district or bankruptcy.")  # type: ignore[valid-type]
+    nextgen_since: dt.date | None = strawberry.field(
         description="When the court moved to NextGen CM/ECF; null while still on legacy CM/ECF."
     )
-    def nextgen_since(self) -> dt.date | None:
-        return self.value.nextgen_since
+    is_nextgen: bool = strawberry.field(
+        description="Whether linking and NextGen filing are available here now."
+    )
+    accepted_roles: list[FilerRoleEnum] = strawberry.field(  # type: ignore[valid-type]
+        description="The filer roles this court accepts."
+    )
+    help_desk: HelpDesk | None = strawberry.field(description="The court's help desk.")
 
-    @strawberry.field(description="Whether linking and NextGen filing are available here now.")
-    def is_nextgen(self) -> bool:
-        return self.value.is_nextgen()
 
-    @strawberry.field(description="The filer roles this court accepts.")
-    def accepted_roles(self) -> list[FilerRoleEnum]:  # type: ignore[valid-type]
-        return list(self.value.accepted_roles)
+@functools.lru_cache(maxsize=4096)
+def _court_node(value: CourtValue, today: dt.date) -> Court:
+    desk = value.help_desk
+    return Court(
+        id=strawberry.ID(encode_id("Court", value.code)),
+        code=value.code,
+        name=value.name,
+        kind=value.kind,
+        nextgen_since=value.nextgen_since,
+        is_nextgen=value.is_nextgen(today),
+        accepted_roles=list(value.accepted_roles),
+        help_desk=HelpDesk(phone=desk.phone, email=desk.email, url=desk.url) if desk else None,
+    )
 
-    @strawberry.field(description="The court's help desk.")
-    def help_desk(self) -> HelpDesk | None:
-        desk = self.value.help_desk
-        return HelpDesk(phone=desk.phone, email=desk.email, url=desk.url) if desk else None
+
+def court_node(value: CourtValue) -> Court:
+    """The (shared, immutable) GraphQL object of a court, as of today."""
+    return _court_node(value, dt.datetime.now(dt.UTC).date())

@@ -58,9 +58,9 @@ class PacerAccountConnection:
 class Firm(Node):
     model: strawberry.Private[FirmModel]
 
-    @strawberry.field(description="Opaque global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id("Firm", self.model.id))
+    @classmethod
+    def of(cls, model: FirmModel) -> Firm:
+        return cls(model=model, id=strawberry.ID(encode_id("Firm", model.id)))
 
     @strawberry.field(description="7 digits.")
     def account_number(self) -> str:
@@ -81,7 +81,7 @@ class Firm(Node):
         rows = await PacerAccountModel.filter(
             membership__firm_id=self.model.id, membership__is_admin=True
         ).order_by("id")
-        return [PacerAccount(model=row) for row in rows]
+        return [PacerAccount.of(row) for row in rows]
 
     @strawberry.field(description="Every member, administrators included (the firm's administrators only).")
     async def members(
@@ -94,7 +94,7 @@ class Firm(Node):
             page = await firms.list_members(self.model, first=first, after=decode_id_cursor(after))
         except DomainError as exc:
             raise raise_for_query(exc) from None
-        edges = [PacerAccountEdge(cursor=encode_cursor(r.id), node=PacerAccount(model=r)) for r in page.rows]
+        edges = [PacerAccountEdge(cursor=encode_cursor(r.id), node=PacerAccount.of(r)) for r in page.rows]
         return PacerAccountConnection(
             edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
         )
@@ -105,7 +105,7 @@ class Firm(Node):
         rows = await FirmInvitationModel.filter(
             firm_id=self.model.id, status=InvitationStatus.PENDING
         ).order_by("id")
-        return [FirmInvitation(model=row) for row in rows]
+        return [FirmInvitation.of(row) for row in rows]
 
     @strawberry.field(description="The quarter's charges, as \"2026Q3\" (the firm's administrators only).")
     async def statement(self, info: Info, quarter: str) -> Statement:
@@ -121,15 +121,15 @@ class Firm(Node):
 class FirmInvitation(Node):
     model: strawberry.Private[FirmInvitationModel]
 
-    @strawberry.field(description="Opaque global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id("FirmInvitation", self.model.id))
+    @classmethod
+    def of(cls, model: FirmInvitationModel) -> FirmInvitation:
+        return cls(model=model, id=strawberry.ID(encode_id("FirmInvitation", model.id)))
 
     @strawberry.field
     async def firm(self, info: Info) -> Firm:
         firm = await info.context.loaders.firm.load(self.model.firm_id)
         assert firm is not None  # a foreign key: the row exists
-        return Firm(model=firm)
+        return Firm.of(firm)
 
     @strawberry.field(description="The invited account.")
     async def account(self, info: Info) -> _PacerAccount:

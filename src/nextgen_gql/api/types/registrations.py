@@ -10,7 +10,7 @@ import strawberry
 from nextgen_gql.api.context import Info
 from nextgen_gql.api.ids import encode_id
 from nextgen_gql.api.types.common import Node, PageInfo
-from nextgen_gql.api.types.courts import Court, FilerRoleEnum
+from nextgen_gql.api.types.courts import Court, FilerRoleEnum, court_node
 from nextgen_gql.api.types.filing import load_account
 from nextgen_gql.enums import RegistrationStatus
 from nextgen_gql.models import Registration as RegistrationModel
@@ -30,13 +30,13 @@ _PacerAccount = Annotated["PacerAccount", strawberry.lazy("nextgen_gql.api.types
 class Registration(Node):
     model: strawberry.Private[RegistrationModel]
 
-    @strawberry.field(description="Opaque global id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id("Registration", self.model.id))
+    @classmethod
+    def of(cls, model: RegistrationModel) -> Registration:
+        return cls(model=model, id=strawberry.ID(encode_id("Registration", model.id)))
 
     @strawberry.field(description="The court asked.")
     def court(self, info: Info) -> Court:
-        return Court(value=info.context.courts.get(self.model.court_id))
+        return court_node(info.context.courts.get(self.model.court_id))
 
     @strawberry.field(description="The applicant.")
     async def account(self, info: Info) -> _PacerAccount:
