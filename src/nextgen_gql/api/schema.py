@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
-    DisableIntrospection,
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -43,19 +44,22 @@ class Schema(strawberry.Schema):
 def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Refuse query bombs before execution: depth, aliases, tokens; introspection if turned off.
 
-    Factories, so that each request gets fresh extension instances.
+    Factories, so that each request gets fresh extension instances; the validation rules
+    themselves are built once, so that the validation cache (keyed by the rules) hits.
     """
-    extensions: list[Callable[[], SchemaExtension]] = [
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return [
         # Parsed and validated documents are cached: front ends send the same few operations.
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(rules),
     ]
-    if not settings.introspection:
-        extensions.append(DisableIntrospection)
-    return extensions
 
 
 def build_schema(settings: Settings | None = None) -> Schema:
