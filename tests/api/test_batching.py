@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from nextgen_gql.enums import FilerRole, PrivilegeSource
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount
 from nextgen_gql.services.clock import now
@@ -89,3 +91,86 @@ async def test_a_roster_page_costs_the_same_statements_for_2_rows_and_for_30(api
         counts[first] = len(statements)
     assert counts[2] == counts[30], counts
     assert counts[30] <= 12, counts  # session, clerk check, count, page, and one per relation
+
+
+LISTS = {
+    "registrations queue": (
+        "mad",
+        "clerk",
+        """query($first: Int) { registrations(first: $first) { edges { node { id role status court { code }
+        account { username email privileges { role } registrations { id } } decidedBy { username } } } } }""",
+        "registrations",
+    ),
+    "audit trail": (
+        "mad",
+        "clerk",
+        """query($first: Int) { auditEvents(first: $first) { edges { node { action court { code }
+        actor { username email } subject { username accountNumber } } } } }""",
+        "auditEvents",
+    ),
+}
+
+
+async def applicants(count: int) -> None:
+    """``count`` accounts, each with a pending registration at mad."""
+    from nextgen_gql.enums import RegistrationStatus
+    from nextgen_gql.models import AuditEvent, Registration
+
+    at = now()
+    for i in range(count):
+        account = await PacerAccount.create(
+            account_number=f"{6_000_000 + i}",
+            username=f"applicant{i:03}",
+            username_key=f"applicant{i:03}",
+            first_name="App",
+            last_name=f"Licant{i}",
+            email=f"app{i}@example.org",
+            password_hash="x",
+            created_at=at,
+        )
+        await Registration.create(
+            court_id="mad",
+            account_id=account.id,
+            role=FilerRole.MEDIA,
+            status=RegistrationStatus.PENDING,
+            open_key=f"{account.id}:mad:media",
+            submitted_at=at,
+        )
+        await AuditEvent.create(
+            at=at, action="registration.submit", actor_id=account.id, subject_id=account.id, court_id="mad"
+        )
+
+
+@pytest.mark.parametrize("name", list(LISTS))
+async def test_list_statement_counts_do_not_grow_with_length(api: Api, name: str) -> None:
+    court, _, query, field = LISTS[name]
+    await applicants(30)
+    token = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
+    counts = {}
+    for first in (2, 30):
+        with counting_sql() as statements:
+            data = await api.data(query, {"first": first}, court=court, token=token)
+        assert len(data[field]["edges"]) == first
+        counts[first] = len(statements)
+    assert counts[2] == counts[30], (name, counts)
+
+
+async def test_firm_members_page_statement_count_does_not_grow(api: Api) -> None:
+    from nextgen_gql.models import Firm, FirmMembership
+
+    await linked_roster(30)
+    admin = await PacerAccount.get(username_key="madclerk01")
+    firm = await Firm.create(account_number="7777777", name="Big Firm", created_at=now())
+    await FirmMembership.create(firm_id=firm.id, account_id=admin.id, is_admin=True, joined_at=now())
+    for account in await PacerAccount.filter(username_key__startswith="bulkfiler"):
+        await FirmMembership.create(firm_id=firm.id, account_id=account.id, is_admin=False, joined_at=now())
+    token = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
+    query = """query($first: Int) { me { firm { members(first: $first) { edges { node { username email
+      privileges { court { code } } cmecfAccounts { login linkedAt } firm { name } } } } } } }"""
+    counts = {}
+    for first in (2, 30):
+        with counting_sql() as statements:
+            data = await api.data(query, {"first": first}, token=token)
+        assert len(data["me"]["firm"]["members"]["edges"]) == first
+        counts[first] = len(statements)
+    assert counts[2] == counts[30], counts
