@@ -16,7 +16,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -28,6 +29,7 @@ from nextgen_gql.services.courts import sync_courts
 from nextgen_gql.services.demo import load_demo
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import CourtRegistry, load_courts
+from nextgen_gql.web import STATIC_DIR
 
 __all__ = ["create_app"]
 
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/courts/{code}/graphql", endpoint, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -15,6 +15,7 @@ import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
+from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -26,6 +27,7 @@ from nextgen_gql.api.http import COURT_SCOPE_KEY, REQUEST_ID_KEY, error_response
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import CourtRegistry
+from nextgen_gql.web import GRAPHIQL_CSP, graphiql_page
 
 __all__ = ["GraphQLView", "error_code"]
 
@@ -83,6 +85,12 @@ class GraphQLView(GraphQL[Context, None]):
             token=token_from_request(request),
             mailer=self.mailer,
         )
+
+    async def render_graphql_ide(self, request: Any) -> HTMLResponse:
+        """GraphiQL from the service's own files (``nextgen_gql.web``), with a strict policy."""
+        court = request.scope.get(COURT_SCOPE_KEY)
+        page = graphiql_page(request.url.path, court.code if court else None)
+        return HTMLResponse(page, headers={"content-security-policy": GRAPHIQL_CSP})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -1,0 +1,67 @@
+"""Pages for browsers: the self-hosted GraphiQL (works with no internet access)."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+__all__ = ["GRAPHIQL_CSP", "STATIC_DIR", "graphiql_page"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+_TEMPLATE = (Path(__file__).parent / "graphiql.html").read_text(encoding="utf-8")
+
+#: The page may load and run only what the service itself serves.
+GRAPHIQL_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
+_DEFAULT_TAB = """# nextgen-gql: GraphQL for NextGen CM/ECF accounts.
+# This endpoint: {endpoint}{court_line}
+#
+# With `nextgen-gql serve --demo`, sign in as (README, "Demo accounts"):
+#   lp1234 / Boston2011!                 a legacy PACER account: upgrade it, then link
+#                                        its D. Mass. login lperez at /courts/mad/graphql
+#   jmorgan2019 / Granite-Falcon-Morning-88   an upgraded filer
+#   madclerk01 / Court-Docket-Review-2026!    the clerk of mad
+# Signing in sets the NextGenCSO cookie, so what you run next is yours. Or put
+# {{"Authorization": "Bearer <token>"}} in Headers below. Press the run button and
+# choose an operation.
+
+mutation SignIn {{
+  signIn(input: {{username: "lp1234", password: "Boston2011!"}}) {{
+    token
+    account {{ username isLegacy }}
+    errors {{ code message field }}
+  }}
+}}
+
+query Me {{
+  me {{
+    username
+    isLegacy
+    privileges {{ court {{ code name }} role source }}
+  }}
+}}
+
+query Courts {{
+  courts {{ code name kind isNextgen acceptedRoles }}
+}}
+"""
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside a <script> element: no "<", ">" or "&" that HTML could act on."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def graphiql_page(endpoint: str, court: str | None) -> str:
+    """The GraphiQL page for one endpoint, with a first tab that shows how to begin."""
+    court_line = f" (addressed to the court {court})" if court else " (national: accounts, firms, sign-in)"
+    default = _DEFAULT_TAB.format(endpoint=endpoint, court_line=court_line)
+    return (
+        _TEMPLATE.replace("{{endpoint}}", html.escape(endpoint, quote=True))
+        .replace("{{title}}", html.escape(f"nextgen-gql GraphiQL: {court or 'national'}"))
+        .replace("{{default_query}}", _script_json(default))
+    )

@@ -1,0 +1,49 @@
+"""GraphiQL, served from the package: nothing loaded from outside, a strict policy."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from nextgen_gql.settings import Settings
+from nextgen_gql.web import STATIC_DIR
+from tests.conftest import Api, running_api
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/courts/mad/graphql"])
+async def test_the_page_loads_only_the_services_own_files(api: Api, path: str) -> None:
+    page = await api.client.get(path, headers={"accept": "text/html"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    policy = page.headers["content-security-policy"]
+    assert (
+        "script-src 'self'" in policy
+        and "connect-src 'self'" in policy
+        and "frame-ancestors 'none'" in policy
+    )
+    assert not re.search(r"(src|href)=\"(https?:)?//", page.text), "an asset from outside the service"
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)
+    assert len(assets) == 6
+    for asset in assets:
+        response = await api.client.get(asset)
+        assert response.status_code == 200, asset
+        assert response.headers["content-type"].split(";")[0] in {"text/javascript", "text/css"}
+    assert f'data-endpoint="{path}"' in page.text
+    assert "lp1234 / Boston2011!" in page.text  # the first tab shows how to begin
+    assert "<token>" not in page.text.split('id="default-query">')[1].split("</script>")[0]
+
+
+def test_the_bundled_assets_carry_their_licenses_and_versions() -> None:
+    licenses = {p.name for p in (STATIC_DIR / "licenses").iterdir()}
+    assert {"react.LICENSE", "react-dom.LICENSE", "graphiql.LICENSE"} <= licenses
+    versions = (STATIC_DIR / "graphiql" / "VERSIONS").read_text().split()
+    assert "react@18.2.0" in versions and "graphiql@3.8.3" in versions
+    for line in (STATIC_DIR / "graphiql" / "VERSIONS").read_text().splitlines():
+        assert line.split()[1].startswith("sha512-")
+
+
+async def test_graphiql_can_be_turned_off(settings: Settings) -> None:
+    """NEXTGEN_GQL_GRAPHIQL=false: the API only."""
+    async with running_api(settings.with_(graphiql=False)) as off:
+        page = await off.client.get("/graphql", headers={"accept": "text/html"})
+        assert page.status_code != 200 or "graphiql" not in page.text.lower()
