@@ -94,3 +94,75 @@ def test_signing_in_from_graphiql_uses_the_cookie(browser_page: tuple[object, st
     session = [c for c in cookies if c["name"] == "NextGenCSO"]
     assert session and session[0]["httpOnly"] is True and session[0]["sameSite"] == "Lax"
     assert outside == []
+
+
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def shot(page: object, name: str) -> None:
+    if os.environ.get("NEXTGEN_GQL_SCREENSHOTS"):
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def sign_in(page: object, base: str, username: str, password: str, *, acknowledge: bool = False) -> None:
+    page.goto(f"{base}/#/signin")  # type: ignore[attr-defined]
+    page.get_by_label("Username").fill(username)  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(password)  # type: ignore[attr-defined]
+    if acknowledge:
+        page.get_by_label("I will redact", exact=False).check()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="My account").wait_for()  # type: ignore[attr-defined]
+
+
+def test_spa_upgrade_then_link_at_mad_and_see_the_privilege(
+    browser_page: tuple[object, str, list[str]],
+) -> None:
+    page, base, outside = browser_page
+    sign_in(page, base, "lp1234", "Boston2011!")
+    assert "Legacy account" in page.locator("#account-status").inner_text()  # type: ignore[attr-defined]
+    shot(page, "spa-account-legacy")
+    page.get_by_role("link", name="Upgrade").click()  # type: ignore[attr-defined]
+    page.get_by_label("Email").fill("laura@perezlaw.example")  # type: ignore[attr-defined]
+    page.get_by_label("New username").fill("lauraperez")  # type: ignore[attr-defined]
+    page.get_by_label("New password").fill("Blue-Harbor-Lantern-42")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Upgrade my account").click()  # type: ignore[attr-defined]
+    page.get_by_text("Your account is upgraded").wait_for()  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Link a CM/ECF account").click()  # type: ignore[attr-defined]
+    page.get_by_label("Court").select_option("mad")  # type: ignore[attr-defined]
+    page.get_by_label("Legacy CM/ECF login").fill("LPEREZ")  # type: ignore[attr-defined]
+    page.get_by_label("Legacy CM/ECF password").fill("legacy-ecf-pass")  # type: ignore[attr-defined]
+    submit = page.get_by_role("button", name="Link for good")  # type: ignore[attr-defined]
+    assert submit.is_disabled()  # nothing happens until the person confirms
+    page.get_by_label("I understand that linking can never be undone.").check()  # type: ignore[attr-defined]
+    shot(page, "spa-link-wizard")
+    submit.click()
+    page.get_by_text("you may now file in").wait_for()  # type: ignore[attr-defined]
+    privileges = page.locator("#privileges").inner_text()  # type: ignore[attr-defined]
+    assert "District of Massachusetts (mad)" in privileges and "linked legacy account" in privileges
+    assert "(ca1)" not in privileges and "(mab)" not in privileges
+    shot(page, "spa-account-linked")
+    assert outside == []
+
+
+def test_spa_clerk_approves_a_registration(browser_page: tuple[object, str, list[str]]) -> None:
+    page, base, outside = browser_page
+    sign_in(page, base, "jmorgan2019", "Granite-Falcon-Morning-88")
+    page.get_by_role("link", name="E-file registration").click()  # type: ignore[attr-defined]
+    page.get_by_label("Court").select_option("mad")  # type: ignore[attr-defined]
+    page.get_by_label("Role").select_option("MEDIA")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Send the registration").click()  # type: ignore[attr-defined]
+    page.get_by_text("the clerk will decide").wait_for()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Sign in with your PACER account").wait_for()  # type: ignore[attr-defined]
+    sign_in(page, base, "madclerk01", "Court-Docket-Review-2026!")
+    page.get_by_role("link", name="Queue: mad").click()  # type: ignore[attr-defined]
+    page.get_by_text("James Morgan (jmorgan2019)").wait_for()  # type: ignore[attr-defined]
+    shot(page, "spa-clerk-queue")
+    page.get_by_role("button", name="Approve").click()  # type: ignore[attr-defined]
+    page.get_by_text("Registration of jmorgan2019 approved.").wait_for()  # type: ignore[attr-defined]
+    page.locator("main").get_by_text("0 pending.").wait_for()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
+    sign_in(page, base, "jmorgan2019", "Granite-Falcon-Morning-88", acknowledge=True)
+    privileges = page.locator("#privileges").inner_text()  # type: ignore[attr-defined]
+    assert "(mad)" in privileges and "registration" in privileges
+    assert outside == []

@@ -73,3 +73,27 @@ def test_the_whole_contract_is_served_name_for_name() -> None:
             if not want <= have:
                 problems.append(f"{name} does not implement {want - have}")
     assert problems == []
+
+
+OPERATIONS = REPO / "schema" / "operations"
+
+
+def test_the_spa_operations_are_valid_against_the_schema() -> None:
+    """A schema change that breaks the reference SPA fails here."""
+    from graphql import parse, validate
+
+    ours = build_schema(EXPORTED.read_text(encoding="utf-8"))
+    files = sorted(OPERATIONS.glob("*.graphql"))
+    assert files
+    for path in files:
+        errors = validate(ours, parse(path.read_text(encoding="utf-8")))
+        assert errors == [], (path.name, [e.message for e in errors])
+
+
+def test_the_spa_operations_bundle_is_current() -> None:
+    from nextgen_gql.cli.schema import bundle_operations
+    from nextgen_gql.web import OPERATIONS_BUNDLE
+
+    assert OPERATIONS_BUNDLE.read_text(encoding="utf-8") == bundle_operations(OPERATIONS), (
+        "run `nextgen-gql export-schema` to rebundle schema/operations"
+    )

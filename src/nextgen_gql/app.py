@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from tortoise import connections
@@ -29,7 +29,7 @@ from nextgen_gql.services.courts import sync_courts
 from nextgen_gql.services.demo import load_demo
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import CourtRegistry, load_courts
-from nextgen_gql.web import STATIC_DIR
+from nextgen_gql.web import APP_CSP, STATIC_DIR, app_page
 
 __all__ = ["create_app"]
 
@@ -43,6 +43,11 @@ async def healthz(request: Request) -> JSONResponse:
         log.exception("health check failed")
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})
+
+
+async def spa(request: Request) -> HTMLResponse:
+    """The reference single-page app."""
+    return HTMLResponse(app_page(), headers={"content-security-policy": APP_CSP})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -78,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/courts/{code}/graphql", endpoint, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/", spa, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=middleware,

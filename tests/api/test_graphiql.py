@@ -47,3 +47,22 @@ async def test_graphiql_can_be_turned_off(settings: Settings) -> None:
     async with running_api(settings.with_(graphiql=False)) as off:
         page = await off.client.get("/graphql", headers={"accept": "text/html"})
         assert page.status_code != 200 or "graphiql" not in page.text.lower()
+
+
+async def test_the_spa_is_served_with_a_strict_policy(api: Api) -> None:
+    page = await api.client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy and "unsafe-inline" not in policy
+    assert not re.search(r"(src|href)=\"(https?:)?//", page.text)
+    for asset in [*re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text), "/static/app/operations.json"]:
+        assert (await api.client.get(asset)).status_code == 200, asset
+    script = (STATIC_DIR / "app" / "app.js").read_text()
+    assert "innerHTML" not in script, "the SPA builds its DOM from text, never markup"
+
+
+async def test_clerk_of_lists_the_viewers_courts_only(api: Api) -> None:
+    token = await api.sign_in("madclerk01", "Court-Docket-Review-2026!")
+    assert (await api.data("{ me { clerkOf { code } } }", token=token))["me"]["clerkOf"] == [{"code": "mad"}]
+    filer = await api.sign_in("jmorgan2019", "Granite-Falcon-Morning-88")
+    assert (await api.data("{ me { clerkOf { code } } }", token=filer))["me"]["clerkOf"] == []

@@ -46,6 +46,7 @@ RULES: dict[str, str] = {
     "PacerAccount.firm": SELF_ADMIN,
     "PacerAccount.auditEvents": SELF_ONLY,
     "PacerAccount.statement": SELF_ONLY,
+    "PacerAccount.clerkOf": SELF_ONLY,
     "Query.cmecfAccounts": CLERK_QUERY,
     "Query.registrations": CLERK_QUERY,
     "Query.auditEvents": CLERK_QUERY,

@@ -6,9 +6,18 @@ import html
 import json
 from pathlib import Path
 
-__all__ = ["GRAPHIQL_CSP", "STATIC_DIR", "graphiql_page"]
+__all__ = ["APP_CSP", "GRAPHIQL_CSP", "OPERATIONS_BUNDLE", "STATIC_DIR", "app_page", "graphiql_page"]
 
 STATIC_DIR = Path(__file__).parent / "static"
+#: The reference SPA's operations, bundled from schema/operations/*.graphql by export-schema.
+OPERATIONS_BUNDLE = STATIC_DIR / "app" / "operations.json"
+_APP = (Path(__file__).parent / "app.html").read_text(encoding="utf-8")
+
+#: The SPA loads and runs only the service's own files, and talks only to it.
+APP_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 _TEMPLATE = (Path(__file__).parent / "graphiql.html").read_text(encoding="utf-8")
 
 #: The page may load and run only what the service itself serves.
@@ -65,3 +74,8 @@ def graphiql_page(endpoint: str, court: str | None) -> str:
         .replace("{{title}}", html.escape(f"nextgen-gql GraphiQL: {court or 'national'}"))
         .replace("{{default_query}}", _script_json(default))
     )
+
+
+def app_page() -> str:
+    """The reference single-page app's shell."""
+    return _APP

@@ -12,6 +12,7 @@ from nextgen_gql.api.errors import raise_for_query
 from nextgen_gql.api.ids import encode_id
 from nextgen_gql.api.pagination import decode_id_cursor
 from nextgen_gql.api.types.common import Node
+from nextgen_gql.api.types.courts import Court, court_node
 from nextgen_gql.errors import DomainError, Forbidden, NotFound
 from nextgen_gql.models import PacerAccount as PacerAccountModel
 from nextgen_gql.services import audit, billing
@@ -200,3 +201,13 @@ class PacerAccount(Node):
         except DomainError as exc:
             raise raise_for_query(exc) from None
         return Statement(value=value)
+
+    @strawberry.field(
+        description="The courts whose clerk this account is (shown to the account itself only)."
+    )
+    async def clerk_of(self, info: Info) -> list[Court]:
+        viewer = await info.context.viewer()
+        if viewer is None or viewer.id != self.model.id:
+            return []
+        codes = await info.context.clerk_courts()
+        return [court_node(c) for c in info.context.courts if c.code in codes]

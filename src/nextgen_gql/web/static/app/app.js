@@ -1,0 +1,357 @@
+// The reference single-page app: a person's view of NextGen CM/ECF accounts, through the
+// public GraphQL API only. No build step and no dependencies. The operations it sends are
+// schema/operations/*.graphql (bundled as operations.json, validated by the test suite).
+// Signed in by the HttpOnly NextGenCSO cookie: this script never sees the token.
+(function () {
+  "use strict";
+
+  var state = { ops: null, me: null, courts: [] };
+  var main = document.getElementById("main");
+  var nav = document.getElementById("nav");
+  var statusBox = document.getElementById("status");
+  var REDACTION = "All filers must redact: Social Security or taxpayer-identification numbers; " +
+    "dates of birth; names of minor children; financial account numbers; and, in criminal cases, home addresses.";
+  var ROLE_NAMES = { ATTORNEY: "Attorney", PRO_SE: "Pro se party", MEDIA: "Media", CREDITOR: "Creditor",
+    FILING_AGENT: "Filing agent", TRUSTEE: "Trustee" };
+
+  // ------------------------------------------------------------------ helpers
+
+  // Build elements node by node: every text is text, never parsed as markup.
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      var value = attrs[key];
+      if (value === false || value === null || value === undefined) return;
+      if (key.slice(0, 2) === "on") el.addEventListener(key.slice(2), value);
+      else if (key === "text") el.textContent = value;
+      else el.setAttribute(key, value === true ? "" : value);
+    });
+    for (var i = 2; i < arguments.length; i++) {
+      var child = arguments[i];
+      if (child === null || child === undefined || child === false) continue;
+      [].concat(child).forEach(function (c) {
+        el.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+      });
+    }
+    return el;
+  }
+
+  function field(label, name, attrs) {
+    var id = "f-" + name;
+    return h("div", { class: "field" },
+      h("label", { for: id, text: label }),
+      h("input", Object.assign({ id: id, name: name, autocomplete: "off" }, attrs || {})));
+  }
+
+  function say(text, kind) {
+    statusBox.textContent = text || "";
+    statusBox.className = kind || "";
+  }
+
+  function show(title, children) {
+    main.replaceChildren(h("h2", { text: title }), children);
+    main.focus();
+  }
+
+  function GraphQLFailure(errors) {
+    this.errors = errors;
+    this.message = errors.map(function (e) { return e.message; }).join(" ");
+  }
+
+  async function gql(name, variables, court) {
+    var response = await fetch(court ? "/courts/" + encodeURIComponent(court) + "/graphql" : "/graphql", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: state.ops[name], variables: variables || {}, operationName: name })
+    });
+    var body = await response.json();
+    if (body.errors && body.errors.length) throw new GraphQLFailure(body.errors);
+    return body.data;
+  }
+
+  // Mutations answer expected failures as data: show them, and mark the field at fault.
+  function refused(form, errors) {
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    errors.forEach(function (e) {
+      var input = e.field && form.querySelector('[name="' + e.field + '"]');
+      if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+    });
+    say(errors.map(function (e) { return e.message + " (" + e.code + ")"; }).join(" "), "error");
+  }
+
+  function values(form) {
+    var out = {};
+    new FormData(form).forEach(function (value, key) { if (value !== "") out[key] = value; });
+    form.querySelectorAll("input[type=checkbox]").forEach(function (box) { out[box.name] = box.checked; });
+    return out;
+  }
+
+  function submitting(form, run) {
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      say("");
+      try { await run(values(form)); }
+      catch (err) { say(err.message || String(err), "error"); }
+      finally { button.disabled = false; }
+    });
+    return form;
+  }
+
+  function table(headers, rows) {
+    if (!rows.length) return h("p", { class: "muted", text: "None." });
+    return h("table", {},
+      h("thead", {}, h("tr", {}, headers.map(function (t) { return h("th", { scope: "col", text: t }); }))),
+      h("tbody", {}, rows.map(function (row) {
+        return h("tr", {}, row.map(function (cell) { return h("td", {}, cell); }));
+      })));
+  }
+
+  function courtName(code) {
+    var court = state.courts.filter(function (c) { return c.code === code; })[0];
+    return court ? court.name + " (" + code + ")" : code;
+  }
+
+  function currentQuarter() {
+    var now = new Date();
+    return now.getUTCFullYear() + "Q" + (Math.floor(now.getUTCMonth() / 3) + 1);
+  }
+
+  function dollars(cents) { return "$" + (cents / 100).toFixed(2); }
+
+  // ------------------------------------------------------------------ views
+
+  function renderNav() {
+    var me = state.me;
+    var links = me ? [["#/", "My account"]] : [["#/signin", "Sign in"]];
+    if (me && me.isLegacy) links.push(["#/upgrade", "Upgrade"]);
+    if (me && !me.isLegacy && !me.isShared) links.push(["#/link", "Link a CM/ECF account"], ["#/register", "E-file registration"]);
+    if (me) (me.clerkOf || []).forEach(function (c) { links.push(["#/clerk/" + c.code, "Queue: " + c.code]); });
+    if (me && me.firm && me.firm.admins.some(function (a) { return a.id === me.id; })) links.push(["#/firm", "My firm"]);
+    var items = links.map(function (l) {
+      return h("a", { href: l[0], "aria-current": location.hash === l[0] ? "page" : null, text: l[1] });
+    });
+    if (me) items.push(h("button", { type: "button", class: "link", onclick: signOut, text: "Sign out" }));
+    nav.replaceChildren.apply(nav, items);
+  }
+
+  async function refresh() {
+    var data = await gql("Me");
+    state.me = data.me;
+    renderNav();
+  }
+
+  async function signOut() {
+    await gql("SignOut");
+    state.me = null;
+    say("Signed out.");
+    location.hash = "#/signin";
+  }
+
+  function signInView() {
+    var form = h("form", { novalidate: true },
+      field("Username", "username", { required: true, autocomplete: "username" }),
+      field("Password", "password", { type: "password", required: true, autocomplete: "current-password" }),
+      field("Client code (if your firm requires one)", "clientCode", { maxlength: 32 }),
+      h("div", { class: "field check" },
+        h("input", { type: "checkbox", id: "f-redactionAcknowledged", name: "redactionAcknowledged" }),
+        h("label", { for: "f-redactionAcknowledged", text: "I will redact, as the rules require. " + REDACTION })),
+      h("button", { type: "submit", text: "Sign in" }));
+    show("Sign in with your PACER account", submitting(form, async function (input) {
+      var result = (await gql("SignIn", { input: input })).signIn;
+      if (result.errors.length) return refused(form, result.errors);
+      await refresh();
+      say("Signed in as " + result.account.username + ".", "ok");
+      location.hash = "#/";
+    }));
+  }
+
+  function accountView() {
+    var me = state.me;
+    var status = me.isShared ? "Shared account (research only: no linking or filing)"
+      : me.isLegacy ? "Legacy account: upgrade it to link or file" : "Upgraded account";
+    var privileges = me.privileges.map(function (p) {
+      return [courtName(p.court.code), ROLE_NAMES[p.role] || p.role,
+        p.source === "LINKED_LEGACY_ACCOUNT" ? "linked legacy account" : "registration"];
+    });
+    var registrations = me.registrations.map(function (r) {
+      return [r.court.code, ROLE_NAMES[r.role] || r.role, r.status.toLowerCase() + (r.reason ? ": " + r.reason : "")];
+    });
+    show("My account", h("div", {},
+      h("dl", { class: "facts" },
+        h("dt", { text: "Username" }), h("dd", { text: me.username }),
+        h("dt", { text: "Name" }), h("dd", { text: me.firstName + " " + me.lastName }),
+        h("dt", { text: "Account number" }), h("dd", { text: me.accountNumber }),
+        h("dt", { text: "Email" }), h("dd", { text: me.email || "none on file" }),
+        h("dt", { text: "Status" }), h("dd", { id: "account-status", text: status }),
+        h("dt", { text: "Firm" }), h("dd", { text: me.firm ? me.firm.name + " (" + me.firm.accountNumber + ")" : "none" })),
+      h("h3", { text: "Where I may file" }),
+      h("div", { id: "privileges" }, table(["Court", "Role", "Granted through"], privileges)),
+      h("h3", { text: "My e-file registrations" }),
+      table(["Court", "Role", "Status"], registrations)));
+  }
+
+  function upgradeView() {
+    var form = h("form", { novalidate: true },
+      h("p", { text: "Upgrading is done once. A 6-character legacy username must be replaced, and so must a " +
+        "password that does not meet today's rules (14 to 45 characters, lower and upper case, a special " +
+        "character, no part of your name, username or email)." }),
+      field("Email", "email", { type: "email", required: true, autocomplete: "email" }),
+      field("New username (at least 8 characters)", "newUsername", { autocomplete: "username" }),
+      field("New password", "newPassword", { type: "password", autocomplete: "new-password" }),
+      h("button", { type: "submit", text: "Upgrade my account" }));
+    show("Upgrade my PACER account", submitting(form, async function (input) {
+      var result = (await gql("Upgrade", { input: input })).upgradePacerAccount;
+      if (result.errors.length) return refused(form, result.errors);
+      await refresh();
+      say("Your account is upgraded. You may now link your legacy CM/ECF accounts.", "ok");
+      location.hash = "#/";
+    }));
+  }
+
+  function courtSelect(name, filter) {
+    return h("div", { class: "field" },
+      h("label", { for: "f-" + name, text: "Court" }),
+      h("select", { id: "f-" + name, name: name, required: true },
+        state.courts.filter(filter).map(function (c) { return h("option", { value: c.code, text: c.name + " (" + c.code + ")" }); })));
+  }
+
+  function linkView() {
+    var confirm = h("input", { type: "checkbox", id: "f-confirm", name: "confirm" });
+    var submit = h("button", { type: "submit", disabled: true, text: "Link for good" });
+    confirm.addEventListener("change", function () { submit.disabled = !confirm.checked; });
+    var form = h("form", { novalidate: true },
+      courtSelect("court", function (c) { return c.isNextgen; }),
+      field("Legacy CM/ECF login", "login", { required: true }),
+      field("Legacy CM/ECF password", "password", { type: "password", required: true }),
+      h("div", { class: "warning", role: "note" },
+        h("strong", { text: "This cannot be undone. " }),
+        "Once linked, the legacy account is bound to your PACER account for good, and its old credentials stop " +
+        "working. If you are linking for someone else, be sure you know whose accounts you are linking."),
+      h("div", { class: "field check" }, confirm,
+        h("label", { for: "f-confirm", text: "I understand that linking can never be undone." })),
+      submit);
+    show("Link my filer account to my PACER account", submitting(form, async function (input) {
+      var court = input.court;
+      delete input.court;
+      var result = (await gql("LinkCmecfAccount", { input: input }, court)).linkCmecfAccount;
+      if (result.errors.length) return refused(form, result.errors);
+      await refresh();
+      say("Linked " + result.cmecfAccount.login + ": you may now file in " + courtName(court) + ".", "ok");
+      location.hash = "#/";
+    }));
+  }
+
+  function registerView() {
+    var roleSelect = h("select", { id: "f-role", name: "role" });
+    var courts = courtSelect("court", function (c) { return c.isNextgen; });
+    function fillRoles() {
+      var code = courts.querySelector("select").value;
+      var court = state.courts.filter(function (c) { return c.code === code; })[0];
+      roleSelect.replaceChildren.apply(roleSelect, (court ? court.acceptedRoles : []).map(function (r) {
+        return h("option", { value: r, text: ROLE_NAMES[r] || r });
+      }));
+    }
+    courts.querySelector("select").addEventListener("change", fillRoles);
+    fillRoles();
+    var form = h("form", { novalidate: true }, courts,
+      h("div", { class: "field" }, h("label", { for: "f-role", text: "Role" }), roleSelect),
+      h("div", { class: "field check" }, h("input", { type: "checkbox", id: "f-proHacVice", name: "proHacVice" }),
+        h("label", { for: "f-proHacVice", text: "Pro hac vice (admitted for one case)" })),
+      field("Case number (pro se and pro hac vice)", "caseNumber"),
+      field("Bar number (attorneys)", "barNumber"),
+      field("Bar state, two letters (attorneys)", "barState", { maxlength: 2 }),
+      h("button", { type: "submit", text: "Send the registration" }));
+    show("Ask a court for a filing privilege", submitting(form, async function (input) {
+      var court = input.court;
+      delete input.court;
+      var result = (await gql("SubmitRegistration", { input: input }, court)).submitRegistration;
+      if (result.errors.length) return refused(form, result.errors);
+      await refresh();
+      say("Sent to " + courtName(court) + ": the clerk will decide, and you will be mailed.", "ok");
+      location.hash = "#/";
+    }));
+  }
+
+  async function clerkView(code) {
+    var data = await gql("ClerkQueue", {}, code);
+    var rows = data.registrations.edges.map(function (edge) {
+      var r = edge.node;
+      var reason = h("input", { "aria-label": "Reason for rejecting " + r.account.username, placeholder: "reason (to reject)" });
+      var linkLogin = h("input", { "aria-label": "Legacy login to link for " + r.account.username, placeholder: "legacy login (optional)" });
+      async function decide(approve) {
+        var input = { id: r.id, approve: approve };
+        if (!approve) input.reason = reason.value;
+        if (approve && linkLogin.value) input.linkCmecfLogin = linkLogin.value;
+        var result = (await gql("DecideRegistration", { input: input }, code)).decideRegistration;
+        if (result.errors.length) return say(result.errors.map(function (e) { return e.message; }).join(" "), "error");
+        say("Registration of " + r.account.username + " " + result.registration.status.toLowerCase() + ".", "ok");
+        clerkView(code);
+      }
+      return [r.account.firstName + " " + r.account.lastName + " (" + r.account.username + ")",
+        ROLE_NAMES[r.role] || r.role,
+        [r.caseNumber, r.barNumber && "bar " + r.barNumber + " " + (r.barState || "")].filter(Boolean).join(", ") || "-",
+        h("div", { class: "decide" }, linkLogin,
+          h("button", { type: "button", onclick: function () { decide(true); }, text: "Approve" }),
+          reason,
+          h("button", { type: "button", class: "danger", onclick: function () { decide(false); }, text: "Reject" }))];
+    });
+    show("Registration queue: " + courtName(code), h("div", {},
+      h("p", { text: data.registrations.totalCount + " pending." }),
+      table(["Applicant", "Role", "Case / bar", "Decision"], rows)));
+  }
+
+  async function firmView() {
+    var members = (await gql("FirmMembers")).me.firm;
+    var quarterForm = h("form", { class: "inline" },
+      field("Quarter", "quarter", { value: currentQuarter(), pattern: "\\d{4}Q[1-4]" }),
+      h("button", { type: "submit", text: "Show the statement" }));
+    var statementBox = h("div", { id: "statement" });
+    submitting(quarterForm, async function (input) {
+      var s = (await gql("FirmStatement", { quarter: input.quarter })).me.firm.statement;
+      statementBox.replaceChildren(
+        h("p", { text: s.quarter + ": " + (s.kind === "INVOICE" ? "invoice, " + dollars(s.amountDueCents) + " due"
+          : "statement of account, nothing due") + (s.waived ? " (charges of " + dollars(s.chargesCents) + " are waived)" : "") }),
+        table(["Account", "Client code", "Court", "Kind", "Pages", "Amount"], s.charges.map(function (c) {
+          return [c.account.username, c.clientCode || "-", c.court.code, c.kind, String(c.pages), dollars(c.amountCents)];
+        })));
+    });
+    show(members.name, h("div", {},
+      h("h3", { text: "Members (" + members.members.totalCount + ")" }),
+      table(["Username", "Name", "Email"], members.members.edges.map(function (e) {
+        return [e.node.username, e.node.firstName + " " + e.node.lastName, e.node.email];
+      })),
+      h("h3", { text: "Pending invitations" }),
+      table(["Account", "Status"], members.invitations.map(function (i) { return [i.account.username, i.status]; })),
+      h("h3", { text: "Quarterly statement" }), quarterForm, statementBox));
+  }
+
+  async function route() {
+    var hash = location.hash || "#/";
+    try {
+      if (!state.me && hash !== "#/signin") { location.hash = "#/signin"; return; }
+      renderNav();
+      if (hash === "#/signin") return signInView();
+      if (hash === "#/upgrade") return upgradeView();
+      if (hash === "#/link") return linkView();
+      if (hash === "#/register") return registerView();
+      if (hash === "#/firm") return await firmView();
+      if (hash.indexOf("#/clerk/") === 0) return await clerkView(hash.slice(8));
+      return accountView();
+    } catch (err) {
+      say(err.message || String(err), "error");
+    }
+  }
+
+  async function start() {
+    state.ops = await (await fetch("/static/app/operations.json", { credentials: "same-origin" })).json();
+    state.courts = (await gql("Courts")).courts;
+    await refresh();
+    window.addEventListener("hashchange", route);
+    await route();
+  }
+
+  start().catch(function (err) { say("The service could not be reached: " + (err.message || err), "error"); });
+})();
