@@ -37,6 +37,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 0
     app = create_app(settings)
-    print(f"nextgen-gql: serving on http://{args.host}:{args.port}/graphql (GraphiQL in a browser)")
+    print(f"nextgen-gql: serving on http://{args.host}:{args.port}/ (the app) and /graphql (GraphiQL)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
