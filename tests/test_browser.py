@@ -166,3 +166,51 @@ def test_spa_clerk_approves_a_registration(browser_page: tuple[object, str, list
     privileges = page.locator("#privileges").inner_text()  # type: ignore[attr-defined]
     assert "(mad)" in privileges and "registration" in privileges
     assert outside == []
+
+
+def test_spa_firm_admin_sees_members_and_the_quarters_statement(
+    browser_page: tuple[object, str, list[str]],
+) -> None:
+    import httpx
+
+    page, base, outside = browser_page
+
+    def call(query: str, token: str | None = None, court: str | None = None) -> dict[str, object]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        path = f"/courts/{court}/graphql" if court else "/graphql"
+        body = httpx.post(base + path, json={"query": query}, headers=headers, timeout=30).json()
+        assert "errors" not in body, body
+        return body["data"]  # type: ignore[no-any-return]
+
+    def token(username: str, password: str) -> str:
+        data = call(
+            f'mutation {{ signIn(input: {{username: "{username}", password: "{password}"}}) {{ token }} }}'
+        )
+        return data["signIn"]["token"]  # type: ignore[index, no-any-return]
+
+    maria = token("mlopez2018", "Harbor-Signal-Evening-5")
+    call('mutation { createFirm(input: {name: "Lopez & Morgan LLP"}) { errors { code } } }', maria)
+    invited = call(
+        'mutation { inviteFirmMember(input: {accountNumber: "1618033", lastName: "morgan"}) '
+        "{ invitation { id } } }",
+        maria,
+    )
+    james = token("jmorgan2019", "Granite-Falcon-Morning-88")
+    invitation = invited["inviteFirmMember"]["invitation"]["id"]  # type: ignore[index]
+    call(f'mutation {{ acceptFirmInvitation(id: "{invitation}") {{ errors {{ code }} }} }}', james)
+    clerk = token("ca1clerk01", "Court-Docket-Review-2026!")
+    call(
+        'mutation { recordUsage(input: {accountNumber: "1618033", kind: DOCUMENT, pages: 45}) '
+        "{ errors { code } } }",
+        clerk,
+        "ca1",
+    )
+
+    sign_in(page, base, "mlopez2018", "Harbor-Signal-Evening-5")
+    page.get_by_role("link", name="My firm").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Members (2)").wait_for()  # type: ignore[attr-defined]
+    assert "jmorgan2019" in page.locator("main").inner_text()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Show the statement").click()  # type: ignore[attr-defined]
+    page.get_by_text("statement of account, nothing due (charges of $3.00 are waived)").wait_for()  # type: ignore[attr-defined]
+    shot(page, "spa-firm")
+    assert outside == []
