@@ -73,3 +73,15 @@ async def test_mutations_are_refused_over_get(api: Api) -> None:
     response = await api.client.get("/graphql", params={"query": "mutation { signOut { ok } }"})
     assert response.status_code in (400, 405)
     assert "mutation" in response.text.lower()
+
+
+async def test_reused_tenant_answers_still_follow_the_addressed_court(api: Api) -> None:
+    """Answers made only of court data are reused, keyed by the addressed court."""
+    for _ in range(2):
+        assert (await api.data(COURT, court="mad"))["court"]["code"] == "mad"
+        assert (await api.data(COURT, court="mab"))["court"]["code"] == "mab"
+        assert (await api.data(COURT))["court"] is None
+    mixed = "{ court { code } me { username } }"  # not tenant-only: the viewer matters
+    token = await api.sign_in("jmorgan2019", "Granite-Falcon-Morning-88")
+    assert (await api.data(mixed, court="mad", token=token))["me"] == {"username": "jmorgan2019"}
+    assert (await api.data(mixed, court="mad"))["me"] is None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -17,7 +21,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from nextgen_gql.api.mutations import Mutation
 from nextgen_gql.api.queries import Query
@@ -32,13 +36,74 @@ from nextgen_gql.settings import Settings
 __all__ = ["Schema", "build_schema", "schema"]
 
 
+# Root fields whose answers depend only on the court files and the date: the same for every
+# caller, so a whole answer made of them can be reused (see ``Schema.execute``).
+TENANT_ONLY_FIELDS = frozenset({"courts", "court", "__typename"})
+
+
+@functools.lru_cache(maxsize=256)
+def _tenant_only(query: str, operation_name: str | None) -> bool:
+    """Whether the operation selects nothing but tenant data at its root (no fragments)."""
+    try:
+        document = parse(query, no_location=True, max_tokens=10_000)
+    except GraphQLError:
+        return False
+    if len(document.definitions) != 1 or not isinstance(document.definitions[0], OperationDefinitionNode):
+        return False
+    operation = document.definitions[0]
+    if operation.operation is not OperationType.QUERY:
+        return False
+    if operation_name is not None and (operation.name is None or operation.name.value != operation_name):
+        return False
+    selections = operation.selection_set.selections
+    return all(isinstance(s, FieldNode) and s.name.value in TENANT_ONLY_FIELDS for s in selections)
+
+
 class Schema(strawberry.Schema):
-    """Errors are logged once, by the HTTP view, with the request id (``api/view.py``)."""
+    """The service's schema: errors are logged once, by the HTTP view, with the request id
+    (``api/view.py``); answers made only of tenant data are reused."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         return None
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Any = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        # The courts never change while the service runs (court files take effect at the next
+        # start), and isNextgen only with the date: reuse such answers, keyed by court and day.
+        key: tuple[object, ...] | None = None
+        if query and not variable_values and len(query) < 4096 and _tenant_only(query, operation_name):
+            court = getattr(context_value, "court", None)
+            key = (query, operation_name, court.code if court else None, dt.datetime.now(dt.UTC).date())
+            cached = _TENANT_ANSWERS.get(key)
+            if cached is not None and cached[0] is self:
+                return cached[1]
+        result = await super().execute(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            allowed_operation_types=allowed_operation_types,
+            operation_extensions=operation_extensions,
+        )
+        if key is not None and not result.errors:
+            _TENANT_ANSWERS[key] = (self, result)
+            if len(_TENANT_ANSWERS) > 256:
+                _TENANT_ANSWERS.popitem(last=False)
+        return result
+
+
+_TENANT_ANSWERS: OrderedDict[tuple[object, ...], tuple[Schema, ExecutionResult]] = OrderedDict()
 
 
 def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
