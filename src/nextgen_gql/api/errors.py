@@ -13,7 +13,7 @@ from graphql import GraphQLError
 
 from nextgen_gql.errors import DomainError, ErrorCode
 
-__all__ = ["ErrorCodeEnum", "UserError", "graphql_error", "payload_errors", "raise_for_query"]
+__all__ = ["ErrorCodeEnum", "UserError", "graphql_error", "payload_errors"]
 
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Stable codes of expected failures.")
 
@@ -33,15 +33,11 @@ class UserError:
 
 
 def graphql_error(error: DomainError) -> GraphQLError:
+    """Queries report refusals as GraphQL errors: ``raise graphql_error(exc)``."""
     extensions: dict[str, Any] = {"code": error.code.value}
     if error.field:
         extensions["field"] = error.field
     return GraphQLError(error.message, extensions=extensions)
-
-
-def raise_for_query(error: DomainError) -> GraphQLError:
-    """Queries report refusals as GraphQL errors: ``raise raise_for_query(exc)``."""
-    return graphql_error(error)
 
 
 def payload_errors(

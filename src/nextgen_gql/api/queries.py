@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 
 from nextgen_gql.api.context import Info
-from nextgen_gql.api.errors import raise_for_query
+from nextgen_gql.api.errors import graphql_error
 from nextgen_gql.api.ids import decode_id, row_id
 from nextgen_gql.api.pagination import decode_cursor, decode_id_cursor, encode_cursor, page_info
 from nextgen_gql.api.types.accounts import PacerAccount
@@ -105,7 +105,7 @@ class Query:
                 court, first=first, after=key, search=search, linked=linked
             )
         except DomainError as exc:
-            raise raise_for_query(exc) from None
+            raise graphql_error(exc) from None
         # Prefetched in the parent (two queries), so the rows' relations resolve synchronously;
         # the court's clerk sees the contact details of the accounts linked in their court.
         links, owners = await roster.links_and_owners(list(page.rows))
@@ -136,7 +136,7 @@ class Query:
                 court, status=status, first=first, after=decode_id_cursor(after)
             )
         except DomainError as exc:
-            raise raise_for_query(exc) from None
+            raise graphql_error(exc) from None
         edges = [RegistrationEdge(cursor=encode_cursor(r.id), node=Registration.of(r)) for r in page.rows]
         return RegistrationConnection(
             edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
@@ -150,5 +150,5 @@ class Query:
             court = await court_service.require_clerk(await info.context.viewer(), info.context.court)
             page = await audit.court_events(court, first=first, after=decode_id_cursor(after))
         except DomainError as exc:
-            raise raise_for_query(exc) from None
+            raise graphql_error(exc) from None
         return audit_connection(page)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from nextgen_gql.api.context import Info
-from nextgen_gql.api.errors import raise_for_query
+from nextgen_gql.api.errors import graphql_error
 from nextgen_gql.api.ids import encode_id
 from nextgen_gql.api.pagination import decode_id_cursor
 from nextgen_gql.api.types.common import Node
@@ -131,10 +131,10 @@ class PacerAccount(Node):
         try:
             target = info.context.courts.get(court)
         except UnknownCourt as exc:
-            raise raise_for_query(NotFound(str(exc), "court")) from None
+            raise graphql_error(NotFound(str(exc), "court")) from None
         access = await self._access(info)
         if not access.sees_court(target.code):
-            raise raise_for_query(Forbidden(f"You may not see where this account files in {target.code}."))
+            raise graphql_error(Forbidden(f"You may not see where this account files in {target.code}."))
         if self.model.is_legacy or self.model.is_shared or not target.is_nextgen():
             return False
         rows = await info.context.loaders.privileges.load(self.model.id)
@@ -167,7 +167,7 @@ class PacerAccount(Node):
                 raise Forbidden("Only the account itself sees its audit trail.")
             page = await audit.account_events(self.model.id, first=first, after=decode_id_cursor(after))
         except DomainError as exc:
-            raise raise_for_query(exc) from None
+            raise graphql_error(exc) from None
         return audit_connection(page)
 
     @strawberry.field(
@@ -199,7 +199,7 @@ class PacerAccount(Node):
                 raise Forbidden("Only the account itself sees its statement.")
             value = await billing.account_statement(self.model, billing.parse_quarter(quarter))
         except DomainError as exc:
-            raise raise_for_query(exc) from None
+            raise graphql_error(exc) from None
         return Statement(value=value)
 
     @strawberry.field(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from nextgen_gql.api.context import Info
-from nextgen_gql.api.errors import raise_for_query
+from nextgen_gql.api.errors import graphql_error
 from nextgen_gql.api.ids import encode_id
 from nextgen_gql.api.pagination import decode_id_cursor, encode_cursor, page_info
 from nextgen_gql.api.types.billing import Statement
@@ -36,7 +36,7 @@ async def _require_admin(info: Info, firm: FirmModel) -> None:
     viewer = await info.context.viewer()
     role = await info.context.firm_role()
     if viewer is None or role is None or role.firm.id != firm.id or not role.is_admin:
-        raise raise_for_query(Forbidden(f"Only the administrators of {firm.name} see this."))
+        raise graphql_error(Forbidden(f"Only the administrators of {firm.name} see this."))
 
 
 @strawberry.type
@@ -93,7 +93,7 @@ class Firm(Node):
         try:
             page = await firms.list_members(self.model, first=first, after=decode_id_cursor(after))
         except DomainError as exc:
-            raise raise_for_query(exc) from None
+            raise graphql_error(exc) from None
         edges = [PacerAccountEdge(cursor=encode_cursor(r.id), node=PacerAccount.of(r)) for r in page.rows]
         return PacerAccountConnection(
             edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
@@ -113,7 +113,7 @@ class Firm(Node):
         try:
             value = await billing.firm_statement(self.model, billing.parse_quarter(quarter))
         except DomainError as exc:
-            raise raise_for_query(exc) from None
+            raise graphql_error(exc) from None
         return Statement(value=value)
 
 
