@@ -18,7 +18,6 @@ from nextgen_gql.services.passwords import check_password_policy, check_username
 __all__ = [
     "accounts_by_ids",
     "check_email",
-    "get_account",
     "new_account_number",
     "register",
     "upgrade",
@@ -54,10 +53,6 @@ async def _username_free(username: str, *, exclude_id: int | None = None) -> Non
         query = query.exclude(id=exclude_id)
     if await query.exists():
         raise DomainError(ErrorCode.USERNAME_TAKEN, f"The username {username!r} is taken.", "username")
-
-
-async def get_account(account_id: int) -> PacerAccount | None:
-    return await PacerAccount.get_or_none(id=account_id)
 
 
 async def accounts_by_ids(ids: Sequence[int]) -> list[PacerAccount | None]:

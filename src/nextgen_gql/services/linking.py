@@ -12,7 +12,7 @@ The database decides races: ``cmecf_links`` is unique on the legacy account and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -215,11 +215,12 @@ async def link_conflict(
     return cmecf_already_linked(legacy, field)
 
 
-async def can_file(account: PacerAccount, court: Court) -> bool:
-    """Whether the account may file in ``court`` now."""
+def can_file(account: PacerAccount, court: Court, privileges: Iterable[FilingPrivilege]) -> bool:
+    """Whether the account may file in ``court`` now, given its filing privileges (loaded by
+    the caller, in batches): upgraded, not shared, the court on NextGen, a privilege there."""
     if account.is_legacy or account.is_shared or not court.is_nextgen():
         return False
-    return await FilingPrivilege.filter(account_id=account.id, court_id=court.code).exists()
+    return any(p.court_id == court.code for p in privileges)
 
 
 async def privileges_by_account_ids(ids: Sequence[int]) -> list[list[FilingPrivilege]]:

@@ -15,7 +15,7 @@ from nextgen_gql.api.types.common import Node
 from nextgen_gql.api.types.courts import Court, court_node
 from nextgen_gql.errors import DomainError, Forbidden, NotFound
 from nextgen_gql.models import PacerAccount as PacerAccountModel
-from nextgen_gql.services import audit, billing
+from nextgen_gql.services import audit, billing, linking
 from nextgen_gql.services.visibility import AccountAccess
 from nextgen_gql.tenancy import UnknownCourt
 
@@ -135,10 +135,7 @@ class PacerAccount(Node):
         access = await self._access(info)
         if not access.sees_court(target.code):
             raise graphql_error(Forbidden(f"You may not see where this account files in {target.code}."))
-        if self.model.is_legacy or self.model.is_shared or not target.is_nextgen():
-            return False
-        rows = await info.context.loaders.privileges.load(self.model.id)
-        return any(row.court_id == target.code for row in rows)
+        return linking.can_file(self.model, target, await info.context.loaders.privileges.load(self.model.id))
 
     @strawberry.field(
         description="Its e-file requests, in every court (to a court's clerks, only those in their courts)."
