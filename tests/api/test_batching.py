@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,19 @@ def counting_sql() -> Iterator[list[str]]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+async def statement_counts(
+    api: Api, query: str, edges: Callable[[dict[str, Any]], list[Any]], **kw: Any
+) -> dict[int, int]:
+    """SQL statements the query costs for a page of 2 and of 30 rows (each page checked full)."""
+    counts = {}
+    for first in (2, 30):
+        with counting_sql() as statements:
+            data = await api.data(query, {"first": first}, **kw)
+        assert len(edges(data)) == first
+        counts[first] = len(statements)
+    return counts
 
 
 async def linked_roster(size: int) -> None:
@@ -83,12 +97,9 @@ async def linked_roster(size: int) -> None:
 async def test_a_roster_page_costs_the_same_statements_for_2_rows_and_for_30(api: Api) -> None:
     await linked_roster(30)
     token = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
-    counts = {}
-    for first in (2, 30):
-        with counting_sql() as statements:
-            data = await api.data(PAGE, {"first": first}, court="mad", token=token)
-        assert len(data["cmecfAccounts"]["edges"]) == first
-        counts[first] = len(statements)
+    counts = await statement_counts(
+        api, PAGE, lambda d: d["cmecfAccounts"]["edges"], court="mad", token=token
+    )
     assert counts[2] == counts[30], counts
     assert counts[30] <= 12, counts  # session, clerk check, count, page, and one per relation
 
@@ -146,12 +157,7 @@ async def test_list_statement_counts_do_not_grow_with_length(api: Api, name: str
     court, _, query, field = LISTS[name]
     await applicants(30)
     token = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
-    counts = {}
-    for first in (2, 30):
-        with counting_sql() as statements:
-            data = await api.data(query, {"first": first}, court=court, token=token)
-        assert len(data[field]["edges"]) == first
-        counts[first] = len(statements)
+    counts = await statement_counts(api, query, lambda d: d[field]["edges"], court=court, token=token)
     assert counts[2] == counts[30], (name, counts)
 
 
@@ -167,10 +173,5 @@ async def test_firm_members_page_statement_count_does_not_grow(api: Api) -> None
     token = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
     query = """query($first: Int) { me { firm { members(first: $first) { edges { node { username email
       privileges { court { code } } cmecfAccounts { login linkedAt } firm { name } } } } } } }"""
-    counts = {}
-    for first in (2, 30):
-        with counting_sql() as statements:
-            data = await api.data(query, {"first": first}, token=token)
-        assert len(data["me"]["firm"]["members"]["edges"]) == first
-        counts[first] = len(statements)
+    counts = await statement_counts(api, query, lambda d: d["me"]["firm"]["members"]["edges"], token=token)
     assert counts[2] == counts[30], counts
