@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nextgen_gql.models import Clerk, CmecfLink, FilingPrivilege, PacerAccount, Registration
+from nextgen_gql.models import Clerk, CmecfLink, FilingPrivilege, FirmMembership, PacerAccount, Registration
 from nextgen_gql.services.firms import is_admin_of_member
 from nextgen_gql.tenancy import Court
 
@@ -58,19 +58,35 @@ async def clerk_courts(viewer: PacerAccount) -> set[str]:
     return set(await Clerk.filter(account_id=viewer.id).values_list("court_id", flat=True))  # type: ignore[arg-type]
 
 
+async def courts_of_account(account_id: int, among: set[str]) -> set[str]:
+    """The courts of ``among`` the account is tied to: linked, privileged or registered there."""
+    tied: set[str] = set()
+    for model in (CmecfLink, FilingPrivilege, Registration):
+        rows = await model.filter(account_id=account_id, court_id__in=among).values_list(
+            "court_id", flat=True
+        )
+        tied |= {str(code) for code in rows}
+    return tied
+
+
 async def can_view_account(viewer: PacerAccount | None, account_id: int) -> bool:
+    """Whether ``viewer`` may see the account at all: ``decide_access`` on facts read here."""
     if viewer is None:
         return False
-    if viewer.id == account_id or await is_admin_of_member(viewer.id, account_id):
+    if viewer.id == account_id:
         return True
-    courts = await clerk_courts(viewer)
-    if not courts:
-        return False
-    if await CmecfLink.filter(account_id=account_id, court_id__in=courts).exists():
-        return True
-    if await FilingPrivilege.filter(account_id=account_id, court_id__in=courts).exists():
-        return True
-    return await Registration.filter(account_id=account_id, court_id__in=courts).exists()
+    admin = await FirmMembership.get_or_none(account_id=viewer.id, is_admin=True)
+    member = await FirmMembership.get_or_none(account_id=account_id)
+    courts = frozenset(await clerk_courts(viewer))
+    access = decide_access(
+        viewer_id=viewer.id,
+        account_id=account_id,
+        viewer_admin_firm_id=admin.firm_id if admin else None,
+        account_firm_id=member.firm_id if member else None,
+        viewer_clerk_courts=courts,
+        account_courts=await courts_of_account(account_id, set(courts)) if courts else set(),
+    )
+    return access.sees_contact
 
 
 async def can_view_in_court(viewer: PacerAccount | None, court: Court, owner_id: int | None) -> bool:
