@@ -9,9 +9,11 @@ template file and copied for each test.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import email
 import email.policy
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -126,21 +128,43 @@ class Api:
         return token
 
 
+#: Across the session: queries answered on the compiled path, and why others fell back.
+COMPILED_STATS: dict[str, Any] = {"answered": 0, "fell_back": collections.Counter()}
+
+
 @contextlib.asynccontextmanager
 async def running_api(settings: Settings) -> AsyncIterator[Api]:
     """The app with its lifespan running, and a client talking HTTP to it in-process."""
     app = create_app(settings)
+    compiled = app.state.compiled
+    if compiled is not None:
+        compiled.on_fallback = lambda query, why: COMPILED_STATS["fell_back"].update([why])
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Api(client=client, settings=settings)
+    if compiled is not None:
+        COMPILED_STATS["answered"] += compiled.answered
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    fell_back = COMPILED_STATS["fell_back"]
+    if COMPILED_STATS["answered"] or fell_back:
+        terminalreporter.write_line(
+            f"compiled path: {COMPILED_STATS['answered']} queries answered, "
+            f"{sum(fell_back.values())} requests on the reference executor"
+        )
+        for why, count in fell_back.most_common(int(os.environ.get("NEXTGEN_GQL_TEST_FALLBACKS", "0"))):
+            terminalreporter.write_line(f"  {count:5d}  {why}")
 
 
 @pytest.fixture
 def settings(tmp_path: Path, demo_template: str) -> Iterator[Settings]:
     """Settings over a fresh copy of the demo database."""
     url = databases.copy_database(demo_template, tmp_path)
-    yield Settings(database_url=url, tenants_dir=TENANTS, mail_dir=tmp_path / "mail")
+    # Every query a test sends runs on the compiled path and on the reference executor, and
+    # any difference between the two answers fails the request (COMPILED_MISMATCH).
+    yield Settings(database_url=url, tenants_dir=TENANTS, mail_dir=tmp_path / "mail", compiled_check=True)
     databases.drop_database(url)
 
 

@@ -36,8 +36,12 @@ def test_contract_copy_is_current() -> None:
         )
 
 
+PENDING = REPO / "schema" / "contract-pending.txt"
+
+
 def test_the_whole_contract_is_served_name_for_name() -> None:
-    """Every type, field, argument and enum value of the contract, with the same types."""
+    """Every type, field, argument and enum value of the contract, with the same types, but
+    for the names listed as pending (those of open issues), and that list is exact."""
     contract = build_schema(_contract_text())
     ours = build_schema(EXPORTED.read_text(encoding="utf-8"))
     problems: list[str] = []
@@ -72,7 +76,11 @@ def test_the_whole_contract_is_served_name_for_name() -> None:
             have = {i.name for i in otype.interfaces}
             if not want <= have:
                 problems.append(f"{name} does not implement {want - have}")
-    assert problems == []
+    pending = {
+        line.strip() for line in PENDING.read_text(encoding="utf-8").splitlines() if line and line[0] != "#"
+    }
+    assert [p for p in problems if p not in pending] == [], "the contract's names must be served"
+    assert sorted(pending - set(problems)) == [], f"served now: delete these lines of {PENDING.name}"
 
 
 OPERATIONS = REPO / "schema" / "operations"

@@ -91,4 +91,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.courts = courts
+    app.state.compiled = view.compiled
     return app

@@ -60,6 +60,10 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 3000
     max_body_bytes: int = 64 * 1024
+    #: Queries run on compiled plans (``api/compiled``); false runs every request on the reference executor.
+    compiled: bool = True
+    #: Also run every compiled answer on the reference executor and refuse a difference (tests).
+    compiled_check: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -88,6 +92,8 @@ class Settings:
             max_aliases=_int(env, "MAX_ALIASES", cls.max_aliases),
             max_tokens=_int(env, "MAX_TOKENS", cls.max_tokens),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
+            compiled=_bool(env, "COMPILED", True),
+            compiled_check=_bool(env, "COMPILED_CHECK", False),
         )
 
     def __post_init__(self) -> None:

@@ -12,11 +12,18 @@ import pytest
 from nextgen_gql.enums import FilerRole, PrivilegeSource
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount
 from nextgen_gql.services.clock import now
+from nextgen_gql.settings import Settings
 from tests.conftest import CLERK_PASSWORD, CLERKS, Api
 
 PAGE = """query($first: Int) { cmecfAccounts(first: $first) { edges { node {
   login court { code } linkedAt linkedAccount { username privileges { role court { code } } cmecfAccounts { login } }
   linkedBy { username } } } } }"""
+
+
+@pytest.fixture(params=["compiled", "reference"])
+def settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """Each count for each executor alone: the compiled path, and the reference executor."""
+    return settings.with_(compiled=request.param == "compiled", compiled_check=False)
 
 
 class _Counter(logging.Handler):

@@ -106,12 +106,15 @@ async def test_odd_input_is_just_input(api: Api, username: str) -> None:
 async def test_an_unexpected_exception_is_masked_logged_and_traceable(
     api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from nextgen_gql.services import roster
+    from nextgen_gql.services import roster, rows
 
     async def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError('SELECT secret FROM "cmecf_accounts" at /srv/nextgen/services/roster.py')
 
+    # The roster's read on both paths: the compiled one hands the failure to the reference
+    # executor, which masks it.
     monkeypatch.setattr(roster, "list_cmecf_accounts", broken)
+    monkeypatch.setattr(rows, "cmecf_page", broken)
     token = await api.sign_in("madclerk01", "Court-Docket-Review-2026!")
     with caplog.at_level(logging.ERROR, logger="nextgen_gql.errors"):
         response = await api.post("{ cmecfAccounts { totalCount } }", court="mad", token=token)

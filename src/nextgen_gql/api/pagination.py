@@ -12,7 +12,7 @@ from nextgen_gql.api.types.common import PageInfo
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.services.pagination import Page
 
-__all__ = ["decode_cursor", "decode_id_cursor", "encode_cursor", "page_info"]
+__all__ = ["decode_cursor", "decode_id_cursor", "decode_login_cursor", "encode_cursor", "page_info"]
 
 
 def encode_cursor(*key: object) -> str:
@@ -37,6 +37,16 @@ def decode_id_cursor(cursor: str | None, field: str = "after") -> int | None:
     if len(raw) != 1 or not isinstance(raw[0], int) or not 0 < raw[0] < 2**31:
         raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", field)
     return raw[0]
+
+
+def decode_login_cursor(cursor: str | None, field: str = "after") -> tuple[str, int] | None:
+    """The (login key, id) of a roster cursor made by ``encode_cursor(login_key, id)``."""
+    if cursor is None:
+        return None
+    raw = decode_cursor(cursor, field)
+    if len(raw) != 2 or not isinstance(raw[0], str) or not isinstance(raw[1], int) or not 0 < raw[1] < 2**31:
+        raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", field)
+    return raw[0], raw[1]
 
 
 def page_info(page: Page[Any], cursors: list[str]) -> PageInfo:

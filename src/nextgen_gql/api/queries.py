@@ -9,7 +9,7 @@ import strawberry
 from nextgen_gql.api.context import Info
 from nextgen_gql.api.errors import graphql_error
 from nextgen_gql.api.ids import decode_id, row_id
-from nextgen_gql.api.pagination import decode_cursor, decode_id_cursor, encode_cursor, page_info
+from nextgen_gql.api.pagination import decode_id_cursor, decode_login_cursor, encode_cursor, page_info
 from nextgen_gql.api.types.accounts import PacerAccount
 from nextgen_gql.api.types.audit import AuditEvent, AuditEventConnection, audit_connection
 from nextgen_gql.api.types.common import Node
@@ -27,7 +27,7 @@ from nextgen_gql.api.types.registrations import (
     RegistrationEdge,
     RegistrationStatusEnum,
 )
-from nextgen_gql.errors import DomainError, ErrorCode
+from nextgen_gql.errors import DomainError
 from nextgen_gql.services import audit, nodes, registrations, roster
 from nextgen_gql.services import courts as court_service
 from nextgen_gql.services.visibility import FULL_ACCESS
@@ -88,21 +88,8 @@ class Query:
     ) -> CmecfAccountConnection:
         try:
             court = await court_service.require_clerk(await info.context.viewer(), info.context.court)
-            key = None
-            if after is not None:
-                raw = decode_cursor(after)
-                if (
-                    len(raw) != 2
-                    or not isinstance(raw[0], str)
-                    or not isinstance(raw[1], int)
-                    or not 0 < raw[1] < 2**31
-                ):
-                    raise DomainError(
-                        ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after"
-                    )
-                key = (raw[0], raw[1])
             page = await roster.list_cmecf_accounts(
-                court, first=first, after=key, search=search, linked=linked
+                court, first=first, after=decode_login_cursor(after), search=search, linked=linked
             )
         except DomainError as exc:
             raise graphql_error(exc) from None

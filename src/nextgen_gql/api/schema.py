@@ -10,7 +10,7 @@ from typing import Any
 
 import strawberry
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -63,6 +63,9 @@ class Schema(strawberry.Schema):
     """The service's schema: errors are logged once, by the HTTP view, with the request id
     (``api/view.py``); answers made only of tenant data are reused."""
 
+    #: The service's own validation rules (``validation_rules``), for the compiled path.
+    service_rules: tuple[type[ASTValidationRule], ...] = ()
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -106,18 +109,23 @@ class Schema(strawberry.Schema):
 _TENANT_ANSWERS: OrderedDict[tuple[object, ...], tuple[Schema, ExecutionResult]] = OrderedDict()
 
 
-def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Refuse query bombs before execution: depth, aliases, tokens; introspection if turned off.
-
-    Factories, so that each request gets fresh extension instances; the validation rules
-    themselves are built once, so that the validation cache (keyed by the rules) hits.
-    """
-    rules = [
+def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """The service's rules beside the specification's: depth, aliases, and introspection
+    when it is turned off. Built once, so that the validation cache (keyed by the rules) hits."""
+    rules: list[type[ASTValidationRule]] = [
         *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
+def limits(settings: Settings, rules: list[type[ASTValidationRule]]) -> list[Callable[[], SchemaExtension]]:
+    """Refuse query bombs before execution: depth, aliases, tokens; introspection if turned off.
+
+    Factories, so that each request gets fresh extension instances.
+    """
     return [
         # Parsed and validated documents are cached: front ends send the same few operations.
         lambda: ParserCache(maxsize=512),
@@ -128,7 +136,9 @@ def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
 
 
 def build_schema(settings: Settings | None = None) -> Schema:
-    return Schema(
+    settings = settings or Settings()
+    rules = validation_rules(settings)
+    built = Schema(
         query=Query,
         mutation=Mutation,
         types=[
@@ -141,9 +151,11 @@ def build_schema(settings: Settings | None = None) -> Schema:
             Firm,
             FirmInvitation,
         ],
-        extensions=limits(settings or Settings()),
+        extensions=limits(settings, rules),
         config=StrawberryConfig(auto_camel_case=True),
     )
+    built.service_rules = tuple(rules)
+    return built
 
 
 #: The schema with default settings (for ``export-schema`` and tools); the app builds its own.

@@ -15,15 +15,16 @@ import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
-from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
+from nextgen_gql.api.compiled import CompiledQueries
 from nextgen_gql.api.context import Context, token_from_request
 from nextgen_gql.api.http import COURT_SCOPE_KEY, REQUEST_ID_KEY, error_response
+from nextgen_gql.api.schema import Schema
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import CourtRegistry
@@ -69,11 +70,16 @@ def _has_nul(value: object) -> bool:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: BaseSchema, *, settings: Settings, courts: CourtRegistry) -> None:
+    def __init__(self, schema: Schema, *, settings: Settings, courts: CourtRegistry) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.courts = courts
         self.mailer = Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
+        self.compiled = (
+            CompiledQueries(schema._schema, schema.service_rules, max_tokens=settings.max_tokens)
+            if settings.compiled
+            else None
+        )
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(
@@ -97,12 +103,55 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        if self.compiled is not None and scope["method"] == "POST":
+            compiled = await self._run_compiled(request)
+            if compiled is not None:
+                await compiled(scope, receive, send)
+                return
         try:
             response = await self.run(request)
         except HTTPException as exc:  # malformed JSON, wrong method, ...: still GraphQL-shaped
             code = "METHOD_NOT_ALLOWED" if exc.status_code == 405 else "BAD_REQUEST"
             response = error_response(exc.status_code, exc.reason, code)
         await response(scope, receive, send)
+
+    async def _run_compiled(self, request: Request) -> Response | None:
+        """The lean path: a JSON POST of a query with a compiled plan, answered without the
+        reference executor. None hands the request to ``run`` (the body stays readable)."""
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            return None
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        query, variables = body.get("query"), body.get("variables")
+        operation_name = body.get("operationName")
+        if (
+            not isinstance(query, str)
+            or not isinstance(operation_name, str | None)
+            or not isinstance(variables, dict | None)
+            or _has_nul(body)
+        ):
+            return None
+        assert self.compiled is not None
+        context = await self.get_context(request, Response())
+        data = await self.compiled.execute(context, query, operation_name, variables)
+        if data is None:
+            return None
+        answer = orjson.dumps({"data": data})
+        if self.settings.compiled_check:
+            reference = await self.run(request)
+            if reference.body != answer:
+                log.error(
+                    "compiled and reference answers differ for %r: %s / %s", query, answer, reference.body
+                )
+                return error_response(
+                    500, "The compiled answer differs from the reference answer.", "COMPILED_MISMATCH"
+                )
+        return Response(answer, media_type="application/json")
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson: fast, and bytes that are not UTF-8 are a JSONDecodeError (a 400), not a crash.

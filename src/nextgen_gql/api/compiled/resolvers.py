@@ -1,0 +1,440 @@
+"""The compiled path's field table: how each supported field gets its value.
+
+A field is a column read (``attr``), a small function of one object (``one``), or a
+batched function of every object that reaches the field in a level (``batch``: one
+query for a page's rows, never one per row). The objects are light: named tuples from
+``services.rows`` (or models, which carry the same attribute names), court values from
+the registry, and small wrappers where the reference type keeps more than a row (what
+the viewer may see of an account; a legacy account's prefetched link and owner).
+
+Every rule is the domain's own: who sees an account is ``visibility.decide_access``
+(through the reference ``Context.account_access``), whether it may file is
+``linking.can_file``, who is a clerk is the ``clerks`` table. What each function does
+beyond a column read mirrors the reference type's resolver in ``api/types``, and the
+differential tests hold the two against each other. A field missing here is not
+compiled: the whole operation runs on the reference executor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from nextgen_gql.api.compiled.completion import Fallback
+from nextgen_gql.api.ids import encode_id
+from nextgen_gql.api.pagination import decode_id_cursor, decode_login_cursor, encode_cursor
+from nextgen_gql.services import courts as court_service
+from nextgen_gql.services import linking, registrations, roster, rows
+from nextgen_gql.services.pagination import page_size
+from nextgen_gql.services.visibility import FULL_ACCESS, AccountAccess
+from nextgen_gql.tenancy import UnknownCourt
+
+if TYPE_CHECKING:
+    from nextgen_gql.api.compiled.runtime import Runtime
+
+__all__ = ["RESOLVERS", "Resolver"]
+
+
+@dataclass(frozen=True)
+class Resolver:
+    attr: str | None = None
+    fn: Callable[..., Any] = lambda *_: None
+    batch: bool = False
+
+
+def attr(name: str) -> Resolver:
+    return Resolver(attr=name)
+
+
+def one(fn: Callable[[Runtime, Any, dict[str, Any]], Any]) -> Resolver:
+    return Resolver(fn=fn)
+
+
+def batch(fn: Callable[[Runtime, list[Any], dict[str, Any]], Awaitable[list[Any]]]) -> Resolver:
+    return Resolver(fn=fn, batch=True)
+
+
+# ---------------------------------------------------------------------------- sources
+
+_UNKNOWN: Any = object()  # a relation the parent did not read: read it when asked
+
+
+class Account:
+    """A PACER account as the reference ``PacerAccount.of`` holds it: the row, and what the
+    viewer may see of it when the parent knows (else decided on first need)."""
+
+    __slots__ = ("access", "contact", "row")
+
+    def __init__(self, row: Any, access: AccountAccess | None = None, contact: bool | None = None) -> None:
+        self.row = row
+        self.access = access
+        self.contact = access.sees_contact if access is not None else contact
+
+
+class Legacy:
+    """A legacy CM/ECF account, with its link and the accounts of the link when the parent
+    read them (as the reference ``CmecfAccount.of``)."""
+
+    __slots__ = ("link", "linker", "owner", "owner_contact", "row")
+
+    def __init__(
+        self,
+        row: Any,
+        link: Any = _UNKNOWN,
+        owner: Any = _UNKNOWN,
+        linker: Any = _UNKNOWN,
+        owner_contact: bool | None = None,
+    ) -> None:
+        self.row = row
+        self.link = link
+        self.owner = owner
+        self.linker = linker
+        self.owner_contact = owner_contact
+
+
+class Edge(NamedTuple):
+    cursor: str
+    node: Any
+
+
+class PageInfo(NamedTuple):
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+class Connection(NamedTuple):
+    edges: list[Edge]
+    page_info: PageInfo
+    total_count: int
+
+
+def _connection(edges: list[Edge], has_next: bool, has_previous: bool, total: int) -> Connection:
+    info = PageInfo(
+        has_next,
+        has_previous,
+        edges[0].cursor if edges else None,
+        edges[-1].cursor if edges else None,
+    )
+    return Connection(edges, info, total)
+
+
+# ---------------------------------------------------------------------------- shared reads
+
+
+async def _accesses(runtime: Runtime, sources: Sequence[Account]) -> list[AccountAccess]:
+    """What the viewer may see of each account: known, or decided as the reference does."""
+    unknown = [s.row.id for s in sources if s.access is None]
+    decided = await runtime.accesses(unknown) if unknown else {}
+    return [s.access if s.access is not None else decided[s.row.id] for s in sources]
+
+
+async def _accounts(ids: Sequence[int | None]) -> list[Account | None]:
+    found = await rows.accounts_by_ids(i for i in ids if i is not None)
+    return [Account(found[i]) if i is not None and i in found else None for i in ids]
+
+
+# ---------------------------------------------------------------------------- Query
+
+
+async def _me(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+    viewer = await runtime.viewer()
+    if viewer is None:
+        return [None]
+    runtime.access[viewer.id] = FULL_ACCESS
+    return [Account(viewer, FULL_ACCESS)]
+
+
+async def _require_clerk(runtime: Runtime) -> Any:
+    court = court_service.require_court(runtime.context.court)
+    viewer = await runtime.viewer()
+    if viewer is None or court.code not in await runtime.clerk_courts():
+        raise Fallback("not a clerk of the addressed court: the reference gives the error")
+    return court
+
+
+async def _roster(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+    court = await _require_clerk(runtime)
+    after = decode_login_cursor(args.get("after"))
+    search, linked = args.get("search"), args.get("linked")
+    page: list[Any]
+    if search is None and linked is None:
+        size = page_size(args.get("first"))
+        page, total = await rows.cmecf_page(court.code, size=size, after=after)
+        has_next, page = len(page) > size, page[:size]
+        links = await rows.links_of_cmecf_ids(r.id for r in page)
+        owners = await rows.accounts_by_ids(
+            [link.account_id for link in links.values()] + [link.linked_by_id for link in links.values()]
+        )
+    else:  # the reference's own query, models and all
+        found = await roster.list_cmecf_accounts(
+            court, first=args.get("first"), after=after, search=search, linked=linked
+        )
+        page, total, has_next = list(found.rows), found.total_count, found.has_next
+        model_links, model_owners = await roster.links_and_owners(page)
+        links, owners = model_links, model_owners  # type: ignore[assignment]
+    edges = []
+    for r in page:
+        link = links.get(r.id)
+        owner = owners.get(link.account_id) if link else None
+        linker = owners.get(link.linked_by_id) if link else None
+        node = Legacy(r, link, owner, linker, owner_contact=True)
+        edges.append(Edge(encode_cursor(r.login_key, r.id), node))
+    return [_connection(edges, has_next, after is not None, total)]
+
+
+async def _registration_queue(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+    court = await _require_clerk(runtime)
+    page = await registrations.list_registrations(
+        court, status=args.get("status"), first=args.get("first"), after=decode_id_cursor(args.get("after"))
+    )
+    edges = [Edge(encode_cursor(r.id), r) for r in page.rows]
+    return [_connection(edges, page.has_next, page.has_previous, page.total_count)]
+
+
+# ---------------------------------------------------------------------------- PacerAccount
+
+
+def _contact(column: str) -> Resolver:
+    async def resolve(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
+        undecided = [s for s in sources if s.contact is None]
+        accesses = dict(zip((id(s) for s in undecided), await _accesses(runtime, undecided), strict=True))
+        values = []
+        for s in sources:
+            sees = s.contact if s.contact is not None else accesses[id(s)].sees_contact
+            values.append(getattr(s.row, column) if sees else "")
+        return values
+
+    return batch(resolve)
+
+
+async def _privileges(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
+    accesses = await _accesses(runtime, sources)
+    found = await runtime.privileges(s.row.id for s in sources)
+    return [
+        [p for p in found[s.row.id] if access.sees_court(p.court_id)]
+        for s, access in zip(sources, accesses, strict=True)
+    ]
+
+
+async def _can_file(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
+    try:
+        target = runtime.context.courts.get(args["court"])
+    except UnknownCourt:
+        raise Fallback("an unknown court: the reference gives the error") from None
+    accesses = await _accesses(runtime, sources)
+    if not all(access.sees_court(target.code) for access in accesses):
+        raise Fallback("a FORBIDDEN error: the reference gives it")
+    found = await runtime.privileges(s.row.id for s in sources)
+    privileges: dict[int, list[Any]] = found  # rows carry the models' attribute names
+    return [linking.can_file(s.row, target, privileges[s.row.id]) for s in sources]
+
+
+async def _linked_accounts(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
+    accesses = await _accesses(runtime, sources)
+    found = await linking.links_by_account_ids([s.row.id for s in sources])
+    return [
+        [Legacy(link.cmecf_account, link=link) for link in links if access.sees_court(link.court_id)]
+        for links, access in zip(found, accesses, strict=True)
+    ]
+
+
+async def _registrations(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
+    accesses = await _accesses(runtime, sources)
+    found = await registrations.registrations_by_account_ids([s.row.id for s in sources])
+    return [
+        [r for r in regs if access.sees_court(r.court_id)]
+        for regs, access in zip(found, accesses, strict=True)
+    ]
+
+
+async def _firm(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
+    found = await rows.memberships_of(s.row.id for s in sources)
+    accesses = await _accesses(runtime, [s for s in sources if s.row.id in found])
+    full = iter(accesses)
+    values = []
+    for s in sources:
+        membership = found.get(s.row.id)
+        values.append(membership.firm if membership is not None and next(full).full else None)
+    return values
+
+
+async def _clerk_of(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
+    viewer = await runtime.viewer()
+    codes = await runtime.clerk_courts() if viewer is not None else frozenset()
+    mine = [c for c in runtime.context.courts if c.code in codes]
+    return [list(mine) if viewer is not None and s.row.id == viewer.id else [] for s in sources]
+
+
+# ---------------------------------------------------------------------------- CmecfAccount
+
+
+async def _links(runtime: Runtime, sources: list[Legacy]) -> None:
+    unknown = [s for s in sources if s.link is _UNKNOWN]
+    if unknown:
+        found = await rows.links_of_cmecf_ids(s.row.id for s in unknown)
+        for s in unknown:
+            s.link = found.get(s.row.id)
+
+
+async def _linked_at(runtime: Runtime, sources: list[Legacy], args: dict[str, Any]) -> list[Any]:
+    await _links(runtime, sources)
+    return [s.link.linked_at if s.link else None for s in sources]
+
+
+def _person(which: str, known: str) -> Resolver:
+    async def resolve(runtime: Runtime, sources: list[Legacy], args: dict[str, Any]) -> list[Any]:
+        await _links(runtime, sources)
+        values: list[Any] = [None] * len(sources)
+        unread = []
+        for i, s in enumerate(sources):
+            person = getattr(s, known)
+            if person is _UNKNOWN:
+                unread.append(i)
+            elif person is not None:
+                values[i] = Account(person, contact=s.owner_contact if known == "owner" else None)
+        if unread:
+            people = await _accounts([getattr(sources[i].link, which, None) for i in unread])
+            for i, person in zip(unread, people, strict=True):
+                values[i] = person
+        return values
+
+    return batch(resolve)
+
+
+# ---------------------------------------------------------------------------- relations by id
+
+
+def _account_of(column: str) -> Resolver:
+    async def resolve(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+        return await _accounts([getattr(s, column) for s in sources])
+
+    return batch(resolve)
+
+
+async def _firm_admins(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+    found = await rows.firm_admins(s.id for s in sources)
+    return [[Account(row) for row in found.get(s.id, [])] for s in sources]
+
+
+def _court_of(runtime: Runtime, source: Any, args: dict[str, Any]) -> Any:
+    return runtime.context.courts.get(source.court_id)
+
+
+def _legacy_court(runtime: Runtime, source: Legacy, args: dict[str, Any]) -> Any:
+    return runtime.context.courts.get(source.row.court_id)
+
+
+def _addressed_court(runtime: Runtime, source: Any, args: dict[str, Any]) -> Any:
+    return runtime.context.court
+
+
+def _every_court(runtime: Runtime, source: Any, args: dict[str, Any]) -> Any:
+    return list(runtime.context.courts)
+
+
+def _is_nextgen(runtime: Runtime, court: Any, args: dict[str, Any]) -> Any:
+    return court.is_nextgen(runtime.today)
+
+
+def _id(type_name: str, column: str = "id") -> Resolver:
+    return one(lambda runtime, source, args: encode_id(type_name, getattr(source, column)))
+
+
+def _row(column: str) -> Resolver:
+    return one(lambda runtime, source, args: getattr(source.row, column))
+
+
+RESOLVERS: dict[tuple[str, str], Resolver] = {
+    ("Query", "me"): batch(_me),
+    ("Query", "court"): one(_addressed_court),
+    ("Query", "courts"): one(_every_court),
+    ("Query", "cmecfAccounts"): batch(_roster),
+    ("Query", "registrations"): batch(_registration_queue),
+    # Court and its help desk: values of the court files
+    ("Court", "id"): _id("Court", "code"),
+    ("Court", "code"): attr("code"),
+    ("Court", "name"): attr("name"),
+    ("Court", "kind"): attr("kind"),
+    ("Court", "nextgenSince"): attr("nextgen_since"),
+    ("Court", "isNextgen"): one(_is_nextgen),
+    ("Court", "acceptedRoles"): attr("accepted_roles"),
+    ("Court", "helpDesk"): attr("help_desk"),
+    ("HelpDesk", "phone"): attr("phone"),
+    ("HelpDesk", "email"): attr("email"),
+    ("HelpDesk", "url"): attr("url"),
+    # PacerAccount
+    ("PacerAccount", "id"): one(lambda runtime, s, args: encode_id("PacerAccount", s.row.id)),
+    ("PacerAccount", "username"): _row("username"),
+    ("PacerAccount", "firstName"): _row("first_name"),
+    ("PacerAccount", "lastName"): _row("last_name"),
+    ("PacerAccount", "createdAt"): _row("created_at"),
+    ("PacerAccount", "isLegacy"): _row("is_legacy"),
+    ("PacerAccount", "upgradedAt"): _row("upgraded_at"),
+    ("PacerAccount", "isShared"): _row("is_shared"),
+    ("PacerAccount", "accountNumber"): _contact("account_number"),
+    ("PacerAccount", "email"): _contact("email"),
+    ("PacerAccount", "privileges"): batch(_privileges),
+    ("PacerAccount", "canFile"): batch(_can_file),
+    ("PacerAccount", "cmecfAccounts"): batch(_linked_accounts),
+    ("PacerAccount", "registrations"): batch(_registrations),
+    ("PacerAccount", "firm"): batch(_firm),
+    ("PacerAccount", "clerkOf"): batch(_clerk_of),
+    # CmecfAccount
+    ("CmecfAccount", "id"): one(lambda runtime, s, args: encode_id("CmecfAccount", s.row.id)),
+    ("CmecfAccount", "login"): _row("login"),
+    ("CmecfAccount", "firstName"): _row("first_name"),
+    ("CmecfAccount", "lastName"): _row("last_name"),
+    ("CmecfAccount", "role"): _row("role"),
+    ("CmecfAccount", "court"): one(_legacy_court),
+    ("CmecfAccount", "linkedAt"): batch(_linked_at),
+    ("CmecfAccount", "linkedAccount"): _person("account_id", "owner"),
+    ("CmecfAccount", "linkedBy"): _person("linked_by_id", "linker"),
+    # FilingPrivilege (a row or a model)
+    ("FilingPrivilege", "id"): _id("FilingPrivilege"),
+    ("FilingPrivilege", "role"): attr("role"),
+    ("FilingPrivilege", "source"): attr("source"),
+    ("FilingPrivilege", "grantedAt"): attr("granted_at"),
+    ("FilingPrivilege", "court"): one(_court_of),
+    ("FilingPrivilege", "account"): _account_of("account_id"),
+    # Firm (a row or a model)
+    ("Firm", "id"): _id("Firm"),
+    ("Firm", "accountNumber"): attr("account_number"),
+    ("Firm", "name"): attr("name"),
+    ("Firm", "clientCodeRequired"): attr("client_code_required"),
+    ("Firm", "admins"): batch(_firm_admins),
+    # Registration (a model)
+    ("Registration", "id"): _id("Registration"),
+    ("Registration", "court"): one(_court_of),
+    ("Registration", "account"): _account_of("account_id"),
+    ("Registration", "role"): attr("role"),
+    ("Registration", "proHacVice"): attr("pro_hac_vice"),
+    ("Registration", "caseNumber"): attr("case_number"),
+    ("Registration", "barNumber"): attr("bar_number"),
+    ("Registration", "barState"): attr("bar_state"),
+    ("Registration", "status"): attr("status"),
+    ("Registration", "submittedAt"): attr("submitted_at"),
+    ("Registration", "decidedAt"): attr("decided_at"),
+    ("Registration", "decidedBy"): _account_of("decided_by_id"),
+    ("Registration", "reason"): attr("reason"),
+}
+
+# Connections, edges and pages: plain attributes of the tuples above
+for _connection_type, _edge_type in (
+    ("CmecfAccountConnection", "CmecfAccountEdge"),
+    ("RegistrationConnection", "RegistrationEdge"),
+):
+    RESOLVERS[(_connection_type, "edges")] = attr("edges")
+    RESOLVERS[(_connection_type, "pageInfo")] = attr("page_info")
+    RESOLVERS[(_connection_type, "totalCount")] = attr("total_count")
+    RESOLVERS[(_edge_type, "cursor")] = attr("cursor")
+    RESOLVERS[(_edge_type, "node")] = attr("node")
+for _name, _column in (
+    ("hasNextPage", "has_next_page"),
+    ("hasPreviousPage", "has_previous_page"),
+    ("startCursor", "start_cursor"),
+    ("endCursor", "end_cursor"),
+):
+    RESOLVERS[("PageInfo", _name)] = attr(_column)

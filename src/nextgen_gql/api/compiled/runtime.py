@@ -1,0 +1,135 @@
+"""Running a plan: level by level, every field of a level for all its objects at once.
+
+A selection set is run for the whole list of objects that reach it (a page's 100 rows
+together), field by field: a column read or a small function per object, or one batched
+call per field for the level (one query for a page's links, not one per row). Response
+dicts are made in field order as the level runs, and each child level fills the dicts
+its parent placed, so keys come out in the order the reference executor gives them.
+
+The compiled path answers only when everything goes right. Any error (a refusal from
+the domain, a null where the schema says non-null, an unexpected exception) raises
+``Fallback`` out of the whole operation, and the caller runs the reference executor,
+which gives the errors, their paths and the null propagation exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from graphql import Undefined
+from graphql.execution.values import VariableValues
+
+from nextgen_gql.api.compiled.completion import Fallback
+from nextgen_gql.api.compiled.planner import ObjectPlan
+from nextgen_gql.services import rows
+from nextgen_gql.services.visibility import NO_ACCESS, AccountAccess, decide_access
+
+if TYPE_CHECKING:
+    from nextgen_gql.api.context import Context
+
+__all__ = ["Fallback", "Runtime", "execute_plan"]
+
+
+class Runtime:
+    """One request's state: the context, the variables, and reads shared by its fields."""
+
+    __slots__ = ("_clerk_courts", "_privileges", "_viewer", "access", "context", "today", "variables")
+
+    def __init__(self, context: Context, variables: VariableValues) -> None:
+        self.context = context
+        self.variables = variables
+        self.today = dt.datetime.now(dt.UTC).date()
+        self._viewer: Any = Undefined
+        self._clerk_courts: frozenset[str] | None = None
+        self._privileges: dict[int, list[rows.PrivilegeRow]] = {}
+        #: What the viewer may see of each account (by id), decided on first need.
+        self.access: dict[int, AccountAccess] = {}
+
+    async def viewer(self) -> rows.AccountRow | None:
+        if self._viewer is Undefined:
+            self._viewer = await rows.viewer_for_token(self.context.token)
+        viewer: rows.AccountRow | None = self._viewer
+        return viewer
+
+    async def clerk_courts(self) -> frozenset[str]:
+        if self._clerk_courts is None:
+            viewer = await self.viewer()
+            self._clerk_courts = await rows.clerk_courts(viewer.id) if viewer else frozenset()
+        return self._clerk_courts
+
+    async def privileges(self, account_ids: Iterable[int]) -> dict[int, list[rows.PrivilegeRow]]:
+        """Filing privileges by account, read once per request for all the ids asked."""
+        missing = [i for i in account_ids if i not in self._privileges]
+        if missing:
+            self._privileges.update(await rows.privileges_of(missing))
+        return self._privileges
+
+    async def accesses(self, account_ids: Iterable[int]) -> dict[int, AccountAccess]:
+        """What the viewer may see of these accounts: ``visibility.decide_access`` on facts read
+        for all of them at once (the viewer's firm and clerkships, the accounts' firms and
+        courts), for the ids not decided yet."""
+        missing = list(dict.fromkeys(i for i in account_ids if i not in self.access))
+        if not missing:
+            return self.access
+        viewer = await self.viewer()
+        if viewer is None:
+            self.access.update(dict.fromkeys(missing, NO_ACCESS))
+            return self.access
+        memberships = await rows.memberships_of([viewer.id, *missing])
+        own = memberships.get(viewer.id)
+        clerk_of = await self.clerk_courts()
+        courts = await rows.courts_of_accounts(missing, clerk_of) if clerk_of else {}
+        for account_id in missing:
+            membership = memberships.get(account_id)
+            self.access[account_id] = decide_access(
+                viewer_id=viewer.id,
+                account_id=account_id,
+                viewer_admin_firm_id=own.firm_id if own is not None and own.is_admin else None,
+                account_firm_id=membership.firm_id if membership is not None else None,
+                viewer_clerk_courts=clerk_of,
+                account_courts=courts.get(account_id, set()),
+            )
+        return self.access
+
+
+_ROOT = object()
+
+
+async def execute_plan(plan: ObjectPlan, runtime: Runtime) -> dict[str, Any]:
+    """The operation's ``data``; ``Fallback`` when the reference executor must answer."""
+    data: dict[str, Any] = {}
+    await _run_level(plan, [_ROOT], [data], runtime)
+    return data
+
+
+async def _run_level(
+    plan: ObjectPlan, sources: list[Any], outs: list[dict[str, Any]], runtime: Runtime
+) -> None:
+    children: list[tuple[ObjectPlan, list[Any], list[dict[str, Any]]]] = []
+    for field in plan.fields:
+        key = field.key
+        resolver = field.resolver
+        if resolver is None:  # __typename
+            for out in outs:
+                out[key] = field.typename
+            continue
+        args = field.static_args if field.args_for is None else field.args_for(runtime.variables)
+        if resolver.attr is not None:
+            attr = resolver.attr
+            values: list[Any] = [getattr(source, attr) for source in sources]
+        elif resolver.batch:
+            values = await resolver.fn(runtime, sources, args)
+        else:
+            fn = resolver.fn
+            values = [fn(runtime, source, args) for source in sources]
+        complete = field.complete
+        child_sources: list[Any] = []
+        child_outs: list[dict[str, Any]] = []
+        for out, value in zip(outs, values, strict=True):
+            out[key] = complete(value, child_sources, child_outs)
+        if field.child is not None and child_sources:
+            children.append((field.child, child_sources, child_outs))
+    for child, child_sources, child_outs in children:
+        await _run_level(child, child_sources, child_outs, runtime)
