@@ -32,6 +32,7 @@ __all__ = [
     "LinkRow",
     "MembershipRow",
     "PrivilegeRow",
+    "RosterEntry",
     "accounts_by_ids",
     "clerk_courts",
     "cmecf_page",
@@ -59,7 +60,8 @@ def _datetime(value: Any) -> dt.datetime | None:
 
 
 class AccountRow(NamedTuple):
-    """The columns of ``models.PacerAccount`` that answers show."""
+    """The columns of ``models.PacerAccount`` that answers show. Date-times and flags are
+    kept as stored and converted when read: a page reads few of them."""
 
     id: int
     account_number: str
@@ -67,34 +69,37 @@ class AccountRow(NamedTuple):
     first_name: str
     last_name: str
     email: str
-    created_at: dt.datetime
-    upgraded_at: dt.datetime | None
-    is_shared: bool
+    created_raw: Any
+    upgraded_raw: Any
+    shared_raw: Any
+
+    @property
+    def created_at(self) -> dt.datetime:
+        return _datetime(self.created_raw)  # type: ignore[return-value]
+
+    @property
+    def upgraded_at(self) -> dt.datetime | None:
+        return _datetime(self.upgraded_raw)
+
+    @property
+    def is_shared(self) -> bool:
+        return bool(self.shared_raw)
 
     @property
     def is_legacy(self) -> bool:
         # The same rule as ``models.PacerAccount.is_legacy``.
-        return self.created_at < LEGACY_CUTOFF and self.upgraded_at is None
+        return self.created_at < LEGACY_CUTOFF and self.upgraded_raw is None
 
 
 _ACCOUNT_COLUMNS = (
     "a.id, a.account_number, a.username, a.first_name, a.last_name, a.email, a.created_at, "
     "a.upgraded_at, a.is_shared"
 )
+_make_account = AccountRow._make
 
 
 def _account(r: Sequence[Any], at: int = 0) -> AccountRow:
-    return AccountRow(
-        r[at],
-        r[at + 1],
-        r[at + 2],
-        r[at + 3],
-        r[at + 4],
-        r[at + 5],
-        _datetime(r[at + 6]),  # type: ignore[arg-type]
-        _datetime(r[at + 7]),
-        bool(r[at + 8]),
-    )
+    return _make_account(tuple(r)[at : at + 9])
 
 
 class PrivilegeRow(NamedTuple):
@@ -122,7 +127,14 @@ class LinkRow(NamedTuple):
     court_id: str
     account_id: int
     linked_by_id: int
-    linked_at: dt.datetime
+    linked_raw: Any
+
+    @property
+    def linked_at(self) -> dt.datetime:
+        return _datetime(self.linked_raw)  # type: ignore[return-value]
+
+
+_ROLES: dict[str, FilerRole] = {role.value: role for role in FilerRole}
 
 
 class FirmRow(NamedTuple):
@@ -216,29 +228,57 @@ async def clerk_courts(account_id: int) -> frozenset[str]:
     return frozenset(str(r[0]) for r in rows)
 
 
-def _cmecf(r: Sequence[Any]) -> CmecfRow:
-    return CmecfRow(r[0], r[1], r[2], r[3], r[4], r[5], FilerRole(r[6]))
+class RosterEntry(NamedTuple):
+    """A legacy account with its link and the two accounts of the link (None when unlinked)."""
+
+    account: CmecfRow
+    link: LinkRow | None
+    owner: AccountRow | None
+    linker: AccountRow | None
+
+
+_ROSTER_COLUMNS = (
+    "c.id, c.court_id, c.login, c.login_key, c.first_name, c.last_name, c.role,"
+    " l.id, l.cmecf_account_id, l.court_id, l.account_id, l.linked_by_id, l.linked_at, "
+    + _ACCOUNT_COLUMNS
+    + ", "
+    + _ACCOUNT_COLUMNS.replace("a.", "b.")
+)
 
 
 async def cmecf_page(
     court_code: str, *, size: int, after: tuple[str, int] | None
-) -> tuple[list[CmecfRow], int]:
-    """One keyset page of a court's roster (``size + 1`` rows, to tell whether more follow),
-    and the roster's size: ``roster.list_cmecf_accounts`` without search or filter."""
-    columns = "id, court_id, login, login_key, first_name, last_name, role"
-    if after is None:
-        page = await _rows(
-            f"SELECT {columns} FROM cmecf_accounts WHERE court_id = ? ORDER BY login_key, id LIMIT ?",
-            (court_code, size + 1),
+) -> tuple[list[RosterEntry], int]:
+    """One keyset page of a court's roster, ``size + 1`` entries (to tell whether more follow),
+    each with its link and accounts, and the roster's size: ``roster.list_cmecf_accounts``
+    and ``roster.links_and_owners`` (without search or filter) in two statements."""
+    joins = (
+        "FROM cmecf_accounts c LEFT JOIN cmecf_links l ON l.cmecf_account_id = c.id"
+        " LEFT JOIN pacer_accounts a ON a.id = l.account_id LEFT JOIN pacer_accounts b ON b.id = l.linked_by_id"
+    )
+    where = "c.court_id = ?"
+    params: list[object] = [court_code]
+    if after is not None:
+        where += " AND (c.login_key > ? OR (c.login_key = ? AND c.id > ?))"
+        params += [after[0], after[0], after[1]]
+    found = await _rows(
+        f"SELECT {_ROSTER_COLUMNS} {joins} WHERE {where} ORDER BY c.login_key, c.id LIMIT ?",
+        [*params, size + 1],
+    )
+    counted = await _rows("SELECT COUNT(*) FROM cmecf_accounts WHERE court_id = ?", (court_code,))
+    total = int(counted[0][0])
+    entries = []
+    for r in found:
+        linked = r[7] is not None
+        entries.append(
+            RosterEntry(
+                CmecfRow(r[0], r[1], r[2], r[3], r[4], r[5], _ROLES[r[6]]),
+                LinkRow(r[7], r[8], r[9], r[10], r[11], r[12]) if linked else None,
+                _account(r, 13) if linked else None,
+                _account(r, 22) if linked else None,
+            )
         )
-    else:
-        page = await _rows(
-            f"SELECT {columns} FROM cmecf_accounts WHERE court_id = ?"
-            " AND (login_key > ? OR (login_key = ? AND id > ?)) ORDER BY login_key, id LIMIT ?",
-            (court_code, after[0], after[0], after[1], size + 1),
-        )
-    total = await _rows("SELECT COUNT(*) FROM cmecf_accounts WHERE court_id = ?", (court_code,))
-    return [_cmecf(r) for r in page], int(total[0][0])
+    return entries, total
 
 
 async def links_of_cmecf_ids(ids: Iterable[int]) -> dict[int, LinkRow]:
@@ -251,7 +291,7 @@ async def links_of_cmecf_ids(ids: Iterable[int]) -> dict[int, LinkRow]:
         f" WHERE cmecf_account_id IN ({_marks(len(wanted))})",
         wanted,
     )
-    return {r[1]: LinkRow(r[0], r[1], r[2], r[3], r[4], _datetime(r[5])) for r in rows}  # type: ignore[arg-type]
+    return {r[1]: LinkRow(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
 
 async def firm_admins(firm_ids: Iterable[int]) -> dict[int, list[AccountRow]]:

@@ -65,6 +65,8 @@ class ObjectPlan:
 
     type_name: str
     fields: list[FieldPlan] = field(default_factory=list)
+    #: The built function that runs this selection set (``runtime.level_function``).
+    run: Any = None
 
 
 @dataclass(eq=False)
@@ -83,6 +85,8 @@ class FieldPlan:
     serialize: Callable[[Any], Any] | None
     child: ObjectPlan | None
     typename: str | None = None
+    #: For a String, ID or Boolean leaf: the Python type a value that needs no serializing has.
+    exact: type | None = None
     complete: Completer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -172,7 +176,10 @@ def _object_plan(
             child = _object_plan(schema, shape, variables, leaf, sub.grouped_field_set)
         else:
             raise NotCompiled(f"{parent.name}.{name} returns an abstract type")
-        plan.fields.append(FieldPlan(key, name, resolver, static_args, args_for, wrappers, serialize, child))
+        exact = _EXACT.get(leaf.name) if serialize is not None else None
+        plan.fields.append(
+            FieldPlan(key, name, resolver, static_args, args_for, wrappers, serialize, child, exact=exact)
+        )
     return plan
 
 
@@ -208,6 +215,9 @@ def _unwrap(output: GraphQLOutputType) -> tuple[tuple[str, ...], GraphQLOutputTy
             output = output.of_type
         else:
             return tuple(wrappers), output
+
+
+_EXACT: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
 
 
 def _serializer(leaf: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:

@@ -38,13 +38,16 @@ __all__ = ["RESOLVERS", "Resolver"]
 
 @dataclass(frozen=True)
 class Resolver:
+    #: An attribute path (``"row.login"``): a column read, inlined into the built code.
     attr: str | None = None
     fn: Callable[..., Any] = lambda *_: None
     batch: bool = False
 
 
-def attr(name: str) -> Resolver:
-    return Resolver(attr=name)
+def attr(path: str) -> Resolver:
+    if not all(part.isidentifier() for part in path.split(".")):
+        raise ValueError(f"not an attribute path: {path!r}")
+    return Resolver(attr=path)
 
 
 def one(fn: Callable[[Runtime, Any, dict[str, Any]], Any]) -> Resolver:
@@ -159,29 +162,30 @@ async def _roster(runtime: Runtime, sources: list[Any], args: dict[str, Any]) ->
     court = await _require_clerk(runtime)
     after = decode_login_cursor(args.get("after"))
     search, linked = args.get("search"), args.get("linked")
-    page: list[Any]
+    edges = []
     if search is None and linked is None:
         size = page_size(args.get("first"))
-        page, total = await rows.cmecf_page(court.code, size=size, after=after)
-        has_next, page = len(page) > size, page[:size]
-        links = await rows.links_of_cmecf_ids(r.id for r in page)
-        owners = await rows.accounts_by_ids(
-            [link.account_id for link in links.values()] + [link.linked_by_id for link in links.values()]
-        )
-    else:  # the reference's own query, models and all
+        entries, total = await rows.cmecf_page(court.code, size=size, after=after)
+        has_next = len(entries) > size
+        for r, link, owner, linker in entries[:size]:
+            node = Legacy(r, link, owner, linker, owner_contact=True)
+            edges.append(Edge(encode_cursor(r.login_key, r.id), node))
+    else:  # the reference's own queries, models and all
         found = await roster.list_cmecf_accounts(
             court, first=args.get("first"), after=after, search=search, linked=linked
         )
-        page, total, has_next = list(found.rows), found.total_count, found.has_next
-        model_links, model_owners = await roster.links_and_owners(page)
-        links, owners = model_links, model_owners  # type: ignore[assignment]
-    edges = []
-    for r in page:
-        link = links.get(r.id)
-        owner = owners.get(link.account_id) if link else None
-        linker = owners.get(link.linked_by_id) if link else None
-        node = Legacy(r, link, owner, linker, owner_contact=True)
-        edges.append(Edge(encode_cursor(r.login_key, r.id), node))
+        total, has_next = found.total_count, found.has_next
+        links, owners = await roster.links_and_owners(list(found.rows))
+        for m in found.rows:
+            model_link = links.get(m.id)
+            node = Legacy(
+                m,
+                model_link,
+                owners.get(model_link.account_id) if model_link else None,
+                owners.get(model_link.linked_by_id) if model_link else None,
+                owner_contact=True,
+            )
+            edges.append(Edge(encode_cursor(m.login_key, m.id), node))
     return [_connection(edges, has_next, after is not None, total)]
 
 
@@ -344,7 +348,7 @@ def _id(type_name: str, column: str = "id") -> Resolver:
 
 
 def _row(column: str) -> Resolver:
-    return one(lambda runtime, source, args: getattr(source.row, column))
+    return attr(f"row.{column}")
 
 
 RESOLVERS: dict[tuple[str, str], Resolver] = {

@@ -1,0 +1,320 @@
+"""Differential tests: the compiled path gives the reference executor's answers, byte for byte.
+
+Three nets. Every query the suite sends already runs on both paths (the suite's settings
+turn on ``compiled_check``, which refuses a differing answer). Here, in addition: two
+separate apps over one database, one compiled and one not, are sent every operation of
+the reference SPA and of the benchmark, and hypothesis-graphql's schema-valid queries, as
+every role (anonymous, an upgraded filer, a legacy account, a shared account, a firm
+administrator and a member, the clerks of each court) at the national endpoint and at
+each court; their answers must be the same bytes. And the shapes the compiler handles on
+its own (aliases, fragments, ``@skip``/``@include`` with variables, errors and nulls)
+are checked one by one, with the path each request took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from graphql import OperationDefinitionNode, OperationType, parse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from hypothesis_graphql import from_schema
+
+from nextgen_gql.api.compiled import CompiledQueries
+from nextgen_gql.app import create_app
+from nextgen_gql.settings import Settings
+from tests.api.firm_helpers import JAMES_NUMBER, create_firm, invite, register
+from tests.conftest import (
+    CLERK_PASSWORD,
+    CLERKS,
+    FILER,
+    LEGACY,
+    LEGACY_ECF_PASSWORD,
+    REPO,
+    SHARED,
+    Api,
+    running_api,
+)
+
+SDL = (REPO / "schema" / "schema.graphql").read_text()
+ENDPOINTS = [None, "mad", "mab", "ca1"]
+
+# The benchmark's scenarios (bench/harness.py): these must be answered by the compiled path.
+HOT = {
+    "me": """query Landing { me { id username firstName lastName email accountNumber isLegacy
+      privileges { court { code name } role source } firm { name clientCodeRequired } } }""",
+    "roster": """query Roster { cmecfAccounts(first: 100) { totalCount
+      edges { cursor node { id login firstName lastName role linkedAt
+        linkedAccount { username firstName lastName email } } }
+      pageInfo { hasNextPage endCursor } } }""",
+    "courts": "query Courts { courts { code name kind nextgenSince isNextgen acceptedRoles } }",
+}
+
+
+def spa_operations() -> list[tuple[str, str]]:
+    """(name, document) of every operation in schema/operations, each alone in its document."""
+    found = []
+    for path in sorted((REPO / "schema" / "operations").glob("*.graphql")):
+        text = path.read_text(encoding="utf-8")
+        for definition in parse(text).definitions:
+            if isinstance(definition, OperationDefinitionNode) and definition.name:
+                found.append((definition.name.value, text))
+    return found
+
+
+SPA_VARIABLES: dict[str, dict[str, Any]] = {
+    "FirmStatement": {"quarter": "2026Q4"},
+    "ClerkQueue": {"after": None},
+    "FirmMembers": {"after": None},
+}
+
+
+@dataclass
+class Pair:
+    """The same database served twice: compiled, and on the reference executor alone."""
+
+    compiled: httpx.AsyncClient
+    reference: httpx.AsyncClient
+    queries: CompiledQueries
+    tokens: dict[str, str | None]
+
+    async def both(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        role: str,
+        court: str | None = None,
+        **kw: Any,
+    ) -> tuple[httpx.Response, httpx.Response]:
+        path = f"/courts/{court}/graphql" if court else "/graphql"
+        token = self.tokens[role]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body: dict[str, Any] = {"query": query, "variables": variables or {}, **kw}
+        a = await self.compiled.post(path, json=body, headers=headers)
+        b = await self.reference.post(path, json=body, headers=headers)
+        return a, b
+
+    async def same(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> bytes:
+        a, b = await self.both(query, variables, **kw)
+        assert (a.status_code, a.content) == (b.status_code, b.content), (query, variables, kw)
+        assert a.headers["content-type"] == b.headers["content-type"]
+        return a.content
+
+
+async def build_world(api: Api) -> dict[str, str | None]:
+    """Every role, and data for each to see: a firm with an admin and a member, a link, a
+    registration in each kind of court."""
+    maria, _ = await register(api, "marialopez", "Maria", "Lopez")
+    await create_firm(api, maria)
+    james = await api.sign_in(*FILER, redactionAcknowledged=True)
+    invitation = (await invite(api, maria, JAMES_NUMBER, "Morgan"))["invitation"]["id"]
+    await api.data(
+        "mutation($id: ID!) { acceptFirmInvitation(id: $id) { errors { code } } }",
+        {"id": invitation},
+        token=james,
+    )
+    await api.data(
+        """mutation($p: String!) { linkCmecfAccount(input: {login: "jmorgan", password: $p, confirm: true}) {
+          errors { code } } }""",
+        {"p": LEGACY_ECF_PASSWORD},
+        court="mad",
+        token=james,
+    )
+    await api.data(
+        "mutation { submitRegistration(input: {role: CREDITOR}) { errors { code } } }",
+        court="mab",
+        token=james,
+    )
+    return {
+        "anonymous": None,
+        "filer": james,
+        "legacy": await api.sign_in(*LEGACY),
+        "shared": await api.sign_in(*SHARED),
+        "firm admin": maria,
+        **{f"{court} clerk": await api.sign_in(user, CLERK_PASSWORD) for court, user in CLERKS.items()},
+    }
+
+
+@contextlib.asynccontextmanager
+async def serving_pair(settings: Settings) -> AsyncIterator[Pair]:
+    async with running_api(settings.with_(compiled_check=False)) as api:
+        tokens = await build_world(api)
+    compiled_app = create_app(settings.with_(compiled=True, compiled_check=False))
+    # The reference app runs without a lifespan of its own: Tortoise keeps one database context
+    # per process, which the compiled app's lifespan opens; both apps then read the same data.
+    reference_app = create_app(settings.with_(compiled=False, compiled_check=False))
+    async with LifespanManager(compiled_app) as a:
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=a.app), base_url="http://testserver") as ca,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=reference_app), base_url="http://testserver"
+            ) as cb,
+        ):
+            yield Pair(ca, cb, compiled_app.state.compiled, tokens)
+
+
+@pytest.fixture
+async def pair(settings: Settings) -> AsyncIterator[Pair]:
+    async with serving_pair(settings) as running:
+        yield running
+
+
+async def test_the_hot_operations_are_compiled_and_equal_for_every_role(pair: Pair) -> None:
+    for role in pair.tokens:
+        for court in ENDPOINTS:
+            for query in HOT.values():
+                before = pair.queries.fell_back
+                await pair.same(query, role=role, court=court)
+                compiled = pair.queries.fell_back == before
+                # The roster is its clerks' only; everyone else's answer is the reference's error.
+                if "cmecfAccounts" not in query or role == f"{court} clerk":
+                    assert compiled, (role, court, query)
+
+
+async def test_every_spa_operation_is_equal_for_every_role(pair: Pair) -> None:
+    answered = pair.queries.answered
+    for name, document in spa_operations():
+        operation = next(
+            d
+            for d in parse(document).definitions
+            if isinstance(d, OperationDefinitionNode) and d.name and d.name.value == name
+        )
+        if operation.operation is not OperationType.QUERY:
+            continue  # mutations write: they run on the reference executor only
+        for role in pair.tokens:
+            for court in ENDPOINTS:
+                await pair.same(document, SPA_VARIABLES.get(name), role=role, court=court, operationName=name)
+    assert pair.queries.answered > answered
+
+
+async def test_roster_pages_searches_and_cursors_are_equal(pair: Pair) -> None:
+    page = """query($first: Int, $after: String, $search: String, $linked: Boolean) {
+      cmecfAccounts(first: $first, after: $after, search: $search, linked: $linked) {
+        totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { id login role court { code } linkedAt linkedAccount { username email accountNumber }
+          linkedBy { username email } } } } }"""
+    for court in ("mad", "mab", "ca1"):
+        after = None
+        while True:
+            answer = await pair.same(page, {"first": 2, "after": after}, role=f"{court} clerk", court=court)
+            info = httpx.Response(200, content=answer).json()["data"]["cmecfAccounts"]["pageInfo"]
+            if not info["hasNextPage"]:
+                break
+            after = info["endCursor"]
+        for variables in (
+            {"search": "mor"},
+            {"linked": True},
+            {"linked": False, "first": 1},
+            {"first": 0},
+            {"after": "junk"},
+        ):
+            await pair.same(page, variables, role=f"{court} clerk", court=court)
+
+
+SHAPES = [
+    # aliases, the same field twice, __typename at every level
+    ("{ a: me { u: username __typename } b: me { username } __typename }", None),
+    # fragments, nested, and an inline fragment with and without a type condition
+    (
+        """query { me { ...Who privileges { ...P } } }
+        fragment Who on PacerAccount { id username ... on PacerAccount { firstName } ... { lastName } }
+        fragment P on FilingPrivilege { role court { code ...C } }
+        fragment C on Court { name isNextgen helpDesk { phone email url } }""",
+        None,
+    ),
+    # fields merged under one key from several places
+    ("{ me { firm { name } firm { accountNumber admins { username } } } }", None),
+    # @skip and @include with variables, each way
+    *[
+        (
+            """query($s: Boolean!, $i: Boolean!) { me { username @skip(if: $s) email @include(if: $i)
+            privileges @include(if: $i) { role } } courts @skip(if: $i) { code } }""",
+            {"s": s, "i": i},
+        )
+        for s in (True, False)
+        for i in (True, False)
+    ],
+    # arguments from variables, defaults, and wrong variables (a request error)
+    ("query($c: String!) { me { canFile(court: $c) } }", {"c": "mad"}),
+    ("query($c: String!) { me { canFile(court: $c) } }", {"c": "nope"}),
+    ("query($c: String!) { me { canFile(court: $c) } }", {"c": 5}),
+    ("query($c: String!) { me { canFile(court: $c) } }", {}),
+    # errors and null propagation: an unknown court in a non-null field; a clerk-only list
+    ('{ me { username canFile(court: "zz9") } courts { code } }', None),
+    ("{ cmecfAccounts(first: 1) { totalCount } }", None),
+    ("{ registrations(first: 500) { totalCount } }", None),
+    # several operations, chosen by name
+    ("query A { me { username } } query B { courts { code } }", None),
+]
+
+
+@pytest.mark.parametrize("query,variables", SHAPES)
+async def test_shapes_are_equal_for_every_role(
+    pair: Pair, query: str, variables: dict[str, Any] | None
+) -> None:
+    extra = {"operationName": "B"} if "query A" in query else {}
+    for role in pair.tokens:
+        for court in ENDPOINTS:
+            await pair.same(query, variables, role=role, court=court, **extra)
+
+
+async def test_requests_the_compiler_does_not_take_are_the_references(pair: Pair) -> None:
+    for query in [
+        "mutation { signOut { ok } }",  # a mutation: the reference writes, once
+        "{ __schema { queryType { name } } }",  # introspection
+        "{ me { username auditEvents(first: 1) { totalCount } } }",  # a field not in the table
+        "{ me { username }",  # does not parse
+        "{ me { nope } }",  # does not validate
+    ]:
+        before = pair.queries.fell_back
+        await pair.same(query, role="anonymous")
+        assert pair.queries.fell_back == before + 1, query
+
+
+class _Runner:
+    """A pair driven from synchronous hypothesis tests through one event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.runner = asyncio.Runner()
+        self.context = serving_pair(settings)
+        self.pair = self.runner.run(self.context.__aenter__())
+
+    def same(self, query: str, role: str, court: str | None) -> None:
+        self.runner.run(self.pair.same(query, role=role, court=court))
+
+    def close(self) -> None:
+        self.runner.run(self.context.__aexit__(None, None, None))
+        self.runner.close()
+
+
+@pytest.fixture
+def runner(settings: Settings) -> Iterator[_Runner]:
+    running = _Runner(settings)
+    yield running
+    running.close()
+
+
+def test_generated_queries_are_equal_for_every_role(runner: _Runner) -> None:
+    roles = list(runner.pair.tokens)
+
+    @hsettings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        query=from_schema(SDL, fields=["me", "court", "courts", "cmecfAccounts", "registrations"]),
+        role=st.sampled_from(roles),
+        court=st.sampled_from(ENDPOINTS),
+    )
+    def check(query: str, role: str, court: str | None) -> None:
+        runner.same(query, role, court)
+
+    check()
+    # The generator must reach the compiled path, not only the fallback.
+    assert runner.pair.queries.answered > 50, (runner.pair.queries.answered, runner.pair.queries.fell_back)
