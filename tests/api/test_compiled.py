@@ -152,14 +152,13 @@ async def serving_pair(settings: Settings) -> AsyncIterator[Pair]:
     # The reference app runs without a lifespan of its own: Tortoise keeps one database context
     # per process, which the compiled app's lifespan opens; both apps then read the same data.
     reference_app = create_app(settings.with_(compiled=False, compiled_check=False))
-    async with LifespanManager(compiled_app) as a:
-        async with (
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=a.app), base_url="http://testserver") as ca,
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=reference_app), base_url="http://testserver"
-            ) as cb,
-        ):
-            yield Pair(ca, cb, compiled_app.state.compiled, tokens)
+    reference = httpx.ASGITransport(app=reference_app)
+    async with (
+        LifespanManager(compiled_app) as a,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=a.app), base_url="http://testserver") as ca,
+        httpx.AsyncClient(transport=reference, base_url="http://testserver") as cb,
+    ):
+        yield Pair(ca, cb, compiled_app.state.compiled, tokens)
 
 
 @pytest.fixture
