@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import Undefined
 
-__all__ = ["Completer", "Fallback", "completer"]
+__all__ = ["Completer", "Fallback", "Typed", "completer"]
 
 
 class Fallback(Exception):
     """This request's answer is not the compiled path's to give: use the reference executor."""
+
+
+class Typed(NamedTuple):
+    """A value of an interface type (``Node``): the object and the name of its type."""
+
+    type_name: str
+    source: Any
 
 
 Completer = Callable[[Any, list[Any], list[dict[str, Any]]], Any]

@@ -18,6 +18,7 @@ from graphql import (
     FieldNode,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -85,6 +86,8 @@ class FieldPlan:
     serialize: Callable[[Any], Any] | None
     child: ObjectPlan | None
     typename: str | None = None
+    #: For a field of an interface type: the plan of each type it may resolve to.
+    variants: dict[str, ObjectPlan] | None = None
     #: For a String, ID or Boolean leaf: the Python type a value that needs no serializing has.
     exact: type | None = None
     complete: Completer = field(init=False)
@@ -174,12 +177,23 @@ def _object_plan(
         elif isinstance(leaf, GraphQLObjectType):
             sub = collect_subfields(schema, shape.fragments, variables, shape.operation, leaf, details)
             child = _object_plan(schema, shape, variables, leaf, sub.grouped_field_set)
+        elif isinstance(leaf, GraphQLInterfaceType):
+            variants = {}
+            for possible in schema.get_possible_types(leaf):
+                sub = collect_subfields(
+                    schema, shape.fragments, variables, shape.operation, possible, details
+                )
+                variants[possible.name] = _object_plan(
+                    schema, shape, variables, possible, sub.grouped_field_set
+                )
         else:
-            raise NotCompiled(f"{parent.name}.{name} returns an abstract type")
+            raise NotCompiled(f"{parent.name}.{name} returns a union")
         exact = _EXACT.get(leaf.name) if serialize is not None else None
         plan.fields.append(
             FieldPlan(key, name, resolver, static_args, args_for, wrappers, serialize, child, exact=exact)
         )
+        if isinstance(leaf, GraphQLInterfaceType):
+            plan.fields[-1].variants = variants
     return plan
 
 

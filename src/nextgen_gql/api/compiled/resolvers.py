@@ -21,11 +21,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from nextgen_gql.api.compiled.completion import Fallback
-from nextgen_gql.api.ids import encode_id
+from nextgen_gql.api.compiled.completion import Fallback, Typed
+from nextgen_gql.api.ids import decode_id, encode_id, row_id
 from nextgen_gql.api.pagination import decode_id_cursor, decode_login_cursor, encode_cursor
+from nextgen_gql.services import audit, firms, linking, nodes, registrations, roster, rows
 from nextgen_gql.services import courts as court_service
-from nextgen_gql.services import linking, registrations, roster, rows
 from nextgen_gql.services.pagination import page_size
 from nextgen_gql.services.visibility import FULL_ACCESS, AccountAccess
 from nextgen_gql.tenancy import UnknownCourt
@@ -198,6 +198,41 @@ async def _registration_queue(runtime: Runtime, sources: list[Any], args: dict[s
     return [_connection(edges, page.has_next, page.has_previous, page.total_count)]
 
 
+async def _node(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+    """As ``Query.node``: the object if it exists and the viewer may see it (``nodes.visible_node``)."""
+    decoded = decode_id(args["id"])
+    if decoded is None:
+        return [None]
+    type_name, key = decoded
+    courts = runtime.context.courts
+    if type_name == "Court":
+        return [Typed("Court", courts.get(key)) if key in courts else None]
+    key_id = row_id(key)
+    if type_name not in _NODE_SOURCES or key_id is None:
+        return [None]
+    viewer: Any = await runtime.viewer()  # the rule reads the viewer's id only
+    found = await nodes.visible_node(viewer, type_name, key_id, courts)
+    return [Typed(type_name, _NODE_SOURCES[type_name](found)) if found is not None else None]
+
+
+_NODE_SOURCES: dict[str, Callable[[Any], Any]] = {
+    "PacerAccount": Account,
+    "CmecfAccount": Legacy,
+    "FilingPrivilege": lambda model: model,
+    "Registration": lambda model: model,
+    "AuditEvent": lambda model: model,
+    "Firm": lambda model: model,
+    "FirmInvitation": lambda model: model,
+}
+
+
+async def _court_audit(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+    court = await _require_clerk(runtime)
+    page = await audit.court_events(court, first=args.get("first"), after=decode_id_cursor(args.get("after")))
+    edges = [Edge(encode_cursor(e.id), e) for e in page.rows]
+    return [_connection(edges, page.has_next, page.has_previous, page.total_count)]
+
+
 # ---------------------------------------------------------------------------- PacerAccount
 
 
@@ -272,6 +307,19 @@ async def _clerk_of(runtime: Runtime, sources: list[Account], args: dict[str, An
     return [list(mine) if viewer is not None and s.row.id == viewer.id else [] for s in sources]
 
 
+async def _own_audit(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
+    viewer = await runtime.viewer()
+    if viewer is None or any(s.row.id != viewer.id for s in sources):
+        raise Fallback("another account's audit trail: the reference gives the error")
+    after = decode_id_cursor(args.get("after"))
+    values = []
+    for s in sources:
+        page = await audit.account_events(s.row.id, first=args.get("first"), after=after)
+        edges = [Edge(encode_cursor(e.id), e) for e in page.rows]
+        values.append(_connection(edges, page.has_next, page.has_previous, page.total_count))
+    return values
+
+
 # ---------------------------------------------------------------------------- CmecfAccount
 
 
@@ -327,6 +375,15 @@ def _court_of(runtime: Runtime, source: Any, args: dict[str, Any]) -> Any:
     return runtime.context.courts.get(source.court_id)
 
 
+def _event_court(runtime: Runtime, event: Any, args: dict[str, Any]) -> Any:
+    return runtime.context.courts.by_code.get(event.court_id) if event.court_id else None
+
+
+async def _firms_of(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+    found = {firm.id: firm for firm in await firms.firms_by_ids([s.firm_id for s in sources]) if firm}
+    return [found.get(s.firm_id) for s in sources]
+
+
 def _legacy_court(runtime: Runtime, source: Legacy, args: dict[str, Any]) -> Any:
     return runtime.context.courts.get(source.row.court_id)
 
@@ -357,6 +414,8 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("Query", "courts"): one(_every_court),
     ("Query", "cmecfAccounts"): batch(_roster),
     ("Query", "registrations"): batch(_registration_queue),
+    ("Query", "auditEvents"): batch(_court_audit),
+    ("Query", "node"): batch(_node),
     # Court and its help desk: values of the court files
     ("Court", "id"): _id("Court", "code"),
     ("Court", "code"): attr("code"),
@@ -386,6 +445,7 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("PacerAccount", "registrations"): batch(_registrations),
     ("PacerAccount", "firm"): batch(_firm),
     ("PacerAccount", "clerkOf"): batch(_clerk_of),
+    ("PacerAccount", "auditEvents"): batch(_own_audit),
     # CmecfAccount
     ("CmecfAccount", "id"): one(lambda runtime, s, args: encode_id("CmecfAccount", s.row.id)),
     ("CmecfAccount", "login"): _row("login"),
@@ -423,12 +483,26 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("Registration", "decidedAt"): attr("decided_at"),
     ("Registration", "decidedBy"): _account_of("decided_by_id"),
     ("Registration", "reason"): attr("reason"),
+    # AuditEvent and FirmInvitation (models)
+    ("AuditEvent", "id"): _id("AuditEvent"),
+    ("AuditEvent", "at"): attr("at"),
+    ("AuditEvent", "action"): attr("action"),
+    ("AuditEvent", "actor"): _account_of("actor_id"),
+    ("AuditEvent", "subject"): _account_of("subject_id"),
+    ("AuditEvent", "court"): one(_event_court),
+    ("AuditEvent", "detail"): attr("detail"),
+    ("FirmInvitation", "id"): _id("FirmInvitation"),
+    ("FirmInvitation", "firm"): batch(_firms_of),
+    ("FirmInvitation", "account"): _account_of("account_id"),
+    ("FirmInvitation", "status"): attr("status"),
+    ("FirmInvitation", "createdAt"): attr("created_at"),
 }
 
 # Connections, edges and pages: plain attributes of the tuples above
 for _connection_type, _edge_type in (
     ("CmecfAccountConnection", "CmecfAccountEdge"),
     ("RegistrationConnection", "RegistrationEdge"),
+    ("AuditEventConnection", "AuditEventEdge"),
 ):
     RESOLVERS[(_connection_type, "edges")] = attr("edges")
     RESOLVERS[(_connection_type, "pageInfo")] = attr("page_info")

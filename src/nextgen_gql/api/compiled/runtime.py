@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import Undefined
 from graphql.execution.values import VariableValues
 
-from nextgen_gql.api.compiled.completion import Fallback
+from nextgen_gql.api.compiled.completion import Fallback, Typed
 from nextgen_gql.api.compiled.planner import ObjectPlan
 from nextgen_gql.services import rows
 from nextgen_gql.services.visibility import NO_ACCESS, AccountAccess, decide_access
@@ -29,7 +29,7 @@ from nextgen_gql.services.visibility import NO_ACCESS, AccountAccess, decide_acc
 if TYPE_CHECKING:
     from nextgen_gql.api.context import Context
 
-__all__ = ["Fallback", "Runtime", "execute_plan"]
+__all__ = ["Fallback", "Runtime", "Typed", "execute_plan"]
 
 
 class Runtime:
@@ -115,6 +115,19 @@ def level_function(plan: ObjectPlan) -> LevelFunction:
     return run
 
 
+async def run_variants(
+    variants: dict[str, ObjectPlan], values: list[Typed], outs: list[dict[str, Any]], runtime: Runtime
+) -> None:
+    """The objects of an interface field, each type's on that type's plan."""
+    by_type: dict[str, tuple[list[Any], list[dict[str, Any]]]] = {}
+    for value, out in zip(values, outs, strict=True):
+        sources, type_outs = by_type.setdefault(value.type_name, ([], []))
+        sources.append(value.source)
+        type_outs.append(out)
+    for type_name, (sources, type_outs) in by_type.items():
+        await level_function(variants[type_name])(sources, type_outs, runtime)
+
+
 def _build(plan: ObjectPlan) -> LevelFunction:
     """Python source for the level, made from the plan and compiled (as graphql-jit does in
     JavaScript): batched fields first, one await each; then one loop over the objects that
@@ -123,7 +136,7 @@ def _build(plan: ObjectPlan) -> LevelFunction:
     Only the attribute paths of the field table and generated names reach the source; the
     document's names (aliases) and every value are passed in as constants.
     """
-    names: dict[str, Any] = {"Fallback": Fallback, "level_function": level_function}
+    names: dict[str, Any] = {"level_function": level_function, "run_variants": run_variants}
     head: list[str] = []
     body: list[str] = []
     tail: list[str] = []
@@ -148,7 +161,12 @@ def _build(plan: ObjectPlan) -> LevelFunction:
             value = f"F{n}(runtime, source, {args})"
         names[f"C{n}"] = field.complete
         exact = field.exact if len(field.wrappers) <= 1 else None
-        if field.child is not None:
+        if field.variants is not None:
+            names[f"P{n}"] = field.variants
+            head.append(f"S{n} = []; O{n} = []")
+            body.append(f"out[K{n}] = C{n}({value}, S{n}, O{n})")
+            tail.append(f"if S{n}: await run_variants(P{n}, S{n}, O{n}, runtime)")
+        elif field.child is not None:
             names[f"P{n}"] = field.child
             head.append(f"S{n} = []; O{n} = []")
             body.append(f"out[K{n}] = C{n}({value}, S{n}, O{n})")
