@@ -192,3 +192,48 @@ async def test_the_nul_character_is_refused_at_the_door(api: Api) -> None:
     assert inline.status_code == 400
     get = await api.client.get("/graphql", params={"query": '{ node(id: "a\x00") { id } }'})
     assert get.status_code == 400
+
+
+async def test_operation_selection_and_variables_have_their_codes(api: Api) -> None:
+    two = "query A { courts { code } } query B { court { code } }"
+    for body, status, code in [
+        ({"query": two}, 200, "GRAPHQL_VALIDATION_FAILED"),  # several operations and no name
+        ({"query": two, "operationName": "C"}, 400, "BAD_REQUEST"),  # no such operation
+        (
+            {"query": "query($n: Int!) { cmecfAccounts(first: $n) { totalCount } }", "variables": {"n": "x"}},
+            200,
+            "BAD_USER_INPUT",
+        ),
+        # a required variable missing
+        ({"query": "query($n: Int!) { cmecfAccounts(first: $n) { totalCount } }"}, 200, "BAD_USER_INPUT"),
+    ]:
+        response = await api.client.post("/graphql", json=body)
+        assert response.status_code == status, response.text
+        assert codes(response.json()) == [code], (body, response.text)
+
+
+def test_request_error_codes_come_from_where_the_errors_are_raised() -> None:
+    """Not from their words: the same message from elsewhere carries no code."""
+    from graphql import GraphQLError, build_schema, parse
+
+    from nextgen_gql.api.request_errors import parse_document, service_rules, validate
+    from nextgen_gql.api.view import error_code
+
+    with pytest.raises(GraphQLError) as raised:
+        parse_document("{ a b c d }", max_tokens=3)
+    assert raised.value.extensions == {"code": "TOO_MANY_TOKENS"}
+    with pytest.raises(GraphQLError) as raised:
+        parse_document("{ a ", max_tokens=30)
+    assert raised.value.extensions == {"code": "GRAPHQL_PARSE_FAILED"}
+    schema = build_schema("type Query { a: Query b: Int }")
+    rules = service_rules(max_depth=2, max_aliases=1, introspection=False)
+    errors = validate(schema, parse("{ x: b y: b a { a { a { b } } } __schema { types { name } } c }"), rules)
+    assert {e.extensions["code"] for e in errors if e.extensions} == {
+        "TOO_MANY_ALIASES",
+        "QUERY_TOO_DEEP",
+        "INTROSPECTION_DISABLED",
+        "GRAPHQL_VALIDATION_FAILED",
+    }
+    assert error_code(
+        GraphQLError("Syntax Error: Document contains more than 3 tokens. Parsing aborted.")
+    ) == ("GRAPHQL_VALIDATION_FAILED")

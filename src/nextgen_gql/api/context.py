@@ -35,9 +35,16 @@ class Context:
     court: Court | None
     token: str | None
     mailer: Mailer
-    loaders: Loaders = field(default_factory=Loaders)
+    _loaders: Loaders | None = None
     # Memoised look-ups: the task, not its result, so that resolvers running at once share one query.
     _once: dict[object, asyncio.Future[Any]] = field(default_factory=dict)
+
+    @property
+    def loaders(self) -> Loaders:
+        """The request's DataLoaders, made on first use (the compiled path needs none)."""
+        if self._loaders is None:
+            self._loaders = Loaders()
+        return self._loaders
 
     def _memo(self, key: object, make: Callable[[], Awaitable[T]]) -> asyncio.Future[T]:
         found = self._once.get(key)

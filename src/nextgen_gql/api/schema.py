@@ -10,21 +10,21 @@ from typing import Any
 
 import strawberry
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
-from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from nextgen_gql.api.mutations import Mutation
 from nextgen_gql.api.queries import Query
+from nextgen_gql.api.request_errors import (
+    CodedExecutionContext,
+    CodedParser,
+    CodedValidation,
+    parse_document,
+    service_rules,
+    with_code,
+)
 from nextgen_gql.api.types.accounts import PacerAccount
 from nextgen_gql.api.types.audit import AuditEvent
 from nextgen_gql.api.types.courts import Court
@@ -59,12 +59,22 @@ def _tenant_only(query: str, operation_name: str | None) -> bool:
     return all(isinstance(s, FieldNode) and s.name.value in TENANT_ONLY_FIELDS for s in selections)
 
 
+def _operations(query: str, max_tokens: int) -> int:
+    """How many operations the document defines (0 when it does not parse: Strawberry says why)."""
+    try:
+        document = parse_document(query, max_tokens)
+    except GraphQLError:
+        return 0
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+
+
 class Schema(strawberry.Schema):
     """The service's schema: errors are logged once, by the HTTP view, with the request id
     (``api/view.py``); answers made only of tenant data are reused."""
 
-    #: The service's own validation rules (``validation_rules``), for the compiled path.
+    #: Every validation rule, coded (``validation_rules``), for the compiled path.
     service_rules: tuple[type[ASTValidationRule], ...] = ()
+    max_tokens: int = Settings.max_tokens
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -83,6 +93,10 @@ class Schema(strawberry.Schema):
     ) -> ExecutionResult:
         # The courts never change while the service runs (court files take effect at the next
         # start), and isNextgen only with the date: reuse such answers, keyed by court and day.
+        if operation_name is None and query and _operations(query, self.max_tokens) > 1:
+            # The specification's rule, which Strawberry relaxes (it runs the first operation).
+            error = GraphQLError("Must provide operation name if query contains multiple operations.")
+            return ExecutionResult(data=None, errors=[with_code(error, "GRAPHQL_VALIDATION_FAILED")])
         key: tuple[object, ...] | None = None
         if query and not variable_values and len(query) < 4096 and _tenant_only(query, operation_name):
             court = getattr(context_value, "court", None)
@@ -109,30 +123,23 @@ class Schema(strawberry.Schema):
 _TENANT_ANSWERS: OrderedDict[tuple[object, ...], tuple[Schema, ExecutionResult]] = OrderedDict()
 
 
-def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
-    """The service's rules beside the specification's: depth, aliases, and introspection
-    when it is turned off. Built once, so that the validation cache (keyed by the rules) hits."""
-    rules: list[type[ASTValidationRule]] = [
-        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
-    if not settings.introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    return rules
+def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
+    """Every rule a document must pass, coded (``api.request_errors``); built once, so that
+    validation is kept per document."""
+    return service_rules(
+        max_depth=settings.max_depth, max_aliases=settings.max_aliases, introspection=settings.introspection
+    )
 
 
-def limits(settings: Settings, rules: list[type[ASTValidationRule]]) -> list[Callable[[], SchemaExtension]]:
-    """Refuse query bombs before execution: depth, aliases, tokens; introspection if turned off.
+def limits(
+    settings: Settings, rules: tuple[type[ASTValidationRule], ...]
+) -> list[Callable[[], SchemaExtension]]:
+    """Refuse query bombs before execution: tokens, depth, aliases; introspection if turned off.
+    Parsed and validated documents are kept: front ends send the same few operations.
 
     Factories, so that each request gets fresh extension instances.
     """
-    return [
-        # Parsed and validated documents are cached: front ends send the same few operations.
-        lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: AddValidationRules(rules),
-    ]
+    return [lambda: CodedParser(settings.max_tokens), lambda: CodedValidation(rules)]
 
 
 def build_schema(settings: Settings | None = None) -> Schema:
@@ -153,8 +160,10 @@ def build_schema(settings: Settings | None = None) -> Schema:
         ],
         extensions=limits(settings, rules),
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=CodedExecutionContext,
     )
-    built.service_rules = tuple(rules)
+    built.service_rules = rules
+    built.max_tokens = settings.max_tokens
     return built
 
 

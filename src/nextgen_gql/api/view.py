@@ -34,25 +34,17 @@ __all__ = ["GraphQLView", "error_code"]
 
 log = logging.getLogger("nextgen_gql.errors")
 
-# Errors raised before execution, recognised by the words graphql-core and Strawberry use.
-_PRE_EXECUTION = [
-    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
-    ("aliases found. Allowed", "TOO_MANY_ALIASES"),
-    ("tokens. Parsing aborted", "TOO_MANY_TOKENS"),
-    ("Syntax Error", "GRAPHQL_PARSE_FAILED"),
-    ("introspection", "INTROSPECTION_DISABLED"),
-    ("Variable '$", "BAD_USER_INPUT"),
-]
-
 
 def error_code(error: GraphQLError) -> str | None:
-    """The code of an expected error; None for an unexpected exception (to be masked)."""
+    """The code of an expected error; None for an unexpected exception (to be masked).
+
+    Request errors carry their code from where they are raised (``api.request_errors``);
+    a refusal of the domain from ``graphql_error``; Strawberry's own validation rules set
+    none, and are validation failures."""
     original = error.original_error
     if original is None:
-        for words, code in _PRE_EXECUTION:
-            if words in error.message:
-                return code
-        return "GRAPHQL_VALIDATION_FAILED"
+        given = (error.extensions or {}).get("code")
+        return str(given) if given else "GRAPHQL_VALIDATION_FAILED"
     if isinstance(original, GraphQLError):
         given = (original.extensions or {}).get("code")
         return str(given) if given else "BAD_USER_INPUT"

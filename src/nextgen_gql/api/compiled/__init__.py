@@ -29,18 +29,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError, GraphQLSchema, parse
+from graphql import GraphQLError, GraphQLSchema
 from graphql.execution.values import VariableValues, get_variable_values
-from graphql.validation import ASTValidationRule, specified_rules
-from strawberry.schema.schema import validate_document
+from graphql.validation import ASTValidationRule
 
 from nextgen_gql.api.compiled.completion import Fallback
 from nextgen_gql.api.compiled.planner import NotCompiled, ObjectPlan, OperationShape, plan_operation, shape_of
 from nextgen_gql.api.compiled.runtime import Runtime, execute_plan
+from nextgen_gql.api.request_errors import parse_document, validate
 from nextgen_gql.errors import DomainError
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class CompiledQueries:
     """Plans for the documents a service sees, and the run of a request on its plan.
 
     Example:
-        compiled = CompiledQueries(graphql_schema, rules, max_tokens=1000)
+        compiled = CompiledQueries(graphql_schema, schema.service_rules, max_tokens=1000)
         data = await compiled.execute(context, query, operation_name, variables)
         if data is None: ...  # the reference executor answers this request
     """
@@ -80,13 +80,13 @@ class CompiledQueries:
     def __init__(
         self,
         schema: GraphQLSchema,
-        rules: Collection[type[ASTValidationRule]],
+        rules: tuple[type[ASTValidationRule], ...],
         *,
         max_tokens: int,
         max_documents: int = 1000,
     ) -> None:
         self.schema = schema
-        self.rules = (*specified_rules, *rules)
+        self.rules = tuple(rules)
         self.max_tokens = max_tokens
         self.max_documents = max_documents
         self._entries: OrderedDict[tuple[str, str | None], _Entry] = OrderedDict()
@@ -110,10 +110,10 @@ class CompiledQueries:
 
     def _compile(self, query: str, operation_name: str | None) -> _Entry:
         try:
-            document = parse(query, no_location=False, max_tokens=self.max_tokens)
+            document = parse_document(query, self.max_tokens)
         except GraphQLError:
             return _Entry(None, "does not parse")
-        if validate_document(self.schema, document, self.rules):  # the rules Strawberry runs
+        if validate(self.schema, document, self.rules):  # the rules and the cache Strawberry's path uses
             return _Entry(None, "does not validate")
         try:
             shape = shape_of(document, operation_name)
