@@ -317,3 +317,25 @@ def test_generated_queries_are_equal_for_every_role(runner: _Runner) -> None:
     check()
     # The generator must reach the compiled path, not only the fallback.
     assert runner.pair.queries.answered > 50, (runner.pair.queries.answered, runner.pair.queries.fell_back)
+
+
+async def test_the_caches_are_bounded(pair: Pair) -> None:
+    from nextgen_gql.api.compiled import MAX_DOCUMENT_CHARS, MAX_PLANS_PER_DOCUMENT
+
+    names = [f"v{i}" for i in range(6)]  # 64 sets of values
+    query = (
+        "query("
+        + ", ".join(f"${n}: Boolean!" for n in names)
+        + ") { me { "
+        + " ".join(f"{n}: username @include(if: ${n})" for n in names)
+        + " } }"
+    )
+    for mask in range(2 ** len(names)):
+        variables = {n: bool(mask >> i & 1) for i, n in enumerate(names)}
+        await pair.same(query, variables, role="filer")
+    entry = pair.queries.entry(query, None)
+    assert len(entry.plans) == MAX_PLANS_PER_DOCUMENT
+    long_query = "{ me { username } }" + " " * MAX_DOCUMENT_CHARS
+    before = pair.queries.fell_back
+    await pair.same(long_query, role="filer")
+    assert pair.queries.fell_back == before + 1

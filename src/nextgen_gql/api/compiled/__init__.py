@@ -52,6 +52,12 @@ log = logging.getLogger("nextgen_gql.compiled")
 
 #: Root fields whose answers depend only on the court files and the date.
 TENANT_ONLY_FIELDS = frozenset({"court", "courts", "__typename"})
+#: Documents longer than this run on the reference executor: front ends send short ones, and
+#: the cache of documents stays small (``max_documents`` of at most this size).
+MAX_DOCUMENT_CHARS = 16 * 1024
+#: Plans kept per document, one per set of values of its ``@skip``/``@include`` variables
+#: (2 ** n for n variables): past this, other sets of values run on the reference executor.
+MAX_PLANS_PER_DOCUMENT = 16
 _NO_VARIABLES = VariableValues({}, {})
 
 
@@ -129,6 +135,9 @@ class CompiledQueries:
         assert entry.shape is not None
         key = tuple(variables.coerced.get(name) for name in entry.shape.directive_variables)
         if key not in entry.plans:
+            if len(entry.plans) >= MAX_PLANS_PER_DOCUMENT:
+                entry.why_not = "too many sets of @skip/@include values"
+                return None
             try:
                 entry.plans[key] = plan_operation(self.schema, entry.shape, variables)
             except NotCompiled as exc:
@@ -144,6 +153,8 @@ class CompiledQueries:
         variables: dict[str, Any] | None,
     ) -> dict[str, Any] | None:
         """The ``data`` of the request's answer, or None when the reference executor must run it."""
+        if len(query) > MAX_DOCUMENT_CHARS:
+            return self._fall_back(query, "a long document")
         entry = self.entry(query, operation_name)
         if entry.shape is None:
             return self._fall_back(query, entry.why_not or "not compiled")
