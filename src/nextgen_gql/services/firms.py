@@ -315,6 +315,11 @@ async def list_members(
     )
 
 
+async def pending_invitations(firm_id: int) -> list[FirmInvitation]:
+    """The firm's invitations still waiting for an answer, oldest first."""
+    return await FirmInvitation.filter(firm_id=firm_id, status=InvitationStatus.PENDING).order_by("id")
+
+
 async def firms_by_ids(ids: Sequence[int]) -> list[Firm | None]:
     found = {f.id: f for f in await Firm.filter(id__in=set(ids))}
     return [found.get(i) for i in ids]

@@ -366,6 +366,30 @@ def _account_of(column: str) -> Resolver:
     return batch(resolve)
 
 
+async def _require_firm_admin(runtime: Runtime, firm_ids: list[int]) -> None:
+    """As the reference's ``_require_admin``: the viewer administers each of these firms."""
+    viewer = await runtime.viewer()
+    own = (await rows.memberships_of([viewer.id])).get(viewer.id) if viewer is not None else None
+    if own is None or not own.is_admin or any(i != own.firm_id for i in firm_ids):
+        raise Fallback("not the firm's administrator: the reference gives the error")
+
+
+async def _firm_members(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+    await _require_firm_admin(runtime, [s.id for s in sources])
+    after = decode_id_cursor(args.get("after"))
+    values = []
+    for firm in sources:
+        page = await firms.list_members(firm, first=args.get("first"), after=after)
+        edges = [Edge(encode_cursor(r.id), Account(r)) for r in page.rows]
+        values.append(_connection(edges, page.has_next, page.has_previous, page.total_count))
+    return values
+
+
+async def _firm_invitations(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+    await _require_firm_admin(runtime, [s.id for s in sources])
+    return [await firms.pending_invitations(firm.id) for firm in sources]
+
+
 async def _firm_admins(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
     found = await rows.firm_admins(s.id for s in sources)
     return [[Account(row) for row in found.get(s.id, [])] for s in sources]
@@ -469,6 +493,8 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("Firm", "name"): attr("name"),
     ("Firm", "clientCodeRequired"): attr("client_code_required"),
     ("Firm", "admins"): batch(_firm_admins),
+    ("Firm", "members"): batch(_firm_members),
+    ("Firm", "invitations"): batch(_firm_invitations),
     # Registration (a model)
     ("Registration", "id"): _id("Registration"),
     ("Registration", "court"): one(_court_of),
@@ -503,6 +529,7 @@ for _connection_type, _edge_type in (
     ("CmecfAccountConnection", "CmecfAccountEdge"),
     ("RegistrationConnection", "RegistrationEdge"),
     ("AuditEventConnection", "AuditEventEdge"),
+    ("PacerAccountConnection", "PacerAccountEdge"),
 ):
     RESOLVERS[(_connection_type, "edges")] = attr("edges")
     RESOLVERS[(_connection_type, "pageInfo")] = attr("page_info")

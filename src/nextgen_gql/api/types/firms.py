@@ -102,10 +102,7 @@ class Firm(Node):
     @strawberry.field(description="Pending invitations (the firm's administrators only).")
     async def invitations(self, info: Info) -> list[FirmInvitation]:
         await _require_admin(info, self.model)
-        rows = await FirmInvitationModel.filter(
-            firm_id=self.model.id, status=InvitationStatus.PENDING
-        ).order_by("id")
-        return [FirmInvitation.of(row) for row in rows]
+        return [FirmInvitation.of(row) for row in await firms.pending_invitations(self.model.id)]
 
     @strawberry.field(description="The quarter's charges, as \"2026Q3\" (the firm's administrators only).")
     async def statement(self, info: Info, quarter: str) -> Statement:
