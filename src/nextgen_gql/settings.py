@@ -39,7 +39,7 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
-    """What the service needs to run; see CONTRACT.md for the environment variables."""
+    """What the service needs to run; docs/reference.md lists the environment variables."""
 
     database_url: str = "sqlite://nextgen.sqlite3"
     tenants_dir: Path = Path("tenants")

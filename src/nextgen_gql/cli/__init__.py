@@ -1,4 +1,4 @@
-"""The ``nextgen-gql`` command (see CONTRACT.md, "Command line").
+"""The nextgen-gql command: serve the API, manage courts and import data (reference: docs/reference.md).
 
 Every command exits 0 on success; on bad input it prints what is wrong (file, line and
 field where there is one) to stderr, writes nothing, and exits non-zero.
@@ -23,7 +23,10 @@ __all__ = ["build_parser", "entry", "main"]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="nextgen-gql", description=__doc__.splitlines()[0] if __doc__ else None
+        prog="nextgen-gql",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+        epilog="Every command, option, setting (NEXTGEN_GQL_*) and file format is described in "
+        "docs/reference.md, in the project's repository.",
     )
     parser.add_argument("--database-url", help="Tortoise URL (env NEXTGEN_GQL_DATABASE_URL)")
     parser.add_argument("--tenants-dir", help="folder of court files (env NEXTGEN_GQL_TENANTS_DIR)")
