@@ -1,15 +1,29 @@
-"""The performance harness: the real app beside a raw Starlette + orjson baseline.
+"""The performance harness: the real app beside a naive peer and a raw Starlette + orjson baseline.
 
     .venv/bin/python bench/harness.py [--rounds 3] [--duration 5] [--accounts 100000]
+        [--database sqlite|postgres|both] [--postgres-url postgres://user@host:port]
+    .venv/bin/python bench/harness.py --inprocess [--requests 200] [--profile] [--database ...]
 
-Needs `wrk` (Debian: `apt-get install wrk`). In one run, on one database and machine, it
-builds a database (100,000 PACER accounts, a 100-row linked roster at `mad`, a filer with
-privileges and a firm, 203 courts), serves (a) `nextgen-gql serve` and (b) `bench/raw_app.py`
-(the same SQL for the same JSON, checked equal before measuring), one uvicorn worker each,
-and drives both in alternation from a separate wrk process on loopback, bounded in time.
-It prints requests/s, p50/p99 and the ratio real/raw for each scenario (medians of the
-rounds), sign-ins/s, the p99 of `me` during a sign-in burst, and the real server's peak
-RSS, and writes them to docs/benchmarks.md between the harness markers.
+Needs `wrk` (Debian: `apt-get install wrk`). In one run, on one machine and for each
+database asked for, it builds a database (100,000 PACER accounts, a 100-row linked roster
+at `mad`, a filer with privileges and a firm, 203 courts), serves (a) `bench/raw_app.py`
+(the same SQL for the same JSON, no GraphQL), (b) `bench/peer_app.py` (a naive Strawberry +
+Tortoise app with DataLoaders) and (c) `nextgen-gql serve`, one uvicorn worker each, checks
+that the three answer every scenario alike, and drives them in alternation (raw, peer, real
+in each round) from a separate wrk process on loopback, bounded in time. It prints
+requests/s, p50/p99 and the ratios real/raw and peer/raw for each scenario (medians of
+the rounds), sign-ins/s, the p99 of `me` during a sign-in burst, and the real server's
+peak RSS, and writes them to docs/benchmarks.md between the harness markers (unless
+`--no-write`).
+
+PostgreSQL (`--database postgres` or `both`): the same data in a database of its own on
+the server at `--postgres-url`, or, without one, in a throwaway cluster started with
+`scripts/pg-cluster` and stopped at the end; the real app and the peer run on asyncpg
+through Tortoise, the raw baseline on an asyncpg pool of the same size (1 to 10).
+
+`--inprocess`: no servers and no wrk; over the same database, `bench/layers.py` sends each
+app N requests per scenario straight through ASGI and prints the median microseconds per
+request, and with `--profile` where that time goes, by layer.
 """
 
 from __future__ import annotations
@@ -19,6 +33,7 @@ import asyncio
 import contextlib
 import csv
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -26,20 +41,32 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench"
 BIN = Path(sys.executable).parent
 PASSWORD = "Bench-Harbor-Lantern-42"
 MARK_START, MARK_END = "<!-- harness:start -->", "<!-- harness:end -->"
+APPS = ("raw", "peer", "real")
+#: Sessions written straight into the database (argon2 is not what is measured).
+TOKENS: dict[str | None, str | None] = {
+    "filer": "bench-filer-session-token",
+    "clerk": "bench-clerk-session-token",
+    None: None,
+}
 
 SCENARIOS = {
     "me": (
@@ -82,19 +109,186 @@ def run(*args: str, env: dict[str, str] | None = None) -> None:
     subprocess.run(args, check=True, env=env, stdout=subprocess.DEVNULL)
 
 
-def build_database(work: Path, accounts: int) -> tuple[dict[str, str], Path]:
-    """Tenants, accounts, roster, links, firm; returns the environment and the tenants folder."""
+# --- Databases -----------------------------------------------------------------------------
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A Tortoise PostgreSQL URL as asyncpg takes it (no pool options)."""
+    return "postgresql://" + url.split("://", 1)[1].split("?", 1)[0]
+
+
+async def pg_admin(server: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(asyncpg_dsn(server))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def database(kind: str, work: Path, postgres_url: str | None) -> Iterator[str]:
+    """The URL of an empty database of ``kind``, removed afterwards (a cluster of its own unless
+    ``postgres_url`` names a server: the database is then made and dropped there)."""
+    if kind == "sqlite":
+        yield f"sqlite://{work / 'bench.sqlite3'}"
+        return
+    cluster: Path | None = None
+    if postgres_url:
+        parts = urlsplit(postgres_url)
+        server = f"{parts.scheme}://{parts.netloc}"
+        admin = server + (parts.path if parts.path not in ("", "/") else "/postgres")
+    else:
+        cluster = Path(tempfile.mkdtemp(prefix="nextgen-harness-pg-"))
+        port = free_port()
+        print(f"starting a PostgreSQL cluster on port {port} ...", flush=True)
+        subprocess.run([str(REPO / "scripts" / "pg-cluster"), "start", str(cluster), str(port)], check=True)
+        server = f"postgres://postgres@127.0.0.1:{port}"
+        admin = server + "/postgres"
+    name = f"nextgen_bench_{os.getpid()}"
+    try:
+        asyncio.run(pg_admin(admin, f'CREATE DATABASE "{name}"'))
+        try:
+            yield f"{server}/{name}"
+        finally:
+            asyncio.run(pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        if cluster is not None:
+            subprocess.run([str(REPO / "scripts" / "pg-cluster"), "stop", str(cluster)], check=False)
+
+
+@dataclass
+class Statements:
+    """The harness's few direct statements, written with `?`, on sqlite3 or asyncpg."""
+
+    conn: Any
+    postgres: bool
+
+    def _sql(self, text: str) -> str:
+        if not self.postgres:
+            return text
+        parts = text.split("?")
+        return parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
+
+    def stamp(self, moment: dt.datetime) -> Any:
+        # SQLite holds date-times as ISO text, as Tortoise writes them; PostgreSQL as timestamptz.
+        return moment if self.postgres else moment.isoformat(sep=" ")
+
+    async def fetch(self, text: str, *params: Any) -> list[Any]:
+        if self.postgres:
+            return list(await self.conn.fetch(self._sql(text), *params))
+        return list(self.conn.execute(text, params).fetchall())
+
+    async def many(self, text: str, rows: list[tuple[Any, ...]]) -> None:
+        if self.postgres:
+            await self.conn.executemany(self._sql(text), rows)
+        else:
+            self.conn.executemany(text, rows)
+
+    async def version(self) -> str:
+        if self.postgres:
+            server: str = (await self.fetch("SHOW server_version"))[0][0]
+            return "PostgreSQL " + server.split()[0]
+        return f"SQLite {sqlite3.sqlite_version}"
+
+
+@contextlib.asynccontextmanager
+async def statements(url: str) -> AsyncIterator[Statements]:
+    if is_postgres(url):
+        import asyncpg
+
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            yield Statements(conn, postgres=True)
+        finally:
+            await conn.close()
+        return
+    with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite://"))) as conn, conn:
+        yield Statements(conn, postgres=False)
+
+
+async def direct_rows(url: str) -> str:
+    """Links for the roster page, the filer's privileges and firm, two live sessions: the
+    same rows on SQLite and PostgreSQL. Returns the database's name and version."""
+    now = dt.datetime.now(dt.UTC)
+    async with statements(url) as db:
+        ids = [
+            r[0]
+            for r in await db.fetch(
+                "SELECT id FROM pacer_accounts WHERE username LIKE 'person%' ORDER BY id LIMIT 100"
+            )
+        ]
+        legacy = [
+            r[0]
+            for r in await db.fetch(
+                "SELECT id FROM cmecf_accounts WHERE court_id = 'mad' ORDER BY login_key LIMIT 100"
+            )
+        ]
+        await db.many(
+            "INSERT INTO cmecf_links (cmecf_account_id, court_id, account_id, linked_by_id, linked_at)"
+            " VALUES (?,?,?,?,?)",
+            [(c, "mad", a, a, db.stamp(now)) for c, a in zip(legacy, ids, strict=True)],
+        )
+        people = {
+            r[1]: r[0]
+            for r in await db.fetch(
+                "SELECT id, username FROM pacer_accounts WHERE username IN ('benchfiler', 'benchclerk')"
+            )
+        }
+        filer = people["benchfiler"]
+        await db.many(
+            "INSERT INTO filing_privileges (court_id, account_id, role, source, granted_at) VALUES (?,?,?,?,?)",
+            [(c, filer, "attorney", "registration", db.stamp(now)) for c in ("ca1", "mab", "mad")],
+        )
+        firm = (
+            await db.fetch(
+                "INSERT INTO firms (account_number, name, client_code_required, created_at)"
+                " VALUES ('9000000', 'Bench LLP', ?, ?) RETURNING id",
+                False,
+                db.stamp(now),
+            )
+        )[0][0]
+        await db.many(
+            "INSERT INTO firm_memberships (firm_id, account_id, is_admin, joined_at) VALUES (?,?,?,?)",
+            [(firm, filer, True, db.stamp(now))],
+        )
+        await db.many(
+            "INSERT INTO sessions (token_hash, account_id, created_at, expires_at, redaction_acknowledged)"
+            " VALUES (?,?,?,?,?)",
+            [
+                (
+                    hashlib.sha256(token.encode()).hexdigest(),
+                    people[f"bench{who}"],
+                    db.stamp(now),
+                    db.stamp(now + dt.timedelta(days=1)),
+                    True,
+                )
+                for who, token in TOKENS.items()
+                if who and token
+            ],
+        )
+        return await db.version()
+
+
+def build_database(work: Path, accounts: int, url: str) -> tuple[dict[str, str], Path, str]:
+    """Tenants, accounts, roster, links, firm, sessions; returns the real app's environment,
+    the tenants folder and the database's name and version."""
     sys.path.insert(0, str(REPO))
     from argon2 import PasswordHasher
     from tests.api.test_many_courts import generate_courts
 
     tenants = work / "tenants"
-    shutil.copytree(REPO / "tenants", tenants)
-    generate_courts(tenants, 200)
-    db = work / "bench.sqlite3"
+    if not tenants.exists():
+        shutil.copytree(REPO / "tenants", tenants)
+        generate_courts(tenants, 200)
     env = {
         **os.environ,
-        "NEXTGEN_GQL_DATABASE_URL": f"sqlite://{db}",
+        "NEXTGEN_GQL_DATABASE_URL": url,
         "NEXTGEN_GQL_TENANTS_DIR": str(tenants),
         "NEXTGEN_GQL_MAIL_DIR": str(work / "mail"),
         "CI": "1",
@@ -144,39 +338,21 @@ def build_database(work: Path, accounts: int) -> tuple[dict[str, str], Path]:
     run(nextgen, "import", "pacer-accounts", str(people), env=env)
     run(nextgen, "import", "cmecf-accounts", "mad", str(roster), env=env)
     run(nextgen, "clerks", "grant", "mad", "benchclerk", env=env)
-    now = dt.datetime.now(dt.UTC).isoformat(sep=" ")
-    import sqlite3
+    version = asyncio.run(direct_rows(url))
+    return env, tenants, version
 
-    with sqlite3.connect(db) as conn:
-        ids = [
-            r[0]
-            for r in conn.execute("SELECT id FROM pacer_accounts WHERE username LIKE 'person%' LIMIT 100")
-        ]
-        legacy = [
-            r[0]
-            for r in conn.execute(
-                "SELECT id FROM cmecf_accounts WHERE court_id='mad' ORDER BY login_key LIMIT 100"
-            )
-        ]
-        conn.executemany(
-            "INSERT INTO cmecf_links (cmecf_account_id, court_id, account_id, linked_by_id, linked_at) VALUES (?,?,?,?,?)",
-            [(c, "mad", a, a, now) for c, a in zip(legacy, ids, strict=True)],
-        )
-        filer = conn.execute("SELECT id FROM pacer_accounts WHERE username='benchfiler'").fetchone()[0]
-        conn.executemany(
-            "INSERT INTO filing_privileges (court_id, account_id, role, source, granted_at) VALUES (?,?,?,?,?)",
-            [(c, filer, "attorney", "registration", now) for c in ("ca1", "mab", "mad")],
-        )
-        firm = conn.execute(
-            "INSERT INTO firms (account_number, name, client_code_required, created_at) VALUES ('9000000', 'Bench LLP', 0, ?)"
-            " RETURNING id",
-            (now,),
-        ).fetchone()[0]
-        conn.execute(
-            "INSERT INTO firm_memberships (firm_id, account_id, is_admin, joined_at) VALUES (?,?,1,?)",
-            (firm, filer, now),
-        )
-    return env, tenants
+
+def app_env(env: dict[str, str], tenants: Path) -> dict[str, str]:
+    """The environment of the raw baseline and the peer (they import nextgen_gql.tenancy)."""
+    return {
+        **env,
+        "BENCH_DATABASE_URL": env["NEXTGEN_GQL_DATABASE_URL"],
+        "BENCH_TENANTS": str(tenants),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH), env.get("PYTHONPATH")])),
+    }
+
+
+# --- Serving and measuring -----------------------------------------------------------------
 
 
 @contextlib.contextmanager
@@ -206,6 +382,18 @@ def serving(argv: list[str], env: dict[str, str], port: int, log: Path) -> Itera
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def uvicorn_cmd(module: str, port: int) -> list[str]:
+    return [
+        str(BIN / "uvicorn"),
+        f"{module}:app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
 
 
 def wrk_script(work: Path, name: str, query: str, token: str | None) -> Path:
@@ -246,147 +434,159 @@ def rss_peak_mb(pid: int) -> float:
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
 
 
-def sign_in(base: str, username: str) -> str:
-    body = httpx.post(
-        f"{base}/graphql", json={"query": SIGN_IN.replace("benchfiler", username)}, timeout=30
-    ).json()
-    token: str = body["data"]["signIn"]["token"]
-    return token
-
-
-def compare(real: str, raw: str, path: str, query: str, token: str | None) -> None:
+def compare(bases: dict[str, str], path: str, query: str, token: str | None) -> None:
+    """Every app answers as the raw baseline does (parsed JSON, so key order aside), and raw
+    answers in full (no errors, no null root field: a wrong token would give three equal nulls)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    a = httpx.post(real + path, json={"query": query}, headers=headers, timeout=30).json()
-    b = httpx.post(raw + path, json={"query": query}, headers=headers, timeout=30).json()
-    if a != b:
-        raise RuntimeError(
-            f"real and raw answers differ for {path}:\n{json.dumps(a)[:600]}\n{json.dumps(b)[:600]}"
-        )
+    answers = {
+        app: httpx.post(base + path, json={"query": query}, headers=headers, timeout=30).json()
+        for app, base in bases.items()
+    }
+    expected = answers["raw"]
+    if "errors" in expected or None in expected.get("data", {None: None}).values():
+        raise RuntimeError(f"raw does not answer {path} in full: {json.dumps(expected)[:600]}")
+    for app, answer in answers.items():
+        if answer != expected:
+            raise RuntimeError(
+                f"{app} and raw answers differ for {path}:\n{json.dumps(answer)[:600]}\n"
+                f"{json.dumps(expected)[:600]}"
+            )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=5, help="seconds of each wrk run")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--accounts", type=int, default=100_000)
-    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("bench/harness.py needs wrk: apt-get install wrk")
-    work = Path(tempfile.mkdtemp(prefix="nextgen-harness-"))
-    try:
-        print(f"building the database ({args.accounts:,} accounts, 203 courts) in {work} ...", flush=True)
-        env, tenants = build_database(work, args.accounts)
-        real_port, raw_port = free_port(), free_port()
-        raw_env = {
-            **env,
-            "BENCH_RAW_DB": str(work / "bench.sqlite3"),
-            "BENCH_RAW_TENANTS": str(tenants),
-            "PYTHONPATH": str(REPO / "bench"),
-        }
-        real_cmd = [str(BIN / "nextgen-gql"), "serve", "--port", str(real_port)]
-        raw_cmd = [
-            str(BIN / "uvicorn"),
-            "raw_app:app",
-            "--port",
-            str(raw_port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-        with (
-            serving(real_cmd, env, real_port, work / "real.log") as real_proc,
-            serving(raw_cmd, raw_env, raw_port, work / "raw.log"),
-        ):
-            real, raw = f"http://127.0.0.1:{real_port}", f"http://127.0.0.1:{raw_port}"
-            tokens = {"filer": sign_in(real, "benchfiler"), "clerk": sign_in(real, "benchclerk"), None: None}
-            results: dict[str, dict[str, list[dict[str, float]]]] = {}
-            for name, (path, who, query) in SCENARIOS.items():
-                compare(real, raw, path, query, tokens[who])
-                script = wrk_script(work, name, query, tokens[who])
-                results[name] = {"real": [], "raw": []}
-                wrk(real + path, script, 1, args.connections)  # warm up both
-                wrk(raw + path, script, 1, args.connections)
-                for _ in range(args.rounds):
-                    results[name]["real"].append(wrk(real + path, script, args.duration, args.connections))
-                    results[name]["raw"].append(wrk(raw + path, script, args.duration, args.connections))
-                    print(
-                        f"  {name}: real {results[name]['real'][-1]['rps']:.0f}/s, raw "
-                        f"{results[name]['raw'][-1]['rps']:.0f}/s",
-                        flush=True,
-                    )
-            me_script = wrk_script(work, "me-burst", SCENARIOS["me"][2], tokens["filer"])
-            login_script = wrk_script(work, "sign-in", SIGN_IN, None)
-            idle = wrk(real + "/graphql", me_script, args.duration, 4)
-            with subprocess.Popen(
-                ["wrk", "-t1", "-c8", f"-d{args.duration + 2}s", "-s", str(login_script), real + "/graphql"],
-                stdout=subprocess.PIPE,
-                text=True,
-            ) as burst:
-                time.sleep(1)
-                during = wrk(real + "/graphql", me_script, args.duration, 4)
-                burst_out = burst.communicate()[0]
-            logins = float(re.search(r"Requests/sec:\s+([\d.]+)", burst_out).group(1))  # type: ignore[union-attr]
-            rss = rss_peak_mb(real_proc.pid)
-        report(results, idle, during, logins, rss, args)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+@dataclass
+class Leg:
+    """One database's figures."""
+
+    database: str
+    results: dict[str, dict[str, list[dict[str, float]]]] = field(default_factory=dict)
+    idle: dict[str, float] = field(default_factory=dict)
+    during: dict[str, float] = field(default_factory=dict)
+    logins: float = 0.0
+    rss: float = 0.0
+
+
+def measure(work: Path, env: dict[str, str], tenants: Path, version: str, args: argparse.Namespace) -> Leg:
+    leg = Leg(database=version)
+    ports = {app: free_port() for app in APPS}
+    bench_env = app_env(env, tenants)
+    with (
+        serving(uvicorn_cmd("raw_app", ports["raw"]), bench_env, ports["raw"], work / "raw.log"),
+        serving(uvicorn_cmd("peer_app", ports["peer"]), bench_env, ports["peer"], work / "peer.log"),
+        serving(
+            [str(BIN / "nextgen-gql"), "serve", "--port", str(ports["real"])],
+            env,
+            ports["real"],
+            work / "real.log",
+        ) as real_proc,
+    ):
+        bases = {app: f"http://127.0.0.1:{port}" for app, port in ports.items()}
+        for name, (path, who, query) in SCENARIOS.items():
+            compare(bases, path, query, TOKENS[who])
+            script = wrk_script(work, name, query, TOKENS[who])
+            runs: dict[str, list[dict[str, float]]] = {app: [] for app in APPS}
+            for app in APPS:  # warm up each
+                wrk(bases[app] + path, script, 1, args.connections)
+            for _ in range(args.rounds):
+                for app in APPS:
+                    runs[app].append(wrk(bases[app] + path, script, args.duration, args.connections))
+                print(
+                    f"  {name}: " + ", ".join(f"{app} {runs[app][-1]['rps']:.0f}/s" for app in APPS),
+                    flush=True,
+                )
+            leg.results[name] = runs
+        real = bases["real"]
+        me_script = wrk_script(work, "me-burst", SCENARIOS["me"][2], TOKENS["filer"])
+        login_script = wrk_script(work, "sign-in", SIGN_IN, None)
+        leg.idle = wrk(real + "/graphql", me_script, args.duration, 4)
+        with subprocess.Popen(
+            ["wrk", "-t1", "-c8", f"-d{args.duration + 2}s", "-s", str(login_script), real + "/graphql"],
+            stdout=subprocess.PIPE,
+            text=True,
+        ) as burst:
+            time.sleep(1)
+            leg.during = wrk(real + "/graphql", me_script, args.duration, 4)
+            burst_out = burst.communicate()[0]
+        leg.logins = float(re.search(r"Requests/sec:\s+([\d.]+)", burst_out).group(1))  # type: ignore[union-attr]
+        leg.rss = rss_peak_mb(real_proc.pid)
+    return leg
+
+
+def inprocess(work: Path, env: dict[str, str], tenants: Path, version: str, args: argparse.Namespace) -> None:
+    """Each app in a process of its own (Tortoise keeps one global context), through `bench/layers.py`."""
+    timings: dict[str, dict[str, float]] = {}
+    for app in APPS:
+        out = work / f"layers-{app}.json"
+        argv = [sys.executable, str(BENCH / "layers.py"), "--app", app, "--requests", str(args.requests)]
+        argv += ["--json", str(out)] + (["--profile", "--top", str(args.top)] if args.profile else [])
+        subprocess.run(argv, env=app_env(env, tenants), check=True)
+        timings[app] = json.loads(out.read_text())
+    print(
+        f"\nIn-process median microseconds per request, {version}, {args.requests} requests each"
+        " (the ratios are of requests per second, as in the wrk tables):\n"
+    )
+    print("| scenario | raw us | peer us | real us | real/raw | peer/raw |")
+    print("|---|---|---|---|---|---|")
+    for name in SCENARIOS:
+        raw, peer, real = (timings[app][name] for app in APPS)
+        print(f"| {name} | {raw:,.0f} | {peer:,.0f} | {real:,.0f} | {raw / real:.2f} | {raw / peer:.2f} |")
+
+
+# --- The report ----------------------------------------------------------------------------
 
 
 def median(runs: list[dict[str, float]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def report(
-    results: dict[str, dict[str, list[dict[str, float]]]],
-    idle: dict[str, float],
-    during: dict[str, float],
-    logins: float,
-    rss: float,
-    args: argparse.Namespace,
-) -> None:
+def leg_lines(leg: Leg) -> list[str]:
+    lines = [
+        "| scenario | real req/s | peer req/s | raw req/s | real/raw | peer/raw"
+        " | real p50 / p99 ms | peer p50 / p99 ms | raw p50 / p99 ms |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, runs in leg.results.items():
+        rps = {app: median(runs[app], "rps") for app in APPS}
+        latency = " | ".join(
+            f"{median(runs[app], 'p50'):.1f} / {median(runs[app], 'p99'):.1f}"
+            for app in ("real", "peer", "raw")
+        )
+        lines.append(
+            f"| {name} | {rps['real']:,.0f} | {rps['peer']:,.0f} | {rps['raw']:,.0f} | "
+            f"**{rps['real'] / rps['raw']:.2f}** | {rps['peer'] / rps['raw']:.2f} | {latency} |"
+        )
+    return [
+        *lines,
+        "",
+        f"- signIn: **{leg.logins:.1f} sign-ins/s** (argon2id by design).",
+        f"- p99 of `me`: idle {leg.idle['p99']:.1f} ms, during a sign-in burst {leg.during['p99']:.1f} ms"
+        f" (**{leg.during['p99'] / leg.idle['p99']:.1f}x**).",
+        f"- Peak RSS of the real server after every run: **{leg.rss:.0f} MB**.",
+    ]
+
+
+def report(legs: list[Leg], args: argparse.Namespace) -> None:
     import importlib.metadata as md
 
-    versions = ", ".join(
-        f"{p} {md.version(p)}"
-        for p in [
-            "strawberry-graphql",
-            "graphql-core",
-            "starlette",
-            "uvicorn",
-            "tortoise-orm",
-            "aiosqlite",
-            "orjson",
-        ]
-    )
+    packages = ["strawberry-graphql", "graphql-core", "starlette", "uvicorn", "tortoise-orm"]
+    packages += ["asyncpg" if "PostgreSQL" in leg.database else "aiosqlite" for leg in legs] + ["orjson"]
+    versions = ", ".join(f"{p} {md.version(p)}" for p in dict.fromkeys(packages))
     extras = [p for p in ("uvloop", "httptools") if importlib_available(p)]
+    options = f"--rounds {args.rounds} --duration {args.duration}"
+    if args.database != "sqlite":
+        options += f" --database {args.database}"
     lines = [
         MARK_START,
-        f"Measured {dt.date.today()} by `bench/harness.py --rounds {args.rounds} --duration {args.duration}`"
-        f" on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; {versions}"
-        f"; event loop: {'uvloop + httptools' if extras else 'asyncio + h11'}. One uvicorn worker each, wrk with"
-        f" {args.connections} connections on loopback, medians of {args.rounds} alternating rounds,"
-        f" {args.accounts:,} accounts in the database.",
-        "",
-        "| scenario | real req/s | raw req/s | real/raw | real p50 / p99 ms | raw p50 / p99 ms |",
-        "|---|---|---|---|---|---|",
+        f"Measured {dt.date.today()} by `bench/harness.py {options}` on {platform.machine()},"
+        f" {os.cpu_count()} cores, Python {platform.python_version()}; {versions}"
+        f"; event loop: {'uvloop + httptools' if extras else 'asyncio + h11'}. One uvicorn worker each"
+        f" (raw: `bench/raw_app.py`, peer: `bench/peer_app.py`, naive Strawberry + Tortoise with"
+        f" DataLoaders; real: `nextgen-gql serve`), wrk with {args.connections} connections on loopback,"
+        f" medians of {args.rounds} alternating rounds, {args.accounts:,} accounts in the database.",
     ]
-    for name, runs in results.items():
-        real_rps, raw_rps = median(runs["real"], "rps"), median(runs["raw"], "rps")
-        lines.append(
-            f"| {name} | {real_rps:,.0f} | {raw_rps:,.0f} | **{real_rps / raw_rps:.2f}** | "
-            f"{median(runs['real'], 'p50'):.1f} / {median(runs['real'], 'p99'):.1f} | "
-            f"{median(runs['raw'], 'p50'):.1f} / {median(runs['raw'], 'p99'):.1f} |"
-        )
-    lines += [
-        "",
-        f"- signIn: **{logins:.1f} sign-ins/s** (argon2id by design).",
-        f"- p99 of `me`: idle {idle['p99']:.1f} ms, during a sign-in burst {during['p99']:.1f} ms"
-        f" (**{during['p99'] / idle['p99']:.1f}x**).",
-        f"- Peak RSS of the real server after every run: **{rss:.0f} MB**.",
-        MARK_END,
-    ]
+    for leg in legs:
+        lines += ["", f"**{leg.database}**" if len(legs) > 1 else f"Database: {leg.database}.", ""]
+        lines += leg_lines(leg)
+    lines.append(MARK_END)
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
@@ -396,7 +596,7 @@ def report(
             before, rest = current.split(MARK_START, 1)
             current = before + text + rest.split(MARK_END, 1)[1]
         else:
-            current += "\n## Real app and raw baseline (`bench/harness.py`)\n\n" + text + "\n"
+            current += "\n## Real app, peer and raw baseline (`bench/harness.py`)\n\n" + text + "\n"
         doc.write_text(current)
 
 
@@ -406,6 +606,46 @@ def importlib_available(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=5, help="seconds of each wrk run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="sqlite")
+    parser.add_argument(
+        "--postgres-url",
+        help="a PostgreSQL server (postgres://user@host:port) to make a database on;"
+        " default: a throwaway cluster (scripts/pg-cluster)",
+    )
+    parser.add_argument("--inprocess", action="store_true", help="time requests in-process (bench/layers.py)")
+    parser.add_argument("--requests", type=int, default=200, help="--inprocess: requests per scenario")
+    parser.add_argument("--profile", action="store_true", help="--inprocess: cProfile, by layer")
+    parser.add_argument("--top", type=int, default=6, help="--profile: entries shown per layer")
+    args = parser.parse_args()
+    if not args.inprocess and shutil.which("wrk") is None:
+        sys.exit("bench/harness.py needs wrk: apt-get install wrk")
+    kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    legs: list[Leg] = []
+    for kind in kinds:
+        work = Path(tempfile.mkdtemp(prefix="nextgen-harness-"))
+        try:
+            with database(kind, work, args.postgres_url) as url:
+                print(
+                    f"building the {kind} database ({args.accounts:,} accounts, 203 courts) ...", flush=True
+                )
+                env, tenants, version = build_database(work, args.accounts, url)
+                if args.inprocess:
+                    inprocess(work, env, tenants, version, args)
+                else:
+                    print(f"{version}: raw, peer, real", flush=True)
+                    legs.append(measure(work, env, tenants, version, args))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if legs:
+        report(legs, args)
+
+
 if __name__ == "__main__":
-    asyncio.run(asyncio.sleep(0))
     main()

@@ -1,21 +1,27 @@
-"""The raw baseline: Starlette + aiosqlite + orjson, the same SQL for the same JSON, no GraphQL.
+"""The raw baseline: Starlette + orjson, the same SQL for the same JSON, no GraphQL.
 
-Served by `bench/harness.py` beside the real app. It answers the harness's scenarios only,
-recognised by a marker in the query text, and does exactly the reads the real app needs
-(sessions by token hash, the clerk check, the page, and one query per relation).
+Served by `bench/harness.py` beside the peer and the real app. It answers the harness's
+scenarios only, recognised by a marker in the query text, and does exactly the reads the
+real app needs (sessions by token hash, the clerk check, the page, and one query per
+relation). The database is `BENCH_DATABASE_URL`: `sqlite:///path` (one aiosqlite
+connection) or `postgres://...` (an asyncpg pool of 1 to 10 connections, as the real app's);
+the court files are read from `BENCH_TENANTS`.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
+import itertools
 import os
+import re
 import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,9 +30,51 @@ from starlette.routing import Route
 
 from nextgen_gql.tenancy import CourtRegistry, load_courts
 
-DB = os.environ["BENCH_RAW_DB"]
-COURTS = CourtRegistry(load_courts(Path(os.environ["BENCH_RAW_TENANTS"])))
-conn: aiosqlite.Connection
+URL = os.environ["BENCH_DATABASE_URL"]
+POSTGRES = URL.startswith(("postgres://", "postgresql://"))
+COURTS = CourtRegistry(load_courts(Path(os.environ["BENCH_TENANTS"])))
+
+Row = Any  # sqlite3.Row or asyncpg.Record: both read by column name
+rows: Callable[..., Awaitable[list[Row]]]
+
+
+def sql(text: str) -> str:
+    """SQL written with `?` placeholders, as the database wants them (`$1, $2, ...` on PostgreSQL)."""
+    if not POSTGRES:
+        return text
+    counter = itertools.count(1)
+    return re.sub(r"\?", lambda _: f"${next(counter)}", text)
+
+
+VIEWER = sql(
+    "SELECT a.* FROM sessions s JOIN pacer_accounts a ON a.id = s.account_id"
+    " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > "
+    + ("now()" if POSTGRES else "datetime('now')")
+)
+PRIVILEGES = sql(
+    "SELECT court_id, role, source FROM filing_privileges WHERE account_id = ? ORDER BY court_id, id"
+)
+FIRM = sql(
+    "SELECT f.name, f.client_code_required FROM firm_memberships m JOIN firms f ON f.id = m.firm_id"
+    " WHERE m.account_id = ?"
+)
+CLERK = sql("SELECT 1 FROM clerks WHERE account_id = ? AND court_id = ? LIMIT 1")
+COUNT = sql("SELECT count(*) FROM cmecf_accounts WHERE court_id = ?")
+PAGE = sql("SELECT * FROM cmecf_accounts WHERE court_id = ? ORDER BY login_key, id LIMIT 101")
+LINKS = "SELECT * FROM cmecf_links WHERE cmecf_account_id {}"
+OWNERS = "SELECT * FROM pacer_accounts WHERE id {}"
+
+
+def any_of(template: str, ids: Sequence[int]) -> tuple[str, tuple[Any, ...]]:
+    """`column IN (...)` for a list of ids: `= ANY($1)` with one array on PostgreSQL."""
+    if POSTGRES:
+        return template.format("= ANY($1::int[])"), (list(ids),)
+    return template.format(f"IN ({','.join('?' * len(ids))})"), tuple(ids)
+
+
+def iso(value: str | dt.datetime) -> str:
+    """A stored date-time as the API writes it: ISO 8601 (SQLite holds it as text, in UTC)."""
+    return value.replace(" ", "T") if isinstance(value, str) else value.isoformat()
 
 
 def gid(kind: str, key: object) -> str:
@@ -37,18 +85,9 @@ def cursor(*key: object) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode().rstrip("=")
 
 
-async def rows(sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    async with conn.execute(sql, params) as cur:
-        return list(await cur.fetchall())
-
-
-async def viewer(request: Request) -> sqlite3.Row | None:
+async def viewer(request: Request) -> Row | None:
     token = request.headers.get("authorization", "").removeprefix("Bearer ")
-    found = await rows(
-        "SELECT a.* FROM sessions s JOIN pacer_accounts a ON a.id = s.account_id"
-        " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > datetime('now')",
-        (hashlib.sha256(token.encode()).hexdigest(),),
-    )
+    found = await rows(VIEWER, hashlib.sha256(token.encode()).hexdigest())
     return found[0] if found else None
 
 
@@ -56,15 +95,8 @@ async def me(request: Request) -> dict[str, Any]:
     account = await viewer(request)
     if account is None:
         return {"data": {"me": None}}
-    privileges = await rows(
-        "SELECT court_id, role, source FROM filing_privileges WHERE account_id = ? ORDER BY court_id, id",
-        (account["id"],),
-    )
-    firm = await rows(
-        "SELECT f.name, f.client_code_required FROM firm_memberships m JOIN firms f ON f.id = m.firm_id"
-        " WHERE m.account_id = ?",
-        (account["id"],),
-    )
+    privileges = await rows(PRIVILEGES, account["id"])
+    firm = await rows(FIRM, account["id"])
     return {
         "data": {
             "me": {
@@ -95,27 +127,14 @@ async def roster(request: Request) -> dict[str, Any]:
     account = await viewer(request)
     court = request.path_params["code"]
     assert account is not None
-    assert await rows(
-        "SELECT 1 FROM clerks WHERE account_id = ? AND court_id = ? LIMIT 1", (account["id"], court)
-    )
-    total = (await rows("SELECT count(*) FROM cmecf_accounts WHERE court_id = ?", (court,)))[0][0]
-    page = await rows(
-        "SELECT * FROM cmecf_accounts WHERE court_id = ? ORDER BY login_key, id LIMIT 101", (court,)
-    )
+    assert await rows(CLERK, account["id"], court)
+    total = (await rows(COUNT, court))[0][0]
+    page = await rows(PAGE, court)
     has_next, page = len(page) > 100, page[:100]
-    ids = [r["id"] for r in page]
-    marks = ",".join("?" * len(ids))
-    links = {
-        r["cmecf_account_id"]: r
-        for r in await rows(f"SELECT * FROM cmecf_links WHERE cmecf_account_id IN ({marks})", tuple(ids))
-    }
-    owner_ids = list({r["account_id"] for r in links.values()})
-    owners = {
-        r["id"]: r
-        for r in await rows(
-            f"SELECT * FROM pacer_accounts WHERE id IN ({','.join('?' * len(owner_ids))})", tuple(owner_ids)
-        )
-    }
+    query, params = any_of(LINKS, [r["id"] for r in page])
+    links = {r["cmecf_account_id"]: r for r in await rows(query, *params)}
+    query, params = any_of(OWNERS, list({r["account_id"] for r in links.values()}))
+    owners = {r["id"]: r for r in await rows(query, *params)}
     edges = []
     for r in page:
         link = links.get(r["id"])
@@ -129,7 +148,7 @@ async def roster(request: Request) -> dict[str, Any]:
                     "firstName": r["first_name"],
                     "lastName": r["last_name"],
                     "role": r["role"].upper(),
-                    "linkedAt": link["linked_at"].replace(" ", "T") if link else None,
+                    "linkedAt": iso(link["linked_at"]) if link else None,
                     "linkedAccount": {
                         "username": owner["username"],
                         "firstName": owner["first_name"],
@@ -185,10 +204,30 @@ async def graphql(request: Request) -> Response:
 
 
 @asynccontextmanager
-async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
-    global conn
-    conn = await aiosqlite.connect(DB)
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    global rows
+    if POSTGRES:
+        import asyncpg
+
+        pool = await asyncpg.create_pool("postgresql://" + URL.split("://", 1)[1], min_size=1, max_size=10)
+
+        async def pg_rows(query: str, *params: Any) -> list[Row]:
+            return list(await pool.fetch(query, *params))
+
+        rows = pg_rows
+        yield
+        await pool.close()
+        return
+    import aiosqlite
+
+    conn = await aiosqlite.connect(URL.removeprefix("sqlite://"))
     conn.row_factory = sqlite3.Row
+
+    async def sqlite_rows(query: str, *params: Any) -> list[Row]:
+        async with conn.execute(query, params) as cur:
+            return list(await cur.fetchall())
+
+    rows = sqlite_rows
     yield
     await conn.close()
 
