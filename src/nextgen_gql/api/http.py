@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 
 import orjson
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -68,18 +68,19 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.append("x-request-id", request_id)
-                for name, value in _API_HEADERS:
-                    if name.decode() not in headers:
-                        headers.append(name.decode(), value.decode())
-                content_type = headers.get("content-type", "")
-                if "content-security-policy" not in headers and not content_type.startswith("text/html"):
-                    headers.append("content-security-policy", _JSON_CSP.decode())
-                if content_type.startswith("application/json") and "cache-control" not in headers:
-                    headers.append("cache-control", "no-store")
+                # Raw header pairs, not MutableHeaders: this runs on every response.
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
+                headers.append((b"x-request-id", request_id.encode()))
+                headers += [(name, value) for name, value in _API_HEADERS if name not in present]
+                if b"content-security-policy" not in present and not content_type.startswith(b"text/html"):
+                    headers.append((b"content-security-policy", _JSON_CSP))
+                if content_type.startswith(b"application/json") and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
                 if https:
-                    headers.append("strict-transport-security", "max-age=63072000; includeSubDomains")
+                    headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
