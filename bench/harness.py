@@ -520,6 +520,22 @@ def inprocess(work: Path, env: dict[str, str], tenants: Path, version: str, args
         argv += ["--json", str(out)] + (["--profile", "--top", str(args.top)] if args.profile else [])
         subprocess.run(argv, env=app_env(env, tenants), check=True)
         timings[app] = json.loads(out.read_text())
+    if args.before:
+        # The real app of another checkout (its src/ first on the path), over the same database.
+        out = work / "layers-before.json"
+        argv = [sys.executable, str(BENCH / "layers.py"), "--app", "real", "--requests", str(args.requests)]
+        argv += ["--json", str(out)] + (["--profile", "--top", str(args.top)] if args.profile else [])
+        before_env = app_env(env, tenants)
+        before_env["PYTHONPATH"] = os.pathsep.join([str(Path(args.before) / "src"), before_env["PYTHONPATH"]])
+        print(f"\n== the real app of {args.before} (before)", flush=True)
+        subprocess.run(argv, env=before_env, check=True)
+        before = json.loads(out.read_text())
+        print("\n| scenario | before us | now us | before/now |")
+        print("|---|---|---|---|")
+        for name in SCENARIOS:
+            print(
+                f"| {name} | {before[name]:,.0f} | {timings['real'][name]:,.0f} | {before[name] / timings['real'][name]:.1f}x |"
+            )
     print(
         f"\nIn-process median microseconds per request, {version}, {args.requests} requests each"
         " (the ratios are of requests per second, as in the wrk tables):\n"
@@ -623,6 +639,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="--inprocess: requests per scenario")
     parser.add_argument("--profile", action="store_true", help="--inprocess: cProfile, by layer")
     parser.add_argument("--top", type=int, default=6, help="--profile: entries shown per layer")
+    parser.add_argument(
+        "--before",
+        metavar="CHECKOUT",
+        help="--inprocess: also time the real app of another checkout (e.g. a git worktree of an older commit)",
+    )
     args = parser.parse_args()
     if not args.inprocess and shutil.which("wrk") is None:
         sys.exit("bench/harness.py needs wrk: apt-get install wrk")

@@ -13,7 +13,7 @@ from nextgen_gql.enums import FilerRole, PrivilegeSource
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount
 from nextgen_gql.services.clock import now
 from nextgen_gql.settings import Settings
-from tests.conftest import CLERK_PASSWORD, CLERKS, Api
+from tests.conftest import CLERK_PASSWORD, CLERKS, FILER, Api
 
 PAGE = """query($first: Int) { cmecfAccounts(first: $first) { edges { node {
   login court { code } linkedAt linkedAccount { username privileges { role court { code } } cmecfAccounts { login } }
@@ -182,3 +182,36 @@ async def test_firm_members_page_statement_count_does_not_grow(api: Api) -> None
       privileges { court { code } } cmecfAccounts { login linkedAt } firm { name } } } } } } }"""
     counts = await statement_counts(api, query, lambda d: d["me"]["firm"]["members"]["edges"], token=token)
     assert counts[2] == counts[30], counts
+
+
+HOT_STATEMENTS = {
+    # the session, with the viewer's privileges and firm in the same statement
+    "me": (
+        "/graphql",
+        FILER,
+        "{ me { username email privileges { role court { code } } firm { name } } }",
+        1,
+    ),
+    # the session with the viewer's clerkships; the page with its links, accounts and count
+    "roster": (
+        "mad",
+        (CLERKS["mad"], CLERK_PASSWORD),
+        """{ cmecfAccounts(first: 20) { totalCount edges { node { login linkedAt
+          linkedAccount { username email } linkedBy { username } } } } }""",
+        2,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(HOT_STATEMENTS))
+async def test_the_compiled_hot_paths_read_what_their_plans_need_in_few_statements(
+    api: Api, settings: Settings, name: str
+) -> None:
+    if not settings.compiled:
+        pytest.skip("the compiled path's plans")
+    await linked_roster(5)
+    where, (username, password), query, expected = HOT_STATEMENTS[name]
+    token = await api.sign_in(username, password, redactionAcknowledged=True)
+    with counting_sql() as statements:
+        await api.data(query, court=None if where == "/graphql" else where, token=token)
+    assert len(statements) == expected, statements

@@ -33,6 +33,7 @@ __all__ = [
     "MembershipRow",
     "PrivilegeRow",
     "RosterEntry",
+    "Viewer",
     "accounts_by_ids",
     "clerk_courts",
     "cmecf_page",
@@ -169,16 +170,66 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-async def viewer_for_token(token: str | None) -> AccountRow | None:
-    """The account of the live session for ``token`` (``auth.session_for_token``'s rule)."""
+class Viewer(NamedTuple):
+    """The signed-in account, and the facts about it that were asked for (None: not asked)."""
+
+    account: AccountRow
+    membership: MembershipRow | None
+    privileges: list[PrivilegeRow] | None
+    clerk_courts: frozenset[str] | None
+
+
+@functools.cache
+def _viewer_sql(membership: bool, privileges: bool, clerk_courts: bool) -> str:
+    columns, joins = [_ACCOUNT_COLUMNS], []
+    if membership:
+        columns.append("m.firm_id, m.is_admin, f.id, f.account_number, f.name, f.client_code_required")
+        joins.append(
+            "LEFT JOIN firm_memberships m ON m.account_id = a.id LEFT JOIN firms f ON f.id = m.firm_id"
+        )
+    if privileges:
+        columns.append("p.id, p.court_id, p.account_id, p.role, p.source, p.granted_at")
+        joins.append("LEFT JOIN filing_privileges p ON p.account_id = a.id")
+    if clerk_courts:
+        columns.append("c.court_id")
+        joins.append("LEFT JOIN clerks c ON c.account_id = a.id")
+    return (
+        f"SELECT {', '.join(columns)} FROM sessions s JOIN pacer_accounts a ON a.id = s.account_id "
+        + " ".join(joins)
+        + " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?"
+        + (" ORDER BY p.court_id, p.id" if privileges else "")
+    )
+
+
+async def viewer_for_token(
+    token: str | None, *, membership: bool = False, privileges: bool = False, clerk_courts: bool = False
+) -> Viewer | None:
+    """The account of the live session for ``token`` (``auth.session_for_token``'s rule), and in
+    the same statement what the caller asks for: its firm membership, its filing privileges
+    (ordered as ``privileges_of``), the courts it is a clerk of."""
     if not token or len(token) > 512:
         return None
-    rows = await _rows(
-        f"SELECT {_ACCOUNT_COLUMNS} FROM sessions s JOIN pacer_accounts a ON a.id = s.account_id"
-        " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? LIMIT 1",
-        (token_hash(token), now()),
-    )
-    return _account(rows[0]) if rows else None
+    found = await _rows(_viewer_sql(membership, privileges, clerk_courts), (token_hash(token), now()))
+    if not found:
+        return None
+    first = found[0]
+    at = 9
+    member: MembershipRow | None = None
+    if membership:
+        if first[at] is not None:
+            firm = FirmRow(first[at + 2], first[at + 3], first[at + 4], bool(first[at + 5]))
+            member = MembershipRow(first[0], first[at], bool(first[at + 1]), firm)
+        at += 6
+    held: list[PrivilegeRow] | None = None
+    if privileges:
+        seen: dict[int, PrivilegeRow] = {}
+        for r in found:
+            if r[at] is not None and r[at] not in seen:
+                seen[r[at]] = _privilege(r, at)
+        held = list(seen.values())
+        at += 6
+    clerk_of = frozenset(str(r[at]) for r in found if r[at] is not None) if clerk_courts else None
+    return Viewer(_account(first), member, held, clerk_of)
 
 
 async def accounts_by_ids(ids: Iterable[int]) -> dict[int, AccountRow]:
@@ -203,10 +254,19 @@ async def privileges_of(account_ids: Iterable[int]) -> dict[int, list[PrivilegeR
         wanted,
     )
     for r in rows:
-        grouped[r[2]].append(
-            PrivilegeRow(r[0], r[1], r[2], FilerRole(r[3]), PrivilegeSource(r[4]), _datetime(r[5]))  # type: ignore[arg-type]
-        )
+        grouped[r[2]].append(_privilege(r))
     return grouped
+
+
+def _privilege(r: Sequence[Any], at: int = 0) -> PrivilegeRow:
+    return PrivilegeRow(
+        r[at],
+        r[at + 1],
+        r[at + 2],
+        _ROLES[r[at + 3]],
+        PrivilegeSource(r[at + 4]),
+        _datetime(r[at + 5]),  # type: ignore[arg-type]
+    )
 
 
 async def memberships_of(account_ids: Iterable[int]) -> dict[int, MembershipRow]:
@@ -251,7 +311,7 @@ async def cmecf_page(
 ) -> tuple[list[RosterEntry], int]:
     """One keyset page of a court's roster, ``size + 1`` entries (to tell whether more follow),
     each with its link and accounts, and the roster's size: ``roster.list_cmecf_accounts``
-    and ``roster.links_and_owners`` (without search or filter) in two statements."""
+    and ``roster.links_and_owners`` (without search or filter) in one statement."""
     joins = (
         "FROM cmecf_accounts c LEFT JOIN cmecf_links l ON l.cmecf_account_id = c.id"
         " LEFT JOIN pacer_accounts a ON a.id = l.account_id LEFT JOIN pacer_accounts b ON b.id = l.linked_by_id"
@@ -261,12 +321,14 @@ async def cmecf_page(
     if after is not None:
         where += " AND (c.login_key > ? OR (c.login_key = ? AND c.id > ?))"
         params += [after[0], after[0], after[1]]
+    # The roster's size rides along as an uncorrelated subquery (computed once); an empty page
+    # has no row to carry it, and counts on its own.
+    count = "SELECT COUNT(*) FROM cmecf_accounts WHERE court_id = ?"
     found = await _rows(
-        f"SELECT {_ROSTER_COLUMNS} {joins} WHERE {where} ORDER BY c.login_key, c.id LIMIT ?",
-        [*params, size + 1],
+        f"SELECT {_ROSTER_COLUMNS}, ({count}) {joins} WHERE {where} ORDER BY c.login_key, c.id LIMIT ?",
+        [court_code, *params, size + 1],
     )
-    counted = await _rows("SELECT COUNT(*) FROM cmecf_accounts WHERE court_id = ?", (court_code,))
-    total = int(counted[0][0])
+    total = int(found[0][-1]) if found else int((await _rows(count, (court_code,)))[0][0])
     entries = []
     for r in found:
         linked = r[7] is not None

@@ -169,7 +169,7 @@ class CompiledQueries:
         plan = self.plan(entry, values)
         if plan is None:
             return self._fall_back(query, entry.why_not or "not compiled")
-        runtime = Runtime(context, values)
+        runtime = Runtime(context, values, plan.viewer_facts)
         if entry.tenant_only:
             key = (context.court.code if context.court else None, runtime.today)
             kept = entry.answers.get(key)

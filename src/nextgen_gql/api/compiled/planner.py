@@ -41,7 +41,7 @@ from graphql.execution.values import VariableValues, get_argument_values
 from graphql.language import ArgumentNode, DirectiveNode, FragmentDefinitionNode, Visitor
 
 from nextgen_gql.api.compiled.completion import Completer, completer
-from nextgen_gql.api.compiled.resolvers import RESOLVERS, Resolver
+from nextgen_gql.api.compiled.resolvers import RESOLVERS, VIEWER_FACTS, Resolver
 
 __all__ = ["FieldPlan", "NotCompiled", "ObjectPlan", "OperationShape", "plan_operation", "shape_of"]
 
@@ -68,6 +68,8 @@ class ObjectPlan:
     fields: list[FieldPlan] = field(default_factory=list)
     #: The built function that runs this selection set (``runtime.level_function``).
     run: Any = None
+    #: On the root plan: what the operation needs to know of the viewer (``VIEWER_FACTS``).
+    viewer_facts: frozenset[str] = frozenset()
 
 
 @dataclass(eq=False)
@@ -146,7 +148,19 @@ def plan_operation(schema: GraphQLSchema, shape: OperationShape, variables: Vari
     root = schema.query_type
     assert root is not None
     collected = collect_fields(schema, shape.fragments, variables, root, shape.operation)
-    return _object_plan(schema, shape, variables, root, collected.grouped_field_set)
+    plan = _object_plan(schema, shape, variables, root, collected.grouped_field_set)
+    plan.viewer_facts = frozenset().union(*(VIEWER_FACTS.get(key, frozenset()) for key in _fields_of(plan)))
+    return plan
+
+
+def _fields_of(plan: ObjectPlan) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for field_plan in plan.fields:
+        found.add((plan.type_name, field_plan.name))
+        for child in [field_plan.child, *(field_plan.variants or {}).values()]:
+            if child is not None:
+                found |= _fields_of(child)
+    return found
 
 
 def _object_plan(

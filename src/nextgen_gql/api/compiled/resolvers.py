@@ -33,7 +33,7 @@ from nextgen_gql.tenancy import UnknownCourt
 if TYPE_CHECKING:
     from nextgen_gql.api.compiled.runtime import Runtime
 
-__all__ = ["RESOLVERS", "Resolver"]
+__all__ = ["RESOLVERS", "VIEWER_FACTS", "Resolver"]
 
 
 @dataclass(frozen=True)
@@ -290,12 +290,12 @@ async def _registrations(runtime: Runtime, sources: list[Account], args: dict[st
 
 
 async def _firm(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
-    found = await rows.memberships_of(s.row.id for s in sources)
-    accesses = await _accesses(runtime, [s for s in sources if s.row.id in found])
+    found = await runtime.memberships(s.row.id for s in sources)
+    accesses = await _accesses(runtime, [s for s in sources if found[s.row.id] is not None])
     full = iter(accesses)
     values = []
     for s in sources:
-        membership = found.get(s.row.id)
+        membership = found[s.row.id]
         values.append(membership.firm if membership is not None and next(full).full else None)
     return values
 
@@ -369,7 +369,7 @@ def _account_of(column: str) -> Resolver:
 async def _require_firm_admin(runtime: Runtime, firm_ids: list[int]) -> None:
     """As the reference's ``_require_admin``: the viewer administers each of these firms."""
     viewer = await runtime.viewer()
-    own = (await rows.memberships_of([viewer.id])).get(viewer.id) if viewer is not None else None
+    own = (await runtime.memberships([viewer.id]))[viewer.id] if viewer is not None else None
     if own is None or not own.is_admin or any(i != own.firm_id for i in firm_ids):
         raise Fallback("not the firm's administrator: the reference gives the error")
 
@@ -522,6 +522,21 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("FirmInvitation", "account"): _account_of("account_id"),
     ("FirmInvitation", "status"): attr("status"),
     ("FirmInvitation", "createdAt"): attr("created_at"),
+}
+
+#: What a field needs to know of the viewer: read with the session, in one statement
+#: (``Runtime.viewer``), when the plan has the field.
+VIEWER_FACTS: dict[tuple[str, str], frozenset[str]] = {
+    **dict.fromkeys(
+        [("Query", "cmecfAccounts"), ("Query", "registrations"), ("Query", "auditEvents")],
+        frozenset({"clerk_courts"}),
+    ),
+    ("PacerAccount", "clerkOf"): frozenset({"clerk_courts"}),
+    ("PacerAccount", "privileges"): frozenset({"privileges"}),
+    ("PacerAccount", "canFile"): frozenset({"privileges"}),
+    ("PacerAccount", "firm"): frozenset({"membership"}),
+    ("Firm", "members"): frozenset({"membership"}),
+    ("Firm", "invitations"): frozenset({"membership"}),
 }
 
 # Connections, edges and pages: plain attributes of the tuples above

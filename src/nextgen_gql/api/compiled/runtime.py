@@ -35,23 +35,61 @@ __all__ = ["Fallback", "Runtime", "Typed", "execute_plan"]
 class Runtime:
     """One request's state: the context, the variables, and reads shared by its fields."""
 
-    __slots__ = ("_clerk_courts", "_privileges", "_viewer", "access", "context", "today", "variables")
+    __slots__ = (
+        "_clerk_courts",
+        "_memberships",
+        "_privileges",
+        "_viewer",
+        "access",
+        "context",
+        "facts",
+        "today",
+        "variables",
+    )
 
-    def __init__(self, context: Context, variables: VariableValues) -> None:
+    def __init__(
+        self, context: Context, variables: VariableValues, facts: frozenset[str] = frozenset()
+    ) -> None:
         self.context = context
         self.variables = variables
+        #: What to read of the viewer with its session (``ObjectPlan.viewer_facts``).
+        self.facts = facts
         self.today = dt.datetime.now(dt.UTC).date()
         self._viewer: Any = Undefined
         self._clerk_courts: frozenset[str] | None = None
         self._privileges: dict[int, list[rows.PrivilegeRow]] = {}
+        self._memberships: dict[int, rows.MembershipRow | None] = {}
         #: What the viewer may see of each account (by id), decided on first need.
         self.access: dict[int, AccountAccess] = {}
 
     async def viewer(self) -> rows.AccountRow | None:
+        """The signed-in account; the facts the plan needs of it come in the same statement."""
         if self._viewer is Undefined:
-            self._viewer = await rows.viewer_for_token(self.context.token)
+            facts = self.facts
+            found = await rows.viewer_for_token(
+                self.context.token,
+                membership="membership" in facts,
+                privileges="privileges" in facts,
+                clerk_courts="clerk_courts" in facts,
+            )
+            self._viewer = found.account if found is not None else None
+            if found is not None:
+                if found.privileges is not None:
+                    self._privileges[found.account.id] = found.privileges
+                if "membership" in facts:
+                    self._memberships[found.account.id] = found.membership
+                if found.clerk_courts is not None:
+                    self._clerk_courts = found.clerk_courts
         viewer: rows.AccountRow | None = self._viewer
         return viewer
+
+    async def memberships(self, account_ids: Iterable[int]) -> dict[int, rows.MembershipRow | None]:
+        """Firm memberships by account (None: in no firm), read once per request."""
+        missing = [i for i in account_ids if i not in self._memberships]
+        if missing:
+            found = await rows.memberships_of(missing)
+            self._memberships.update({i: found.get(i) for i in missing})
+        return self._memberships
 
     async def clerk_courts(self) -> frozenset[str]:
         if self._clerk_courts is None:
@@ -77,12 +115,12 @@ class Runtime:
         if viewer is None:
             self.access.update(dict.fromkeys(missing, NO_ACCESS))
             return self.access
-        memberships = await rows.memberships_of([viewer.id, *missing])
-        own = memberships.get(viewer.id)
+        memberships = await self.memberships([viewer.id, *missing])
+        own = memberships[viewer.id]
         clerk_of = await self.clerk_courts()
         courts = await rows.courts_of_accounts(missing, clerk_of) if clerk_of else {}
         for account_id in missing:
-            membership = memberships.get(account_id)
+            membership = memberships[account_id]
             self.access[account_id] = decide_access(
                 viewer_id=viewer.id,
                 account_id=account_id,
