@@ -25,6 +25,7 @@ from nextgen_gql.api.http import GraphQLGate, SecurityHeaders
 from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, tortoise_config
+from nextgen_gql.services import rows
 from nextgen_gql.services.courts import sync_courts
 from nextgen_gql.services.demo import load_demo
 from nextgen_gql.settings import Settings
@@ -64,7 +65,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await sync_courts(courts)
             if settings.demo and await load_demo(courts):
                 log.info("loaded the demo data")
-            yield
+            await rows.open_reader()
+            try:
+                yield
+            finally:
+                await rows.close_reader()
 
     middleware = [Middleware(SecurityHeaders, settings=settings)]
     if settings.cors_origins:

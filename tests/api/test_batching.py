@@ -37,15 +37,19 @@ class _Counter(logging.Handler):
 
 @contextmanager
 def counting_sql() -> Iterator[list[str]]:
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level = _Counter(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
+    """Every SQL statement sent while inside: Tortoise's, and the compiled path's reads."""
+    handler = _Counter()
+    loggers = [logging.getLogger("tortoise.db_client"), logging.getLogger("nextgen_gql.rows")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
     try:
         yield handler.statements
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
 
 async def statement_counts(

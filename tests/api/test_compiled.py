@@ -31,6 +31,7 @@ from hypothesis_graphql import from_schema
 from nextgen_gql.api.compiled import CompiledQueries
 from nextgen_gql.app import create_app
 from nextgen_gql.settings import Settings
+from tests import databases
 from tests.api.firm_helpers import JAMES_NUMBER, create_firm, invite, register
 from tests.conftest import (
     CLERK_PASSWORD,
@@ -339,3 +340,33 @@ async def test_the_caches_are_bounded(pair: Pair) -> None:
     before = pair.queries.fell_back
     await pair.same(long_query, role="filer")
     assert pair.queries.fell_back == before + 1
+
+
+async def test_compiled_reads_see_only_committed_data(settings: Settings) -> None:
+    """On SQLite the compiled path reads through a connection of its own: a read while another
+    request's transaction is open neither waits for it nor sees its uncommitted rows."""
+    from tortoise.transactions import in_transaction
+
+    from nextgen_gql.enums import FilerRole, PrivilegeSource
+    from nextgen_gql.models import FilingPrivilege, PacerAccount
+    from nextgen_gql.services.clock import now
+
+    async with running_api(settings.with_(compiled_check=False)) as api:
+        token = await api.sign_in(*FILER, redactionAcknowledged=True)
+        query = "{ me { privileges { court { code } } } }"
+        before = (await api.data(query, token=token))["me"]["privileges"]
+        james = await PacerAccount.get(username_key=FILER[0])
+        async with in_transaction() as conn:
+            await FilingPrivilege.create(
+                account_id=james.id,
+                court_id="ca1",
+                role=FilerRole.ATTORNEY,
+                source=PrivilegeSource.REGISTRATION,
+                granted_at=now(),
+                using_db=conn,
+            )
+            if databases.backend() == "sqlite":
+                during = await asyncio.wait_for(api.data(query, token=token), timeout=5)
+                assert during["me"]["privileges"] == before
+        after = (await api.data(query, token=token))["me"]["privileges"]
+        assert {p["court"]["code"] for p in after} == {p["court"]["code"] for p in before} | {"ca1"}

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
+import aiosqlite
 from tortoise import connections
 
 from nextgen_gql.enums import FilerRole, PrivilegeSource
@@ -36,11 +38,13 @@ __all__ = [
     "Viewer",
     "accounts_by_ids",
     "clerk_courts",
+    "close_reader",
     "cmecf_page",
     "courts_of_accounts",
     "firm_admins",
     "links_of_cmecf_ids",
     "memberships_of",
+    "open_reader",
     "privileges_of",
     "viewer_for_token",
 ]
@@ -158,7 +162,45 @@ def _placeholders_to_dollars(sql: str) -> str:
     return re.sub(r"\?", lambda _: f"${next(count)}", sql)
 
 
+#: Statements read through the reader, logged as Tortoise logs its own.
+log = logging.getLogger("nextgen_gql.rows")
+#: On SQLite, a connection of its own for these reads (``open_reader``), beside Tortoise's.
+_reader: aiosqlite.Connection | None = None
+
+
+async def open_reader() -> None:
+    """On a SQLite file, open a read-only connection for these reads.
+
+    Tortoise shares one SQLite connection behind a lock, so every statement of every request
+    waits for the one before it, and a read issued while another request's transaction is
+    open would run inside that transaction. With its own connection (the database is in WAL
+    mode), reads go on beside the writer and see only committed data. On PostgreSQL reads
+    take a connection from the pool and nothing is opened.
+    """
+    global _reader
+    conn = connections.get("default")
+    filename = getattr(conn, "filename", None)
+    if conn.capabilities.dialect != "sqlite" or not filename or filename == ":memory:":
+        return
+    await close_reader()
+    reader = await aiosqlite.connect(filename, isolation_level=None)
+    await reader.execute("PRAGMA query_only = ON")
+    await reader.execute("PRAGMA busy_timeout = 5000")
+    _reader = reader
+
+
+async def close_reader() -> None:
+    global _reader
+    if _reader is not None:
+        reader, _reader = _reader, None
+        await reader.close()
+
+
 async def _rows(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+    """Rows of a statement, read outside any transaction (these reads never take part in one)."""
+    if _reader is not None:
+        log.debug("%s: %s", sql, params)
+        return list(await _reader.execute_fetchall(sql, params))
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":
         sql = _placeholders_to_dollars(sql)
