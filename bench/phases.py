@@ -8,7 +8,7 @@ wall time into phases by timing the functions that do them:
 
 - auth: the session statement (the viewer, with what the plan needs of it);
 - plan lookup: finding the document's compiled entry and its plan;
-- data: every other statement (rows read, including the wait for the database);
+- data: every other read (the statement, the wait for the database, rows into tuples);
 - building: running the plan's level functions, less the statements inside them;
 - encoding: JSON in and out (orjson);
 - HTTP, view and court: the rest (Starlette, the security headers, the gate that checks
@@ -37,13 +37,14 @@ from asgi_lifespan import LifespanManager
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tests.api.test_batching import linked_roster  # noqa: E402
+
 from nextgen_gql.api import compiled as compiled_package  # noqa: E402
 from nextgen_gql.api import view as view_module  # noqa: E402
 from nextgen_gql.api.compiled import runtime as runtime_module  # noqa: E402
 from nextgen_gql.app import create_app  # noqa: E402
 from nextgen_gql.services import rows  # noqa: E402
 from nextgen_gql.settings import Settings  # noqa: E402
-from tests.api.test_batching import linked_roster  # noqa: E402
 
 SCENARIOS = {
     "me": (
@@ -60,7 +61,11 @@ SCENARIOS = {
             linkedAccount { username firstName lastName email } } }
           pageInfo { hasNextPage endCursor } } }""",
     ),
-    "courts (3 tenants)": ("/graphql", None, "{ courts { code name kind nextgenSince isNextgen acceptedRoles } }"),
+    "courts (3 tenants)": (
+        "/graphql",
+        None,
+        "{ courts { code name kind nextgenSince isNextgen acceptedRoles } }",
+    ),
 }
 PHASES = ["HTTP, view and court", "auth", "plan lookup", "data", "building", "encoding"]
 
@@ -96,20 +101,12 @@ class Clock:
 
 
 def instrument(clock: Clock) -> None:
-    """Wrap the functions of each phase (the session statement first: it is a row read too)."""
-    read = rows._rows
-    viewer_for_token = rows.viewer_for_token
-
-    async def timed_viewer(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return await viewer_for_token(*args, **kwargs)
-        finally:
-            clock.add("auth", time.perf_counter() - start)
-            clock.add("data", -(time.perf_counter() - start))  # its statement is counted as data too
-
-    rows._rows = clock.wrap_async("data", read)  # type: ignore[assignment]
-    rows.viewer_for_token = timed_viewer  # type: ignore[assignment]
+    """Wrap the functions of each phase: the row reads (with turning rows into tuples), the
+    session statement, the plan look-up, the plan's run, and JSON."""
+    for name in rows.__all__:
+        fn = getattr(rows, name)
+        if asyncio.iscoroutinefunction(fn) and name not in ("open_reader", "close_reader"):
+            setattr(rows, name, clock.wrap_async("auth" if name == "viewer_for_token" else "data", fn))
     queries = compiled_package.CompiledQueries
     queries.entry = clock.wrap("plan lookup", queries.entry)  # type: ignore[method-assign]
     queries.plan = clock.wrap("plan lookup", queries.plan)  # type: ignore[method-assign]
@@ -131,8 +128,10 @@ def instrument(clock: Clock) -> None:
     view_module.orjson = TimedJson  # type: ignore[assignment]
 
 
-async def call(app: Any, path: str, query: str, token: str | None) -> bytes:
-    body = orjson.dumps({"query": query})
+async def call(
+    app: Any, path: str, query: str, token: str | None, variables: dict[str, Any] | None = None
+) -> bytes:
+    body = orjson.dumps({"query": query, "variables": variables or {}})
     headers = [(b"host", b"testserver"), (b"content-type", b"application/json")]
     headers.append((b"content-length", str(len(body)).encode()))
     if token:
@@ -170,11 +169,11 @@ async def call(app: Any, path: str, query: str, token: str | None) -> bytes:
 
 
 async def sign_in(app: Any, username: str, password: str) -> str:
-    mutation = (
-        'mutation { signIn(input: {username: "%s", password: "%s", redactionAcknowledged: true}) { token } }'
-        % (username, password)
-    )
-    token: str = orjson.loads(await call(app, "/graphql", mutation, None))["data"]["signIn"]["token"]
+    mutation = "mutation($i: SignInInput!) { signIn(input: $i) { token } }"
+    variables = {"i": {"username": username, "password": password, "redactionAcknowledged": True}}
+    token: str = orjson.loads(await call(app, "/graphql", mutation, None, variables))["data"]["signIn"][
+        "token"
+    ]
     return token
 
 
