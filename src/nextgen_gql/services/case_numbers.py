@@ -102,10 +102,12 @@ def parse_case_number(raw: str, kind: CourtKind, *, field: str | None = "caseNum
     if canonical is not None:
         return canonical
     shown = raw.strip()[:CASE_NUMBER_MAX]
-    message = f"{shown!r} is not a {kind.value} court case number: write it as {EXPECTED_FORM[kind]}"
-    elsewhere = [
-        other.value for other, parse in _PARSERS.items() if other is not kind and text and parse(text)
-    ]
+    message = f"{shown!r} is not {_a(kind)} court case number: write it as {EXPECTED_FORM[kind]}"
+    elsewhere = [_a(other) for other, parse in _PARSERS.items() if other is not kind and text and parse(text)]
     if elsewhere:
-        message += f" ({shown!r} looks like a {' or '.join(elsewhere)} court's)"
+        message += f" ({shown!r} looks like {' or '.join(elsewhere)} court's)"
     raise CaseNumberInvalid(message + ".", field)
+
+
+def _a(kind: CourtKind) -> str:
+    return f"{'an' if kind is CourtKind.APPELLATE else 'a'} {kind.value}"
