@@ -24,6 +24,7 @@ QUEUE = """query($status: RegistrationStatus, $first: Int, $after: String) {
     edges { cursor node { id role status account { username } court { code } } } } }"""
 MINE = """{ me { registrations { id role status court { code } reason }
   mad: canFile(court: "mad") mab: canFile(court: "mab") ca1: canFile(court: "ca1")
+  inCase: canFile(court: "mad", caseNumber: "1:26-cv-10001-ABC")
   privileges { court { code } role source } } }"""
 PRO_SE_PASSWORD = "Maple-Lantern-Quiet-77"
 
@@ -91,7 +92,8 @@ async def test_pro_se_registers_the_clerk_approves_and_the_party_files_at_mad_on
         "account": {"username": "kimpro2026"},
     }
     mine = (await api.data(MINE, token=kim))["me"]
-    assert (mine["mad"], mine["mab"], mine["ca1"]) == (True, False, False)
+    # A pro se party files in their own case at mad, and nowhere else.
+    assert (mine["inCase"], mine["mad"], mine["mab"], mine["ca1"]) == (True, False, False, False)
     assert mine["registrations"][0]["status"] == "APPROVED"
     [mail] = api.mails("kimpro2026@example.org")
     assert "approved" in mail["Subject"] and "mad" in mail["Subject"]
@@ -155,7 +157,10 @@ async def test_an_attorney_who_lost_the_login_is_linked_on_approval(api: Api) ->
             "mad",
             [("INVALID_INPUT", "barState")],
         ),
-        ({"role": "PRO_SE", "caseNumber": "x" * 65}, "mad", [("INVALID_INPUT", "caseNumber")]),
+        ({"role": "PRO_SE", "caseNumber": "x" * 65}, "mad", [("CASE_NUMBER_INVALID", "caseNumber")]),
+        # A case number of another court kind: bankruptcy at a district court, district at an appellate one.
+        ({"role": "PRO_SE", "caseNumber": "24-10001"}, "mad", [("CASE_NUMBER_INVALID", "caseNumber")]),
+        ({"role": "PRO_SE", "caseNumber": "1:24-cv-10001"}, "ca1", [("CASE_NUMBER_INVALID", "caseNumber")]),
         ({"role": "MEDIA"}, None, [("COURT_REQUIRED", None)]),
     ],
 )
