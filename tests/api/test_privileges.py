@@ -253,12 +253,12 @@ async def test_the_privileges_list_pages_and_filters(api: Api) -> None:
         page = (await api.data(LIST, {"role": "MEDIA", "first": 2, "after": after}, court="mad", token=mad))[
             "privileges"
         ]
-        assert page["totalCount"] == 3
+        assert page["totalCount"] == 4  # and the demo's media account
         seen += [e["node"]["account"]["username"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    assert seen == ["mediafiler0", "mediafiler1", "mediafiler2"]
+    assert seen == ["dwalsh2022", "mediafiler0", "mediafiler1", "mediafiler2"]
     everything = (await api.data(LIST, {}, court="mad", token=mad))["privileges"]
     assert [e["node"]["role"] for e in everything["edges"]][-4:] == ["MEDIA", "MEDIA", "MEDIA", "PRO_SE"]
     assert (await api.data(LIST, {"revoked": True}, court="mad", token=mad))["privileges"]["totalCount"] == 0
