@@ -129,11 +129,6 @@ class Api:
         return token
 
 
-def not_demo(query: Any) -> Any:
-    """A queryset of rows with an ``account`` (privileges, registrations), without the demo filers'."""
-    return query.exclude(account__username_key__in=DEMO_FILERS)
-
-
 @contextlib.asynccontextmanager
 async def running_api(settings: Settings) -> AsyncIterator[Api]:
     """The app with its lifespan running, and a client talking HTTP to it in-process."""
@@ -171,3 +166,8 @@ def tenants_copy(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "tenants"
     shutil.copytree(TENANTS, folder)
     yield folder
+
+
+def not_demo(query: Any) -> Any:
+    """A queryset of rows with an ``account`` (privileges, registrations), without the demo filers'."""
+    return query.exclude(account__username_key__in=DEMO_FILERS)

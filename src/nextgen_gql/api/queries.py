@@ -30,8 +30,9 @@ from nextgen_gql.api.types.registrations import (
     RegistrationStatusEnum,
 )
 from nextgen_gql.errors import DomainError, ErrorCode
-from nextgen_gql.services import audit, nodes, privileges, registrations, roster
+from nextgen_gql.services import audit, nodes, registrations, roster
 from nextgen_gql.services import courts as court_service
+from nextgen_gql.services import privileges as privilege_service
 from nextgen_gql.services.visibility import FULL_ACCESS
 
 __all__ = ["Query"]
@@ -159,7 +160,7 @@ class Query:
     ) -> FilingPrivilegeConnection:
         try:
             court = await court_service.require_clerk(await info.context.viewer(), info.context.court)
-            page = await privileges.list_privileges(
+            page = await privilege_service.list_privileges(
                 court,
                 role=role,
                 needs_cases=needs_cases,
