@@ -214,3 +214,79 @@ def test_spa_firm_admin_sees_members_and_the_quarters_statement(
     page.get_by_text("statement of account, nothing due (charges of $3.00 are waived)").wait_for()  # type: ignore[attr-defined]
     shot(page, "spa-firm")
     assert outside == []
+
+
+def api_call(base: str, query: str, token: str | None = None, court: str | None = None) -> dict[str, object]:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    path = f"/courts/{court}/graphql" if court else "/graphql"
+    body = httpx.post(base + path, json={"query": query}, headers=headers, timeout=30).json()
+    assert "errors" not in body, body
+    return body["data"]  # type: ignore[no-any-return]
+
+
+def test_spa_holder_sees_what_they_may_do_and_the_clerk_adds_a_case_and_revokes(
+    browser_page: tuple[object, str, list[str]],
+) -> None:
+    page, base, outside = browser_page
+    # The demo's pro se party sees, per court, what she may do and in which case.
+    sign_in(page, base, "nreyes2021", "Cedar-Window-Quiet-31!", acknowledge=True)
+    privileges = page.locator("#privileges").inner_text()  # type: ignore[attr-defined]
+    assert "Pro se party" in privileges and "file in the listed cases, receive notices" in privileges
+    assert "1:25-cv-10311" in privileges and "live" in privileges
+    shot(page, "spa-account-permissions")
+    page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Sign in with your PACER account").wait_for()  # type: ignore[attr-defined]
+
+    # Alan Pratt links his legacy pro se account at ca1: it lists no case, so he files nowhere yet.
+    api_call(
+        base,
+        'mutation { registerPacerAccount(input: {username: "alanpratt26", password: "Maple-Lantern-Quiet-77",'
+        ' firstName: "Alan", lastName: "Pratt", email: "alan@example.org"}) { errors { code } } }',
+    )
+    alan = api_call(
+        base,
+        'mutation { signIn(input: {username: "alanpratt26", password: "Maple-Lantern-Quiet-77"}) { token } }',
+    )["signIn"]["token"]  # type: ignore[index]
+    api_call(
+        base,
+        'mutation { linkCmecfAccount(input: {login: "apratt", password: "legacy-ecf-pass", confirm: true}) '
+        "{ errors { code } } }",
+        str(alan),
+        "ca1",
+    )
+    sign_in(page, base, "ca1clerk01", "Court-Docket-Review-2026!")
+    page.get_by_role("link", name="Privileges: ca1").click()  # type: ignore[attr-defined]
+    needing = page.locator("#needing-cases")  # type: ignore[attr-defined]
+    needing.get_by_role("heading", name="Needing a case (1)").wait_for()
+    assert "Alan Pratt (alanpratt26)" in needing.inner_text()
+    needing.get_by_label("Case number for alanpratt26").fill("24-1234-cv")
+    shot(page, "spa-clerk-privileges")
+    needing.get_by_role("button", name="Add case").click()
+    page.get_by_text("Case added for alanpratt26.").wait_for()  # type: ignore[attr-defined]
+    page.locator("#needing-cases").get_by_role("heading", name="Needing a case (0)").wait_for()  # type: ignore[attr-defined]
+    assert "24-1234" in page.locator("#live-privileges").inner_text()  # type: ignore[attr-defined]
+    can = api_call(base, '{ me { canFile(court: "ca1", caseNumber: "2024-1234") } }', str(alan))
+    assert can == {"me": {"canFile": True}}
+    page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
+
+    # mad's clerk revokes the demo media account, with a reason (none: refused, nothing changes).
+    sign_in(page, base, "madclerk01", "Court-Docket-Review-2026!")
+    page.get_by_role("link", name="Privileges: mad").click()  # type: ignore[attr-defined]
+    live = page.locator("#live-privileges")  # type: ignore[attr-defined]
+    live.get_by_text("Dan Walsh (dwalsh2022)").wait_for()
+    row = live.locator("tr", has_text="dwalsh2022")
+    row.get_by_role("button", name="Revoke").click()
+    page.get_by_text("A revocation needs a reason").wait_for()  # type: ignore[attr-defined]
+    row.get_by_label("Reason for revoking dwalsh2022").fill("Press credentials expired.")
+    row.get_by_role("button", name="Revoke").click()
+    page.get_by_text("Privilege of dwalsh2022 revoked.").wait_for()  # type: ignore[attr-defined]
+    assert "dwalsh2022" not in page.locator("#live-privileges").inner_text()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
+
+    # The holder sees it revoked, and why.
+    sign_in(page, base, "dwalsh2022", "Copper-Press-Morning-17")
+    privileges = page.locator("#privileges").inner_text()  # type: ignore[attr-defined]
+    assert "nothing: revoked" in privileges and "Press credentials expired." in privileges
+    assert outside == []

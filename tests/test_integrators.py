@@ -189,3 +189,51 @@ async def test_progress_counts_every_row(tmp_path: Path, fresh_database_url: str
         assert imports.count_rows(path) == 2345
         assert await imports.import_cmecf_accounts(courts.get("mab"), path, progress=seen.append) == 2345
         assert sum(seen) == 2345
+
+
+CASES_HEADER = "login,first_name,last_name,email,role,cases,password_hash\n"
+
+
+def test_the_optional_cases_column_lists_a_pro_se_accounts_cases(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = env / "cases.csv"
+    path.write_text(
+        CASES_HEADER
+        + f'prose1,Pat,One,,pro_se," 1:24-CV-10001-ABC ; 1:24-cv-7;1:24-cv-00007 ;","{HASH}"\n'
+        + f'prose2,Pat,Two,,Pro Se,,"{HASH}"\n'
+        + f'lawyer,Lee,Law,,attorney,,"{HASH}"\n',
+        encoding="utf-8",
+    )
+    assert main(["import", "cmecf-accounts", "mad", str(path)]) == 0
+    rows = databases.query(
+        os.environ["NEXTGEN_GQL_DATABASE_URL"], "SELECT login, cases FROM cmecf_accounts ORDER BY login"
+    )
+    # Canonical, each once, in the file's order; an empty cell lists none.
+    assert rows == [("lawyer", ""), ("prose1", "1:24-cv-10001;1:24-cv-00007"), ("prose2", "")]
+
+
+@pytest.mark.parametrize(
+    ("court", "row", "problem"),
+    [
+        (
+            "mad",
+            "pro_se,24-10001",
+            "cases: '24-10001' is not a district court case number: write it as O:YY-tt-NNNNN",
+        ),
+        ("mab", "creditor,24-10001", "cases: only case-restricted (pro_se) accounts list cases"),
+        ("ca1", "pro_se,24-1234;1:24-cv-1", "cases: '1:24-cv-1' is not an appellate court case number"),
+        ("mad", "attorney,1:24-cv-1", "cases: only case-restricted (pro_se) accounts list cases"),
+    ],
+)
+def test_a_bad_cases_cell_is_named_and_nothing_is_written(
+    env: Path, capsys: pytest.CaptureFixture[str], court: str, row: str, problem: str
+) -> None:
+    path = env / "bad-cases.csv"
+    path.write_text(
+        CASES_HEADER + f'good1,Pat,Good,,pro_se,,"{HASH}"\n' + f'bad1,Pat,Bad,,{row},"{HASH}"\n',
+        encoding="utf-8",
+    )
+    assert main(["import", "cmecf-accounts", court, str(path)]) == 2
+    assert f"{path}:3: {problem}" in capsys.readouterr().err
+    assert count() == 0

@@ -1,16 +1,22 @@
-"""The committed migrations describe the models exactly, and apply twice without harm."""
+"""The committed migrations describe the models exactly, apply twice without harm, and keep
+the data they find."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 from pathlib import Path
+from typing import Any
 
+import pytest
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from nextgen_gql.db import apply_migrations, tortoise_config
+from nextgen_gql.settings import Settings
 from tests import databases
+from tests.conftest import TENANTS, running_api
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "src" / "nextgen_gql" / "migrations"
 
@@ -98,10 +104,158 @@ def test_migrating_from_the_previous_migration_keeps_every_row(fresh_database_ur
     ]
     if len(statements) > 7:
         tables.append("registrations")
-    before = {t: databases.query(url, f"SELECT * FROM {t} ORDER BY 1") for t in tables}
+    # Every column a table had keeps its values (a migration may add columns).
+    kept = {t: ", ".join(f'"{c}"' for c in columns(url, t)) for t in tables}
+    before = {t: databases.query(url, f"SELECT {kept[t]} FROM {t} ORDER BY 1") for t in tables}
     asyncio.run(apply_migrations(url))
     assert [
         n for (n,) in databases.query(url, "SELECT name FROM tortoise_migrations ORDER BY name")
     ] == on_disk
     for table, rows in before.items():
-        assert databases.query(url, f"SELECT * FROM {table} ORDER BY 1") == rows, table
+        assert databases.query(url, f"SELECT {kept[table]} FROM {table} ORDER BY 1") == rows, table
+
+
+def columns(url: str, table: str) -> list[str]:
+    if url.startswith("sqlite://"):
+        return [str(row[1]) for row in databases.query(url, f'PRAGMA table_info("{table}")')]
+    return [
+        str(name)
+        for (name,) in databases.query(
+            url,
+            "SELECT column_name FROM information_schema.columns"
+            f" WHERE table_name = '{table}' ORDER BY ordinal_position",
+        )
+    ]
+
+
+AT = "'2026-01-02 03:04:05+00:00'"
+# Before 0005: privileges (one per account, court and role) and the approved registrations
+# that granted some of them. (account id, username, court, role, source, approved registrations
+# as (pro hac vice, case number)).
+BEFORE_0005: list[tuple[int, str, str, str, str, list[tuple[bool, str | None]]]] = [
+    (1, "phvattorney", "mad", "attorney", "registration", [(True, "1:24-cv-10001-ABC")]),
+    (2, "loosepro", "mad", "pro_se", "registration", [(False, " 1:24-CV-77-xyz ")]),
+    (3, "badcase01", "mad", "pro_se", "registration", [(False, "my case 42")]),
+    (4, "legacypro", "ca1", "pro_se", "linked_legacy_account", []),
+    (5, "newsdesk1", "mad", "media", "linked_legacy_account", []),
+    (6, "nowfull01", "mad", "attorney", "registration", [(True, "1:24-cv-10003"), (False, None)]),
+    (7, "creditor1", "mab", "creditor", "registration", [(False, None)]),
+    (8, "ca1phv001", "ca1", "attorney", "registration", [(True, "2024-1234"), (True, "24-1235-cv")]),
+]
+CLERK_ID, CLERK_TOKEN = 9, "clerk-token-for-the-migration-test"
+
+
+def test_0005_keeps_every_privilege_and_gives_it_its_roles_permissions_and_cases(
+    fresh_database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = fresh_database_url
+    asyncio.run(apply_migrations(url, target="models.0004_throttles"))
+    statements = [
+        "INSERT INTO courts (code, name, kind, synced_at) VALUES"
+        f" ('mad', 'D. Mass.', 'district', {AT}), ('mab', 'Bankr.', 'bankruptcy', {AT}),"
+        f" ('ca1', 'First Cir.', 'appellate', {AT})"
+    ]
+    people = [(a, name) for a, name, *_ in BEFORE_0005] + [(CLERK_ID, "theclerk1")]
+    for account_id, username in people:
+        statements.append(
+            "INSERT INTO pacer_accounts (id, account_number, username, username_key, first_name, last_name,"
+            " email, password_hash, password_compliant, created_at, upgraded_at, is_shared) VALUES"
+            f" ({account_id}, '{1000000 + account_id}', '{username}', '{username}', 'F', 'L', '', 'h', TRUE,"
+            f" {AT}, NULL, FALSE)"
+        )
+    registration = 0
+    for account_id, _, court, role, source, approved in BEFORE_0005:
+        statements.append(
+            "INSERT INTO filing_privileges (id, court_id, account_id, role, source, granted_at) VALUES"
+            f" ({account_id}, '{court}', {account_id}, '{role}', '{source}', {AT})"
+        )
+        for phv, case in approved:
+            registration += 1
+            number = "NULL" if case is None else f"'{case}'"
+            statements.append(
+                "INSERT INTO registrations (id, court_id, account_id, role, pro_hac_vice, case_number, status,"
+                f" submitted_at, decided_at, decided_by_id) VALUES ({registration}, '{court}', {account_id},"
+                f" '{role}', {'TRUE' if phv else 'FALSE'}, {number}, 'approved', {AT}, {AT}, {CLERK_ID})"
+            )
+    # A rejected registration grants nothing and is linked to nothing.
+    statements.append(
+        "INSERT INTO registrations (id, court_id, account_id, role, pro_hac_vice, case_number, status,"
+        f" submitted_at) VALUES (99, 'mad', 5, 'pro_se', FALSE, '1:24-cv-10009', 'rejected', {AT})"
+    )
+    token_hash = hashlib.sha256(CLERK_TOKEN.encode()).hexdigest()
+    statements += [
+        f"INSERT INTO clerks (court_id, account_id, granted_at) VALUES ('mad', {CLERK_ID}, {AT}),"
+        f" ('ca1', {CLERK_ID}, {AT}), ('mab', {CLERK_ID}, {AT})",
+        "INSERT INTO sessions (token_hash, account_id, created_at, expires_at, revoked_at, client_code,"
+        f" redaction_acknowledged) VALUES ('{token_hash}', {CLERK_ID}, {AT}, '2099-01-01 00:00:00+00:00',"
+        " NULL, NULL, FALSE)",
+    ]
+    for sql in statements:
+        databases.query(url, sql + " RETURNING 1")
+    if not url.startswith("sqlite://"):  # explicit ids: move the sequences past them
+        for table in ("pacer_accounts", "filing_privileges", "registrations"):
+            databases.query(url, f"SELECT setval('{table}_id_seq', 1000)")
+    capsys.readouterr()
+
+    asyncio.run(apply_migrations(url))
+
+    printed = capsys.readouterr().out
+    assert "8 filing privileges kept" in printed
+    assert "2 pro hac vice" in printed  # phvattorney and ca1phv001; nowfull01 had a full admission too
+    assert "2 case-restricted privileges have no case yet" in printed  # badcase01 and legacypro
+    assert "registration 3 at mad: 'my case 42'" in printed
+    rows = databases.query(
+        url, "SELECT id, account_id, court_id, role, pro_hac_vice FROM filing_privileges ORDER BY id"
+    )
+    assert rows == [(a, a, court, role, int(a in (1, 8))) for a, _, court, role, *_ in BEFORE_0005]
+    assert databases.query(
+        url, "SELECT privilege_id, case_number FROM filing_privilege_cases ORDER BY privilege_id, case_number"
+    ) == [(1, "1:24-cv-10001"), (2, "1:24-cv-00077"), (8, "24-1234"), (8, "24-1235")]
+    linked = databases.query(url, "SELECT id, privilege_id FROM registrations ORDER BY id")
+    assert linked == [(1, 1), (2, 2), (3, 3), (4, 6), (5, 6), (6, 7), (7, 8), (8, 8), (99, None)]
+    # One live privilege per account, court and role, now enforced on live rows only.
+    databases.query(url, f"UPDATE filing_privileges SET revoked_at = {AT} WHERE id = 5 RETURNING 1")
+    databases.query(
+        url,
+        "INSERT INTO filing_privileges (court_id, account_id, role, source, granted_at, pro_hac_vice)"
+        f" VALUES ('mad', 5, 'media', 'registration', {AT}, FALSE) RETURNING 1",
+    )
+    with pytest.raises(Exception, match=r"(?i)unique"):
+        databases.query(
+            url,
+            "INSERT INTO filing_privileges (court_id, account_id, role, source, granted_at, pro_hac_vice)"
+            f" VALUES ('mad', 5, 'media', 'registration', {AT}, FALSE) RETURNING 1",
+        )
+
+    # What a court's clerk now sees, over HTTP.
+    async def seen() -> dict[str, Any]:
+        settings = Settings(database_url=url, tenants_dir=TENANTS, mail_dir=tmp_path / "mail")
+        query = """query($needs: Boolean) { privileges(needsCases: $needs, revoked: false) { totalCount
+          edges { node { account { username } role proHacVice permissions cases } } } }"""
+        auth = {"token": CLERK_TOKEN}
+        async with running_api(settings) as api:
+            return {
+                court: [
+                    (await api.data(query, {"needs": needs}, court=court, **auth))["privileges"]
+                    for needs in (True, None)
+                ]
+                for court in ("mad", "ca1", "mab")
+            }
+
+    answers = asyncio.run(seen())
+    needing = {c: [e["node"]["account"]["username"] for e in a[0]["edges"]] for c, a in answers.items()}
+    assert needing == {"mad": ["badcase01"], "ca1": ["legacypro"], "mab": []}
+    nodes = {e["node"]["account"]["username"]: e["node"] for a in answers.values() for e in a[1]["edges"]}
+    assert nodes["phvattorney"] == {
+        "account": {"username": "phvattorney"},
+        "role": "ATTORNEY",
+        "proHacVice": True,
+        "permissions": ["FILE_IN_LISTED_CASES", "RECEIVE_NOTICES"],
+        "cases": ["1:24-cv-10001"],
+    }
+    assert nodes["nowfull01"]["permissions"] == ["FILE_IN_ANY_CASE", "OPEN_NEW_CASES", "RECEIVE_NOTICES"]
+    assert nodes["nowfull01"]["cases"] == []
+    assert nodes["loosepro"]["cases"] == ["1:24-cv-00077"]
+    assert nodes["newsdesk1"]["permissions"] == ["RECEIVE_NOTICES"]  # the new live media privilege
+    assert nodes["creditor1"]["permissions"] == ["FILE_CLAIMS", "RECEIVE_NOTICES"]
+    assert nodes["ca1phv001"]["cases"] == ["24-1234", "24-1235"]

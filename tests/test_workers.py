@@ -67,3 +67,33 @@ def test_two_workers_serve_the_demo_and_the_database_decides_races(
         assert signed["signIn"]["token"]  # type: ignore[index]
     linked = databases.query(fresh_database_url, "SELECT count(*) FROM cmecf_links")
     assert linked == [(1,)]
+
+
+def test_a_revocation_holds_on_every_worker_at_once(tmp_path: Path, fresh_database_url: str) -> None:
+    """Permissions are read from the database on each request: no worker keeps a stale one."""
+    sign_in = "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p,\n redactionAcknowledged: true}) { token } }"
+    can_file = '{ me { canFile(court: "mad", caseNumber: "1:25-cv-10234") privileges { id permissions } } }'
+    with serving(tmp_path, "--demo", "--workers", "2", database_url=fresh_database_url) as base:
+        ravi = gql(base, sign_in, {"u": "rpatel2022", "p": "Silver-Harbor-Docket-64"})["signIn"]["token"]  # type: ignore[index]
+        clerk = gql(base, sign_in, {"u": "madclerk01", "p": "Court-Docket-Review-2026!"})["signIn"]["token"]  # type: ignore[index]
+
+        def ask(_: int) -> dict[str, object]:
+            return gql(base, can_file, token=str(ravi))["me"]  # type: ignore[return-value]
+
+        # Requests at once, so that both workers answer.
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            before = list(pool.map(ask, range(24)))
+        assert all(me["canFile"] is True for me in before), before
+        [privilege] = before[0]["privileges"]  # type: ignore[misc]
+        revoked = gql(
+            base,
+            'mutation($id: ID!) { revokeFilingPrivilege(input: {id: $id, reason: "Admission ended."}) { errors { code } } }',
+            {"id": privilege["id"]},
+            court="mad",
+            token=str(clerk),
+        )
+        assert revoked == {"revokeFilingPrivilege": {"errors": []}}
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            after = list(pool.map(ask, range(24)))
+        assert all(me["canFile"] is False for me in after), after
+        assert all(me["privileges"] == [{"id": privilege["id"], "permissions": []}] for me in after)

@@ -28,6 +28,7 @@ from nextgen_gql.db import apply_migrations, tortoise_config
 from nextgen_gql.services import rows
 from nextgen_gql.services.courts import sync_courts
 from nextgen_gql.services.demo import load_demo
+from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import CourtRegistry, load_courts
 from nextgen_gql.web import APP_CSP, STATIC_DIR, app_page
@@ -63,7 +64,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await apply_migrations(settings.connection_url)
         async with RegisterTortoise(app, config=tortoise_config(settings.connection_url)):
             await sync_courts(courts)
-            if settings.demo and await load_demo(courts):
+            if settings.demo and await load_demo(
+                courts, Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
+            ):
                 log.info("loaded the demo data")
             await rows.open_reader()
             try:

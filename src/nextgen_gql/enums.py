@@ -6,6 +6,7 @@ from enum import Enum
 
 __all__ = [
     "CourtKind",
+    "FilerPermission",
     "FilerRole",
     "InvitationStatus",
     "PrivilegeSource",
@@ -38,6 +39,16 @@ class FilerRole(str, Enum):
         except ValueError:
             names = ", ".join(r.value for r in cls)
             raise ValueError(f"unknown role {raw!r} (one of: {names})") from None
+
+
+class FilerPermission(str, Enum):
+    """What a filing privilege lets its holder do (which role grants which: ``services.permissions``)."""
+
+    FILE_IN_ANY_CASE = "file_in_any_case"
+    FILE_IN_LISTED_CASES = "file_in_listed_cases"  # only the privilege's cases
+    OPEN_NEW_CASES = "open_new_cases"
+    FILE_CLAIMS = "file_claims"  # proofs of claim and related documents (bankruptcy)
+    RECEIVE_NOTICES = "receive_notices"
 
 
 class PrivilegeSource(str, Enum):

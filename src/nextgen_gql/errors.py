@@ -49,6 +49,8 @@ class ErrorCode(str, Enum):
     ALREADY_DECIDED = "ALREADY_DECIDED"
     ALREADY_MEMBER = "ALREADY_MEMBER"
     NOT_A_MEMBER = "NOT_A_MEMBER"
+    CASE_NUMBER_INVALID = "CASE_NUMBER_INVALID"  # not a case number of this court's kind
+    PRIVILEGE_REVOKED = "PRIVILEGE_REVOKED"  # the privilege was revoked before
     RATE_LIMITED = "RATE_LIMITED"  # too many failures from this source: wait, then try again
 
 

@@ -172,6 +172,21 @@ async def test_list_statement_counts_do_not_grow_with_length(api: Api, name: str
     assert counts[2] == counts[30], (name, counts)
 
 
+async def test_the_privileges_list_statement_count_does_not_grow(api: Api) -> None:
+    await linked_roster(30)
+    clerk = await PacerAccount.get(username_key="madclerk01")
+    # Some revoked on either page (their revoker is loaded); the demo's have cases (loaded per page).
+    await FilingPrivilege.filter(
+        account__username_key__in=["dwalsh2022", "bulkfiler001", "bulkfiler005"]
+    ).update(revoked_at=now(), revoked_by_id=clerk.id, revoked_reason="r")
+    token = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
+    query = """query($first: Int) { privileges(first: $first) { totalCount edges { node { role permissions cases
+      proHacVice revokedAt revokedReason revokedBy { username } court { code }
+      account { username email privileges { role cases } } } } } }"""
+    counts = await statement_counts(api, query, lambda d: d["privileges"]["edges"], court="mad", token=token)
+    assert counts[2] == counts[30], counts
+
+
 async def test_firm_members_page_statement_count_does_not_grow(api: Api) -> None:
     from nextgen_gql.models import Firm, FirmMembership
 

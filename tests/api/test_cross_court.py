@@ -14,6 +14,7 @@ QUERIES = {
     "cmecfAccounts": "{ cmecfAccounts { totalCount edges { node { login } } } }",
     "registrations": "{ registrations { totalCount edges { node { id } } } }",
     "auditEvents": "{ auditEvents { totalCount edges { node { action } } } }",
+    "privileges": "{ privileges { totalCount edges { node { id cases } } } }",
 }
 INTRUDERS = {"ca1 clerk": "ca1", "mab clerk": "mab", "filer": None, "anonymous": None}
 
@@ -81,7 +82,7 @@ async def test_decide_registration_refuses_everyone_but_that_courts_clerks(
         assert error["code"] == "NOT_FOUND" and "mad" not in error["message"]
     else:
         assert error["code"] == "FORBIDDEN"
-    assert (await Registration.get()).status.value == "pending"
+    assert (await Registration.get(account__username_key="kimpro2026")).status.value == "pending"
     assert await AuditEvent.all().count() == events
 
 

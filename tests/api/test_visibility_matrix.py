@@ -21,6 +21,8 @@ PER_COURT = "per court: the account and its firm's admins all; a clerk, their co
 SELF_ADMIN = "the account and its firm's admins"
 SELF_ONLY = "the account itself"
 CLERK_QUERY = "the addressed court's clerks"
+PRIVILEGE = "whoever sees the privilege: its holder, the holder's firm admins, the court's clerks"
+REVOCATION_DETAIL = "the holder and the court's clerks (others who see the privilege: null)"
 ADMIN_ONLY = "the firm's admins"
 MEMBERS = "the firm's members"
 RULES: dict[str, str] = {
@@ -50,6 +52,24 @@ RULES: dict[str, str] = {
     "Query.cmecfAccounts": CLERK_QUERY,
     "Query.registrations": CLERK_QUERY,
     "Query.auditEvents": CLERK_QUERY,
+    "Query.privileges": CLERK_QUERY,
+    **{
+        f"FilingPrivilege.{f}": PRIVILEGE
+        for f in [
+            "id",
+            "court",
+            "account",
+            "role",
+            "source",
+            "grantedAt",
+            "permissions",
+            "cases",
+            "proHacVice",
+            "revokedAt",
+        ]
+    },
+    "FilingPrivilege.revokedBy": REVOCATION_DETAIL,
+    "FilingPrivilege.revokedReason": REVOCATION_DETAIL,
     "Query.me": SELF_ONLY,
     **{f"Query.{f}": PUBLIC for f in ["node", "court", "courts"]},
     "Firm.members": ADMIN_ONLY,
@@ -64,7 +84,8 @@ INHERITING = {
     "CmecfAccount",
     "CmecfAccountEdge",
     "CmecfAccountConnection",
-    "FilingPrivilege",
+    "FilingPrivilegeEdge",
+    "FilingPrivilegeConnection",
     "Registration",
     "RegistrationEdge",
     "RegistrationConnection",
@@ -91,6 +112,7 @@ INHERITING = {
         "FirmPayload",
         "FirmInvitationPayload",
         "ChargePayload",
+        "FilingPrivilegePayload",
     ]
 }
 
@@ -238,6 +260,7 @@ async def test_account_fields_per_role(api: Api, world: World) -> None:
     [
         ('canFile(court: "mad")', {"self", "admin", "mad clerk"}),
         ('canFile(court: "mab")', {"self", "admin", "mab clerk"}),
+        ('canFile(court: "mad", caseNumber: "1:24-cv-10001")', {"self", "admin", "mad clerk"}),
         ("auditEvents(first: 5) { totalCount }", {"self"}),
         ('statement(quarter: "2026Q1") { chargesCents }', {"self"}),
     ],
@@ -271,6 +294,8 @@ async def test_firm_admin_fields(api: Api, world: World, field: str) -> None:
         "{ cmecfAccounts { totalCount } }",
         "{ registrations { totalCount } }",
         "{ auditEvents { totalCount } }",
+        "{ privileges { totalCount } }",
+        "{ privileges(needsCases: true) { totalCount } }",
     ],
 )
 async def test_clerk_queries_per_role_and_court(api: Api, world: World, court: str, query: str) -> None:
@@ -366,11 +391,33 @@ MUTATIONS: dict[str, tuple[str, str | None, dict[str, str]]] = {
         },
     ),
 }
+for _name, _op in [
+    ("addPrivilegeCase", 'addPrivilegeCase(input: {privilegeId: $id, caseNumber: "1:24-cv-10001"})'),
+    ("removePrivilegeCase", 'removePrivilegeCase(input: {privilegeId: $id, caseNumber: "1:24-cv-10001"})'),
+    ("revokeFilingPrivilege", 'revokeFilingPrivilege(input: {id: $id, reason: "r"})'),
+]:
+    # James's privilege at mad: only mad's clerks manage it (he himself may not).
+    MUTATIONS[_name] = (
+        f"mutation($id: ID!) {{ {_op} {{ errors {{ code }} }} }}",
+        "mad",
+        {
+            "self": "FORBIDDEN",
+            "admin": "FORBIDDEN",
+            "peer": "FORBIDDEN",
+            "mab clerk": "FORBIDDEN",
+            "ca1 clerk": "FORBIDDEN",
+            "stranger": "FORBIDDEN",
+            "anonymous": "UNAUTHENTICATED",
+        },
+    )
 TARGETS = {
     "decideRegistration": "registration",
     "withdrawRegistration": "registration",
     "declineFirmInvitation": "invitation",
     "removeFirmMember": "account",
+    "addPrivilegeCase": "privilege",
+    "removePrivilegeCase": "privilege",
+    "revokeFilingPrivilege": "privilege",
 }
 
 
@@ -381,3 +428,42 @@ async def test_guarded_mutations_refuse_every_other_role(api: Api, world: World,
     for role, code in refusals.items():
         data = await api.data(operation, variables, court=court, token=world.tokens[role])
         assert [e["code"] for e in data[name]["errors"]][:1] == [code], (name, role)
+
+
+PRIVILEGE_FIELDS = """query($id: ID!) { node(id: $id) { ... on FilingPrivilege {
+  court { code } account { username } role source permissions cases proHacVice revokedAt
+  revokedReason revokedBy { username } } } }"""
+
+
+async def test_privilege_fields_per_role_and_the_revocation_detail(api: Api, world: World) -> None:
+    revoked = await api.data(
+        """mutation($id: ID!) { revokeFilingPrivilege(input: {id: $id, reason: "Disbarred."}) {
+          privilege { revokedAt } errors { code } } }""",
+        {"id": world.ids["privilege"]},
+        court="mad",
+        token=world.tokens["mad clerk"],
+    )
+    assert revoked["revokeFilingPrivilege"]["errors"] == []
+    at = revoked["revokeFilingPrivilege"]["privilege"]["revokedAt"]
+    full = {
+        "court": {"code": "mad"},
+        "account": {"username": FILER[0]},
+        "role": "ATTORNEY",
+        "source": "LINKED_LEGACY_ACCOUNT",
+        "permissions": [],
+        "cases": [],
+        "proHacVice": False,
+        "revokedAt": at,
+        "revokedReason": "Disbarred.",
+        "revokedBy": {"username": CLERKS["mad"]},
+    }
+    for role in ROLES:
+        body = await api.gql(PRIVILEGE_FIELDS, {"id": world.ids["privilege"]}, token=world.tokens[role])
+        assert "errors" not in body, (role, body)
+        node = body["data"]["node"]
+        if role in ("self", "mad clerk"):
+            assert node == full, role
+        elif role == "admin":  # sees that it was revoked, not why or by whom
+            assert node == {**full, "revokedReason": None, "revokedBy": None}, role
+        else:
+            assert node is None, role

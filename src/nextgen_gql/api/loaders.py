@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from nextgen_gql.models import CmecfLink, FilingPrivilege, Firm, FirmMembership, PacerAccount, Registration
-from nextgen_gql.services import accounts, firms, linking, registrations
+from nextgen_gql.services import accounts, firms, linking, privileges, registrations
 
 __all__ = ["Loaders"]
 
@@ -19,6 +19,13 @@ class Loaders:
     )
     privileges: DataLoader[int, list[FilingPrivilege]] = field(
         default_factory=lambda: DataLoader(load_fn=linking.privileges_by_account_ids)
+    )
+    privilege: DataLoader[int, FilingPrivilege | None] = field(
+        default_factory=lambda: DataLoader(load_fn=privileges.privileges_by_ids)
+    )
+    # Case numbers of a privilege, by privilege id (read per request: a clerk's change shows at once)
+    cases: DataLoader[int, list[str]] = field(
+        default_factory=lambda: DataLoader(load_fn=privileges.cases_by_privilege_ids)
     )
     links_of_account: DataLoader[int, list[CmecfLink]] = field(
         default_factory=lambda: DataLoader(load_fn=linking.links_by_account_ids)

@@ -13,12 +13,14 @@ from nextgen_gql.api.pagination import decode_id_cursor, decode_login_cursor, en
 from nextgen_gql.api.types.accounts import PacerAccount
 from nextgen_gql.api.types.audit import AuditEvent, AuditEventConnection, audit_connection
 from nextgen_gql.api.types.common import Node
-from nextgen_gql.api.types.courts import Court, court_node
+from nextgen_gql.api.types.courts import Court, FilerRoleEnum, court_node
 from nextgen_gql.api.types.filing import (
     CmecfAccount,
     CmecfAccountConnection,
     CmecfAccountEdge,
     FilingPrivilege,
+    FilingPrivilegeConnection,
+    FilingPrivilegeEdge,
 )
 from nextgen_gql.api.types.firms import Firm, FirmInvitation
 from nextgen_gql.api.types.registrations import (
@@ -30,6 +32,7 @@ from nextgen_gql.api.types.registrations import (
 from nextgen_gql.errors import DomainError
 from nextgen_gql.services import audit, nodes, registrations, roster
 from nextgen_gql.services import courts as court_service
+from nextgen_gql.services import privileges as privilege_service
 from nextgen_gql.services.visibility import FULL_ACCESS
 
 __all__ = ["Query"]
@@ -126,6 +129,38 @@ class Query:
             raise graphql_error(exc) from None
         edges = [RegistrationEdge(cursor=encode_cursor(r.id), node=Registration.of(r)) for r in page.rows]
         return RegistrationConnection(
+            edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
+        )
+
+    @strawberry.field(
+        description="The addressed court's filing privileges, oldest first (its clerks only): needsCases "
+        "finds the live case-restricted ones with no case yet (they file nowhere until a case is added)."
+    )
+    async def privileges(
+        self,
+        info: Info,
+        role: FilerRoleEnum | None = None,  # type: ignore[valid-type]
+        needs_cases: bool | None = None,
+        revoked: bool | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> FilingPrivilegeConnection:
+        try:
+            court = await court_service.require_clerk(await info.context.viewer(), info.context.court)
+            page = await privilege_service.list_privileges(
+                court,
+                role=role,
+                needs_cases=needs_cases,
+                revoked=revoked,
+                first=first,
+                after=decode_id_cursor(after),
+            )
+        except DomainError as exc:
+            raise graphql_error(exc) from None
+        edges = [
+            FilingPrivilegeEdge(cursor=encode_cursor(p.id), node=FilingPrivilege.of(p)) for p in page.rows
+        ]
+        return FilingPrivilegeConnection(
             edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
         )
 

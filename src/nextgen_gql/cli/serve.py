@@ -20,13 +20,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers > 1:
         # The parent prepares the database once; each worker then finds nothing to do.
         from nextgen_gql.services.demo import load_demo
+        from nextgen_gql.services.mail import Mailer
         from nextgen_gql.tenancy import CourtRegistry, load_courts
 
         registry = CourtRegistry(load_courts(settings.tenants_dir))
 
         async def prepare() -> None:
             if settings.demo:
-                await load_demo(registry)
+                await load_demo(registry, Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from))
 
         run_with_db(settings, prepare)
         os.environ["NEXTGEN_GQL_DATABASE_URL"] = settings.database_url

@@ -11,7 +11,7 @@ from nextgen_gql.models.accounts import PacerAccount, PasswordReset, Session
 from nextgen_gql.models.audit import AuditEvent
 from nextgen_gql.models.billing import Charge
 from nextgen_gql.models.courts import Clerk, CourtRecord
-from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege
+from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege, PrivilegeCase
 from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
 from nextgen_gql.models.registrations import Registration
 from nextgen_gql.models.security import Throttle
@@ -29,6 +29,7 @@ __all__ = [
     "FirmMembership",
     "PacerAccount",
     "PasswordReset",
+    "PrivilegeCase",
     "Registration",
     "Session",
     "Throttle",

@@ -4,6 +4,13 @@ The one-time link is guaranteed by the database, not by checks alone: ``cmecf_li
 holds at most one row per legacy account (``UNIQUE(cmecf_account_id)``) and at most one
 per PACER account and court (``UNIQUE(account_id, court_id)``). Two requests racing to
 link can never both insert.
+
+A privilege is never deleted: a court revokes it (``revoked_at``), and it stays as history.
+At most one *live* privilege per account, court and role is a database guarantee too: the
+partial unique index ``filing_privileges_live`` on (account, court, role) ``WHERE revoked_at
+IS NULL``, created by raw SQL in migration 0005 (Tortoise cannot declare a partial index).
+The cases of a case-restricted privilege are rows of ``filing_privilege_cases``, unique
+per privilege and case number.
 """
 
 from __future__ import annotations
@@ -15,9 +22,11 @@ from nextgen_gql.enums import FilerRole, PrivilegeSource
 from nextgen_gql.models.accounts import PacerAccount
 from nextgen_gql.models.courts import CourtRecord
 
-__all__ = ["LOGIN_MAX", "CmecfAccount", "CmecfLink", "FilingPrivilege"]
+__all__ = ["CASE_SEPARATOR", "LOGIN_MAX", "CmecfAccount", "CmecfLink", "FilingPrivilege", "PrivilegeCase"]
 
 LOGIN_MAX = 64
+#: Between the canonical case numbers of a legacy account's ``cases`` (as in the roster file).
+CASE_SEPARATOR = ";"
 
 
 class CmecfAccount(Model):
@@ -38,6 +47,8 @@ class CmecfAccount(Model):
     # None once the account is linked: its old credentials are retired.
     password_hash = fields.CharField(max_length=255, null=True)
     created_at = fields.DatetimeField()
+    # A case-restricted (pro se) account's canonical case numbers, separated by CASE_SEPARATOR
+    cases = fields.TextField(default="", db_default="")
 
     class Meta:
         table = "cmecf_accounts"
@@ -72,7 +83,7 @@ class CmecfLink(Model):
 
 
 class FilingPrivilege(Model):
-    """Permission for a PACER account to file in one court, in one role."""
+    """Permission for a PACER account to file in one court, in one role, until revoked."""
 
     id = fields.IntField(primary_key=True)
     court: fields.ForeignKeyRelation[CourtRecord] = fields.ForeignKeyField(
@@ -86,7 +97,32 @@ class FilingPrivilege(Model):
     role = fields.CharEnumField(FilerRole, max_length=16)
     source = fields.CharEnumField(PrivilegeSource, max_length=32)
     granted_at = fields.DatetimeField()
+    # An attorney admitted for the privilege's listed cases only
+    pro_hac_vice = fields.BooleanField(default=False, db_default=False)
+    revoked_at = fields.DatetimeField(null=True)
+    revoked_by: fields.ForeignKeyNullableRelation[PacerAccount] = fields.ForeignKeyField(
+        "models.PacerAccount", related_name=False, null=True, on_delete=fields.RESTRICT
+    )
+    revoked_by_id: int | None
+    revoked_reason = fields.TextField(null=True)
 
     class Meta:
         table = "filing_privileges"
-        unique_together = (("account", "court", "role"),)
+        # The unique live privilege per account, court and role: see the module docstring.
+        indexes = (("account_id", "court_id"), ("court_id", "id"))
+
+
+class PrivilegeCase(Model):
+    """A case a case-restricted privilege may file in, by its canonical number."""
+
+    id = fields.IntField(primary_key=True)
+    privilege: fields.ForeignKeyRelation[FilingPrivilege] = fields.ForeignKeyField(
+        "models.FilingPrivilege", related_name="case_rows", on_delete=fields.RESTRICT
+    )
+    privilege_id: int
+    case_number = fields.CharField(max_length=32)
+    added_at = fields.DatetimeField()
+
+    class Meta:
+        table = "filing_privilege_cases"
+        unique_together = (("privilege", "case_number"),)

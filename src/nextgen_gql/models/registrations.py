@@ -13,7 +13,7 @@ from tortoise.models import Model
 from nextgen_gql.enums import FilerRole, RegistrationStatus
 from nextgen_gql.models.accounts import PacerAccount
 from nextgen_gql.models.courts import CourtRecord
-from nextgen_gql.models.filing import CmecfAccount
+from nextgen_gql.models.filing import CmecfAccount, FilingPrivilege
 
 __all__ = ["Registration"]
 
@@ -49,6 +49,11 @@ class Registration(Model):
         "models.CmecfAccount", related_name=False, null=True, on_delete=fields.RESTRICT
     )
     linked_cmecf_account_id: int | None
+    # What the approval granted, or added the registration's case to
+    privilege: fields.ForeignKeyNullableRelation[FilingPrivilege] = fields.ForeignKeyField(
+        "models.FilingPrivilege", related_name=False, null=True, on_delete=fields.RESTRICT
+    )
+    privilege_id: int | None
 
     class Meta:
         table = "registrations"

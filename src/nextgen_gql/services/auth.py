@@ -92,7 +92,11 @@ async def sign_in(
                 )
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, "The username or password is incorrect.")
     await throttle.clear(throttle.ACCOUNT_SIGN_IN, str(account.id))
-    if not redaction_acknowledged and await FilingPrivilege.filter(account_id=account.id).exists():
+    # A filer holds a live privilege; a revoked one is history.
+    if (
+        not redaction_acknowledged
+        and await FilingPrivilege.filter(account_id=account.id, revoked_at__isnull=True).exists()
+    ):
         raise DomainError(
             ErrorCode.REDACTION_ACK_REQUIRED,
             "Filers must acknowledge the redaction rules to sign in "

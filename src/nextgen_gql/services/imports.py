@@ -29,8 +29,10 @@ from nextgen_gql.enums import FilerRole
 from nextgen_gql.errors import DomainError
 from nextgen_gql.models import CmecfAccount, PacerAccount
 from nextgen_gql.models.accounts import LEGACY_CUTOFF
+from nextgen_gql.models.filing import CASE_SEPARATOR
 from nextgen_gql.services import audit
 from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, check_email
+from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.passwords import (
     LEGACY_USERNAME_RE,
@@ -39,6 +41,7 @@ from nextgen_gql.services.passwords import (
     password_policy_problem,
 )
 from nextgen_gql.services.passwords import _hasher as hasher
+from nextgen_gql.services.permissions import is_case_restricted
 from nextgen_gql.tenancy import Court
 
 __all__ = [
@@ -54,6 +57,10 @@ MAX_PROBLEMS = 100
 BATCH_SIZE = 2000
 PACER_COLUMNS = ("account_number", "username", "first_name", "last_name", "email", "created_at", "is_shared")
 CMECF_COLUMNS = ("login", "first_name", "last_name", "email", "role")
+CMECF_OPTIONAL = (
+    "cases",
+)  # added 2026-11-23: a case-restricted (pro se) account's case numbers, ;-separated
+MAX_CASES = 100  # per legacy account
 LOGIN_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 
 #: Called with the number of rows just written (or, for a refused file, just read).
@@ -111,9 +118,10 @@ def count_rows(path: Path) -> int:
 
 
 def _rows(
-    path: Path, required: tuple[str, ...], problems: _Problems
+    path: Path, required: tuple[str, ...], problems: _Problems, optional: tuple[str, ...] = ()
 ) -> Iterator[tuple[int, dict[str, str], str]]:
-    """Yield (line, row, password column) for each data row; header problems stop early."""
+    """Yield (line, row, password column) for each data row (an optional column left out of
+    the header comes as ""); header problems stop early."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
@@ -134,12 +142,16 @@ def _rows(
         if len(secret) != 1:
             problems.add(1, "password", "the header needs exactly one of password or password_hash")
         for column in header:
-            if column not in required and column not in ("password", "password_hash"):
+            if column not in required + optional and column not in ("password", "password_hash"):
+                also = "".join(f", {c}" for c in optional)
                 problems.add(
-                    1, column, f"unknown column (expected {', '.join(required)}, password or password_hash)"
+                    1,
+                    column,
+                    f"unknown column (expected {', '.join(required)}{also}, password or password_hash)",
                 )
         if problems:
             return
+        absent = {column: "" for column in optional if column not in header}
         try:
             for row in reader:
                 if None in row:
@@ -147,7 +159,7 @@ def _rows(
                 elif any(v is None for v in row.values()):
                     problems.add(reader.line_num, None, "the row has fewer fields than the header")
                 else:
-                    yield reader.line_num, {k: v.strip() for k, v in row.items()}, secret[0]
+                    yield reader.line_num, {**absent, **{k: v.strip() for k, v in row.items()}}, secret[0]
         except (UnicodeDecodeError, csv.Error) as exc:
             problems.add(reader.line_num + 1, None, f"not valid UTF-8 CSV: {exc}")
 
@@ -190,6 +202,7 @@ class _Importer:
 
     model: type[Model]
     columns: tuple[str, ...]
+    optional: tuple[str, ...] = ()
 
     def __init__(self, path: Path, progress: Progress | None) -> None:
         self.path = path
@@ -249,7 +262,9 @@ class _Importer:
             with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
                 async with in_transaction() as conn:
                     batch: list[_Row] = []
-                    for line, row, secret_column in _rows(self.path, self.columns, self.problems):
+                    for line, row, secret_column in _rows(
+                        self.path, self.columns, self.problems, self.optional
+                    ):
                         valid = self.validate(line, row, secret_column)
                         if valid is None or self.problems:
                             if self.progress:
@@ -352,6 +367,7 @@ class _PacerImporter(_Importer):
 class _CmecfImporter(_Importer):
     model = CmecfAccount
     columns = CMECF_COLUMNS
+    optional = CMECF_OPTIONAL
 
     def __init__(self, court: Court, path: Path, progress: Progress | None) -> None:
         super().__init__(path, progress)
@@ -391,6 +407,7 @@ class _CmecfImporter(_Importer):
                 "role",
                 f"{self.court.code} does not accept the role {role.value!r} (accepted: {accepted})",
             )
+        cases = self._cases(line, row["cases"], role)
         _check_secret(self.problems, line, secret_column, row[secret_column])
         if len(self.problems.found) > before or self.problems.truncated:
             return None
@@ -406,9 +423,33 @@ class _CmecfImporter(_Importer):
                 "email": email,
                 "role": role,
                 "created_at": self.created_at,
+                "cases": CASE_SEPARATOR.join(cases),
             },
             secret=row[secret_column],
         )
+
+    def _cases(self, line: int, raw: str, role: FilerRole | None) -> list[str]:
+        """The ;-separated case numbers, canonical and without repeats; problems are reported."""
+        numbers: list[str] = []
+        for part in (p.strip() for p in raw.split(CASE_SEPARATOR)):
+            if not part:
+                continue
+            try:
+                number = parse_case_number(part, self.court.kind, field="cases")
+            except DomainError as exc:
+                self.problems.add(line, "cases", exc.message)
+                continue
+            if number not in numbers:
+                numbers.append(number)
+        if len(numbers) > MAX_CASES:
+            self.problems.add(line, "cases", f"at most {MAX_CASES} case numbers an account")
+        if numbers and role is not None and not is_case_restricted(role, False):
+            self.problems.add(
+                line,
+                "cases",
+                f"only case-restricted (pro_se) accounts list cases: a {role.value} account files court-wide",
+            )
+        return numbers
 
     async def record(self, written: int, conn: BaseDBAsyncClient) -> None:
         await audit.record(

@@ -4,7 +4,7 @@ The rules (DOMAIN.md, "Linking"): the court must be on NextGen; the PACER accoun
 upgraded and not shared; the caller must confirm, since the step cannot be undone; the
 legacy login matches in any case; one legacy account per PACER account per court. On
 success the legacy credentials are retired and the PACER account holds a filing
-privilege in that court with the legacy account's role.
+privilege in that court with the legacy account's role (and, for pro se, its cases).
 
 The database decides races: ``cmecf_links`` is unique on the legacy account and on
 (PACER account, court), so of two requests racing only one insert succeeds.
@@ -12,7 +12,7 @@ The database decides races: ``cmecf_links`` is unique on the legacy account and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -23,10 +23,11 @@ from nextgen_gql.enums import PrivilegeSource
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount
 from nextgen_gql.models.filing import LOGIN_MAX
-from nextgen_gql.services import audit, throttle
+from nextgen_gql.services import audit, privileges, throttle
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.firms import is_admin_of_member
 from nextgen_gql.services.passwords import verify_password
+from nextgen_gql.services.permissions import can_file
 from nextgen_gql.tenancy import Court
 
 __all__ = [
@@ -130,11 +131,18 @@ async def link_cmecf_account(
             f"The CM/ECF login or password is incorrect for {court.code}.",
         )
     await throttle.clear(throttle.CMECF_LOGIN, login_lock)
-    try:
-        async with in_transaction() as conn:
-            return await write_link(conn, actor, target, court, legacy)
-    except IntegrityError:
-        raise await link_conflict(target, court, legacy) from None
+    for attempt in (1, 2):
+        try:
+            async with in_transaction() as conn:
+                return await write_link(conn, actor, target, court, legacy)
+        except IntegrityError:
+            conflict = await link_conflict(target, court, legacy)
+            if conflict is not None:
+                raise conflict from None
+            if attempt == 2:
+                raise
+            # A racing grant of the same role made the live privilege first: once more.
+    raise AssertionError("unreachable")
 
 
 async def write_link(
@@ -149,7 +157,8 @@ async def write_link(
     """Insert the link, retire the legacy credentials, grant the privilege, audit; in ``conn``.
 
     Raises ``IntegrityError`` when a constraint refuses the link (a racing request won):
-    the caller rolls back and asks :func:`link_conflict` what to tell the user.
+    the caller rolls back and asks :func:`link_conflict` what to tell the user (None: a
+    racing grant of the same privilege, worth one more try).
     """
     at = now()
     link = await CmecfLink.create(
@@ -167,14 +176,17 @@ async def write_link(
     )
     if not retired and legacy.password_hash is not None:
         raise IntegrityError("legacy credentials already retired")
-    privilege, _ = await FilingPrivilege.get_or_create(
+    granted = await privileges.grant(
+        conn,
         account_id=target.id,
-        court_id=court.code,
+        court=court,
         role=legacy.role,
-        defaults={"source": PrivilegeSource.LINKED_LEGACY_ACCOUNT, "granted_at": at},
-        using_db=conn,
+        source=PrivilegeSource.LINKED_LEGACY_ACCOUNT,
+        cases=privileges.legacy_cases(legacy),
     )
     details = [f"login {legacy.login}"]
+    if granted.added_cases:
+        details.append(f"cases {', '.join(granted.added_cases)}")
     if actor.id != target.id:
         details.append(f"on behalf of {target.username}")
     if why:
@@ -188,7 +200,7 @@ async def write_link(
         using_db=conn,
     )
     legacy.password_hash = None
-    return LinkResult(cmecf_account=legacy, link=link, privilege=privilege)
+    return LinkResult(cmecf_account=legacy, link=link, privilege=granted.privilege)
 
 
 def court_already_linked(court: Court) -> DomainError:
@@ -208,19 +220,17 @@ def cmecf_already_linked(legacy: CmecfAccount, field: str = "login") -> DomainEr
 
 async def link_conflict(
     target: PacerAccount, court: Court, legacy: CmecfAccount, field: str = "login"
-) -> DomainError:
-    """After a refused insert (outside the failed transaction): which constraint was hit."""
+) -> DomainError | None:
+    """After a refused insert (outside the failed transaction): which link constraint was hit;
+    None when neither was (the live-privilege index was: a racing grant of the same role)."""
     if await CmecfLink.filter(account_id=target.id, court_id=court.code).exists():
         return court_already_linked(court)
-    return cmecf_already_linked(legacy, field)
+    if await CmecfLink.filter(cmecf_account_id=legacy.id).exists():
+        return cmecf_already_linked(legacy, field)
+    return None
 
 
-def can_file(account: PacerAccount, court: Court, privileges: Iterable[FilingPrivilege]) -> bool:
-    """Whether the account may file in ``court`` now, given its filing privileges (loaded by
-    the caller, in batches): upgraded, not shared, the court on NextGen, a privilege there."""
-    if account.is_legacy or account.is_shared or not court.is_nextgen():
-        return False
-    return any(p.court_id == court.code for p in privileges)
+# ``can_file`` (re-exported above) is decided in ``services.permissions``, with the table.
 
 
 async def privileges_by_account_ids(ids: Sequence[int]) -> list[list[FilingPrivilege]]:

@@ -6,6 +6,13 @@ and an attorney admitted pro hac vice, give the case number; one open request pe
 and role (a database guarantee, see ``models.registrations``). A decision is final.
 Approval grants a filing privilege (source REGISTRATION) and may link the applicant's
 legacy account of that court. The applicant is mailed the decision.
+
+Case-restricted privileges (DOMAIN.md, "Filer permissions by role"): a pro se or pro hac
+vice registration names its case, in the court's canonical form; its approval lists that
+case on the applicant's live privilege of that role, made if need be (a second pro hac
+vice admission adds its case to the same privilege), and a full attorney admission makes a
+pro hac vice privilege court-wide. So such a holder may register again for another case;
+a holder whose privilege already covers what is asked is ``ALREADY_PRIVILEGED``.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -21,7 +29,8 @@ from nextgen_gql.enums import FilerRole, PrivilegeSource, RegistrationStatus
 from nextgen_gql.errors import DomainError, ErrorCode, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount, Registration
 from nextgen_gql.models.filing import LOGIN_MAX
-from nextgen_gql.services import audit
+from nextgen_gql.services import audit, privileges
+from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.linking import (
     LinkResult,
@@ -34,6 +43,7 @@ from nextgen_gql.services.linking import (
 )
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.services.pagination import Page, page_size
+from nextgen_gql.services.permissions import describe, is_case_restricted, permissions_of
 from nextgen_gql.tenancy import Court
 
 __all__ = [
@@ -45,7 +55,6 @@ __all__ = [
     "withdraw_registration",
 ]
 
-CASE_NUMBER_RE = re.compile(r"^[A-Za-z0-9:._/ -]{1,64}$")
 BAR_NUMBER_RE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 STATE_RE = re.compile(r"^[A-Z]{2}$")
 
@@ -92,10 +101,8 @@ async def submit_registration(
     if (role is FilerRole.PRO_SE or pro_hac_vice) and not case_number:
         who = "A pro hac vice admission" if pro_hac_vice else "A pro se registration"
         raise DomainError(ErrorCode.INVALID_INPUT, f"{who} needs the case number.", "caseNumber")
-    if case_number and not CASE_NUMBER_RE.match(case_number):
-        raise DomainError(
-            ErrorCode.INVALID_INPUT, "A case number is 1 to 64 letters, digits and : . _ / -.", "caseNumber"
-        )
+    if case_number:
+        case_number = parse_case_number(case_number, court.kind)
     if bar_number and not BAR_NUMBER_RE.match(bar_number):
         raise DomainError(
             ErrorCode.INVALID_INPUT, "A bar number is 1 to 32 letters, digits or dashes.", "barNumber"
@@ -104,10 +111,7 @@ async def submit_registration(
         raise DomainError(
             ErrorCode.INVALID_INPUT, "The bar state is a two-letter code such as MA.", "barState"
         )
-    if await FilingPrivilege.filter(account_id=account.id, court_id=court.code, role=role).exists():
-        raise DomainError(
-            ErrorCode.ALREADY_PRIVILEGED, f"You may already file in {court.code} as {role.name}.", "role"
-        )
+    await _refuse_if_privileged(account, court, role, pro_hac_vice, case_number)
     open_key = Registration.make_open_key(account.id, court.code, role)
     try:
         async with in_transaction() as conn:
@@ -137,6 +141,32 @@ async def submit_registration(
             "role",
         ) from None
     return registration
+
+
+async def _refuse_if_privileged(
+    account: PacerAccount, court: Court, role: FilerRole, pro_hac_vice: bool, case_number: str | None
+) -> None:
+    """``ALREADY_PRIVILEGED`` when the live privilege of that role already covers what is asked."""
+    live = await FilingPrivilege.get_or_none(
+        account_id=account.id, court_id=court.code, role=role, revoked_at__isnull=True
+    )
+    if live is None:
+        return
+    if is_case_restricted(live.role, live.pro_hac_vice):
+        if not pro_hac_vice and live.pro_hac_vice:
+            return  # a full admission makes it court-wide
+        listed = await privileges.cases_by_privilege_ids([live.id])
+        if case_number and case_number not in listed[0]:
+            return  # another case for the same privilege
+        if case_number:
+            raise DomainError(
+                ErrorCode.ALREADY_PRIVILEGED,
+                f"You may already file in case {case_number} in {court.code} as {role.name}.",
+                "caseNumber",
+            )
+    raise DomainError(
+        ErrorCode.ALREADY_PRIVILEGED, f"You may already file in {court.code} as {role.name}.", "role"
+    )
 
 
 async def _in_court(court: Court, registration_id: int) -> Registration:
@@ -218,68 +248,123 @@ async def decide_registration(
         if await CmecfLink.filter(account_id=applicant.id, court_id=court.code).exists():
             raise court_already_linked(court)
     status = RegistrationStatus.APPROVED if approve else RegistrationStatus.REJECTED
-    at = now()
-    try:
-        async with in_transaction() as conn:
-            changed = (
-                await Registration.filter(id=registration.id, status=RegistrationStatus.PENDING)
-                .using_db(conn)
-                .update(
-                    status=status,
-                    open_key=None,
-                    decided_at=at,
-                    decided_by_id=clerk.id,
-                    reason=reason,
-                    linked_cmecf_account_id=legacy.id if legacy else None,
+    case = _case_of(registration, court) if approve else None
+    privilege: FilingPrivilege | None = None
+    link: LinkResult | None = None
+    for attempt in (1, 2):
+        try:
+            async with in_transaction() as conn:
+                privilege, link = await _decide(
+                    conn, clerk, court, registration, applicant, status, reason, legacy, case
                 )
-            )
-            if not changed:
-                raise _already_decided(registration)
-            privilege = None
-            link = None
-            if approve:
-                privilege, _ = await FilingPrivilege.get_or_create(
-                    account_id=applicant.id,
-                    court_id=court.code,
-                    role=registration.role,
-                    defaults={"source": PrivilegeSource.REGISTRATION, "granted_at": at},
-                    using_db=conn,
-                )
-                if legacy is not None:
-                    link = await write_link(
-                        conn,
-                        clerk,
-                        applicant,
-                        court,
-                        legacy,
-                        why=f"on approval of registration {registration.id}",
-                    )
-            await audit.record(
-                f"registration.{'approve' if approve else 'reject'}",
-                actor_id=clerk.id,
-                subject_id=applicant.id,
-                court_code=court.code,
-                detail=f"registration {registration.id}, {registration.role.name}"
-                + (f": {reason}" if reason else ""),
-                using_db=conn,
-            )
-    except IntegrityError:
-        assert legacy is not None  # only the link can collide here
-        raise await link_conflict(applicant, court, legacy, "linkCmecfLogin") from None
+            break
+        except IntegrityError:
+            conflict = await link_conflict(applicant, court, legacy, "linkCmecfLogin") if legacy else None
+            if conflict is not None:
+                raise conflict from None
+            if attempt == 2:
+                raise
+            # A racing grant made the same live privilege first: once more, adding to it.
     await registration.refresh_from_db()
-    await _mail_decision(mailer, applicant, court, registration, link)
+    await _mail_decision(mailer, applicant, court, registration, privilege, link)
     return Decision(registration=registration, privilege=privilege, link=link)
 
 
+def _case_of(registration: Registration, court: Court) -> str | None:
+    """The registration's case, canonical, when its privilege takes cases. Requests sent before
+    case numbers were checked may not parse: the approval then lists no case (the clerk adds it)."""
+    if not registration.case_number or not is_case_restricted(registration.role, registration.pro_hac_vice):
+        return None
+    try:
+        return parse_case_number(registration.case_number, court.kind)
+    except DomainError:
+        return None
+
+
+async def _decide(
+    conn: BaseDBAsyncClient,
+    clerk: PacerAccount,
+    court: Court,
+    registration: Registration,
+    applicant: PacerAccount,
+    status: RegistrationStatus,
+    reason: str | None,
+    legacy: CmecfAccount | None,
+    case: str | None,
+) -> tuple[FilingPrivilege | None, LinkResult | None]:
+    """The decision's writes, in ``conn``: the status, the privilege, the link, the audit."""
+    changed = (
+        await Registration.filter(id=registration.id, status=RegistrationStatus.PENDING)
+        .using_db(conn)
+        .update(
+            status=status,
+            open_key=None,
+            decided_at=now(),
+            decided_by_id=clerk.id,
+            reason=reason,
+            linked_cmecf_account_id=legacy.id if legacy else None,
+        )
+    )
+    if not changed:
+        raise _already_decided(registration)
+    approve = status is RegistrationStatus.APPROVED
+    privilege = link = None
+    details = [f"registration {registration.id}, {registration.role.name}"]
+    if approve:
+        granted = await privileges.grant(
+            conn,
+            account_id=applicant.id,
+            court=court,
+            role=registration.role,
+            source=PrivilegeSource.REGISTRATION,
+            pro_hac_vice=registration.pro_hac_vice,
+            cases=[case] if case else [],
+        )
+        privilege = granted.privilege
+        await Registration.filter(id=registration.id).using_db(conn).update(privilege_id=privilege.id)
+        if granted.widened:
+            details.append("pro hac vice privilege made court-wide")
+        if granted.added_cases:
+            details.append(f"case {', '.join(granted.added_cases)}")
+        elif (
+            registration.case_number
+            and case is None
+            and is_case_restricted(registration.role, registration.pro_hac_vice)
+        ):
+            details.append(f"case number {registration.case_number!r} does not parse: add the case by hand")
+        if legacy is not None:
+            link = await write_link(
+                conn, clerk, applicant, court, legacy, why=f"on approval of registration {registration.id}"
+            )
+    await audit.record(
+        f"registration.{'approve' if approve else 'reject'}",
+        actor_id=clerk.id,
+        subject_id=applicant.id,
+        court_code=court.code,
+        detail=", ".join(details) + (f": {reason}" if reason else ""),
+        using_db=conn,
+    )
+    return privilege, link
+
+
 async def _mail_decision(
-    mailer: Mailer, applicant: PacerAccount, court: Court, registration: Registration, link: LinkResult | None
+    mailer: Mailer,
+    applicant: PacerAccount,
+    court: Court,
+    registration: Registration,
+    privilege: FilingPrivilege | None,
+    link: LinkResult | None,
 ) -> None:
     if not applicant.email:
         return
     role = registration.role.name.replace("_", " ").title()
-    if registration.status is RegistrationStatus.APPROVED:
+    if registration.status is RegistrationStatus.APPROVED and privilege is not None:
+        [cases] = await privileges.cases_by_privilege_ids([privilege.id])
         subject = f"{court.code}: your {role} e-file registration is approved"
-        lines = [f"{court.name} approved your e-file registration as {role}.", "You may now file there."]
+        lines = [
+            f"{court.name} approved your e-file registration as {role}.",
+            describe(permissions_of(privilege), cases).replace("You may", "You may now", 1),
+        ]
         if link:
             lines.append(
                 f"Your legacy CM/ECF account {link.cmecf_account.login!r} is now linked to your PACER account."

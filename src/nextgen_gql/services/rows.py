@@ -108,12 +108,28 @@ def _account(r: Sequence[Any], at: int = 0) -> AccountRow:
 
 
 class PrivilegeRow(NamedTuple):
+    """The columns of ``models.FilingPrivilege``, revoked ones included (they are history)."""
+
     id: int
     court_id: str
     account_id: int
     role: FilerRole
     source: PrivilegeSource
     granted_at: dt.datetime
+    pro_hac_vice: bool
+    revoked_raw: Any
+    revoked_by_id: int | None
+    revoked_reason: str | None
+
+    @property
+    def revoked_at(self) -> dt.datetime | None:
+        return _datetime(self.revoked_raw)
+
+
+_PRIVILEGE_COLUMNS = (
+    "p.id, p.court_id, p.account_id, p.role, p.source, p.granted_at, p.pro_hac_vice, p.revoked_at,"
+    " p.revoked_by_id, p.revoked_reason"
+)
 
 
 class CmecfRow(NamedTuple):
@@ -230,7 +246,7 @@ def _viewer_sql(membership: bool, privileges: bool, clerk_courts: bool) -> str:
             "LEFT JOIN firm_memberships m ON m.account_id = a.id LEFT JOIN firms f ON f.id = m.firm_id"
         )
     if privileges:
-        columns.append("p.id, p.court_id, p.account_id, p.role, p.source, p.granted_at")
+        columns.append(_PRIVILEGE_COLUMNS)
         joins.append("LEFT JOIN filing_privileges p ON p.account_id = a.id")
     if clerk_courts:
         columns.append("c.court_id")
@@ -269,7 +285,7 @@ async def viewer_for_token(
             if r[at] is not None and r[at] not in seen:
                 seen[r[at]] = _privilege(r, at)
         held = list(seen.values())
-        at += 6
+        at += 10
     clerk_of = frozenset(str(r[at]) for r in found if r[at] is not None) if clerk_courts else None
     return Viewer(_account(first), member, held, clerk_of)
 
@@ -291,8 +307,8 @@ async def privileges_of(account_ids: Iterable[int]) -> dict[int, list[PrivilegeR
     if not wanted:
         return grouped
     rows = await _rows(
-        "SELECT id, court_id, account_id, role, source, granted_at FROM filing_privileges"
-        f" WHERE account_id IN ({_marks(len(wanted))}) ORDER BY court_id, id",
+        f"SELECT {_PRIVILEGE_COLUMNS} FROM filing_privileges p"
+        f" WHERE p.account_id IN ({_marks(len(wanted))}) ORDER BY p.court_id, p.id",
         wanted,
     )
     for r in rows:
@@ -308,6 +324,10 @@ def _privilege(r: Sequence[Any], at: int = 0) -> PrivilegeRow:
         _ROLES[r[at + 3]],
         PrivilegeSource(r[at + 4]),
         _datetime(r[at + 5]),  # type: ignore[arg-type]
+        bool(r[at + 6]),
+        r[at + 7],
+        r[at + 8],
+        r[at + 9],
     )
 
 

@@ -1,6 +1,9 @@
 """Who may see what: an account sees itself; its firm's administrators see it; a court's
 clerks see the accounts tied to their court (linked there, holding a privilege there, or
 asking for one). Nobody else sees an account.
+
+Of a filing privilege, whoever may see it sees whether and when it was revoked; why, and
+by whom, only its holder and the clerks of its court (``sees_revocation_detail``).
 """
 
 from __future__ import annotations
@@ -11,7 +14,15 @@ from nextgen_gql.models import Clerk, CmecfLink, FilingPrivilege, FirmMembership
 from nextgen_gql.services.firms import is_admin_of_member
 from nextgen_gql.tenancy import Court
 
-__all__ = ["FULL_ACCESS", "NO_ACCESS", "AccountAccess", "can_view_account", "clerk_courts", "decide_access"]
+__all__ = [
+    "FULL_ACCESS",
+    "NO_ACCESS",
+    "AccountAccess",
+    "can_view_account",
+    "clerk_courts",
+    "decide_access",
+    "sees_revocation_detail",
+]
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,13 @@ def decide_access(
     if viewer_admin_firm_id is not None and viewer_admin_firm_id == account_firm_id:
         return FULL_ACCESS
     return AccountAccess(courts=frozenset(viewer_clerk_courts & account_courts))
+
+
+def sees_revocation_detail(
+    *, viewer_id: int | None, holder_id: int, court_code: str, viewer_clerk_courts: frozenset[str]
+) -> bool:
+    """Whether the viewer sees the reason for a revocation and who revoked: the holder, the court's clerks."""
+    return viewer_id is not None and (viewer_id == holder_id or court_code in viewer_clerk_courts)
 
 
 async def clerk_courts(viewer: PacerAccount) -> set[str]:

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from nextgen_gql.api.compiled.completion import Fallback, Typed
 from nextgen_gql.api.ids import decode_id, encode_id, row_id
 from nextgen_gql.api.pagination import decode_id_cursor, decode_login_cursor, encode_cursor
-from nextgen_gql.services import audit, firms, linking, nodes, registrations, roster, rows
+from nextgen_gql.services import audit, firms, linking, nodes, privileges, registrations, roster, rows
 from nextgen_gql.services import courts as court_service
 from nextgen_gql.services.pagination import page_size
-from nextgen_gql.services.visibility import FULL_ACCESS, AccountAccess
+from nextgen_gql.services.permissions import permissions_of
+from nextgen_gql.services.visibility import FULL_ACCESS, AccountAccess, sees_revocation_detail
 from nextgen_gql.tenancy import UnknownCourt
 
 if TYPE_CHECKING:
@@ -266,9 +267,16 @@ async def _can_file(runtime: Runtime, sources: list[Account], args: dict[str, An
     accesses = await _accesses(runtime, sources)
     if not all(access.sees_court(target.code) for access in accesses):
         raise Fallback("a FORBIDDEN error: the reference gives it")
-    found = await runtime.privileges(s.row.id for s in sources)
-    privileges: dict[int, list[Any]] = found  # rows carry the models' attribute names
-    return [linking.can_file(s.row, target, privileges[s.row.id]) for s in sources]
+    found: dict[int, list[Any]] = await runtime.privileges(
+        s.row.id for s in sources
+    )  # rows: the models' names
+    case_number = args.get("caseNumber")
+    cases = None
+    if case_number is not None:
+        ids = [p.id for s in sources for p in found[s.row.id] if p.court_id == target.code]
+        cases = dict(zip(ids, await privileges.cases_by_privilege_ids(ids), strict=True))
+    # A malformed case number is a DomainError: the reference gives its CASE_NUMBER_INVALID.
+    return [linking.can_file(s.row, target, found[s.row.id], case_number, cases=cases) for s in sources]
 
 
 async def _linked_accounts(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
@@ -403,6 +411,41 @@ def _event_court(runtime: Runtime, event: Any, args: dict[str, Any]) -> Any:
     return runtime.context.courts.by_code.get(event.court_id) if event.court_id else None
 
 
+def _permissions(runtime: Runtime, privilege: Any, args: dict[str, Any]) -> Any:
+    return permissions_of(privilege)
+
+
+async def _cases(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+    return await privileges.cases_by_privilege_ids([p.id for p in sources])
+
+
+async def _revocation_detail(runtime: Runtime, sources: list[Any]) -> list[bool]:
+    """Who sees who revoked a privilege and why: ``sees_revocation_detail``."""
+    viewer = await runtime.viewer()
+    clerk_of = await runtime.clerk_courts() if viewer is not None else frozenset()
+    return [
+        sees_revocation_detail(
+            viewer_id=viewer.id if viewer else None,
+            holder_id=p.account_id,
+            court_code=p.court_id,
+            viewer_clerk_courts=clerk_of,
+        )
+        for p in sources
+    ]
+
+
+async def _revoked_by(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+    revoked = [p for p in sources if p.revoked_at is not None]
+    sees = dict(zip((id(p) for p in revoked), await _revocation_detail(runtime, revoked), strict=True))
+    return await _accounts([p.revoked_by_id if id(p) in sees and sees[id(p)] else None for p in sources])
+
+
+async def _revoked_reason(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+    revoked = [p for p in sources if p.revoked_at is not None]
+    sees = dict(zip((id(p) for p in revoked), await _revocation_detail(runtime, revoked), strict=True))
+    return [p.revoked_reason if sees.get(id(p)) else None for p in sources]
+
+
 async def _firms_of(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
     found = {firm.id: firm for firm in await firms.firms_by_ids([s.firm_id for s in sources]) if firm}
     return [found.get(s.firm_id) for s in sources]
@@ -487,6 +530,12 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("FilingPrivilege", "grantedAt"): attr("granted_at"),
     ("FilingPrivilege", "court"): one(_court_of),
     ("FilingPrivilege", "account"): _account_of("account_id"),
+    ("FilingPrivilege", "permissions"): one(_permissions),
+    ("FilingPrivilege", "proHacVice"): attr("pro_hac_vice"),
+    ("FilingPrivilege", "revokedAt"): attr("revoked_at"),
+    ("FilingPrivilege", "cases"): batch(_cases),
+    ("FilingPrivilege", "revokedBy"): batch(_revoked_by),
+    ("FilingPrivilege", "revokedReason"): batch(_revoked_reason),
     # Firm (a row or a model)
     ("Firm", "id"): _id("Firm"),
     ("Firm", "accountNumber"): attr("account_number"),
@@ -535,6 +584,8 @@ VIEWER_FACTS: dict[tuple[str, str], frozenset[str]] = {
     ("PacerAccount", "privileges"): frozenset({"privileges"}),
     ("PacerAccount", "canFile"): frozenset({"privileges"}),
     ("PacerAccount", "firm"): frozenset({"membership"}),
+    ("FilingPrivilege", "revokedBy"): frozenset({"clerk_courts"}),
+    ("FilingPrivilege", "revokedReason"): frozenset({"clerk_courts"}),
     ("Firm", "members"): frozenset({"membership"}),
     ("Firm", "invitations"): frozenset({"membership"}),
 }

@@ -8,6 +8,7 @@ from nextgen_gql.api.mutations.accounts import AccountMutations
 from nextgen_gql.api.mutations.billing import BillingMutations
 from nextgen_gql.api.mutations.firms import FirmMutations
 from nextgen_gql.api.mutations.linking import LinkingMutations
+from nextgen_gql.api.mutations.privileges import PrivilegeMutations
 from nextgen_gql.api.mutations.recovery import RecoveryMutations
 from nextgen_gql.api.mutations.registrations import RegistrationMutations
 
@@ -20,6 +21,7 @@ Mutation = merge_types(
         RecoveryMutations,
         LinkingMutations,
         RegistrationMutations,
+        PrivilegeMutations,
         BillingMutations,
         FirmMutations,
     ),

@@ -115,7 +115,7 @@ class PacerAccount(Node):
         return [CmecfAccount.of(link.cmecf_account, link=link) for link in links]
 
     @strawberry.field(
-        description="Where this account may file, in every court (to a court's clerks, theirs)."
+        description="Its filing privileges in every court, live and revoked (to a court's clerks, theirs)."
     )
     async def privileges(
         self, info: Info
@@ -126,8 +126,22 @@ class PacerAccount(Node):
         rows = await info.context.loaders.privileges.load(self.model.id)
         return [FilingPrivilege.of(row) for row in rows if access.sees_court(row.court_id)]
 
-    @strawberry.field(description="Whether this account may file in the court with this code now.")
-    async def can_file(self, info: Info, court: str) -> bool:
+    @strawberry.field(
+        description="Whether this account may file in the court with this code now: in any case (or "
+        "claims), or, with caseNumber, also in that case when a case-restricted privilege lists it."
+    )
+    async def can_file(
+        self,
+        info: Info,
+        court: str,
+        case_number: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A case of that court, as the court writes it (judges' initials may follow); "
+                "a malformed one is a CASE_NUMBER_INVALID error."
+            ),
+        ] = None,
+    ) -> bool:
         try:
             target = info.context.courts.get(court)
         except UnknownCourt as exc:
@@ -135,7 +149,15 @@ class PacerAccount(Node):
         access = await self._access(info)
         if not access.sees_court(target.code):
             raise graphql_error(Forbidden(f"You may not see where this account files in {target.code}."))
-        return linking.can_file(self.model, target, await info.context.loaders.privileges.load(self.model.id))
+        privileges = await info.context.loaders.privileges.load(self.model.id)
+        cases = None
+        if case_number is not None:
+            ids = [p.id for p in privileges if p.court_id == target.code]
+            cases = dict(zip(ids, await info.context.loaders.cases.load_many(ids), strict=True))
+        try:
+            return linking.can_file(self.model, target, privileges, case_number, cases=cases)
+        except DomainError as exc:
+            raise graphql_error(exc) from None
 
     @strawberry.field(
         description="Its e-file requests, in every court (to a court's clerks, only those in their courts)."

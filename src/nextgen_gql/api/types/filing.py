@@ -1,4 +1,5 @@
-"""Per-court filing data: legacy CM/ECF accounts and filing privileges.
+"""Per-court filing data: legacy CM/ECF accounts and filing privileges (what each permits,
+its cases, its revocation).
 
 Plain attributes wherever the row has the answer; relations resolve synchronously when
 the parent prefetched them (a roster page does, in one query per relation), through the
@@ -16,11 +17,13 @@ from nextgen_gql.api.context import Info
 from nextgen_gql.api.ids import encode_id
 from nextgen_gql.api.types.common import Node, PageInfo
 from nextgen_gql.api.types.courts import Court, FilerRoleEnum, court_node
-from nextgen_gql.enums import PrivilegeSource
+from nextgen_gql.enums import FilerPermission, PrivilegeSource
 from nextgen_gql.models import CmecfAccount as CmecfAccountModel
 from nextgen_gql.models import CmecfLink
 from nextgen_gql.models import FilingPrivilege as FilingPrivilegeModel
 from nextgen_gql.models import PacerAccount as PacerAccountModel
+from nextgen_gql.services.permissions import permissions_of
+from nextgen_gql.services.visibility import sees_revocation_detail
 
 if TYPE_CHECKING:
     from nextgen_gql.api.types.accounts import PacerAccount
@@ -30,13 +33,21 @@ __all__ = [
     "CmecfAccount",
     "CmecfAccountConnection",
     "CmecfAccountEdge",
+    "FilerPermissionEnum",
     "FilingPrivilege",
+    "FilingPrivilegeConnection",
+    "FilingPrivilegeEdge",
     "PrivilegeSourceEnum",
     "load_account",
 ]
 
 PrivilegeSourceEnum = strawberry.enum(
     PrivilegeSource, name="PrivilegeSource", description="How a filing privilege was granted."
+)
+FilerPermissionEnum = strawberry.enum(
+    FilerPermission,
+    name="FilerPermission",
+    description="What a filing privilege lets its holder do in its court, as CM/ECF grants it by role.",
 )
 _PacerAccount = Annotated["PacerAccount", strawberry.lazy("nextgen_gql.api.types.accounts")]
 #: A relation the parent did not prefetch: resolve it through the loaders.
@@ -142,12 +153,22 @@ class CmecfAccountConnection:
     total_count: int
 
 
-@strawberry.type(description="Permission for a PACER account to file in one court, in one role.")
+@strawberry.type(
+    description="Permission for a PACER account to file in one court, in one role: what it permits, "
+    "in which cases, and whether the court revoked it."
+)
 class FilingPrivilege(Node):
     model: strawberry.Private[FilingPrivilegeModel]
     role: FilerRoleEnum  # type: ignore[valid-type]
     source: PrivilegeSourceEnum  # type: ignore[valid-type]
     granted_at: dt.datetime
+    permissions: list[FilerPermissionEnum] = strawberry.field(  # type: ignore[valid-type]
+        description="What the holder may do in the court now; none once revoked."
+    )
+    pro_hac_vice: bool = strawberry.field(description="An attorney admitted for its listed cases only.")
+    revoked_at: dt.datetime | None = strawberry.field(
+        description="When the court revoked it; null while it is live. A revoked privilege grants nothing."
+    )
 
     @classmethod
     def of(cls, model: FilingPrivilegeModel) -> FilingPrivilege:
@@ -157,6 +178,9 @@ class FilingPrivilege(Node):
             role=model.role,
             source=model.source,
             granted_at=model.granted_at,
+            permissions=permissions_of(model),
+            pro_hac_vice=model.pro_hac_vice,
+            revoked_at=model.revoked_at,
         )
 
     @strawberry.field
@@ -168,3 +192,54 @@ class FilingPrivilege(Node):
         account = await load_account(info, self.model.account_id)
         assert account is not None  # a foreign key: the row exists
         return account
+
+    @strawberry.field(
+        description="Case numbers (canonical) of a case-restricted privilege; empty when court-wide. "
+        "A revoked privilege keeps them for the record."
+    )
+    async def cases(self, info: Info) -> list[str]:
+        return await info.context.loaders.cases.load(self.model.id)
+
+    async def _sees_detail(self, info: Info) -> bool:
+        viewer = await info.context.viewer()
+        return sees_revocation_detail(
+            viewer_id=viewer.id if viewer else None,
+            holder_id=self.model.account_id,
+            court_code=self.model.court_id,
+            viewer_clerk_courts=await info.context.clerk_courts(),
+        )
+
+    async def _revoker(self, info: Info) -> PacerAccount | None:
+        return await load_account(info, self.model.revoked_by_id) if await self._sees_detail(info) else None
+
+    async def _reason(self, info: Info) -> str | None:
+        return self.model.revoked_reason if await self._sees_detail(info) else None
+
+    @strawberry.field(
+        description="The clerk who revoked it: shown to the holder and the court's clerks only."
+    )
+    def revoked_by(self, info: Info) -> _PacerAccount | None:
+        if self.model.revoked_at is None:
+            return None
+        return self._revoker(info)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Why the court revoked it: shown to the holder and the court's clerks only."
+    )
+    def revoked_reason(self, info: Info) -> str | None:
+        if self.model.revoked_at is None:
+            return None
+        return self._reason(info)  # type: ignore[return-value]
+
+
+@strawberry.type
+class FilingPrivilegeEdge:
+    cursor: str
+    node: FilingPrivilege
+
+
+@strawberry.type(description="A page of a court's filing privileges.")
+class FilingPrivilegeConnection:
+    edges: list[FilingPrivilegeEdge]
+    page_info: PageInfo
+    total_count: int

@@ -11,7 +11,7 @@ from nextgen_gql.api.context import Info
 from nextgen_gql.api.ids import encode_id
 from nextgen_gql.api.types.common import Node, PageInfo
 from nextgen_gql.api.types.courts import Court, FilerRoleEnum, court_node
-from nextgen_gql.api.types.filing import load_account
+from nextgen_gql.api.types.filing import FilingPrivilege, load_account
 from nextgen_gql.enums import RegistrationStatus
 from nextgen_gql.models import Registration as RegistrationModel
 
@@ -83,6 +83,15 @@ class Registration(Node):
     @strawberry.field(description="The clerk's reason on rejection.")
     def reason(self) -> str | None:
         return self.model.reason
+
+    @strawberry.field(
+        description="What an approval granted, or added the registration's case to; null unless approved."
+    )
+    async def privilege(self, info: Info) -> FilingPrivilege | None:
+        if self.model.privilege_id is None:
+            return None
+        row = await info.context.loaders.privilege.load(self.model.privilege_id)
+        return FilingPrivilege.of(row) if row else None
 
 
 @strawberry.type

@@ -13,6 +13,8 @@
     "dates of birth; names of minor children; financial account numbers; and, in criminal cases, home addresses.";
   var ROLE_NAMES = { ATTORNEY: "Attorney", PRO_SE: "Pro se party", MEDIA: "Media", CREDITOR: "Creditor",
     FILING_AGENT: "Filing agent", TRUSTEE: "Trustee" };
+  var PERMISSION_NAMES = { FILE_IN_ANY_CASE: "file in any case", FILE_IN_LISTED_CASES: "file in the listed cases",
+    OPEN_NEW_CASES: "open new cases", FILE_CLAIMS: "file claims", RECEIVE_NOTICES: "receive notices" };
 
   // ------------------------------------------------------------------ helpers
 
@@ -121,6 +123,22 @@
 
   function dollars(cents) { return "$" + (cents / 100).toFixed(2); }
 
+  function day(iso) { return iso ? iso.slice(0, 10) : ""; }
+
+  function roleOf(p) { return (ROLE_NAMES[p.role] || p.role) + (p.proHacVice ? ", pro hac vice" : ""); }
+
+  // What a privilege lets its holder do, in words; the server decides (permissions), this only says it.
+  function mayDo(p) {
+    if (p.revokedAt) return "nothing: revoked";
+    return p.permissions.map(function (x) { return PERMISSION_NAMES[x] || x; }).join(", ") || "nothing";
+  }
+
+  function casesOf(p) {
+    if (p.cases.length) return p.cases.map(function (c) { return h("span", { class: "case", text: c }); });
+    if (p.revokedAt) return "-";
+    return p.permissions.indexOf("FILE_IN_LISTED_CASES") >= 0 ? "none yet: the court adds your case" : "any";
+  }
+
   // ------------------------------------------------------------------ views
 
   function renderNav() {
@@ -128,7 +146,9 @@
     var links = me ? [["#/", "My account"]] : [["#/signin", "Sign in"]];
     if (me && me.isLegacy) links.push(["#/upgrade", "Upgrade"]);
     if (me && !me.isLegacy && !me.isShared) links.push(["#/link", "Link a CM/ECF account"], ["#/register", "E-file registration"]);
-    if (me) (me.clerkOf || []).forEach(function (c) { links.push(["#/clerk/" + c.code, "Queue: " + c.code]); });
+    if (me) (me.clerkOf || []).forEach(function (c) {
+      links.push(["#/clerk/" + c.code, "Queue: " + c.code], ["#/privileges/" + c.code, "Privileges: " + c.code]);
+    });
     if (me && me.firm && me.firm.admins.some(function (a) { return a.id === me.id; })) links.push(["#/firm", "My firm"]);
     var items = links.map(function (l) {
       return h("a", { href: l[0], "aria-current": location.hash === l[0] ? "page" : null, text: l[1] });
@@ -173,8 +193,9 @@
     var status = me.isShared ? "Shared account (research only: no linking or filing)"
       : me.isLegacy ? "Legacy account: upgrade it to link or file" : "Upgraded account";
     var privileges = me.privileges.map(function (p) {
-      return [courtName(p.court.code), ROLE_NAMES[p.role] || p.role,
-        p.source === "LINKED_LEGACY_ACCOUNT" ? "linked legacy account" : "registration"];
+      return [courtName(p.court.code), roleOf(p), mayDo(p), h("div", {}, casesOf(p)),
+        p.source === "LINKED_LEGACY_ACCOUNT" ? "linked legacy account" : "registration",
+        p.revokedAt ? "revoked on " + day(p.revokedAt) + (p.revokedReason ? ": " + p.revokedReason : "") : "live"];
     });
     var registrations = me.registrations.map(function (r) {
       return [r.court.code, ROLE_NAMES[r.role] || r.role, r.status.toLowerCase() + (r.reason ? ": " + r.reason : "")];
@@ -188,7 +209,8 @@
         h("dt", { text: "Status" }), h("dd", { id: "account-status", text: status }),
         h("dt", { text: "Firm" }), h("dd", { text: me.firm ? me.firm.name + " (" + me.firm.accountNumber + ")" : "none" })),
       h("h3", { text: "Where I may file" }),
-      h("div", { id: "privileges" }, table(["Court", "Role", "Granted through"], privileges)),
+      h("div", { id: "privileges" },
+        table(["Court", "Role", "What I may do", "Cases", "Granted through", "Status"], privileges)),
       h("h3", { text: "My e-file registrations" }),
       table(["Court", "Role", "Status"], registrations)));
   }
@@ -303,6 +325,58 @@
       table(["Applicant", "Role", "Case / bar", "Decision"], rows)));
   }
 
+  // A court's clerk: the privileges needing a case (they file nowhere until one is added), then
+  // every live privilege with its cases, each revocable with a reason.
+  async function privilegesView(code) {
+    var needing = (await gql("ClerkPrivileges", { needsCases: true }, code)).privileges;
+    var live = (await gql("ClerkPrivileges", { revoked: false }, code)).privileges;
+    async function act(name, input, done) {
+      var key = name.charAt(0).toLowerCase() + name.slice(1);
+      var result = (await gql(name, { input: input }, code))[key];
+      if (result.errors.length) {
+        return say(result.errors.map(function (e) { return e.message + " (" + e.code + ")"; }).join(" "), "error");
+      }
+      await privilegesView(code);
+      say(done, "ok");
+    }
+    function holder(p) { return p.account.firstName + " " + p.account.lastName + " (" + p.account.username + ")"; }
+    function addCase(p) {
+      var input = h("input", { "aria-label": "Case number for " + p.account.username, placeholder: "case number" });
+      return h("div", { class: "decide" }, input, h("button", { type: "button", text: "Add case", onclick: function () {
+        act("AddPrivilegeCase", { privilegeId: p.id, caseNumber: input.value }, "Case added for " + p.account.username + ".");
+      } }));
+    }
+    var needRows = needing.edges.map(function (e) {
+      var p = e.node;
+      return [holder(p), roleOf(p), day(p.grantedAt), addCase(p)];
+    });
+    var liveRows = live.edges.map(function (e) {
+      var p = e.node;
+      var restricted = p.permissions.indexOf("FILE_IN_LISTED_CASES") >= 0;
+      var cases = p.cases.map(function (c) {
+        return h("span", { class: "case" }, c + " ", h("button", { type: "button", class: "link-button",
+          "aria-label": "Remove case " + c + " of " + p.account.username, text: "remove", onclick: function () {
+            act("RemovePrivilegeCase", { privilegeId: p.id, caseNumber: c }, "Case " + c + " removed for " + p.account.username + ".");
+          } }));
+      });
+      var reason = h("input", { "aria-label": "Reason for revoking " + p.account.username, placeholder: "reason (required)" });
+      return [holder(p), roleOf(p), mayDo(p),
+        h("div", {}, restricted ? (cases.length ? cases : "none yet") : "any", restricted ? addCase(p) : null),
+        h("div", { class: "decide" }, reason, h("button", { type: "button", class: "danger", text: "Revoke", onclick: function () {
+          act("RevokeFilingPrivilege", { id: p.id, reason: reason.value }, "Privilege of " + p.account.username + " revoked.");
+        } }))];
+    });
+    show("Filing privileges: " + courtName(code), h("div", {},
+      h("section", { id: "needing-cases", "aria-labelledby": "needing-title" },
+        h("h3", { id: "needing-title", text: "Needing a case (" + needing.totalCount + ")" }),
+        h("p", { class: "muted", text: "Case-restricted privileges (pro se, pro hac vice) with no case yet: " +
+          "they file nowhere until you add one." }),
+        table(["Holder", "Role", "Granted", "Add a case"], needRows)),
+      h("section", { id: "live-privileges", "aria-labelledby": "live-title" },
+        h("h3", { id: "live-title", text: "Live privileges (" + live.totalCount + ")" }),
+        table(["Holder", "Role", "May", "Cases", "Revoke (the holder is told the reason)"], liveRows))));
+  }
+
   async function firmView() {
     var members = (await gql("FirmMembers")).me.firm;
     var quarterForm = h("form", { class: "inline" },
@@ -339,6 +413,7 @@
       if (hash === "#/register") return registerView();
       if (hash === "#/firm") return await firmView();
       if (hash.indexOf("#/clerk/") === 0) return await clerkView(hash.slice(8));
+      if (hash.indexOf("#/privileges/") === 0) return await privilegesView(hash.slice(13));
       return accountView();
     } catch (err) {
       say(err.message || String(err), "error");
