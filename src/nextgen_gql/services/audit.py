@@ -7,7 +7,7 @@ from tortoise.queryset import QuerySet
 
 from nextgen_gql.models import AuditEvent
 from nextgen_gql.services.clock import now
-from nextgen_gql.services.pagination import Page, page_size
+from nextgen_gql.services.pagination import Page, id_page
 from nextgen_gql.tenancy import Court
 
 __all__ = ["account_events", "court_events", "record"]
@@ -35,14 +35,7 @@ async def record(
 
 
 async def _page(query: QuerySet[AuditEvent], first: int | None, before_id: int | None) -> Page[AuditEvent]:
-    size = page_size(first)
-    total = await query.count()
-    if before_id is not None:
-        query = query.filter(id__lt=before_id)
-    rows = await query.order_by("-id").limit(size + 1)
-    return Page(
-        rows=rows[:size], has_next=len(rows) > size, has_previous=before_id is not None, total_count=total
-    )
+    return await id_page(query, first=first, after=before_id, newest_first=True)
 
 
 async def court_events(

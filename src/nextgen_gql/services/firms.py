@@ -21,7 +21,7 @@ from nextgen_gql.services import audit
 from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, new_account_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
-from nextgen_gql.services.pagination import Page, page_size
+from nextgen_gql.services.pagination import Page, id_page
 
 __all__ = [
     "FirmRole",
@@ -304,15 +304,8 @@ async def list_members(
     firm: Firm, *, first: int | None = None, after: int | None = None
 ) -> Page[PacerAccount]:
     """The firm's members (admins included), by account id."""
-    size = page_size(first)
     query = PacerAccount.filter(membership__firm_id=firm.id)
-    total = await query.count()
-    if after is not None:
-        query = query.filter(id__gt=after)
-    rows = await query.order_by("id").limit(size + 1)
-    return Page(
-        rows=rows[:size], has_next=len(rows) > size, has_previous=after is not None, total_count=total
-    )
+    return await id_page(query, first=first, after=after)
 
 
 async def pending_invitations(firm_id: int) -> list[FirmInvitation]:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from nextgen_gql.errors import DomainError, ErrorCode
 
-__all__ = ["MAX_PAGE_SIZE", "Page", "page_size"]
+if TYPE_CHECKING:
+    from tortoise.models import Model
+    from tortoise.queryset import QuerySet
+
+M = TypeVar("M", bound="Model")
+
+__all__ = ["MAX_PAGE_SIZE", "Page", "id_page", "page_size"]
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 50
@@ -32,3 +38,18 @@ def page_size(first: int | None) -> int:
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise DomainError(ErrorCode.INVALID_INPUT, f"first must be between 1 and {MAX_PAGE_SIZE}.", "first")
     return first
+
+
+async def id_page(
+    query: QuerySet[M], *, first: int | None, after: int | None, newest_first: bool = False
+) -> Page[M]:
+    """A keyset page of ``query`` by row id (ascending, or descending with ``newest_first``);
+    ``after`` is the id of the last row seen; ``total_count`` counts the whole query."""
+    size = page_size(first)
+    total = await query.count()
+    if after is not None:
+        query = query.filter(id__lt=after) if newest_first else query.filter(id__gt=after)
+    rows = await query.order_by("-id" if newest_first else "id").limit(size + 1)
+    return Page(
+        rows=rows[:size], has_next=len(rows) > size, has_previous=after is not None, total_count=total
+    )

@@ -35,7 +35,7 @@ from nextgen_gql.services import audit
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
-from nextgen_gql.services.pagination import Page, page_size
+from nextgen_gql.services.pagination import Page, id_page
 from nextgen_gql.services.permissions import CASE_RESTRICTED, is_case_restricted, is_live
 from nextgen_gql.tenancy import Court
 
@@ -279,7 +279,6 @@ async def list_privileges(
     ``needs_cases``: only (true) or all but (false) the live case-restricted privileges with
     no case; ``revoked``: only revoked (true) or only live (false) ones.
     """
-    size = page_size(first)
     query = FilingPrivilege.filter(court_id=court.code)
     if role is not None:
         query = query.filter(role=role)
@@ -287,13 +286,7 @@ async def list_privileges(
         query = query.filter(revoked_at__isnull=not revoked)
     if needs_cases is not None:
         query = query.filter(_needs_cases() if needs_cases else ~_needs_cases())
-    total = await query.count()
-    if after is not None:
-        query = query.filter(id__gt=after)
-    rows = await query.order_by("id").limit(size + 1)
-    return Page(
-        rows=rows[:size], has_next=len(rows) > size, has_previous=after is not None, total_count=total
-    )
+    return await id_page(query, first=first, after=after)
 
 
 async def cases_by_privilege_ids(ids: Sequence[int]) -> list[list[str]]:

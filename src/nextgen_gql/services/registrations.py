@@ -42,7 +42,7 @@ from nextgen_gql.services.linking import (
     write_link,
 )
 from nextgen_gql.services.mail import Mailer
-from nextgen_gql.services.pagination import Page, page_size
+from nextgen_gql.services.pagination import Page, id_page
 from nextgen_gql.services.permissions import describe, is_case_restricted, permissions_of
 from nextgen_gql.tenancy import Court
 
@@ -388,17 +388,10 @@ async def list_registrations(
     after: int | None = None,
 ) -> Page[Registration]:
     """The court's registrations, oldest first (a queue); ``after`` is a registration id."""
-    size = page_size(first)
     query = Registration.filter(court_id=court.code)
     if status is not None:
         query = query.filter(status=status)
-    total = await query.count()
-    if after is not None:
-        query = query.filter(id__gt=after)
-    rows = await query.order_by("id").limit(size + 1)
-    return Page(
-        rows=rows[:size], has_next=len(rows) > size, has_previous=after is not None, total_count=total
-    )
+    return await id_page(query, first=first, after=after)
 
 
 async def registrations_by_account_ids(ids: Sequence[int]) -> list[list[Registration]]:
