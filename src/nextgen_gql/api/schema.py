@@ -15,6 +15,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from nextgen_gql.api.compiled import TENANT_ONLY_FIELDS
 from nextgen_gql.api.mutations import Mutation
 from nextgen_gql.api.queries import Query
 from nextgen_gql.api.request_errors import (
@@ -34,11 +35,6 @@ from nextgen_gql.api.types.registrations import Registration
 from nextgen_gql.settings import Settings
 
 __all__ = ["Schema", "build_schema", "schema"]
-
-
-# Root fields whose answers depend only on the court files and the date: the same for every
-# caller, so a whole answer made of them can be reused (see ``Schema.execute``).
-TENANT_ONLY_FIELDS = frozenset({"courts", "court", "__typename"})
 
 
 @functools.lru_cache(maxsize=256)

@@ -5,7 +5,7 @@ Every function that works inside one court takes that ``Court`` explicitly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -67,7 +67,15 @@ async def require_clerk(account: PacerAccount | None, court: Court | None) -> Co
     court = require_court(court)
     if account is None:
         raise Unauthenticated()
-    if not await is_clerk(account.id, court):
+    return check_clerk(court, account.id, {court.code} if await is_clerk(account.id, court) else set())
+
+
+def check_clerk(court: Court | None, account_id: int | None, clerk_of: Collection[str]) -> Court:
+    """``require_clerk``'s rule on facts the caller read (the courts the account is a clerk of)."""
+    court = require_court(court)
+    if account_id is None:
+        raise Unauthenticated()
+    if court.code not in clerk_of:
         raise Forbidden(f"Only the clerks of {court.code} may do this.")
     return court
 

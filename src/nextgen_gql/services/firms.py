@@ -51,6 +51,13 @@ async def firm_role(account_id: int) -> FirmRole | None:
     return FirmRole(firm=membership.firm, is_admin=membership.is_admin) if membership else None
 
 
+def check_admin_of(firm: Firm, admin_firm_id: int | None) -> None:
+    """Only the firm's administrators see its members, invitations and statements:
+    ``admin_firm_id`` is the firm the viewer administers (None when none)."""
+    if admin_firm_id != firm.id:
+        raise Forbidden(f"Only the administrators of {firm.name} see this.")
+
+
 async def admin_firm(account: PacerAccount) -> Firm:
     """The firm ``account`` administers; FORBIDDEN otherwise."""
     role = await firm_role(account.id)

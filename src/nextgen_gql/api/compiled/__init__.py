@@ -50,7 +50,8 @@ __all__ = ["CompiledQueries", "Fallback", "NotCompiled"]
 
 log = logging.getLogger("nextgen_gql.compiled")
 
-#: Root fields whose answers depend only on the court files and the date.
+#: Root fields whose answers depend only on the court files and the date: the same for every
+#: caller, so a whole answer made of them is kept per court and day (here, and in ``api.schema``).
 TENANT_ONLY_FIELDS = frozenset({"court", "courts", "__typename"})
 #: Documents longer than this run on the reference executor: front ends send short ones, and
 #: the cache of documents stays small (``max_documents`` of at most this size).

@@ -152,11 +152,12 @@ async def _me(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> lis
 
 
 async def _require_clerk(runtime: Runtime) -> Any:
-    court = court_service.require_court(runtime.context.court)
+    """``courts.check_clerk`` on the facts the session statement read; its refusal (a
+    DomainError) hands the request to the reference executor, which reports it."""
     viewer = await runtime.viewer()
-    if viewer is None or court.code not in await runtime.clerk_courts():
-        raise Fallback("not a clerk of the addressed court: the reference gives the error")
-    return court
+    return court_service.check_clerk(
+        runtime.context.court, viewer.id if viewer else None, await runtime.clerk_courts()
+    )
 
 
 async def _roster(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
@@ -374,16 +375,16 @@ def _account_of(column: str) -> Resolver:
     return batch(resolve)
 
 
-async def _require_firm_admin(runtime: Runtime, firm_ids: list[int]) -> None:
-    """As the reference's ``_require_admin``: the viewer administers each of these firms."""
+async def _require_firm_admin(runtime: Runtime, sources: list[Any]) -> None:
+    """``firms.check_admin_of`` for each firm; its refusal hands the request to the reference."""
     viewer = await runtime.viewer()
     own = (await runtime.memberships([viewer.id]))[viewer.id] if viewer is not None else None
-    if own is None or not own.is_admin or any(i != own.firm_id for i in firm_ids):
-        raise Fallback("not the firm's administrator: the reference gives the error")
+    for firm in sources:
+        firms.check_admin_of(firm, own.firm_id if own is not None and own.is_admin else None)
 
 
 async def _firm_members(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
-    await _require_firm_admin(runtime, [s.id for s in sources])
+    await _require_firm_admin(runtime, sources)
     after = decode_id_cursor(args.get("after"))
     values = []
     for firm in sources:
@@ -394,7 +395,7 @@ async def _firm_members(runtime: Runtime, sources: list[Any], args: dict[str, An
 
 
 async def _firm_invitations(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
-    await _require_firm_admin(runtime, [s.id for s in sources])
+    await _require_firm_admin(runtime, sources)
     return [await firms.pending_invitations(firm.id) for firm in sources]
 
 

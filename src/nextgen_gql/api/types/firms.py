@@ -15,7 +15,7 @@ from nextgen_gql.api.types.billing import Statement
 from nextgen_gql.api.types.common import Node, PageInfo
 from nextgen_gql.api.types.filing import load_account
 from nextgen_gql.enums import InvitationStatus
-from nextgen_gql.errors import DomainError, Forbidden
+from nextgen_gql.errors import DomainError
 from nextgen_gql.models import Firm as FirmModel
 from nextgen_gql.models import FirmInvitation as FirmInvitationModel
 from nextgen_gql.models import PacerAccount as PacerAccountModel
@@ -33,10 +33,11 @@ _PacerAccount = Annotated["PacerAccount", strawberry.lazy("nextgen_gql.api.types
 
 
 async def _require_admin(info: Info, firm: FirmModel) -> None:
-    viewer = await info.context.viewer()
-    role = await info.context.firm_role()
-    if viewer is None or role is None or role.firm.id != firm.id or not role.is_admin:
-        raise graphql_error(Forbidden(f"Only the administrators of {firm.name} see this."))
+    role = await info.context.firm_role()  # None when signed out
+    try:
+        firms.check_admin_of(firm, role.firm.id if role is not None and role.is_admin else None)
+    except DomainError as exc:
+        raise graphql_error(exc) from None
 
 
 @strawberry.type
