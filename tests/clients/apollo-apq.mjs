@@ -6,8 +6,8 @@
 //   1. POST: a query the server has never seen goes out as its hash only, is answered
 //      PERSISTED_QUERY_NOT_FOUND, and is retried with its text; a new client then sends the
 //      hash only and gets the data (the server kept the document, not the client).
-//   2. The same with useGETForHashedQueries: the hash goes out as GET, the retry as POST, and
-//      the second client's GET with the hash alone is answered.
+//   2. The same with useGETForHashedQueries (and variables, JSON in the URL): the hash goes out
+//      as GET, the retry as POST, and the second client's GET with the hash alone is answered.
 //   3. At a court's endpoint (/courts/mad/graphql).
 //   4. Signed in: signIn (a mutation, always POST) then `me` with an Authorization header.
 // Each operation name carries a fresh nonce, so every run starts with documents the server
@@ -80,10 +80,10 @@ async function mutate(client, options) {
  * One never-seen query twice: a first client (hash, NOT_FOUND, retry with text), then a
  * second client whose single request carries the hash only.
  */
-async function apqRoundTrip(label, path, text, expectData, { get = false, headers } = {}) {
+async function apqRoundTrip(label, path, text, expectData, { get = false, headers, variables } = {}) {
   const query = gql(text);
   const first = newClient(path, { useGETForHashedQueries: get });
-  const firstResult = await run(first.client, { query, context: { headers } });
+  const firstResult = await run(first.client, { query, variables, context: { headers } });
   const firstRequests = first.log.map(describe);
   const hashMethod = get ? "GET" : "POST";
   check(
@@ -106,7 +106,7 @@ async function apqRoundTrip(label, path, text, expectData, { get = false, header
   });
 
   const second = newClient(path, { useGETForHashedQueries: get });
-  const secondResult = await run(second.client, { query, context: { headers } });
+  const secondResult = await run(second.client, { query, variables, context: { headers } });
   const secondRequests = second.log.map(describe);
   check(
     checks,
@@ -139,9 +139,9 @@ try {
   await apqRoundTrip(
     "GET /graphql (useGETForHashedQueries)",
     "/graphql",
-    `query ApqCourtsGet_${nonce} { courts { code name kind } }`,
-    hasMad,
-    { get: true },
+    `query ApqCourtsGet_${nonce}($withKind: Boolean!) { courts { code name kind @include(if: $withKind) } }`,
+    (data) => hasMad(data) && data.courts.every((court) => typeof court.kind === "string"),
+    { get: true, variables: { withKind: true } },
   );
   await apqRoundTrip(
     "GET /courts/mad/graphql (useGETForHashedQueries)",
