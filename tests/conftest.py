@@ -78,6 +78,8 @@ class Api:
 
     client: httpx.AsyncClient
     settings: Settings
+    #: The Starlette app under test (its ``state``: compiled plans, persisted documents).
+    app: Any = None
 
     async def post(
         self,
@@ -145,7 +147,7 @@ async def running_api(settings: Settings) -> AsyncIterator[Api]:
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Api(client=client, settings=settings)
+            yield Api(client=client, settings=settings, app=app)
     if compiled is not None:
         COMPILED_STATS["answered"] += compiled.answered
 

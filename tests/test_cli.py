@@ -191,3 +191,99 @@ def test_export_schema_writes_the_sdl(run, tmp_path: Path) -> None:
 def test_no_event_loop_left_behind() -> None:
     with pytest.raises(RuntimeError):
         asyncio.get_running_loop()
+
+
+OPS = """query CourtCodes { courts { ...CourtBits } }
+query OneCourt { court { ...CourtBits helpDesk { phone } } }
+fragment CourtBits on Court { code name }
+"""
+
+
+def test_operations_add_and_list(run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import hashlib
+    import json
+
+    graphql = write(tmp_path, "ops.graphql", OPS)
+    relay = write(
+        tmp_path,
+        "relay.json",
+        json.dumps({"a1b2c3d4e5f60718293a4b5c6d7e8f90": "query R { courts { code } }"}),
+    )
+    codegen_text = "query G { courts { kind } }"
+    codegen = write(
+        tmp_path,
+        "persisted-documents.json",
+        json.dumps({hashlib.sha256(codegen_text.encode()).hexdigest(): codegen_text}),
+    )
+    apollo = write(
+        tmp_path,
+        "apollo.json",
+        json.dumps(
+            {
+                "format": "apollo-persisted-query-manifest",
+                "version": 1,
+                "operations": [
+                    {"id": "x" * 10, "body": "query A { courts { name } }", "name": "A", "type": "query"}
+                ],
+            }
+        ),
+    )
+    assert run("operations", "add", str(graphql), str(relay), str(codegen), str(apollo)) == 0
+    assert "Registered 5 trusted documents (0 registered already)" in capsys.readouterr().out
+    found = rows(
+        run.db, "SELECT key, operation_names, document FROM persisted_documents WHERE trusted ORDER BY id"
+    )
+    assert [r[1] for r in found] == ["CourtCodes", "OneCourt", "R", "G", "A"]
+    # Each operation of a .graphql file is its own document, with the fragments it uses.
+    assert "fragment CourtBits on Court" in str(found[0][2]) and "helpDesk" not in str(found[0][2])
+    assert found[0][0] == hashlib.sha256(str(found[0][2]).encode()).hexdigest()
+    assert found[2][0] == "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    # Again: nothing new, nothing lost.
+    assert run("operations", "add", str(graphql)) == 0
+    assert "Registered 0 trusted documents (2 registered already)" in capsys.readouterr().out
+    assert run("operations", "list") == 0
+    listed = capsys.readouterr().out
+    assert (
+        "CourtCodes" in listed
+        and "a1b2c3d4e5f60718293a4b5c6d7e8f90" in listed
+        and "5 trusted documents" in listed
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("bad.graphql", "query Q { courts { nope } }", "bad.graphql Q (line 1): Cannot query field 'nope'"),
+        ("broken.graphql", "query Q { courts {", "broken.graphql:1:"),
+        ("frag.graphql", "query Q { courts { ...Missing } }", "does not define"),
+        ("bad.json", '{"k": ', "bad.json:1:"),
+        ("list.json", "[1, 2]", "not a manifest"),
+        ("key.json", '{"bad key!": "query Q { courts { code } }"}', "is not 1-128"),
+        ("ops.txt", "query Q { courts { code } }", "expected a .graphql"),
+    ],
+)
+def test_operations_add_refuses_bad_documents_and_registers_nothing(
+    run, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, expected: str
+) -> None:
+    good = write(tmp_path, "good.graphql", "query Good { courts { code } }")
+    bad = write(tmp_path, name, text)
+    assert run("operations", "add", str(good), str(bad)) != 0
+    assert expected in capsys.readouterr().err
+    assert run("operations", "list") == 0
+    assert "0 trusted documents." in capsys.readouterr().out
+
+
+def test_operations_add_refuses_an_id_that_names_another_document(
+    run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    first = write(tmp_path, "one.json", json.dumps({"same-id": "query A { courts { code } }"}))
+    second = write(tmp_path, "two.json", json.dumps({"same-id": "query B { courts { name } }"}))
+    assert run("operations", "add", str(first)) == 0
+    capsys.readouterr()
+    assert run("operations", "add", str(second)) != 0
+    assert "same-id is registered already, for another document" in capsys.readouterr().err
+    assert [r[0] for r in rows(run.db, "SELECT operation_names FROM persisted_documents WHERE trusted")] == [
+        "A"
+    ]

@@ -22,6 +22,7 @@ from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from nextgen_gql.api.http import GraphQLGate, SecurityHeaders
+from nextgen_gql.api.persisted import read_bundle
 from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, tortoise_config
@@ -31,7 +32,7 @@ from nextgen_gql.services.demo import load_demo
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import CourtRegistry, load_courts
-from nextgen_gql.web import APP_CSP, STATIC_DIR, app_page
+from nextgen_gql.web import APP_CSP, OPERATIONS_BUNDLE, STATIC_DIR, app_page
 
 __all__ = ["create_app"]
 
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 courts, Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
             ):
                 log.info("loaded the demo data")
+            await view.documents.ensure_trusted(read_bundle(OPERATIONS_BUNDLE))
+            log.info("planned %d trusted operations ahead", await view.compile_ahead())
             await rows.open_reader()
             try:
                 yield
@@ -88,8 +91,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
     app = Starlette(
         routes=[
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
-            Route("/courts/{code}/graphql", endpoint, methods=["GET", "POST"]),
+            # Every method reaches the view, which answers what it does not serve with a 405.
+            Route("/graphql", endpoint),
+            Route("/courts/{code}/graphql", endpoint),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/", spa, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -100,4 +104,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.courts = courts
     app.state.compiled = view.compiled
+    app.state.documents = view.documents
     return app

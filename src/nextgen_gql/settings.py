@@ -37,6 +37,17 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ValueError(f"{_PREFIX}{name} must be true or false, got {raw!r}")
 
 
+def _execution(env: Mapping[str, str]) -> bool:
+    """NEXTGEN_GQL_EXECUTION: compiled (the default) or reference; NEXTGEN_GQL_COMPILED=false
+    is the older spelling of reference."""
+    raw = (env.get(_PREFIX + "EXECUTION") or "").strip().lower()
+    if raw == "":
+        return _bool(env, "COMPILED", True)
+    if raw not in {"compiled", "reference"}:
+        raise ValueError(f"{_PREFIX}EXECUTION must be compiled or reference, got {raw!r}")
+    return raw == "compiled"
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the service needs to run; docs/reference.md lists the environment variables."""
@@ -64,6 +75,8 @@ class Settings:
     compiled: bool = True
     #: Also run every compiled answer on the reference executor and refuse a difference (tests).
     compiled_check: bool = False
+    #: "off": any valid document runs; "only": registered (trusted) documents alone (``api.persisted``).
+    trusted_documents: str = "off"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -92,14 +105,19 @@ class Settings:
             max_aliases=_int(env, "MAX_ALIASES", cls.max_aliases),
             max_tokens=_int(env, "MAX_TOKENS", cls.max_tokens),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
-            compiled=_bool(env, "COMPILED", True),
+            compiled=_execution(env),
             compiled_check=_bool(env, "COMPILED_CHECK", False),
+            trusted_documents=(env.get(_PREFIX + "TRUSTED_DOCUMENTS") or "off").strip().lower(),
         )
 
     def __post_init__(self) -> None:
         for name in ("max_depth", "max_aliases", "max_tokens", "max_body_bytes", "session_ttl_seconds"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{_PREFIX}{name.upper()} must be at least 1, got {getattr(self, name)}")
+        if self.trusted_documents not in {"off", "only"}:
+            raise ValueError(
+                f"{_PREFIX}TRUSTED_DOCUMENTS must be off or only, got {self.trusted_documents!r}"
+            )
         if not 1 <= self.db_pool_min <= self.db_pool_max:
             raise ValueError(
                 f"{_PREFIX}DB_POOL_MIN ({self.db_pool_min}) must be at least 1 and at most "

@@ -19,14 +19,14 @@ async def test_a_deep_query_is_refused_before_execution(api: Api) -> None:
     for _ in range(8):
         inner = f"privileges {{ account {{ {inner} }} }}"
     body = await api.gql(f"{{ me {{ {inner} }} }}")
-    assert body["data"] is None and codes(body) == ["QUERY_TOO_DEEP"]
+    assert "data" not in body and codes(body) == ["QUERY_TOO_DEEP"]
     assert "depth" in body["errors"][0]["message"]
 
 
 async def test_too_many_aliases(api: Api) -> None:
     query = "{ " + " ".join(f"a{i}: courts {{ code }}" for i in range(31)) + " }"
     body = await api.gql(query)
-    assert body["data"] is None and codes(body) == ["TOO_MANY_ALIASES"]
+    assert "data" not in body and codes(body) == ["TOO_MANY_ALIASES"]
     fine = "{ " + " ".join(f"a{i}: court {{ code }}" for i in range(30)) + " }"
     assert "errors" not in await api.gql(fine)
 
@@ -135,7 +135,7 @@ async def test_introspection_can_be_turned_off(settings: Settings) -> None:
         assert "errors" not in await api.gql("{ __schema { queryType { name } } }")
     async with running_api(settings.with_(introspection=False)) as api:
         body = await api.gql("{ __schema { queryType { name } } }")
-        assert body["data"] is None and set(codes(body)) == {"INTROSPECTION_DISABLED"}
+        assert "data" not in body and set(codes(body)) == {"INTROSPECTION_DISABLED"}
         assert "errors" not in await api.gql("{ courts { code } }")
 
 
@@ -198,7 +198,7 @@ async def test_operation_selection_and_variables_have_their_codes(api: Api) -> N
     two = "query A { courts { code } } query B { court { code } }"
     for body, status, code in [
         ({"query": two}, 200, "GRAPHQL_VALIDATION_FAILED"),  # several operations and no name
-        ({"query": two, "operationName": "C"}, 400, "BAD_REQUEST"),  # no such operation
+        ({"query": two, "operationName": "C"}, 200, "GRAPHQL_VALIDATION_FAILED"),  # no such operation
         (
             {"query": "query($n: Int!) { cmecfAccounts(first: $n) { totalCount } }", "variables": {"n": "x"}},
             200,

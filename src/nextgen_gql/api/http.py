@@ -19,14 +19,15 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nextgen_gql.api.context import COOKIE_NAME
+from nextgen_gql.api.graphql_http import APPLICATION_JSON, content_type_header, negotiate
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import CourtRegistry, UnknownCourt
 
-__all__ = ["COURT_SCOPE_KEY", "REQUEST_ID_KEY", "GraphQLGate", "SecurityHeaders", "error_response"]
+__all__ = ["COURT_SCOPE_KEY", "REQUEST_ID_KEY", "GraphQLGate", "SecurityHeaders", "error_response", "refuse"]
 
 COURT_SCOPE_KEY = "nextgen_gql.court"
 REQUEST_ID_KEY = "nextgen_gql.request_id"
-JSON_TYPES = {"application/json", "application/graphql-response+json"}
+JSON_TYPES = {"application/json"}
 
 _API_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -38,11 +39,30 @@ _API_HEADERS = [
 ]
 # JSON answers load nothing; HTML pages (GraphiQL) set their own policy.
 _JSON_CSP = b"default-src 'none'; frame-ancestors 'none'"
+_JSON_MEDIA = (b"application/json", b"application/graphql-response+json")
 
 
-def error_response(status: int, message: str, code: str) -> Response:
-    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+def error_response(
+    status: int,
+    message: str,
+    code: str,
+    media_type: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A refused request: a GraphQL error with ``extensions.code`` and no ``data`` (nothing ran),
+    in the media type the client accepts (``application/json`` when it accepts neither)."""
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        media_type=content_type_header(media_type or APPLICATION_JSON),
+        headers=headers,
+    )
+
+
+def refuse(scope: Scope, status: int, message: str, code: str) -> Response:
+    """``error_response`` for a request of ``scope``, in the media type its Accept asks for."""
+    return error_response(status, message, code, negotiate(Headers(scope=scope).get("accept")))
 
 
 def is_https(scope: Scope, settings: Settings) -> bool:
@@ -76,7 +96,7 @@ class SecurityHeaders:
                 headers += [(name, value) for name, value in _API_HEADERS if name not in present]
                 if b"content-security-policy" not in present and not content_type.startswith(b"text/html"):
                     headers.append((b"content-security-policy", _JSON_CSP))
-                if content_type.startswith(b"application/json") and b"cache-control" not in present:
+                if content_type.startswith(_JSON_MEDIA) and b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
                 if https:
                     headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
@@ -123,18 +143,18 @@ class GraphQLGate:
         limit = self.settings.max_body_bytes
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            await error_response(413, f"The request body is larger than {limit} bytes.", "PAYLOAD_TOO_LARGE")(
+            await refuse(scope, 413, f"The request body is larger than {limit} bytes.", "PAYLOAD_TOO_LARGE")(
                 scope, receive, send
             )
             return
         if b"%00" in scope.get("query_string", b""):
-            await error_response(400, "Text may not contain the NUL character.", "BAD_REQUEST")(
+            await refuse(scope, 400, "Text may not contain the NUL character.", "BAD_REQUEST")(
                 scope, receive, send
             )
             return
         refusal = self._cross_site_refusal(scope, headers)
         if refusal:
-            await error_response(403, refusal, "FORBIDDEN")(scope, receive, send)
+            await refuse(scope, 403, refusal, "FORBIDDEN")(scope, receive, send)
             return
         try:
             court = self.courts.resolve(
@@ -143,10 +163,10 @@ class GraphQLGate:
                 host=headers.get("host"),
             )
         except UnknownCourt as exc:
-            await error_response(404, str(exc), "UNKNOWN_COURT")(scope, receive, send)
+            await refuse(scope, 404, str(exc), "UNKNOWN_COURT")(scope, receive, send)
             return
         except ValueError as exc:
-            await error_response(400, str(exc), "INVALID_INPUT")(scope, receive, send)
+            await refuse(scope, 400, str(exc), "INVALID_INPUT")(scope, receive, send)
             return
         scope[COURT_SCOPE_KEY] = court
 
@@ -173,6 +193,6 @@ class GraphQLGate:
         except _TooLarge:
             if started:
                 raise
-            await error_response(413, f"The request body is larger than {limit} bytes.", "PAYLOAD_TOO_LARGE")(
+            await refuse(scope, 413, f"The request body is larger than {limit} bytes.", "PAYLOAD_TOO_LARGE")(
                 scope, receive, send
             )

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from nextgen_gql.api.compiled import TENANT_ONLY_FIELDS
+from nextgen_gql.api.compiled import tenant_only
 from nextgen_gql.api.mutations import Mutation
 from nextgen_gql.api.queries import Query
 from nextgen_gql.api.request_errors import (
@@ -39,7 +39,7 @@ __all__ = ["Schema", "build_schema", "schema"]
 
 @functools.lru_cache(maxsize=256)
 def _tenant_only(query: str, operation_name: str | None) -> bool:
-    """Whether the operation selects nothing but tenant data at its root (no fragments)."""
+    """Whether the request runs a tenant-only query (``compiled.tenant_only``), alone in its document."""
     try:
         document = parse(query, no_location=True, max_tokens=10_000)
     except GraphQLError:
@@ -47,12 +47,9 @@ def _tenant_only(query: str, operation_name: str | None) -> bool:
     if len(document.definitions) != 1 or not isinstance(document.definitions[0], OperationDefinitionNode):
         return False
     operation = document.definitions[0]
-    if operation.operation is not OperationType.QUERY:
-        return False
     if operation_name is not None and (operation.name is None or operation.name.value != operation_name):
         return False
-    selections = operation.selection_set.selections
-    return all(isinstance(s, FieldNode) and s.name.value in TENANT_ONLY_FIELDS for s in selections)
+    return tenant_only(operation)
 
 
 def _operations(query: str, max_tokens: int) -> int:

@@ -1,6 +1,9 @@
-"""The HTTP face of the schema: Strawberry's ASGI view with our context, error policy and orjson.
+"""The HTTP face of the schema: GraphQL over HTTP by its specification, persisted documents,
+the compiled path, and the reference executor (Strawberry's schema) behind them.
 
-A request reaches the view already addressed and checked by ``api.http.GraphQLGate``.
+A request reaches the view already addressed and checked by ``api.http.GraphQLGate``; the
+protocol (media types, parameters, status codes) is ``api.graphql_http``'s, persisted and
+trusted documents ``api.persisted``'s.
 Errors leave in one shape: every GraphQL error carries ``extensions.code``; an unexpected
 exception is logged with the request id and answered with a generic message that names
 only that id (no stack trace, SQL or path reaches a client).
@@ -8,12 +11,13 @@ only that id (no stack trace, SQL or path reaches a client).
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -21,9 +25,23 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from nextgen_gql.api.compiled import CompiledQueries
-from nextgen_gql.api.context import Context, token_from_request
+from nextgen_gql.api.compiled import CompiledQueries, tenant_only
+from nextgen_gql.api.context import COOKIE_NAME, Context, token_from_request
+from nextgen_gql.api.graphql_http import (
+    APPLICATION_JSON,
+    DOCUMENT_ID_PARAMETERS,
+    GRAPHQL_RESPONSE_JSON,
+    GraphQLParams,
+    RequestRefused,
+    content_type_header,
+    negotiate,
+    params_from_body,
+    params_from_query_string,
+    request_error_status,
+)
 from nextgen_gql.api.http import COURT_SCOPE_KEY, REQUEST_ID_KEY, error_response
+from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_only, sha256_hex
+from nextgen_gql.api.request_errors import parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
@@ -61,9 +79,29 @@ def _has_nul(value: object) -> bool:
     return False
 
 
+def _operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
+    """The operation a request runs, if the document and name select one."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((op for op in operations if op.name is not None and op.name.value == operation_name), None)
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
 class GraphQLView(GraphQL[Context, None]):
+    """GraphQL over HTTP (``api.graphql_http``), persisted and trusted documents
+    (``api.persisted``), the compiled path for queries and the reference executor for the rest."""
+
+    #: How long a browser or CDN may reuse a public answer (``courts``, ``court``) unchecked.
+    PUBLIC_MAX_AGE = 60
+
     def __init__(self, schema: Schema, *, settings: Settings, courts: CourtRegistry) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        self.service_schema = schema
         self.settings = settings
         self.courts = courts
         self.mailer = Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
@@ -71,6 +109,9 @@ class GraphQLView(GraphQL[Context, None]):
             CompiledQueries(schema._schema, schema.service_rules, max_tokens=settings.max_tokens)
             if settings.compiled
             else None
+        )
+        self.documents = DocumentStore(
+            trusted_only=settings.trusted_documents == "only", max_tokens=settings.max_tokens
         )
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -90,71 +131,245 @@ class GraphQLView(GraphQL[Context, None]):
         page = graphiql_page(request.url.path, court.code if court else None)
         return HTMLResponse(page, headers={"content-security-policy": GRAPHIQL_CSP})
 
+    async def compile_ahead(self, limit: int = 500) -> int:
+        """Plan the trusted documents now, so that none pays parsing, validation or planning
+        on its first request. Returns how many operations were planned."""
+        if self.compiled is None:
+            return 0
+        planned = 0
+        for row in await self.documents.trusted(limit):
+            names: list[str | None] = [*row.operation_names.split()] or [None]
+            for name in names:
+                self.compiled.entry(row.document, name)
+                planned += 1
+        return planned
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        request = Request(scope=scope, receive=receive)
-        if self.compiled is not None and scope["method"] == "POST":
-            compiled = await self._run_compiled(request)
-            if compiled is not None:
-                await compiled(scope, receive, send)
-                return
-        try:
-            response = await self.run(request)
-        except HTTPException as exc:  # malformed JSON, wrong method, ...: still GraphQL-shaped
-            code = "METHOD_NOT_ALLOWED" if exc.status_code == 405 else "BAD_REQUEST"
-            response = error_response(exc.status_code, exc.reason, code)
+        response = await self.handle(Request(scope=scope, receive=receive))
         await response(scope, receive, send)
 
-    async def _run_compiled(self, request: Request) -> Response | None:
-        """The lean path: a JSON POST of a query with a compiled plan, answered without the
-        reference executor. None hands the request to ``run`` (the body stays readable)."""
-        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type != "application/json":
-            return None
-        try:
-            body = orjson.loads(await request.body())
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(body, dict):
-            return None
-        query, variables = body.get("query"), body.get("variables")
-        operation_name = body.get("operationName")
+    def _wants_ide(self, request: Request) -> bool:
         if (
-            not isinstance(query, str)
-            or not isinstance(operation_name, str | None)
-            or not isinstance(variables, dict | None)
-            or _has_nul(body)
+            not self.graphql_ide
+            or request.method != "GET"
+            or "text/html" not in request.headers.get("accept", "")
         ):
-            return None
-        assert self.compiled is not None
-        context = await self.get_context(request, Response())
-        data = await self.compiled.execute(context, query, operation_name, variables)
-        if data is None:
-            return None
-        answer = orjson.dumps({"data": data})
-        if self.settings.compiled_check:
-            reference = await self.run(request)
-            if reference.body != answer:
-                log.error(
-                    "compiled and reference answers differ for %r: %s / %s", query, answer, reference.body
-                )
-                return error_response(
-                    500, "The compiled answer differs from the reference answer.", "COMPILED_MISMATCH"
-                )
-        return Response(answer, media_type="application/json")
+            return False
+        return not any(name in request.query_params for name in ("query", *DOCUMENT_ID_PARAMETERS))
 
-    def decode_json(self, data: str | bytes) -> object:
-        # orjson: fast, and bytes that are not UTF-8 are a JSONDecodeError (a 400), not a crash.
-        value = orjson.loads(data)
-        if not isinstance(value, dict):  # Strawberry would fail on `null`, `1` or `"x"` with a 500
-            raise HTTPException(
-                400, 'The request body must be a JSON object: {"query": ..., "variables": ...}.'
+    async def handle(self, request: Request) -> Response:
+        """One HTTP request to the GraphQL endpoint, answered (never raises for a client's input)."""
+        if self._wants_ide(request):
+            return await self.render_graphql_ide(request)
+        media_type = negotiate(request.headers.get("accept"))
+        try:
+            if request.method not in ("GET", "POST"):
+                raise RequestRefused(
+                    405,
+                    "GraphQL is served over GET (queries) and POST.",
+                    "METHOD_NOT_ALLOWED",
+                    {"allow": "GET, POST"},
+                )
+            if media_type is None:
+                raise RequestRefused(
+                    406,
+                    f"Cannot answer in {request.headers.get('accept')}: accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}.",
+                    "BAD_REQUEST",
+                )
+            if request.method == "GET":
+                params = params_from_query_string(request.scope.get("query_string", b""))
+            else:
+                params = params_from_body(request.headers.get("content-type"), await request.body())
+            if _has_nul(
+                [params.query, params.operation_name, params.variables, params.extensions, params.document_id]
+            ):
+                raise RequestRefused(400, "Text may not contain the NUL character (U+0000).", "BAD_REQUEST")
+            return await self._answer(request, params, media_type)
+        except RequestRefused as refused:
+            return error_response(refused.status, refused.message, refused.code, media_type, refused.headers)
+
+    async def _document(self, params: GraphQLParams, media_type: str) -> tuple[str, bool, bool]:
+        """The text to run, whether to keep it as an automatic persisted query, and whether it
+        came from the persisted documents (so is registered already)."""
+        persisted_query = (params.extensions or {}).get("persistedQuery")
+        not_found = request_error_status(media_type)
+        if params.document_id is not None:
+            if persisted_query is not None:
+                raise RequestRefused(400, "Name a persisted document once: an id or a hash.", "BAD_REQUEST")
+            found = await self.documents.find(params.document_id)
+            if found is None:
+                raise RequestRefused(
+                    not_found,
+                    f"No persisted document has the id {params.document_id!r}.",
+                    "PERSISTED_QUERY_NOT_FOUND",
+                )
+            return found.text, False, True
+        if persisted_query is not None:
+            digest = persisted_query.get("sha256Hash") if isinstance(persisted_query, dict) else None
+            if (
+                not isinstance(persisted_query, dict)
+                or persisted_query.get("version") != 1
+                or not isinstance(digest, str)
+                or not SHA256_HEX.fullmatch(digest)
+            ):
+                raise RequestRefused(
+                    400,
+                    'extensions.persistedQuery must be {"version": 1, "sha256Hash": "<64 lowercase hex digits>"}.',
+                    "BAD_REQUEST",
+                )
+            if params.query is not None and sha256_hex(params.query) != digest:
+                raise RequestRefused(
+                    400,
+                    "extensions.persistedQuery.sha256Hash is not the SHA-256 of the query text.",
+                    "BAD_REQUEST",
+                )
+            found = await self.documents.find(digest)
+            if found is not None:
+                return found.text, False, True
+            if params.query is None:
+                raise RequestRefused(
+                    not_found,
+                    "PersistedQueryNotFound: the service does not know this hash; send it again with the query.",
+                    "PERSISTED_QUERY_NOT_FOUND",
+                )
+            return params.query, True, False
+        if params.query is None:
+            raise RequestRefused(
+                400,
+                "The request has no query: send query, or name a persisted document "
+                "(documentId, doc_id or extensions.persistedQuery).",
+                "BAD_REQUEST",
             )
-        if _has_nul(value):  # no text of ours may hold it, and PostgreSQL refuses it outright
-            raise HTTPException(400, "Text may not contain the NUL character (U+0000).")
-        return value
+        return params.query, False, False
+
+    async def _trusted(self, query: str) -> bool:
+        """Under NEXTGEN_GQL_TRUSTED_DOCUMENTS=only, whether a document sent as text may run:
+        a registered one, or (introspection on) one that asks introspection only (GraphiQL)."""
+        if await self.documents.is_trusted_text(query):
+            return True
+        if not self.settings.introspection:
+            return False
+        try:
+            return introspection_only(parse_document(query, self.settings.max_tokens))
+        except GraphQLError:
+            return False
+
+    async def _answer(self, request: Request, params: GraphQLParams, media_type: str) -> Response:
+        query, remember, persisted = await self._document(params, media_type)
+        if self.documents.trusted_only and not persisted and not await self._trusted(query):
+            raise RequestRefused(
+                400,
+                "This service runs registered operations only (trusted documents): "
+                "send a registered document's id, or register it with nextgen-gql operations add.",
+                "PERSISTED_QUERY_REQUIRED",
+            )
+        try:
+            document = parse_document(query, self.settings.max_tokens)
+        except GraphQLError as error:
+            return self._request_errors(request, [error], media_type)
+        errors = validate(self.service_schema._schema, document, self.service_schema.service_rules)
+        if errors:
+            return self._request_errors(request, errors, media_type)
+        if remember:
+            await self.documents.remember(query, document)
+        operation = _operation(document, params.operation_name)
+        if operation is None:
+            message = (
+                f"Unknown operation named '{params.operation_name}'."
+                if params.operation_name
+                else "Must provide operation name if query contains multiple operations."
+            )
+            return self._request_errors(
+                request, [with_code(GraphQLError(message), "GRAPHQL_VALIDATION_FAILED")], media_type
+            )
+        if request.method == "GET" and operation.operation is not OperationType.QUERY:
+            raise RequestRefused(
+                405,
+                f"A {operation.operation.value} cannot be sent over GET: use POST.",
+                "METHOD_NOT_ALLOWED",
+                {"allow": "POST"},
+            )
+        sub_response = Response()
+        context = await self.get_context(request, sub_response)
+        payload: bytes | None = None
+        if self.compiled is not None and operation.operation is OperationType.QUERY:
+            data = await self.compiled.execute(context, query, params.operation_name, params.variables)
+            if data is not None:
+                payload = orjson.dumps({"data": data})
+                if self.settings.compiled_check:
+                    await self._check_compiled(request, query, params, payload)
+        if payload is None:
+            result = await self.schema.execute(
+                query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                operation_extensions=params.extensions,
+            )
+            if result.errors and result.data is None and all(error.path is None for error in result.errors):
+                return self._request_errors(request, result.errors, media_type)
+            payload = orjson.dumps(await self.process_result(request, result))
+        response = Response(payload, status_code=200, media_type=content_type_header(media_type))
+        response.raw_headers.extend(
+            (name, value) for name, value in sub_response.raw_headers if name not in (b"content-length",)
+        )
+        self._cache_headers(request, response, operation)
+        return response
+
+    def _cache_headers(
+        self, request: Request, response: Response, operation: OperationDefinitionNode | None
+    ) -> None:
+        """Public answers of a GET (``courts``, ``court``) carry an ETag and may be cached;
+        anything a signed-in caller gets is private and never stored."""
+        signed_in = "authorization" in request.headers or f"{COOKIE_NAME}=" in request.headers.get(
+            "cookie", ""
+        )
+        if signed_in:
+            response.headers["cache-control"] = "private, no-store"
+            return
+        if request.method != "GET" or operation is None or not tenant_only(operation):
+            response.headers["cache-control"] = "no-store"
+            return
+        etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
+        response.headers["etag"] = etag
+        response.headers["cache-control"] = f"public, max-age={self.PUBLIC_MAX_AGE}"
+        response.headers["vary"] = "Accept, X-Court, Authorization, Cookie"
+        if _etag_matches(request.headers.get("if-none-match", ""), etag):
+            response.status_code = 304
+            response.body = b""
+            del response.headers["content-length"]
+
+    async def _check_compiled(
+        self, request: Request, query: str, params: GraphQLParams, payload: bytes
+    ) -> None:
+        """Tests: the reference executor must give the compiled answer, byte for byte."""
+        context = await self.get_context(request, Response())
+        reference = await self.schema.execute(
+            query,
+            variable_values=params.variables,
+            context_value=context,
+            operation_name=params.operation_name,
+        )
+        expected = orjson.dumps({"data": reference.data}) if not reference.errors else b"(errors)"
+        if expected != payload:
+            log.error("compiled and reference answers differ for %r: %s / %s", query, payload, expected)
+            raise RequestRefused(
+                500, "The compiled answer differs from the reference answer.", "COMPILED_MISMATCH"
+            )
+
+    def _request_errors(self, request: Request, errors: Sequence[GraphQLError], media_type: str) -> Response:
+        """An answer to a request that failed before execution: errors, no data."""
+        request_id = request.scope.get(REQUEST_ID_KEY, "-")
+        body = {"errors": [self._format(error, request_id) for error in errors]}
+        return Response(
+            orjson.dumps(body),
+            status_code=request_error_status(media_type),
+            media_type=content_type_header(media_type),
+            headers={"cache-control": "no-store"},
+        )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

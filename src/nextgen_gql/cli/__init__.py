@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nextgen_gql.cli._common import fail
 from nextgen_gql.cli.data import cmd_clerks, cmd_import
+from nextgen_gql.cli.operations import cmd_operations
 from nextgen_gql.cli.schema import cmd_export_schema
 from nextgen_gql.cli.serve import cmd_serve
 from nextgen_gql.cli.tenants import cmd_tenants
@@ -74,6 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--help-desk-email")
     add.add_argument("--help-desk-url")
     tenants.set_defaults(handler=cmd_tenants)
+
+    operations = sub.add_parser(
+        "operations", help="trusted documents: the operations front ends ship (NEXTGEN_GQL_TRUSTED_DOCUMENTS)"
+    )
+    operations_sub = operations.add_subparsers(dest="action", required=True)
+    add_ops = operations_sub.add_parser(
+        "add",
+        help="register documents: .graphql files (each operation with its fragments) or JSON manifests "
+        "(relay-compiler persistConfig, GraphQL Code Generator, Apollo), validated; all or nothing",
+    )
+    add_ops.add_argument("files", nargs="+", metavar="FILE")
+    operations_sub.add_parser("list", help="the trusted documents: id, operations, source, last use")
+    operations.set_defaults(handler=cmd_operations)
 
     export = sub.add_parser("export-schema", help="write schema/schema.graphql")
     export.add_argument("--output", default="schema/schema.graphql")

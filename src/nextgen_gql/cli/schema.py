@@ -12,14 +12,19 @@ __all__ = ["bundle_operations", "cmd_export_schema"]
 
 
 def bundle_operations(folder: Path) -> str:
-    """The operations of ``folder/*.graphql`` as the JSON the SPA loads: {name: document}."""
+    """The operations of ``folder/*.graphql`` as the JSON the SPA loads:
+    ``{name: {"id": "sha256:<hex>", "document": text}}``. The service registers them as
+    trusted documents at start; the SPA sends only their ids."""
     from graphql import OperationDefinitionNode, parse, print_ast
 
-    documents: dict[str, str] = {}
+    from nextgen_gql.api.persisted import sha256_hex
+
+    documents: dict[str, dict[str, str]] = {}
     for path in sorted(folder.glob("*.graphql")):
         for definition in parse(path.read_text(encoding="utf-8")).definitions:
             if isinstance(definition, OperationDefinitionNode) and definition.name:
-                documents[definition.name.value] = print_ast(definition)
+                text = print_ast(definition)
+                documents[definition.name.value] = {"id": f"sha256:{sha256_hex(text)}", "document": text}
     return json.dumps(documents, indent=1, sort_keys=True) + "\n"
 
 

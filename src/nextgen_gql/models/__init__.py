@@ -11,6 +11,7 @@ from nextgen_gql.models.accounts import PacerAccount, PasswordReset, Session
 from nextgen_gql.models.audit import AuditEvent
 from nextgen_gql.models.billing import Charge
 from nextgen_gql.models.courts import Clerk, CourtRecord
+from nextgen_gql.models.documents import PersistedDocument
 from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege, PrivilegeCase
 from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
 from nextgen_gql.models.registrations import Registration
@@ -29,6 +30,7 @@ __all__ = [
     "FirmMembership",
     "PacerAccount",
     "PasswordReset",
+    "PersistedDocument",
     "PrivilegeCase",
     "Registration",
     "Session",

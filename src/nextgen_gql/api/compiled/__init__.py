@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError, GraphQLSchema
+from graphql import FieldNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, OperationType
 from graphql.execution.values import VariableValues, get_variable_values
 from graphql.validation import ASTValidationRule
 
@@ -46,7 +46,7 @@ from nextgen_gql.errors import DomainError
 if TYPE_CHECKING:
     from nextgen_gql.api.context import Context
 
-__all__ = ["CompiledQueries", "Fallback", "NotCompiled"]
+__all__ = ["TENANT_ONLY_FIELDS", "CompiledQueries", "Fallback", "NotCompiled", "tenant_only"]
 
 log = logging.getLogger("nextgen_gql.compiled")
 
@@ -60,6 +60,20 @@ MAX_DOCUMENT_CHARS = 16 * 1024
 #: (2 ** n for n variables): past this, other sets of values run on the reference executor.
 MAX_PLANS_PER_DOCUMENT = 16
 _NO_VARIABLES = VariableValues({}, {})
+
+
+def tenant_only(operation: OperationDefinitionNode) -> bool:
+    """Whether a query's answer depends only on the court files and the date: no variables,
+    and nothing at its root but ``TENANT_ONLY_FIELDS`` (no fragments). Such answers are the
+    same for every caller: kept per court and day, and cacheable by browsers and CDNs."""
+    return (
+        operation.operation is OperationType.QUERY
+        and not operation.variable_definitions
+        and all(
+            isinstance(s, FieldNode) and s.name.value in TENANT_ONLY_FIELDS
+            for s in operation.selection_set.selections
+        )
+    )
 
 
 @dataclass(eq=False)
@@ -126,11 +140,7 @@ class CompiledQueries:
             shape = shape_of(document, operation_name)
         except NotCompiled as exc:
             return _Entry(None, str(exc))
-        selections = shape.operation.selection_set.selections
-        tenant_only = not shape.operation.variable_definitions and all(
-            getattr(getattr(s, "name", None), "value", None) in TENANT_ONLY_FIELDS for s in selections
-        )
-        return _Entry(shape, tenant_only=tenant_only)
+        return _Entry(shape, tenant_only=tenant_only(shape.operation))
 
     def plan(self, entry: _Entry, variables: VariableValues) -> ObjectPlan | None:
         assert entry.shape is not None

@@ -64,8 +64,9 @@
     var response = await fetch(court ? "/courts/" + encodeURIComponent(court) + "/graphql" : "/graphql", {
       method: "POST",
       credentials: "same-origin",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query: state.ops[name], variables: variables || {}, operationName: name })
+      headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+      // By id only: the service registers these operations as trusted documents at start.
+      body: JSON.stringify({ documentId: state.ops[name].id, variables: variables || {}, operationName: name })
     });
     var body = await response.json();
     if (body.errors && body.errors.length) throw new GraphQLFailure(body.errors);
