@@ -9,9 +9,27 @@ import pytest
 
 from nextgen_gql.enums import CourtKind, FilerRole
 from nextgen_gql.tenancy import CourtFileError, CourtRegistry, UnknownCourt, load_courts, validate_dir
-from tests.conftest import TENANTS, write_tenant
+from tests.conftest import REPO, TENANTS, write_tenant
 
 GOOD = 'code = "{code}"\nname = "A Court"\nkind = "district"\naccepted_roles = ["attorney"]\n'
+
+
+def test_the_suite_reads_its_courts_from_its_own_fixtures() -> None:
+    """An integrator adds courts to the project's tenants/ (docs/integrators.md); the suite's
+    courts are its own copy, so the suite stays green whatever tenants/ holds."""
+    assert TENANTS.is_relative_to(REPO / "tests") and not TENANTS.samefile(REPO.joinpath("tenants"))
+    assert sorted(p.name for p in TENANTS.iterdir()) == ["ca1.toml", "mab.toml", "mad.toml"]
+    folder = '"tenants"'
+    needles = ["REPO / " + folder, f"Path({folder})"]  # built here, so that this file holds neither
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert not [n for n in needles if n in text], path
+
+
+def test_the_shipped_courts_hold_the_suites_courts_unchanged() -> None:
+    shipped = {c.code: c for c in load_courts(REPO.joinpath("tenants"))}  # the project's own
+    for court in load_courts(TENANTS):
+        assert shipped[court.code] == court
 
 
 def test_shipped_courts_load_with_their_real_facts() -> None:

@@ -29,8 +29,29 @@ async def test_the_page_loads_only_the_services_own_files(api: Api, path: str) -
         assert response.status_code == 200, asset
         assert response.headers["content-type"].split(";")[0] in {"text/javascript", "text/css"}
     assert f'data-endpoint="{path}"' in page.text
-    assert "lp1234 / Boston2011!" in page.text  # the first tab shows how to begin
     assert "<token>" not in page.text.split('id="default-query">')[1].split("</script>")[0]
+
+
+DEMO_SECRETS = [
+    "lp1234",
+    "Boston2011!",
+    "Granite-Falcon-Morning-88",
+    "Court-Docket-Review-2026!",
+    "madclerk01",
+]
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/courts/mad/graphql"])
+async def test_the_first_tab_names_the_demo_accounts_only_on_a_demo_service(
+    settings: Settings, path: str
+) -> None:
+    async with running_api(settings) as plain:
+        page = (await plain.client.get(path, headers={"accept": "text/html"})).text
+        assert [s for s in DEMO_SECRETS if s in page] == []
+        assert "Sign in with your PACER account" in page and "mutation SignIn" in page
+    async with running_api(settings.with_(demo=True)) as demo:
+        page = (await demo.client.get(path, headers={"accept": "text/html"})).text
+        assert all(s in page for s in DEMO_SECRETS), "the first tab shows how to begin with the demo"
 
 
 def test_the_bundled_assets_carry_their_licenses_and_versions() -> None:

@@ -128,7 +128,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
         """GraphiQL from the service's own files (``nextgen_gql.web``), with a strict policy."""
         court = request.scope.get(COURT_SCOPE_KEY)
-        page = graphiql_page(request.url.path, court.code if court else None)
+        page = graphiql_page(request.url.path, court.code if court else None, demo=self.settings.demo)
         return HTMLResponse(page, headers={"content-security-policy": GRAPHIQL_CSP})
 
     async def compile_ahead(self, limit: int = 500) -> int:

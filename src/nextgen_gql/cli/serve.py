@@ -33,6 +33,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ["NEXTGEN_GQL_DATABASE_URL"] = settings.database_url
         os.environ["NEXTGEN_GQL_TENANTS_DIR"] = str(settings.tenants_dir)
         os.environ["NEXTGEN_GQL_MAIL_DIR"] = str(settings.mail_dir)
+        if settings.demo:  # the workers' GraphiQL names the demo accounts (the data is loaded already)
+            os.environ["NEXTGEN_GQL_DEMO"] = "true"
         uvicorn.run(
             "nextgen_gql.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers
         )

@@ -29,17 +29,12 @@ GRAPHIQL_CSP = (
 _DEFAULT_TAB = """# nextgen-gql: GraphQL for NextGen CM/ECF accounts.
 # This endpoint: {endpoint}{court_line}
 #
-# With `nextgen-gql serve --demo`, sign in as (README, "Demo accounts"):
-#   lp1234 / Boston2011!                 a legacy PACER account: upgrade it, then link
-#                                        its D. Mass. login lperez at /courts/mad/graphql
-#   jmorgan2019 / Granite-Falcon-Morning-88   an upgraded filer
-#   madclerk01 / Court-Docket-Review-2026!    the clerk of mad
-# Signing in sets the NextGenCSO cookie, so what you run next is yours. Or put
-# {{"Authorization": "Bearer <token>"}} in Headers below. Press the run button and
-# choose an operation.
+{sign_in_lines}# Signing in sets the NextGenCSO cookie, so what you run next is yours. Or put
+# {{"Authorization": "Bearer <token>"}} in Headers below. The Docs pane (top left) describes
+# every type, field and argument. Press the run button and choose an operation.
 
 mutation SignIn {{
-  signIn(input: {{username: "lp1234", password: "Boston2011!"}}) {{
+  signIn(input: {{username: "{username}", password: "{password}"}}) {{
     token
     account {{ username isLegacy }}
     errors {{ code message field }}
@@ -58,6 +53,16 @@ query Courts {{
   courts {{ code name kind isNextgen acceptedRoles }}
 }}
 """
+#: Only a service started with ``--demo`` holds these accounts: anywhere else the first tab
+#: names no account and no password.
+_DEMO_LINES = """# This service runs the demo (README, "Demo accounts"): sign in as
+#   lp1234 / Boston2011!                 a legacy PACER account: upgrade it, then link
+#                                        its D. Mass. login lperez at /courts/mad/graphql
+#   jmorgan2019 / Granite-Falcon-Morning-88   an upgraded filer
+#   madclerk01 / Court-Docket-Review-2026!    the clerk of mad
+"""
+_PLAIN_LINES = """# Sign in with your PACER account: put your username and password in SignIn below.
+"""
 
 
 def _script_json(value: object) -> str:
@@ -65,10 +70,17 @@ def _script_json(value: object) -> str:
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def graphiql_page(endpoint: str, court: str | None) -> str:
-    """The GraphiQL page for one endpoint, with a first tab that shows how to begin."""
+def graphiql_page(endpoint: str, court: str | None, *, demo: bool = False) -> str:
+    """The GraphiQL page for one endpoint, with a first tab that shows how to begin: with the
+    demo's accounts when the service runs the demo (``demo``), with none otherwise."""
     court_line = f" (addressed to the court {court})" if court else " (national: accounts, firms, sign-in)"
-    default = _DEFAULT_TAB.format(endpoint=endpoint, court_line=court_line)
+    default = _DEFAULT_TAB.format(
+        endpoint=endpoint,
+        court_line=court_line,
+        sign_in_lines=_DEMO_LINES if demo else _PLAIN_LINES,
+        username="lp1234" if demo else "your-username",
+        password="Boston2011!" if demo else "your-password",
+    )
     return (
         _TEMPLATE.replace("{{endpoint}}", html.escape(endpoint, quote=True))
         .replace("{{title}}", html.escape(f"nextgen-gql GraphiQL: {court or 'national'}"))
