@@ -52,6 +52,7 @@ class ErrorCode(str, Enum):
     CASE_NUMBER_INVALID = "CASE_NUMBER_INVALID"  # not a case number of this court's kind
     PRIVILEGE_REVOKED = "PRIVILEGE_REVOKED"  # the privilege was revoked before
     RATE_LIMITED = "RATE_LIMITED"  # too many failures from this source: wait, then try again
+    LAST_ADMIN = "LAST_ADMIN"  # a firm with members keeps at least one administrator
 
 
 class DomainError(Exception):

@@ -70,7 +70,7 @@ async def test_client_code_with_a_comma_is_refused(api: Api) -> None:
 
 async def test_me_is_null_without_a_token_and_the_account_with_one(api: Api) -> None:
     assert (await api.data(ME))["me"] is None
-    assert (await api.data(ME, token="not-a-token"))["me"] is None
+    assert (await api.post(ME, token="not-a-token")).status_code == 401  # tests/api/test_tokens.py
     token = await api.sign_in(*FILER)
     me = (await api.data(ME, token=token))["me"]
     assert me["username"] == FILER[0] and me["isLegacy"] is False
@@ -89,9 +89,13 @@ async def test_one_token_serves_every_court_and_sign_out_kills_it_everywhere(api
     out = await api.data("mutation { signOut { ok errors { code } } }", court="mad", token=token)
     assert out["signOut"] == {"ok": True, "errors": []}
     for court in (None, "ca1", "mad", "mab"):
-        assert (await api.data(ME, court=court, token=token))["me"] is None
-    again = await api.data("mutation { signOut { ok errors { code } } }", token=token)
-    assert again["signOut"] == {"ok": False, "errors": [{"code": "UNAUTHENTICATED"}]}
+        refused = await api.post(ME, court=court, token=token)
+        assert refused.status_code == 401 and "data" not in refused.json()
+    again = await api.post("mutation { signOut { ok errors { code } } }", token=token)
+    assert again.status_code == 401
+    assert [e["extensions"]["code"] for e in again.json()["errors"]] == ["UNAUTHENTICATED"]
+    out = await api.data("mutation { signOut { ok errors { code } } }")  # no token at all
+    assert out["signOut"] == {"ok": False, "errors": [{"code": "UNAUTHENTICATED"}]}
 
 
 async def test_register_creates_an_upgraded_account_with_a_7_digit_number(api: Api) -> None:

@@ -152,7 +152,7 @@ async def test_leaving_and_removing_tell_both_sides(api: Api) -> None:
         "code"
     ] == "NOT_A_MEMBER"
     last_admin = await api.data(REMOVE, {"id": maria_id}, token=maria)
-    assert last_admin["removeFirmMember"]["errors"][0]["code"] == "INVALID_INPUT"
+    assert last_admin["removeFirmMember"]["errors"][0]["code"] == "LAST_ADMIN"
     left = await api.data(REMOVE, {"id": james_id}, token=james)
     assert left["removeFirmMember"]["errors"] == []
     assert (await api.data("{ me { firm { name } } }", token=james))["me"]["firm"] is None

@@ -131,3 +131,85 @@ def court_of(api: Api, code: str) -> Any:
     from nextgen_gql.tenancy import CourtRegistry, load_courts
 
     return CourtRegistry(load_courts(api.settings.tenants_dir)).get(code)
+
+
+SET_ADMIN = """mutation($id: ID!, $admin: Boolean!) { setFirmAdmin(accountId: $id, admin: $admin) {
+  errors { code } } }"""
+REMOVE = "mutation($id: ID!) { removeFirmMember(accountId: $id) { errors { code } } }"
+
+
+async def two_admins_and_a_member(api: Api, round_: int) -> tuple[list[tuple[str, str]], int]:
+    """A firm with two administrators ((token, id) each) and a plain member; the firm's id."""
+    admins = []
+    for i in range(2):
+        token, account = await register(api, f"bossfirm{round_}x{i}", "Bo", f"Boss{i}")
+        admins.append((token, account["id"]))
+    await create_firm(api, admins[0][0], f"Race Firm {round_}")
+    number = (await api.data("{ me { accountNumber } }", token=admins[1][0]))["me"]["accountNumber"]
+    invitation = (await invite(api, admins[0][0], number, "Boss1"))["invitation"]["id"]
+    await api.data(
+        "mutation($id: ID!) { acceptFirmInvitation(id: $id) { errors { code } } }",
+        {"id": invitation},
+        token=admins[1][0],
+    )
+    promoted = await api.data(SET_ADMIN, {"id": admins[1][1], "admin": True}, token=admins[0][0])
+    assert promoted["setFirmAdmin"]["errors"] == []
+    member = await api.sign_in(*FILER)
+    invited = await invite(api, admins[0][0], JAMES_NUMBER, "Morgan")
+    await api.data(
+        "mutation($id: ID!) { acceptFirmInvitation(id: $id) { errors { code } } }",
+        {"id": invited["invitation"]["id"]},
+        token=member,
+    )
+    firm_id = (await FirmMembership.get(account__username_key=f"bossfirm{round_}x0")).firm_id
+    return admins, firm_id
+
+
+@ROUNDS
+@pytest.mark.parametrize("how", ["both step down", "both leave", "one steps down, one leaves"])
+async def test_two_administrators_cannot_both_go(api: Api, round_: int, how: str) -> None:
+    """The last administrator is decided under a lock on the firm: of two administrators going
+    at once, one goes and the other gets LAST_ADMIN."""
+    admins, firm_id = await two_admins_and_a_member(api, round_)
+    kinds = {"both step down": ["down", "down"], "both leave": ["leave", "leave"]}.get(how, ["down", "leave"])
+
+    def going(kind: str, token: str, account_id: str) -> Any:
+        if kind == "down":
+            return api.data(SET_ADMIN, {"id": account_id, "admin": False}, token=token)
+        return api.data(REMOVE, {"id": account_id}, token=token)
+
+    results = await asyncio.gather(*(going(k, t, i) for k, (t, i) in zip(kinds, admins, strict=True)))
+    keys = ["setFirmAdmin" if k == "down" else "removeFirmMember" for k in kinds]
+    errors = [e["code"] for r, key in zip(results, keys, strict=True) for e in r[key]["errors"]]
+    assert errors == ["LAST_ADMIN"], results
+    assert await FirmMembership.filter(firm_id=firm_id, is_admin=True).count() == 1
+    gone = await AuditEvent.filter(action__in=["firm.admin.step_down", "firm.member.remove"]).count()
+    assert gone == 1
+
+
+@ROUNDS
+async def test_an_invitation_cancelled_and_accepted_at_once_is_one_or_the_other(
+    api: Api, round_: int
+) -> None:
+    admin, _ = await register(api, f"canceller{round_}", "Cass", "Canceller")
+    await create_firm(api, admin, f"Cancel Firm {round_}")
+    invitation = (await invite(api, admin, JAMES_NUMBER, "Morgan"))["invitation"]["id"]
+    james = await api.sign_in(*FILER)
+    accepted, cancelled = await asyncio.gather(
+        api.data(
+            "mutation($id: ID!) { acceptFirmInvitation(id: $id) { errors { code } } }",
+            {"id": invitation},
+            token=james,
+        ),
+        api.data(
+            "mutation($id: ID!) { cancelFirmInvitation(id: $id) { errors { code } } }",
+            {"id": invitation},
+            token=admin,
+        ),
+    )
+    outcomes = [accepted["acceptFirmInvitation"]["errors"], cancelled["cancelFirmInvitation"]["errors"]]
+    assert sorted(len(e) for e in outcomes) == [0, 1] and [c["code"] for e in outcomes for c in e] == [
+        "ALREADY_DECIDED"
+    ]
+    joined = await FirmMembership.filter(account__username_key=FILER[0]).exists()
+    assert joined == (outcomes[0] == [])

@@ -49,6 +49,7 @@ RULES: dict[str, str] = {
     "PacerAccount.auditEvents": SELF_ONLY,
     "PacerAccount.statement": SELF_ONLY,
     "PacerAccount.clerkOf": SELF_ONLY,
+    "PacerAccount.invitations": SELF_ONLY,
     "Query.cmecfAccounts": CLERK_QUERY,
     "Query.registrations": CLERK_QUERY,
     "Query.auditEvents": CLERK_QUERY,
@@ -273,6 +274,18 @@ async def test_guarded_account_fields(api: Api, world: World, field: str, allowe
             assert "errors" not in body, (field, role, body)
         else:
             assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], (field, role)
+
+
+async def test_an_accounts_invitations_are_its_own(api: Api, world: World) -> None:
+    """Null (no error) to everyone who may see the account but the account itself."""
+    query = "query($id: ID!) { node(id: $id) { ... on PacerAccount { invitations { id } } } }"
+    for role in ["self", "admin", "mad clerk", "mab clerk"]:
+        body = await api.gql(query, {"id": world.ids["account"]}, token=world.tokens[role])
+        assert "errors" not in body, (role, body)
+        assert body["data"]["node"]["invitations"] == ([] if role == "self" else None), role
+    for role in ROLES:
+        me = (await api.data("{ me { invitations { id } } }", token=world.tokens[role]))["me"]
+        assert me is None if role == "anonymous" else isinstance(me["invitations"], list), role
 
 
 @pytest.mark.parametrize(

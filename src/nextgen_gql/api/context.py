@@ -1,4 +1,11 @@
-"""What every resolver receives: the request, the addressed court, the viewer, loaders."""
+"""What every resolver receives: the request, the addressed court, the viewer, loaders.
+
+Credentials (CONTRACT.md, "HTTP"): ``Authorization: Bearer <token>``, else the
+``NextGenCSO`` cookie. A bearer token that names no live session (malformed, expired,
+revoked, signed out) is refused before anything runs (``InvalidToken``: the view answers
+401 with ``WWW-Authenticate: Bearer error="invalid_token"``); a cookie that names none is
+treated as no cookie, and cleared in the same answer. No credentials at all is anonymous.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +26,37 @@ from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import Court, CourtRegistry
 
-__all__ = ["COOKIE_NAME", "Context", "Info"]
+__all__ = ["COOKIE_NAME", "Context", "Credentials", "Info", "InvalidToken", "credentials_from_request"]
 
 COOKIE_NAME = "NextGenCSO"
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request presented, and where: ``bearer`` (the Authorization header), ``cookie``
+    (``NextGenCSO``) or ``none``; ``refused`` says why an Authorization header is unusable."""
+
+    token: str | None = None
+    source: str = "none"
+    refused: str | None = None
+
+
+NO_CREDENTIALS = Credentials()
+
+
+class InvalidToken(Exception):
+    """A bearer credential that names no live session or key: the request is refused (401).
+
+    Args:
+        message: what the caller should do.
+        error: the RFC 6750 error code, ``invalid_token`` or ``invalid_request``.
+    """
+
+    def __init__(self, message: str, error: str = "invalid_token") -> None:
+        super().__init__(message)
+        self.message = message
+        self.error = error
 
 
 @dataclass
@@ -33,11 +67,17 @@ class Context:
     courts: CourtRegistry
     #: The court this request is addressed to; None on the national endpoint.
     court: Court | None
+    #: The session token this request signs in with (None: anonymous, or a service key).
     token: str | None
     mailer: Mailer
+    credentials: Credentials = NO_CREDENTIALS
+    #: Set when the request's NextGenCSO cookie named no live session: the answer clears it.
+    cookie_stale: bool = False
     _loaders: Loaders | None = None
     # Memoised look-ups: the task, not its result, so that resolvers running at once share one query.
     _once: dict[object, asyncio.Future[Any]] = field(default_factory=dict)
+    # Accounts this request proved it owns (signed in with, registered).
+    _proved: set[int] = field(default_factory=set)
 
     @property
     def loaders(self) -> Loaders:
@@ -55,6 +95,24 @@ class Context:
     async def session(self) -> Session | None:
         """The caller's live session, looked up once per request."""
         return await self._memo("session", lambda: auth.session_for_token(self.token))
+
+    def session_missing(self) -> None:
+        """The request's token names no live session: a bearer token is refused
+        (``InvalidToken``); a cookie is forgotten, and the answer clears it."""
+        if self.credentials.source == "bearer":
+            raise InvalidToken(
+                "The bearer token is not valid (malformed, expired, revoked or signed out): sign in again."
+            )
+        self.cookie_stale = True
+        self.forget_session()
+
+    async def check_credentials(self) -> None:
+        """Before anything runs: the credentials the request presented hold, or it is refused
+        (bearer) or made anonymous (cookie). The session read is kept for the resolvers."""
+        if self.credentials.refused is not None:
+            raise InvalidToken(self.credentials.refused, "invalid_request")
+        if self.token is not None and await self.session() is None:
+            self.session_missing()
 
     async def viewer(self) -> PacerAccount | None:
         """The signed-in PACER account, or None."""
@@ -98,9 +156,17 @@ class Context:
 
     def owner_proved(self, account_id: int) -> None:
         """The caller just proved it owns this account (registered it, signed in with it)."""
+        self._proved.add(account_id)
         done: asyncio.Future[visibility.AccountAccess] = asyncio.get_running_loop().create_future()
         done.set_result(visibility.FULL_ACCESS)
         self._once[("access", account_id)] = done
+
+    async def is_owner(self, account_id: int) -> bool:
+        """Whether the caller is this account (signed in as it, or just proved it)."""
+        if account_id in self._proved:
+            return True
+        viewer = await self.viewer()
+        return viewer is not None and viewer.id == account_id
 
     async def account_access(self, account_id: int) -> visibility.AccountAccess:
         """What the viewer may see of an account, decided on batched facts, once per request."""
@@ -144,13 +210,19 @@ class Context:
         self.response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
 
 
-def token_from_request(request: Request) -> str | None:
-    """``Authorization: Bearer <token>``, else the ``NextGenCSO`` cookie."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return request.cookies.get(COOKIE_NAME) or None
+def credentials_from_request(request: Request) -> Credentials:
+    """``Authorization: Bearer <token>``, else the ``NextGenCSO`` cookie, else none. An
+    Authorization header of another scheme (or a Bearer without a token) is refused."""
+    header = request.headers.get("authorization")
+    if header is not None and header.strip():
+        scheme, _, value = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            return Credentials(
+                source="bearer", refused="Send credentials as Authorization: Bearer <token>, or none."
+            )
+        return Credentials(value.strip(), "bearer")
+    cookie = request.cookies.get(COOKIE_NAME)
+    return Credentials(cookie, "cookie") if cookie else NO_CREDENTIALS
 
 
 Info = _Info[Context, None]

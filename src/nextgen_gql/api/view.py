@@ -26,7 +26,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from nextgen_gql.api.compiled import CompiledQueries, tenant_only
-from nextgen_gql.api.context import COOKIE_NAME, Context, token_from_request
+from nextgen_gql.api.context import COOKIE_NAME, Context, InvalidToken, credentials_from_request
 from nextgen_gql.api.graphql_http import (
     APPLICATION_JSON,
     DOCUMENT_ID_PARAMETERS,
@@ -115,14 +115,16 @@ class GraphQLView(GraphQL[Context, None]):
         )
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        credentials = credentials_from_request(request)
         return Context(
             request=request,
             response=response,
             settings=self.settings,
             courts=self.courts,
             court=request.scope.get(COURT_SCOPE_KEY),
-            token=token_from_request(request),
+            token=credentials.token,
             mailer=self.mailer,
+            credentials=credentials,
         )
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
@@ -294,30 +296,60 @@ class GraphQLView(GraphQL[Context, None]):
             )
         sub_response = Response()
         context = await self.get_context(request, sub_response)
-        payload: bytes | None = None
-        if self.compiled is not None and operation.operation is OperationType.QUERY:
-            data = await self.compiled.execute(context, query, params.operation_name, params.variables)
-            if data is not None:
-                payload = orjson.dumps({"data": data})
-                if self.settings.compiled_check:
-                    await self._check_compiled(request, query, params, payload)
-        if payload is None:
-            result = await self.schema.execute(
-                query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                operation_extensions=params.extensions,
-            )
-            if result.errors and result.data is None and all(error.path is None for error in result.errors):
-                return self._request_errors(request, result.errors, media_type)
-            payload = orjson.dumps(await self.process_result(request, result))
+        try:
+            payload = await self._execute(request, context, query, params, operation, media_type)
+        except InvalidToken as refused:
+            raise RequestRefused(
+                401,
+                refused.message,
+                "UNAUTHENTICATED",
+                {
+                    "www-authenticate": f'Bearer error="{refused.error}", error_description="{refused.message}"'
+                },
+            ) from None
+        if isinstance(payload, Response):
+            return payload
+        if context.cookie_stale:
+            context.clear_token_cookie()
         response = Response(payload, status_code=200, media_type=content_type_header(media_type))
         response.raw_headers.extend(
             (name, value) for name, value in sub_response.raw_headers if name not in (b"content-length",)
         )
         self._cache_headers(request, response, operation)
         return response
+
+    async def _execute(
+        self,
+        request: Request,
+        context: Context,
+        query: str,
+        params: GraphQLParams,
+        operation: OperationDefinitionNode,
+        media_type: str,
+    ) -> bytes | Response:
+        """The answer's body: a query on the compiled path when it takes it, else the reference
+        executor. The credentials are checked before either runs anything (``InvalidToken``)."""
+        if context.credentials.refused is not None:
+            await context.check_credentials()  # refuses
+        if self.compiled is not None and operation.operation is OperationType.QUERY:
+            # The compiled path reads the viewer first (with what its plan needs of it).
+            data = await self.compiled.execute(context, query, params.operation_name, params.variables)
+            if data is not None:
+                payload = orjson.dumps({"data": data})
+                if self.settings.compiled_check:
+                    await self._check_compiled(request, query, params, payload)
+                return payload
+        await context.check_credentials()
+        result = await self.schema.execute(
+            query,
+            variable_values=params.variables,
+            context_value=context,
+            operation_name=params.operation_name,
+            operation_extensions=params.extensions,
+        )
+        if result.errors and result.data is None and all(error.path is None for error in result.errors):
+            return self._request_errors(request, result.errors, media_type)
+        return orjson.dumps(await self.process_result(request, result))
 
     def _cache_headers(
         self, request: Request, response: Response, operation: OperationDefinitionNode | None
@@ -349,6 +381,7 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> None:
         """Tests: the reference executor must give the compiled answer, byte for byte."""
         context = await self.get_context(request, Response())
+        await context.check_credentials()
         reference = await self.schema.execute(
             query,
             variable_values=params.variables,

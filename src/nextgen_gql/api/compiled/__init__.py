@@ -181,6 +181,10 @@ class CompiledQueries:
         if plan is None:
             return self._fall_back(query, entry.why_not or "not compiled")
         runtime = Runtime(context, values, plan.viewer_facts)
+        if context.token is not None and await runtime.viewer() is None:
+            # Before anything runs: a bearer token that names no live session is refused
+            # (``InvalidToken``, raised past the fallback); a stale cookie is forgotten.
+            context.session_missing()
         if entry.tenant_only:
             key = (context.court.code if context.court else None, runtime.today)
             kept = entry.answers.get(key)

@@ -316,6 +316,14 @@ async def _clerk_of(runtime: Runtime, sources: list[Account], args: dict[str, An
     return [list(mine) if viewer is not None and s.row.id == viewer.id else [] for s in sources]
 
 
+async def _own_invitations(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
+    """As ``PacerAccount.invitations``: the viewer's own pending invitations; null for anyone else."""
+    viewer = await runtime.viewer()
+    own = [s.row.id for s in sources if viewer is not None and s.row.id == viewer.id]
+    found = dict(zip(own, await firms.invitations_for_accounts(own), strict=True)) if own else {}
+    return [found.get(s.row.id) for s in sources]
+
+
 async def _own_audit(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
     viewer = await runtime.viewer()
     if viewer is None or any(s.row.id != viewer.id for s in sources):
@@ -514,6 +522,7 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("PacerAccount", "firm"): batch(_firm),
     ("PacerAccount", "clerkOf"): batch(_clerk_of),
     ("PacerAccount", "auditEvents"): batch(_own_audit),
+    ("PacerAccount", "invitations"): batch(_own_invitations),
     # CmecfAccount
     ("CmecfAccount", "id"): one(lambda runtime, s, args: encode_id("CmecfAccount", s.row.id)),
     ("CmecfAccount", "login"): _row("login"),
@@ -572,6 +581,8 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("FirmInvitation", "account"): _account_of("account_id"),
     ("FirmInvitation", "status"): attr("status"),
     ("FirmInvitation", "createdAt"): attr("created_at"),
+    ("FirmInvitation", "invitedBy"): _account_of("invited_by_id"),
+    ("FirmInvitation", "decidedAt"): attr("answered_at"),
 }
 
 #: What a field needs to know of the viewer: read with the session, in one statement

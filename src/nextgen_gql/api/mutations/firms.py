@@ -1,4 +1,5 @@
-"""createFirm, inviteFirmMember, accept/declineFirmInvitation, removeFirmMember, setClientCodeRequired."""
+"""createFirm, inviteFirmMember, accept/decline/cancelFirmInvitation, removeFirmMember, setFirmAdmin,
+setClientCodeRequired."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import strawberry
 
 from nextgen_gql.api.context import Info
 from nextgen_gql.api.errors import UserError, payload_errors
-from nextgen_gql.api.ids import decode_int_id
+from nextgen_gql.api.ids import decode_int_id, encode_id
 from nextgen_gql.api.types.firms import Firm, FirmInvitation
 from nextgen_gql.errors import NotFound
 from nextgen_gql.services import firms
@@ -62,6 +63,7 @@ class FirmMutations:
             account_number=input.account_number,
             last_name=input.last_name,
             mailer=info.context.mailer,
+            public_id=lambda key: encode_id("FirmInvitation", key),
         )
         return FirmInvitationPayload(invitation=FirmInvitation.of(invitation))
 
@@ -80,6 +82,33 @@ class FirmMutations:
             await info.context.require_viewer(), _key(id, "FirmInvitation", "id"), mailer=info.context.mailer
         )
         return FirmInvitationPayload(invitation=FirmInvitation.of(invitation))
+
+    @strawberry.mutation(
+        description="Cancel an invitation of your firm that is still pending; the invitee is mailed "
+        "(the firm's administrators). Another firm's invitation is NOT_FOUND, an answered or cancelled "
+        "one ALREADY_DECIDED."
+    )
+    @payload_errors(FirmInvitationPayload)
+    async def cancel_firm_invitation(self, info: Info, id: strawberry.ID) -> FirmInvitationPayload:
+        invitation = await firms.cancel_invitation(
+            await info.context.require_viewer(), _key(id, "FirmInvitation", "id"), mailer=info.context.mailer
+        )
+        return FirmInvitationPayload(invitation=FirmInvitation.of(invitation))
+
+    @strawberry.mutation(
+        description="Make a member of your firm an administrator (admin: true), or step down yourself "
+        "(admin: false; FORBIDDEN on another administrator). The firm's last administrator cannot step "
+        "down or leave while it has members (LAST_ADMIN). Audited, and mailed to the administrators."
+    )
+    @payload_errors(FirmPayload)
+    async def set_firm_admin(self, info: Info, account_id: strawberry.ID, admin: bool) -> FirmPayload:
+        firm = await firms.set_admin(
+            await info.context.require_viewer(),
+            _key(account_id, "PacerAccount", "accountId"),
+            admin,
+            mailer=info.context.mailer,
+        )
+        return FirmPayload(firm=Firm.of(firm))
 
     @strawberry.mutation(description="An administrator removes a member, or a member (your own id) leaves.")
     @payload_errors(FirmPayload)

@@ -15,7 +15,7 @@ from nextgen_gql.api.types.common import Node
 from nextgen_gql.api.types.courts import Court, court_node
 from nextgen_gql.errors import DomainError, Forbidden, NotFound
 from nextgen_gql.models import PacerAccount as PacerAccountModel
-from nextgen_gql.services import audit, billing, linking
+from nextgen_gql.services import audit, billing, firms, linking
 from nextgen_gql.services.visibility import AccountAccess
 from nextgen_gql.tenancy import UnknownCourt
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from nextgen_gql.api.types.audit import AuditEventConnection
     from nextgen_gql.api.types.billing import Statement
     from nextgen_gql.api.types.filing import CmecfAccount, FilingPrivilege
-    from nextgen_gql.api.types.firms import Firm
+    from nextgen_gql.api.types.firms import Firm, FirmInvitation
     from nextgen_gql.api.types.registrations import Registration
 
 __all__ = ["PacerAccount"]
@@ -220,6 +220,20 @@ class PacerAccount(Node):
         except DomainError as exc:
             raise graphql_error(exc) from None
         return Statement(value=value)
+
+    @strawberry.field(
+        description="Pending invitations to join a firm addressed to this account, oldest first: "
+        "answer them with acceptFirmInvitation or declineFirmInvitation. Null unless you are the account."
+    )
+    async def invitations(
+        self, info: Info
+    ) -> list[Annotated[FirmInvitation, strawberry.lazy("nextgen_gql.api.types.firms")]] | None:
+        from nextgen_gql.api.types.firms import FirmInvitation
+
+        if not await info.context.is_owner(self.model.id):
+            return None
+        (rows,) = await firms.invitations_for_accounts([self.model.id])
+        return [FirmInvitation.of(row) for row in rows]
 
     @strawberry.field(
         description="The courts whose clerk this account is (shown to the account itself only)."

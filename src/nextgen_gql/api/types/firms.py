@@ -142,3 +142,11 @@ class FirmInvitation(Node):
     @strawberry.field
     def created_at(self) -> dt.datetime:
         return self.model.created_at
+
+    @strawberry.field(description="The administrator who sent it.")
+    async def invited_by(self, info: Info) -> _PacerAccount | None:
+        return await load_account(info, self.model.invited_by_id)
+
+    @strawberry.field(description="When it was accepted, declined or cancelled; null while pending.")
+    def decided_at(self) -> dt.datetime | None:
+        return self.model.answered_at
