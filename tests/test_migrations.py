@@ -259,3 +259,31 @@ def test_0005_keeps_every_privilege_and_gives_it_its_roles_permissions_and_cases
     assert nodes["newsdesk1"]["permissions"] == ["RECEIVE_NOTICES"]  # the new live media privilege
     assert nodes["creditor1"]["permissions"] == ["FILE_CLAIMS", "RECEIVE_NOTICES"]
     assert nodes["ca1phv001"]["cases"] == ["24-1234", "24-1235"]
+
+
+def test_0007_fills_the_orders_copies_from_their_sources(fresh_database_url: str) -> None:
+    """A legacy account's folded last name and link date, a registration's applicant keys:
+    filled from ``cmecf_links`` and ``pacer_accounts`` as the services write them."""
+    url = fresh_database_url
+    asyncio.run(apply_migrations(url, target="models.0006_persisted_documents"))
+    for sql in [
+        f"INSERT INTO courts (code, name, kind, synced_at) VALUES ('mad', 'D. Mass.', 'district', {AT})",
+        "INSERT INTO pacer_accounts (id, account_number, username, username_key, first_name, last_name, email,"
+        f" password_hash, password_compliant, created_at, upgraded_at, is_shared) VALUES (1, '1234567', 'Mueller01',"
+        f" 'mueller01', 'Jörg', 'MÜLLER-Straße', 'j@example.org', 'h', TRUE, {AT}, NULL, FALSE)",
+        "INSERT INTO cmecf_accounts (id, court_id, login, login_key, first_name, last_name, email, role, password_hash,"
+        f" created_at) VALUES (1, 'mad', 'jm', 'jm', 'Jörg', 'MÜLLER-Straße', '', 'attorney', NULL, {AT}),"
+        f" (2, 'mad', 'xo', 'xo', 'X', 'O', '', 'attorney', 'h', {AT})",
+        "INSERT INTO cmecf_links (cmecf_account_id, court_id, account_id, linked_by_id, linked_at)"
+        f" VALUES (1, 'mad', 1, 1, {AT})",
+        "INSERT INTO registrations (court_id, account_id, role, pro_hac_vice, bar_number, status, submitted_at)"
+        f" VALUES ('mad', 1, 'attorney', FALSE, 'MA-42', 'pending', {AT})",
+    ]:
+        databases.query(url, sql + " RETURNING 1")
+    asyncio.run(apply_migrations(url))
+    rows = databases.query(url, "SELECT id, last_name_key, linked_at FROM cmecf_accounts ORDER BY id")
+    assert [(r[0], r[1]) for r in rows] == [(1, "müller-strasse"), (2, "o")]
+    assert rows[0][2] is not None and rows[1][2] is None
+    assert databases.query(url, "SELECT applicant_last_name_key, search_text FROM registrations") == [
+        ("müller-strasse", "jörg müller-strasse mueller01 j@example.org ma-42")
+    ]

@@ -97,3 +97,40 @@ def test_a_revocation_holds_on_every_worker_at_once(tmp_path: Path, fresh_databa
             after = list(pool.map(ask, range(24)))
         assert all(me["canFile"] is False for me in after), after
         assert all(me["privileges"] == [{"id": privilege["id"], "permissions": []}] for me in after)
+
+
+def test_a_revoked_service_key_stops_on_every_worker_at_once(tmp_path: Path, fresh_database_url: str) -> None:
+    """A key's row is read on each request: revoking it ends it on both workers, at once."""
+    sign_in = "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { token } }"
+    roster = "{ cmecfAccounts(first: 1) { totalCount } }"
+    with serving(tmp_path, "--demo", "--workers", "2", database_url=fresh_database_url) as base:
+        clerk = str(
+            gql(base, sign_in, {"u": "madclerk01", "p": "Court-Docket-Review-2026!"})["signIn"]["token"]
+        )  # type: ignore[index]
+        made = gql(
+            base,
+            'mutation { createCourtServiceKey(input: {name: "sync", scopes: [READ_ROSTER]}) { key { id } secret } }',
+            court="mad",
+            token=clerk,
+        )["createCourtServiceKey"]
+        secret = str(made["secret"])  # type: ignore[index]
+
+        def status(_: int) -> int:
+            return httpx.post(
+                f"{base}/courts/mad/graphql",
+                json={"query": roster},
+                headers={"authorization": f"Bearer {secret}"},
+            ).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert set(pool.map(status, range(24))) == {200}
+        revoked = gql(
+            base,
+            "mutation($id: ID!) { revokeCourtServiceKey(id: $id) { ok } }",
+            {"id": made["key"]["id"]},  # type: ignore[index]
+            court="mad",
+            token=clerk,
+        )
+        assert revoked == {"revokeCourtServiceKey": {"ok": True}}
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert set(pool.map(status, range(24))) == {401}

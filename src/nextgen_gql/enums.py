@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 __all__ = [
+    "CourtKeyScope",
     "CourtKind",
     "FilerPermission",
     "FilerRole",
@@ -82,3 +83,11 @@ class UsageKind(str, Enum):
 class StatementKind(str, Enum):
     INVOICE = "invoice"
     STATEMENT_OF_ACCOUNT = "statement_of_account"
+
+
+class CourtKeyScope(str, Enum):
+    """What a court's service key may do at its court (CONTRACT.md, "HTTP")."""
+
+    RECORD_USAGE = "record_usage"  # recordUsage
+    READ_ROSTER = "read_roster"  # what a clerk reads of the legacy roster
+    READ_REGISTRATIONS = "read_registrations"  # the registrations

@@ -53,6 +53,7 @@ class ErrorCode(str, Enum):
     PRIVILEGE_REVOKED = "PRIVILEGE_REVOKED"  # the privilege was revoked before
     RATE_LIMITED = "RATE_LIMITED"  # too many failures from this source: wait, then try again
     LAST_ADMIN = "LAST_ADMIN"  # a firm with members keeps at least one administrator
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"  # the same idempotencyKey came with different usage
 
 
 class DomainError(Exception):

@@ -193,3 +193,61 @@ async def test_a_firm_member_leaving_pays_their_own_way_again(api: Api) -> None:
     await record(api, clerk, kind="DOCUMENT", pages=4)
     billed = sorted((c.firm_id is not None, c.amount_cents) for c in await Charge.all())
     assert billed == [(False, 40), (True, 20)]
+
+
+IDEMPOTENT = """mutation($i: RecordUsageInput!) { recordUsage(input: $i) {
+  charge { at kind pages amountCents clientCode idempotencyKey } errors { code message field } } }"""
+
+
+async def ledger() -> tuple[int, int]:
+    from nextgen_gql.models import AuditEvent
+
+    return await Charge.all().count(), await AuditEvent.filter(action="billing.charge").count()
+
+
+async def test_a_retried_report_with_its_idempotency_key_bills_once(api: Api) -> None:
+    clerk = await api.sign_in(CLERKS["ca1"], CLERK_PASSWORD)
+    item = {
+        "accountNumber": JAMES_NUMBER,
+        "kind": "DOCUMENT",
+        "pages": 45,
+        "idempotencyKey": "ecf-ca1-000123",
+    }
+    first = (await api.data(IDEMPOTENT, {"i": item}, court="ca1", token=clerk))["recordUsage"]
+    assert first["errors"] == [] and first["charge"]["idempotencyKey"] == "ecf-ca1-000123"
+    before = await ledger()
+    for _ in range(2):  # the court system retries: the first charge answers, nothing is recorded
+        again = (await api.data(IDEMPOTENT, {"i": item}, court="ca1", token=clerk))["recordUsage"]
+        assert again == first
+    assert await ledger() == before
+    # The same key with different usage is refused, and changes nothing.
+    for changed in [{"pages": 46}, {"kind": "SEARCH"}, {"accountNumber": "5772156"}, {"description": "x"}]:
+        refused = (await api.data(IDEMPOTENT, {"i": {**item, **changed}}, court="ca1", token=clerk))[
+            "recordUsage"
+        ]
+        assert [(e["code"], e["field"]) for e in refused["errors"]] == [
+            ("IDEMPOTENCY_KEY_REUSED", "idempotencyKey")
+        ], changed
+        assert refused["charge"] is None
+    assert await ledger() == before
+    # A key is the court's: the same key at another court is another item.
+    mad = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
+    other = (await api.data(IDEMPOTENT, {"i": item}, court="mad", token=mad))["recordUsage"]
+    assert other["errors"] == [] and await Charge.filter(idempotency_key="ecf-ca1-000123").count() == 2
+    # Without a key every report is a charge, as before.
+    plain = {k: v for k, v in item.items() if k != "idempotencyKey"}
+    for _ in range(2):
+        assert (await api.data(IDEMPOTENT, {"i": plain}, court="ca1", token=clerk))["recordUsage"][
+            "errors"
+        ] == []
+    assert await Charge.filter(court_id="ca1", idempotency_key__isnull=True).count() == 2
+
+
+@pytest.mark.parametrize("key", ["", " ", "has space", "x" * 129, "tab\there", "é"])
+async def test_a_malformed_idempotency_key_is_refused(api: Api, key: str) -> None:
+    clerk = await api.sign_in(CLERKS["ca1"], CLERK_PASSWORD)
+    before = await ledger()
+    item = {"accountNumber": JAMES_NUMBER, "kind": "SEARCH", "pages": 1, "idempotencyKey": key}
+    refused = (await api.data(IDEMPOTENT, {"i": item}, court="ca1", token=clerk))["recordUsage"]
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("INVALID_INPUT", "idempotencyKey")]
+    assert await ledger() == before

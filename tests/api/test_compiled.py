@@ -136,13 +136,32 @@ async def build_world(api: Api) -> dict[str, str | None]:
         court="mab",
         token=james,
     )
+    clerks = {f"{court} clerk": await api.sign_in(user, CLERK_PASSWORD) for court, user in CLERKS.items()}
+    keys = {}
+    for scope in ("RECORD_USAGE", "READ_ROSTER", "READ_REGISTRATIONS"):  # mad's service keys, a scope each
+        made = await api.data(
+            """mutation($s: CourtKeyScope!) { createCourtServiceKey(input: {name: "differential", scopes: [$s]}) {
+              secret errors { code } } }""",
+            {"s": scope},
+            court="mad",
+            token=clerks["mad clerk"],
+        )
+        keys[f"mad {scope} key"] = made["createCourtServiceKey"]["secret"]
+    # Something for the keys to have done, and the clerks to see in the trail.
+    await api.data(
+        f"""mutation {{ recordUsage(input: {{accountNumber: "{JAMES_NUMBER}", kind: SEARCH, pages: 2,
+          idempotencyKey: "differential-1"}}) {{ errors {{ code }} }} }}""",
+        court="mad",
+        token=keys["mad RECORD_USAGE key"],
+    )
     return {
         "anonymous": None,
         "filer": james,
         "legacy": await api.sign_in(*LEGACY),
         "shared": await api.sign_in(*SHARED),
         "firm admin": maria,
-        **{f"{court} clerk": await api.sign_in(user, CLERK_PASSWORD) for court, user in CLERKS.items()},
+        **clerks,
+        **keys,
     }
 
 
@@ -219,6 +238,48 @@ async def test_roster_pages_searches_and_cursors_are_equal(pair: Pair) -> None:
             {"after": "junk"},
         ):
             await pair.same(page, variables, role=f"{court} clerk", court=court)
+
+
+LISTS: list[tuple[str, list[dict[str, Any]]]] = [
+    # orders, both directions, backward pages, the registrations' search, the trail's filters
+    (
+        """query($o: CmecfAccountOrder, $l: Int, $f: Int) { cmecfAccounts(orderBy: $o, last: $l, first: $f) {
+          totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          edges { cursor node { login lastName linkedAt linkedAccount { username email } } } } }""",
+        [
+            {},
+            {"o": {"field": "LAST_NAME", "direction": "DESC"}, "l": 2},
+            {"o": {"field": "LINKED_AT", "direction": "ASC"}, "f": 3},
+            {"o": {"field": "LINKED_AT", "direction": "DESC"}, "l": 4},
+            {"o": {"field": "LOGIN", "direction": "DESC"}},
+            {"l": 0},
+        ],
+    ),
+    (
+        """query($o: RegistrationOrder, $l: Int, $s: String) { registrations(orderBy: $o, last: $l, search: $s) {
+          totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          edges { cursor node { id role account { username email } } } } }""",
+        [
+            {},
+            {"o": {"field": "LAST_NAME", "direction": "DESC"}, "l": 2},
+            {"o": {"field": "SUBMITTED_AT", "direction": "ASC"}, "s": "morgan"},
+        ],
+    ),
+    (
+        """query($l: Int, $a: String, $since: DateTime) { auditEvents(last: $l, action: $a, since: $since) {
+          totalCount pageInfo { hasNextPage hasPreviousPage } edges { cursor node { action actor { username } } } } }""",
+        [{}, {"l": 3, "a": "billing.charge", "since": "2020-01-01T00:00:00+00:00"}],
+    ),
+    ("{ me { username invitations { id status firm { name } invitedBy { username } decidedAt } } }", [{}]),
+]
+
+
+async def test_lists_orders_filters_and_keys_are_equal_for_every_role(pair: Pair) -> None:
+    for query, variable_sets in LISTS:
+        for variables in variable_sets:
+            for role in pair.tokens:
+                for court in ENDPOINTS:
+                    await pair.same(query, variables, role=role, court=court)
 
 
 SHAPES = [

@@ -213,3 +213,27 @@ async def test_an_invitation_cancelled_and_accepted_at_once_is_one_or_the_other(
     ]
     joined = await FirmMembership.filter(account__username_key=FILER[0]).exists()
     assert joined == (outcomes[0] == [])
+
+
+@ROUNDS
+async def test_workers_racing_one_idempotency_key_make_one_charge(api: Api, round_: int) -> None:
+    """The UNIQUE(court_id, idempotency_key) constraint decides: of 5 reports of one item at
+    once, one records the charge and the others answer it."""
+    from nextgen_gql.models import Charge
+
+    clerk = await api.sign_in(CLERKS["ca1"], CLERK_PASSWORD)
+    record = """mutation($i: RecordUsageInput!) { recordUsage(input: $i) {
+      charge { at amountCents idempotencyKey } errors { code } } }"""
+    item = {
+        "accountNumber": JAMES_NUMBER,
+        "kind": "DOCUMENT",
+        "pages": 12,
+        "idempotencyKey": f"race-{round_}",
+    }
+    results = await asyncio.gather(
+        *(api.data(record, {"i": item}, court="ca1", token=clerk) for _ in range(5))
+    )
+    assert all(r["recordUsage"]["errors"] == [] for r in results), results
+    assert len({r["recordUsage"]["charge"]["at"] for r in results}) == 1  # all answer the one charge
+    assert await Charge.filter(idempotency_key=f"race-{round_}").count() == 1
+    assert await AuditEvent.filter(action="billing.charge", detail__contains=f"race-{round_}").count() == 1

@@ -54,6 +54,7 @@ RULES: dict[str, str] = {
     "Query.registrations": CLERK_QUERY,
     "Query.auditEvents": CLERK_QUERY,
     "Query.privileges": CLERK_QUERY,
+    "Query.courtServiceKeys": CLERK_QUERY,
     **{
         f"FilingPrivilege.{f}": PRIVILEGE
         for f in [
@@ -80,6 +81,7 @@ RULES: dict[str, str] = {
 }
 # Types reached only through a field ruled above (or through node(id:), tested below) inherit its rule.
 INHERITING = {
+    "CourtServiceKey",  # through courtServiceKeys (clerks), node(id:) (clerks), AuditEvent.serviceKey (clerks)
     "Court",
     "HelpDesk",
     "CmecfAccount",
@@ -114,6 +116,7 @@ INHERITING = {
         "FirmInvitationPayload",
         "ChargePayload",
         "FilingPrivilegePayload",
+        "CourtServiceKeyPayload",
     ]
 }
 
@@ -135,6 +138,12 @@ class World:
 
 
 ROLES = ["self", "admin", "peer", "mad clerk", "mab clerk", "ca1 clerk", "stranger", "anonymous"]
+# A service key of mad with each scope: no person, acting at mad only.
+KEY_ROLES = {
+    "RECORD_USAGE key": "RECORD_USAGE",
+    "READ_ROSTER key": "READ_ROSTER",
+    "READ_REGISTRATIONS key": "READ_REGISTRATIONS",
+}
 
 
 @pytest.fixture
@@ -169,6 +178,17 @@ async def world(api: Api) -> World:
         token=james,
     )
     stranger, _ = await register(api, "strangerx", "Stan", "Ger")
+    mad_clerk = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
+    keys: dict[str, str | None] = {}
+    for role, scope in KEY_ROLES.items():
+        made = await api.data(
+            """mutation($s: CourtKeyScope!) { createCourtServiceKey(input: {name: "matrix", scopes: [$s]}) {
+              secret errors { code } } }""",
+            {"s": scope},
+            court="mad",
+            token=mad_clerk,
+        )
+        keys[role] = made["createCourtServiceKey"]["secret"]
     me = await api.data(
         "{ me { id firm { id } auditEvents(first: 1) { edges { node { id } } } } }", token=james
     )
@@ -181,6 +201,7 @@ async def world(api: Api) -> World:
         "ca1 clerk": await api.sign_in(CLERKS["ca1"], CLERK_PASSWORD),
         "stranger": stranger,
         "anonymous": None,
+        **keys,
     }
     return World(
         tokens=tokens,
@@ -214,6 +235,13 @@ async def test_node_visibility(api: Api, world: World, what: str) -> None:
     for role in ROLES:
         node = (await api.data(NODE, {"id": world.ids[what]}, token=world.tokens[role]))["node"]
         assert (node is not None) == (role in NODE_VISIBLE[what]), (what, role)
+    for role in KEY_ROLES:  # no person: nothing by node(id:) at its court; nothing at all elsewhere
+        assert (await api.data(NODE, {"id": world.ids[what]}, court="mad", token=world.tokens[role]))[
+            "node"
+        ] is None
+        for court in (None, "mab"):
+            refused = await api.post(NODE, {"id": world.ids[what]}, court=court, token=world.tokens[role])
+            assert refused.status_code == 403 and "data" not in refused.json(), (role, court)
 
 
 ACCOUNT_FIELDS = """query($id: ID!) { node(id: $id) { ... on PacerAccount {
@@ -309,6 +337,7 @@ async def test_firm_admin_fields(api: Api, world: World, field: str) -> None:
         "{ auditEvents { totalCount } }",
         "{ privileges { totalCount } }",
         "{ privileges(needsCases: true) { totalCount } }",
+        "{ courtServiceKeys { prefix } }",
     ],
 )
 async def test_clerk_queries_per_role_and_court(api: Api, world: World, court: str, query: str) -> None:
@@ -319,6 +348,19 @@ async def test_clerk_queries_per_role_and_court(api: Api, world: World, court: s
         else:
             expected = "UNAUTHENTICATED" if role == "anonymous" else "FORBIDDEN"
             assert [e["extensions"]["code"] for e in body["errors"]] == [expected], (role, court)
+    # mad's keys: what their scope reads, at mad; a field error elsewhere at mad; refused at other courts.
+    readable = {"READ_ROSTER key": "cmecfAccounts", "READ_REGISTRATIONS key": "registrations"}
+    for role in KEY_ROLES:
+        response = await api.post(query, court=court, token=world.tokens[role])
+        if court != "mad":
+            assert response.status_code == 403, (role, court)
+            assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["FORBIDDEN"]
+            continue
+        body = response.json()
+        if readable.get(role) == query.split("(")[0].split("{")[1].strip():
+            assert "errors" not in body, (role, query, body)
+        else:
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], (role, query)
 
 
 MUTATIONS: dict[str, tuple[str, str | None, dict[str, str]]] = {
@@ -441,6 +483,17 @@ async def test_guarded_mutations_refuse_every_other_role(api: Api, world: World,
     for role, code in refusals.items():
         data = await api.data(operation, variables, court=court, token=world.tokens[role])
         assert [e["code"] for e in data[name]["errors"]][:1] == [code], (name, role)
+    # A key of mad calls recordUsage with RECORD_USAGE at mad, and nothing else anywhere.
+    for role in KEY_ROLES:
+        response = await api.post(operation, variables, court=court, token=world.tokens[role])
+        if court != "mad":
+            assert response.status_code == 403, (name, role)
+            continue
+        errors = [e["code"] for e in response.json()["data"][name]["errors"]]
+        assert errors == ([] if (name, role) == ("recordUsage", "RECORD_USAGE key") else ["FORBIDDEN"]), (
+            name,
+            role,
+        )
 
 
 PRIVILEGE_FIELDS = """query($id: ID!) { node(id: $id) { ... on FilingPrivilege {

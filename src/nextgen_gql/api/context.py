@@ -21,7 +21,8 @@ from strawberry.types import Info as _Info
 from nextgen_gql.api.loaders import Loaders
 from nextgen_gql.errors import Unauthenticated
 from nextgen_gql.models import PacerAccount, Session
-from nextgen_gql.services import auth, firms, visibility
+from nextgen_gql.services import auth, firms, keys, visibility
+from nextgen_gql.services.keys import KeyGrant
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import Court, CourtRegistry
@@ -73,6 +74,8 @@ class Context:
     credentials: Credentials = NO_CREDENTIALS
     #: Set when the request's NextGenCSO cookie named no live session: the answer clears it.
     cookie_stale: bool = False
+    #: The court's service key this request acts with (no person: the viewer is None).
+    service_key: KeyGrant | None = None
     _loaders: Loaders | None = None
     # Memoised look-ups: the task, not its result, so that resolvers running at once share one query.
     _once: dict[object, asyncio.Future[Any]] = field(default_factory=dict)
@@ -106,6 +109,25 @@ class Context:
         self.cookie_stale = True
         self.forget_session()
 
+    async def authenticate_key(self) -> str | None:
+        """A bearer credential that is a court's service key (``ngk_...``): the key, checked
+        (``InvalidToken`` when it does not hold); then the request acts with it, as no person.
+        Returns why the key may not act here (another court, the national endpoint), if so."""
+        token = self.credentials.token
+        if self.credentials.source != "bearer" or token is None or not keys.looks_like_key(token):
+            return None
+        grant = await keys.authenticate(token)
+        if grant is None:
+            raise InvalidToken("The service key is not valid (malformed, unknown or revoked).")
+        self.token = None  # no session: the viewer is nobody
+        self.service_key = grant
+        if self.court is None or self.court.code != grant.court_id:
+            return (
+                f"The service key {grant.prefix} acts only at its court: send it to "
+                f"/courts/{grant.court_id}/graphql."
+            )
+        return None
+
     async def check_credentials(self) -> None:
         """Before anything runs: the credentials the request presented hold, or it is refused
         (bearer) or made anonymous (cookie). The session read is kept for the resolvers."""
@@ -130,7 +152,10 @@ class Context:
         return client.host if client else "unknown"
 
     async def require_viewer(self) -> PacerAccount:
-        """The signed-in account; ``Unauthenticated`` (a DomainError) when nobody is."""
+        """The signed-in account; ``Unauthenticated`` (a DomainError) when nobody is, and
+        ``Forbidden`` for a court's service key (it acts for no person)."""
+        if self.service_key is not None:
+            raise keys.refuse_key(self.service_key, "act for a person")
         viewer = await self.viewer()
         if viewer is None:
             raise Unauthenticated()

@@ -11,7 +11,9 @@ from typing import Any, ParamSpec, TypeVar
 import strawberry
 from graphql import GraphQLError
 
+from nextgen_gql.enums import CourtKeyScope
 from nextgen_gql.errors import DomainError, ErrorCode
+from nextgen_gql.services.keys import refuse_key
 
 __all__ = ["ErrorCodeEnum", "UserError", "graphql_error", "payload_errors"]
 
@@ -41,14 +43,22 @@ def graphql_error(error: DomainError) -> GraphQLError:
 
 
 def payload_errors(
-    payload: Callable[..., R],
+    payload: Callable[..., R], *, key_scope: CourtKeyScope | None = None
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
-    """Turn a DomainError raised by a mutation resolver into ``payload(errors=[...])``."""
+    """Turn a DomainError raised by a mutation resolver into ``payload(errors=[...])``.
+
+    A court's service key may call only the mutations of its scopes (``key_scope``: the one
+    that allows it, at the key's court); any other is ``FORBIDDEN`` before it runs."""
 
     def decorate(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @functools.wraps(resolver)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
+                context: Any = getattr(kwargs.get("info"), "context", None)
+                key = getattr(context, "service_key", None)
+                if key is not None and (key_scope is None or not key.allows(context.court, key_scope)):
+                    wanted = f"without the scope {key_scope.name}" if key_scope else "call this mutation"
+                    raise refuse_key(key, wanted)
                 return await resolver(*args, **kwargs)
             except DomainError as exc:
                 return payload(errors=[UserError.from_domain(exc)])

@@ -6,8 +6,16 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from nextgen_gql.models import CmecfLink, FilingPrivilege, Firm, FirmMembership, PacerAccount, Registration
-from nextgen_gql.services import accounts, firms, linking, privileges, registrations
+from nextgen_gql.models import (
+    CmecfLink,
+    CourtServiceKey,
+    FilingPrivilege,
+    Firm,
+    FirmMembership,
+    PacerAccount,
+    Registration,
+)
+from nextgen_gql.services import accounts, firms, keys, linking, privileges, registrations
 
 __all__ = ["Loaders"]
 
@@ -40,3 +48,11 @@ class Loaders:
     membership: DataLoader[int, FirmMembership | None] = field(
         default_factory=lambda: DataLoader(load_fn=firms.memberships_by_account_ids)
     )
+    service_key: DataLoader[int, CourtServiceKey | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_keys_by_ids)
+    )
+
+
+async def _keys_by_ids(ids: list[int]) -> list[CourtServiceKey | None]:
+    found = await keys.keys_by_ids(ids)
+    return [found.get(i) for i in ids]

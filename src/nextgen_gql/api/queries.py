@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
 import strawberry
 
+from nextgen_gql.api import lists
 from nextgen_gql.api.context import Info
 from nextgen_gql.api.errors import graphql_error
 from nextgen_gql.api.ids import decode_id, row_id
-from nextgen_gql.api.pagination import decode_id_cursor, decode_login_cursor, encode_cursor, page_info
+from nextgen_gql.api.pagination import (
+    decode_id_cursor,
+    encode_cursor,
+    order_cursors,
+    page_info,
+    relay_window,
+)
 from nextgen_gql.api.types.accounts import PacerAccount
 from nextgen_gql.api.types.audit import AuditEvent, AuditEventConnection, audit_connection
 from nextgen_gql.api.types.common import Node
@@ -23,14 +31,17 @@ from nextgen_gql.api.types.filing import (
     FilingPrivilegeEdge,
 )
 from nextgen_gql.api.types.firms import Firm, FirmInvitation
+from nextgen_gql.api.types.keys import CourtServiceKey
+from nextgen_gql.api.types.ordering import CmecfAccountOrder, RegistrationOrder
 from nextgen_gql.api.types.registrations import (
     Registration,
     RegistrationConnection,
     RegistrationEdge,
     RegistrationStatusEnum,
 )
+from nextgen_gql.enums import CourtKeyScope
 from nextgen_gql.errors import DomainError
-from nextgen_gql.services import audit, nodes, registrations, roster
+from nextgen_gql.services import audit, keys, nodes, registrations, roster
 from nextgen_gql.services import courts as court_service
 from nextgen_gql.services import privileges as privilege_service
 from nextgen_gql.services.visibility import FULL_ACCESS
@@ -45,7 +56,26 @@ _NODE_TYPES: dict[str, Any] = {
     "AuditEvent": AuditEvent,
     "Firm": Firm,
     "FirmInvitation": FirmInvitation,
+    "CourtServiceKey": CourtServiceKey,
 }
+
+
+FIRST_HELP = "Page forward: at most this many (1 to 100; default 50)."
+FIRST = Annotated[int | None, strawberry.argument(description=FIRST_HELP)]
+AFTER = Annotated[
+    str | None,
+    strawberry.argument(description="Page forward: the rows after this cursor (an edge's cursor)."),
+]
+LAST = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page backward: the last this many (1 to 100) before `before`, or of all."
+    ),
+]
+BEFORE = Annotated[
+    str | None,
+    strawberry.argument(description="Page backward: the rows before this cursor (an edge's cursor)."),
+]
 
 
 @strawberry.type
@@ -80,19 +110,47 @@ class Query:
         viewer = await info.context.viewer()
         return PacerAccount.of(viewer, FULL_ACCESS) if viewer else None
 
-    @strawberry.field(description="The addressed court's legacy CM/ECF roster, by login (its clerks only).")
+    @strawberry.field(
+        description="The addressed court's legacy CM/ECF roster, by login unless orderBy says otherwise: its "
+        "clerks, and its service keys with READ_ROSTER. Page forward with first/after, or backward with "
+        "last/before."
+    )
     async def cmecf_accounts(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        search: str | None = None,
-        linked: bool | None = None,
+        first: FIRST = None,
+        after: AFTER = None,
+        last: LAST = None,
+        before: BEFORE = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Accounts whose login, first or last name or email contains this, in any case."
+            ),
+        ] = None,
+        linked: Annotated[
+            bool | None,
+            strawberry.argument(description="true: linked accounts only; false: not yet linked; null: all."),
+        ] = None,
+        order_by: Annotated[
+            CmecfAccountOrder | None,
+            strawberry.argument(description="The order (default: LOGIN, ascending); ties by id."),
+        ] = None,
     ) -> CmecfAccountConnection:
+        ctx = info.context
         try:
-            court = await court_service.require_clerk(await info.context.viewer(), info.context.court)
+            court = await court_service.require_reader(
+                await ctx.viewer(), ctx.court, ctx.service_key, CourtKeyScope.READ_ROSTER
+            )
+            order, descending = lists.roster_order(order_by)
+            form = lists.roster_cursor_form(order, descending)
             page = await roster.list_cmecf_accounts(
-                court, first=first, after=decode_login_cursor(after), search=search, linked=linked
+                court,
+                win=relay_window(form, first=first, after=after, last=last, before=before),
+                search=search,
+                linked=linked,
+                order=order,
+                descending=descending,
             )
         except DomainError as exc:
             raise graphql_error(exc) from None
@@ -100,34 +158,67 @@ class Query:
         # the court's clerk sees the contact details of the accounts linked in their court.
         links, owners = await roster.links_and_owners(list(page.rows))
         edges = []
-        for r in page.rows:
+        for r, cursor in zip(page.rows, order_cursors(form, page), strict=True):
             link = links.get(r.id)
             owner = owners.get(link.account_id) if link else None
             linker = owners.get(link.linked_by_id) if link else None
             node = CmecfAccount.of(r, link=link, owner=owner, linker=linker, owner_contact=True)
-            edges.append(CmecfAccountEdge(cursor=encode_cursor(r.login_key, r.id), node=node))
+            edges.append(CmecfAccountEdge(cursor=cursor, node=node))
         return CmecfAccountConnection(
             edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
         )
 
     @strawberry.field(
-        description="The addressed court's e-file registrations, oldest first (its clerks only)."
+        description="The addressed court's e-file registrations, oldest first unless orderBy says otherwise: "
+        "its clerks, and its service keys with READ_REGISTRATIONS. Page forward with first/after, or "
+        "backward with last/before."
     )
     async def registrations(
         self,
         info: Info,
-        status: RegistrationStatusEnum | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
+        status: Annotated[
+            RegistrationStatusEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only registrations in this state (PENDING: the queue)."),
+        ] = None,
+        first: FIRST = None,
+        after: AFTER = None,
+        last: LAST = None,
+        before: BEFORE = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Registrations whose applicant's first or last name, username or email, or whose "
+                "bar number, contains this, in any case."
+            ),
+        ] = None,
+        order_by: Annotated[
+            RegistrationOrder | None,
+            strawberry.argument(
+                description="The order (default: as they arrived, oldest first); ties by id."
+            ),
+        ] = None,
     ) -> RegistrationConnection:
+        ctx = info.context
         try:
-            court = await court_service.require_clerk(await info.context.viewer(), info.context.court)
+            court = await court_service.require_reader(
+                await ctx.viewer(), ctx.court, ctx.service_key, CourtKeyScope.READ_REGISTRATIONS
+            )
+            order, descending = lists.registration_order(order_by)
+            form = lists.registration_cursor_form(order, descending)
             page = await registrations.list_registrations(
-                court, status=status, first=first, after=decode_id_cursor(after)
+                court,
+                status=status,
+                win=relay_window(form, first=first, after=after, last=last, before=before),
+                search=search,
+                order=order,
+                descending=descending,
             )
         except DomainError as exc:
             raise graphql_error(exc) from None
-        edges = [RegistrationEdge(cursor=encode_cursor(r.id), node=Registration.of(r)) for r in page.rows]
+        edges = [
+            RegistrationEdge(cursor=cursor, node=Registration.of(r))
+            for r, cursor in zip(page.rows, order_cursors(form, page), strict=True)
+        ]
         return RegistrationConnection(
             edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
         )
@@ -146,7 +237,9 @@ class Query:
         after: str | None = None,
     ) -> FilingPrivilegeConnection:
         try:
-            court = await court_service.require_clerk(await info.context.viewer(), info.context.court)
+            court = await court_service.require_clerk(
+                await info.context.viewer(), info.context.court, info.context.service_key
+            )
             page = await privilege_service.list_privileges(
                 court,
                 role=role,
@@ -164,13 +257,57 @@ class Query:
             edges=edges, page_info=page_info(page, [e.cursor for e in edges]), total_count=page.total_count
         )
 
-    @strawberry.field(description="The addressed court's audit trail, newest first (its clerks only).")
+    @strawberry.field(
+        description="The addressed court's audit trail, newest first (its clerks only), filtered by action, "
+        "actor and time. Page forward (to older events) with first/after, or backward with last/before."
+    )
     async def audit_events(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: FIRST = None,
+        after: AFTER = None,
+        last: LAST = None,
+        before: BEFORE = None,
+        action: Annotated[
+            str | None,
+            strawberry.argument(
+                description='Only events of this action, exactly: "cmecf.link", "billing.charge".'
+            ),
+        ] = None,
+        actor: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only events a PacerAccount (by its id) performed."),
+        ] = None,
+        since: Annotated[
+            dt.datetime | None, strawberry.argument(description="Only events at or after this moment.")
+        ] = None,
+        until: Annotated[
+            dt.datetime | None, strawberry.argument(description="Only events before this moment.")
+        ] = None,
     ) -> AuditEventConnection:
+        ctx = info.context
         try:
-            court = await court_service.require_clerk(await info.context.viewer(), info.context.court)
-            page = await audit.court_events(court, first=first, after=decode_id_cursor(after))
+            court = await court_service.require_clerk(await ctx.viewer(), ctx.court, ctx.service_key)
+            page = await audit.court_events(
+                court,
+                win=relay_window(lists.AUDIT_CURSORS, first=first, after=after, last=last, before=before),
+                action=action,
+                actor_id=lists.actor_id(actor),
+                since=since,
+                until=until,
+            )
         except DomainError as exc:
             raise graphql_error(exc) from None
         return audit_connection(page)
+
+    @strawberry.field(
+        description="The addressed court's service keys, oldest first, revoked ones included, without their "
+        "secrets (its clerks only)."
+    )
+    async def court_service_keys(self, info: Info) -> list[CourtServiceKey]:
+        ctx = info.context
+        try:
+            court = await court_service.require_clerk(await ctx.viewer(), ctx.court, ctx.service_key)
+        except DomainError as exc:
+            raise graphql_error(exc) from None
+        return [CourtServiceKey.of(key) for key in await keys.list_keys(court)]

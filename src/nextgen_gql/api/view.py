@@ -331,6 +331,9 @@ class GraphQLView(GraphQL[Context, None]):
         executor. The credentials are checked before either runs anything (``InvalidToken``)."""
         if context.credentials.refused is not None:
             await context.check_credentials()  # refuses
+        elsewhere = await context.authenticate_key()
+        if elsewhere is not None:
+            raise RequestRefused(403, elsewhere, "FORBIDDEN")
         if self.compiled is not None and operation.operation is OperationType.QUERY:
             # The compiled path reads the viewer first (with what its plan needs of it).
             data = await self.compiled.execute(context, query, params.operation_name, params.variables)
@@ -381,6 +384,7 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> None:
         """Tests: the reference executor must give the compiled answer, byte for byte."""
         context = await self.get_context(request, Response())
+        await context.authenticate_key()
         await context.check_credentials()
         reference = await self.schema.execute(
             query,

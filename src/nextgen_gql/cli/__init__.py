@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nextgen_gql.cli._common import fail
 from nextgen_gql.cli.data import cmd_clerks, cmd_import
+from nextgen_gql.cli.keys import cmd_keys
 from nextgen_gql.cli.operations import cmd_operations
 from nextgen_gql.cli.schema import cmd_export_schema
 from nextgen_gql.cli.serve import cmd_serve
@@ -55,6 +56,23 @@ def build_parser() -> argparse.ArgumentParser:
     clerks.add_argument("court")
     clerks.add_argument("username")
     clerks.set_defaults(handler=cmd_clerks)
+
+    keys = sub.add_parser("keys", help="a court's service keys, for its own systems (CM/ECF, billing feeds)")
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    create = keys_sub.add_parser("create", help="make a key; its secret is printed once")
+    create.add_argument("court")
+    create.add_argument("--name", required=True, help="which system uses it")
+    create.add_argument(
+        "--scope",
+        action="append",
+        help="RECORD_USAGE, READ_ROSTER or READ_REGISTRATIONS (repeat for several; at least one)",
+    )
+    listed = keys_sub.add_parser("list", help="the court's keys, without secrets: prefix, name, scopes, use")
+    listed.add_argument("court")
+    revoke = keys_sub.add_parser("revoke", help="end a key at once, on every worker")
+    revoke.add_argument("court")
+    revoke.add_argument("prefix", help="the key's prefix, ngk_ and 8 characters (keys list)")
+    keys.set_defaults(handler=cmd_keys)
 
     tenants = sub.add_parser("tenants", help="court files: list, validate, add")
     tenants_sub = tenants.add_subparsers(dest="action", required=True)

@@ -14,6 +14,7 @@ from nextgen_gql.models.courts import Clerk, CourtRecord
 from nextgen_gql.models.documents import PersistedDocument
 from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege, PrivilegeCase
 from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
+from nextgen_gql.models.keys import CourtServiceKey
 from nextgen_gql.models.registrations import Registration
 from nextgen_gql.models.security import Throttle
 
@@ -24,6 +25,7 @@ __all__ = [
     "CmecfAccount",
     "CmecfLink",
     "CourtRecord",
+    "CourtServiceKey",
     "FilingPrivilege",
     "Firm",
     "FirmInvitation",

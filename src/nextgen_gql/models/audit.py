@@ -7,6 +7,7 @@ from tortoise.models import Model
 
 from nextgen_gql.models.accounts import PacerAccount
 from nextgen_gql.models.courts import CourtRecord
+from nextgen_gql.models.keys import CourtServiceKey
 
 __all__ = ["AuditEvent"]
 
@@ -28,7 +29,18 @@ class AuditEvent(Model):
     )
     court_id: str | None
     detail = fields.TextField(null=True)
+    # The court's service key that acted (actor is then null)
+    service_key: fields.ForeignKeyNullableRelation[CourtServiceKey] = fields.ForeignKeyField(
+        "models.CourtServiceKey", related_name=False, null=True, on_delete=fields.RESTRICT
+    )
+    service_key_id: int | None
 
     class Meta:
         table = "audit_events"
-        indexes = (("court_id", "id"), ("subject_id", "id"))
+        # The court's trail newest first, and filtered by action or actor (``auditEvents``).
+        indexes = (
+            ("court_id", "id"),
+            ("subject_id", "id"),
+            ("court_id", "action", "id"),
+            ("court_id", "actor_id", "id"),
+        )

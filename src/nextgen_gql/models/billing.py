@@ -9,12 +9,17 @@ from nextgen_gql.enums import UsageKind
 from nextgen_gql.models.accounts import PacerAccount
 from nextgen_gql.models.courts import CourtRecord
 from nextgen_gql.models.firms import Firm
+from nextgen_gql.models.keys import CourtServiceKey
 
 __all__ = ["Charge"]
 
 
 class Charge(Model):
-    """PACER usage of one account in one court, billed to its firm or to the account."""
+    """PACER usage of one account in one court, billed to its firm or to the account.
+
+    A charge sent with an idempotency key is recorded once per court and key: the database's
+    UNIQUE(court_id, idempotency_key) decides between racing retries (NULLs never collide).
+    """
 
     id = fields.IntField(primary_key=True)
     at = fields.DatetimeField()
@@ -40,7 +45,15 @@ class Charge(Model):
         "models.PacerAccount", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     recorded_by_id: int | None
+    # The court's service key that recorded it (recorded_by is then null)
+    service_key: fields.ForeignKeyNullableRelation[CourtServiceKey] = fields.ForeignKeyField(
+        "models.CourtServiceKey", related_name=False, null=True, on_delete=fields.RESTRICT
+    )
+    service_key_id: int | None
+    # The court system's own id of the item: UNIQUE per court, so a retry records nothing new
+    idempotency_key = fields.CharField(max_length=128, null=True)
 
     class Meta:
         table = "charges"
         indexes = (("firm_id", "at"), ("account_id", "firm_id", "at"))
+        unique_together = (("court", "idempotency_key"),)

@@ -49,10 +49,17 @@ class CmecfAccount(Model):
     created_at = fields.DatetimeField()
     # A case-restricted (pro se) account's canonical case numbers, separated by CASE_SEPARATOR
     cases = fields.TextField(default="", db_default="")
+    # ``last_name`` case-folded: the roster's LAST_NAME order (the same on SQLite and PostgreSQL)
+    last_name_key = fields.CharField(max_length=100, default="", db_default="")
+    # When it was linked, kept in step with ``cmecf_links`` (written in the link's transaction):
+    # the roster's LINKED_AT order reads this table alone
+    linked_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "cmecf_accounts"
         unique_together = (("court", "login_key"),)
+        # One index per order of the roster (LOGIN: the unique key above).
+        indexes = (("court_id", "last_name_key", "id"), ("court_id", "linked_at", "id"))
 
 
 class CmecfLink(Model):

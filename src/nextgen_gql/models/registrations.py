@@ -54,10 +54,20 @@ class Registration(Model):
         "models.FilingPrivilege", related_name=False, null=True, on_delete=fields.RESTRICT
     )
     privilege_id: int | None
+    # The applicant's last name, case-folded, kept in step with the account (LAST_NAME order)
+    applicant_last_name_key = fields.CharField(max_length=100, default="", db_default="")
+    # The applicant's names, username and email and the bar number, case-folded, kept in step
+    # with the account: what ``registrations(search:)`` matches, on this table alone
+    search_text = fields.TextField(default="", db_default="")
 
     class Meta:
         table = "registrations"
-        indexes = (("court_id", "status", "id"), ("account_id", "id"))
+        indexes = (
+            ("court_id", "status", "id"),
+            ("account_id", "id"),
+            ("court_id", "applicant_last_name_key", "id"),
+            ("court_id", "submitted_at", "id"),
+        )
 
     @staticmethod
     def make_open_key(account_id: int, court_code: str, role: FilerRole) -> str:

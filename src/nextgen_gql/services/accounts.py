@@ -169,6 +169,10 @@ async def upgrade(
             if not updated:
                 raise DomainError(ErrorCode.ALREADY_UPGRADED, "This PACER account is already upgraded.")
             await audit.record("account.upgrade", actor_id=account.id, detail=changed, using_db=conn)
+            from nextgen_gql.services.registrations import refresh_applicant  # imports this module
+
+            await account.refresh_from_db(using_db=conn)
+            await refresh_applicant(account, conn)
     except IntegrityError:
         raise DomainError(
             ErrorCode.USERNAME_TAKEN, f"The username {username!r} is taken.", "newUsername"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
+from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import AuditEvent
 from nextgen_gql.services.clock import now
-from nextgen_gql.services.pagination import Page, id_page
+from nextgen_gql.services.ordering import Sort, Window, keyset_page, moment, page_of, rows_by_ids
+from nextgen_gql.services.pagination import Page, id_page, page_size
 from nextgen_gql.tenancy import Court
 
 __all__ = ["account_events", "court_events", "record"]
@@ -20,9 +24,11 @@ async def record(
     subject_id: int | None = None,
     court_code: str | None = None,
     detail: str | None = None,
+    service_key_id: int | None = None,
     using_db: BaseDBAsyncClient | None = None,
 ) -> AuditEvent:
-    """Append one event: ``action`` (``"cmecf.link"``) by ``actor`` to ``subject`` in ``court``."""
+    """Append one event: ``action`` (``"cmecf.link"``) by ``actor`` (or by a court's service
+    key, ``service_key_id``) to ``subject`` in ``court``."""
     return await AuditEvent.create(
         at=now(),
         action=action,
@@ -30,6 +36,7 @@ async def record(
         subject_id=subject_id if subject_id is not None else actor_id,
         court_id=court_code,
         detail=detail,
+        service_key_id=service_key_id,
         using_db=using_db,
     )
 
@@ -38,11 +45,42 @@ async def _page(query: QuerySet[AuditEvent], first: int | None, before_id: int |
     return await id_page(query, first=first, after=before_id, newest_first=True)
 
 
+ACTION_MAX = 64
+
+
 async def court_events(
-    court: Court, *, first: int | None = None, after: int | None = None
+    court: Court,
+    *,
+    win: Window | None = None,
+    action: str | None = None,
+    actor_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> Page[AuditEvent]:
-    """The court's events, newest first; ``after`` is the id of the last event seen."""
-    return await _page(AuditEvent.filter(court_id=court.code), first, after)
+    """A window of the court's events, newest first, filtered: by ``action`` (exactly), by the
+    account that acted, and to those at or after ``since`` and before ``until``."""
+    win = win or Window(page_size(None))
+    where, params = "court_id = ?", list[object]([court.code])
+    if action is not None:
+        if not action.strip() or len(action) > ACTION_MAX:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, f"action is 1 to {ACTION_MAX} characters, e.g. cmecf.link.", "action"
+            )
+        where += " AND action = ?"
+        params.append(action.strip())
+    if actor_id is not None:
+        where += " AND actor_id = ?"
+        params.append(actor_id)
+    if since is not None and until is not None and until <= since:
+        raise DomainError(ErrorCode.INVALID_INPUT, "until must be later than since.", "until")
+    if since is not None:
+        where += " AND at >= ?"
+        params.append(moment(since))
+    if until is not None:
+        where += " AND at < ?"
+        params.append(moment(until))
+    found = await keyset_page("audit_events", where, params, Sort(descending=True), win)
+    return page_of(await rows_by_ids(AuditEvent, found.ids), found)
 
 
 async def account_events(

@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from nextgen_gql.enums import StatementKind, UsageKind
@@ -26,6 +28,7 @@ from nextgen_gql.tenancy import Court
 
 __all__ = [
     "Quarter",
+    "Recorder",
     "Statement",
     "account_statement",
     "charge_cents",
@@ -105,8 +108,39 @@ class Statement:
         return StatementKind.INVOICE if self.amount_due_cents > 0 else StatementKind.STATEMENT_OF_ACCOUNT
 
 
+@dataclass(frozen=True)
+class Recorder:
+    """Who reports usage: a clerk of the court (``account_id``) or one of its service keys."""
+
+    account_id: int | None
+    service_key_id: int | None = None
+
+
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+def _same_usage(
+    charge: Charge,
+    *,
+    account_id: int,
+    kind: UsageKind,
+    pages: int,
+    client_code: str | None,
+    description: str | None,
+) -> bool:
+    """Whether a retry asks for what ``charge`` recorded (a client code left out of the retry
+    is the one the first report took)."""
+    return (
+        charge.account_id == account_id
+        and charge.kind is kind
+        and charge.pages == pages
+        and charge.description == description
+        and (client_code is None or charge.client_code == client_code)
+    )
+
+
 async def record_usage(
-    clerk: PacerAccount,
+    recorder: Recorder,
     court: Court,
     *,
     account_number: str,
@@ -114,8 +148,22 @@ async def record_usage(
     pages: int,
     client_code: str | None = None,
     description: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Charge:
-    """Record one item of usage reported by the court's CM/ECF (the caller checked the clerk)."""
+    """Record one item of usage reported by the court's CM/ECF (the caller checked the clerk
+    or the key).
+
+    With ``idempotency_key`` (the court system's own id of the item) the charge is recorded
+    once per court and key: a retry answers the first charge and records nothing (no charge,
+    no audit event); the same key with different usage is ``IDEMPOTENCY_KEY_REUSED``. The
+    database's UNIQUE(court_id, idempotency_key) decides between retries racing on workers.
+    """
+    if idempotency_key is not None and not IDEMPOTENCY_KEY_RE.match(idempotency_key):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "An idempotency key is 1 to 128 printable characters, without spaces.",
+            "idempotencyKey",
+        )
     number = account_number.strip()
     account = (
         await PacerAccount.get_or_none(account_number=number) if ACCOUNT_NUMBER_RE.match(number) else None
@@ -127,6 +175,18 @@ async def record_usage(
     client_code = check_client_code(client_code)
     if description is not None and len(description) > 500:
         raise DomainError(ErrorCode.INVALID_INPUT, "A description is at most 500 characters.", "description")
+    usage = {
+        "account_id": account.id,
+        "kind": kind,
+        "pages": pages,
+        "client_code": client_code,
+        "description": description,
+    }
+    if idempotency_key is not None:
+        first = await Charge.get_or_none(court_id=court.code, idempotency_key=idempotency_key)
+        if first is not None:
+            return _replayed(first, idempotency_key, **usage)
+    given_code = client_code
     if client_code is None:
         # The session remembers the client code given at sign-in; charges carry it.
         session = (
@@ -135,29 +195,51 @@ async def record_usage(
         client_code = session.client_code if session else None
     membership = await FirmMembership.get_or_none(account_id=account.id)
     amount = charge_cents(kind, pages)
-    async with in_transaction() as conn:
-        charge = await Charge.create(
-            at=now(),
-            court_id=court.code,
-            account_id=account.id,
-            firm_id=membership.firm_id if membership else None,
-            kind=kind,
-            pages=pages,
-            client_code=client_code,
-            description=description,
-            amount_cents=amount,
-            recorded_by_id=clerk.id,
-            using_db=conn,
-        )
-        await audit.record(
-            "billing.charge",
-            actor_id=clerk.id,
-            subject_id=account.id,
-            court_code=court.code,
-            detail=f"{kind.name} {pages} page(s), {amount} cents",
-            using_db=conn,
-        )
+    try:
+        async with in_transaction() as conn:
+            charge = await Charge.create(
+                at=now(),
+                court_id=court.code,
+                account_id=account.id,
+                firm_id=membership.firm_id if membership else None,
+                kind=kind,
+                pages=pages,
+                client_code=client_code,
+                description=description,
+                amount_cents=amount,
+                recorded_by_id=recorder.account_id,
+                service_key_id=recorder.service_key_id,
+                idempotency_key=idempotency_key,
+                using_db=conn,
+            )
+            await audit.record(
+                "billing.charge",
+                actor_id=recorder.account_id,
+                subject_id=account.id,
+                court_code=court.code,
+                detail=f"{kind.name} {pages} page(s), {amount} cents"
+                + (f", item {idempotency_key}" if idempotency_key else ""),
+                service_key_id=recorder.service_key_id,
+                using_db=conn,
+            )
+    except IntegrityError:
+        # Another worker recorded this key first: its charge is the answer.
+        first = await Charge.get_or_none(court_id=court.code, idempotency_key=idempotency_key)
+        if idempotency_key is None or first is None:
+            raise
+        return _replayed(first, idempotency_key, **{**usage, "client_code": given_code})
     return charge
+
+
+def _replayed(first: Charge, idempotency_key: str, **usage: Any) -> Charge:
+    if not _same_usage(first, **usage):
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            f"The idempotency key {idempotency_key!r} was used at this court for different usage: send a "
+            "new key for a new item.",
+            "idempotencyKey",
+        )
+    return first
 
 
 async def firm_statement(firm: Firm, quarter: Quarter) -> Statement:

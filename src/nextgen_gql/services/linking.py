@@ -176,6 +176,8 @@ async def write_link(
     )
     if not retired and legacy.password_hash is not None:
         raise IntegrityError("legacy credentials already retired")
+    # The roster's copy of the link's date (its LINKED_AT order and linked filter read it).
+    await CmecfAccount.filter(id=legacy.id).using_db(conn).update(linked_at=at)
     granted = await privileges.grant(
         conn,
         account_id=target.id,

@@ -8,6 +8,7 @@ from nextgen_gql.models import (
     AuditEvent,
     CmecfAccount,
     CmecfLink,
+    CourtServiceKey,
     FilingPrivilege,
     Firm,
     FirmInvitation,
@@ -49,6 +50,12 @@ async def visible_node(
         if event.court_id is None or event.court_id not in courts:
             return None
         return event if await can_view_in_court(viewer, courts.get(event.court_id), None) else None
+    if type_name == "CourtServiceKey":
+        # A court's service keys are seen by its clerks.
+        key_row = await CourtServiceKey.get_or_none(id=key)
+        if key_row is None or key_row.court_id not in courts:
+            return None
+        return key_row if await can_view_in_court(viewer, courts.get(key_row.court_id), None) else None
     if type_name == "Firm":
         # A firm is seen by its members.
         member = await FirmMembership.filter(firm_id=key, account_id=viewer.id).exists()

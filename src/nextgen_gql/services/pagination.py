@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from nextgen_gql.errors import DomainError, ErrorCode
 
@@ -29,6 +29,8 @@ class Page(Generic[T]):
     has_next: bool
     has_previous: bool
     total_count: int
+    #: Each row's place in its order (``ordering.Cursor``), when the page was read in one.
+    cursors: Sequence[Any] = ()
 
 
 def page_size(first: int | None) -> int:

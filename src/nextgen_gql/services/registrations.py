@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -42,14 +42,18 @@ from nextgen_gql.services.linking import (
     write_link,
 )
 from nextgen_gql.services.mail import Mailer
-from nextgen_gql.services.pagination import Page, id_page
+from nextgen_gql.services.ordering import Sort, Window, contains, fold, keyset_page, page_of, rows_by_ids
+from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.services.permissions import describe, is_case_restricted, permissions_of
 from nextgen_gql.tenancy import Court
 
 __all__ = [
+    "REGISTRATION_ORDERS",
     "Decision",
+    "applicant_keys",
     "decide_registration",
     "list_registrations",
+    "refresh_applicant",
     "registrations_by_account_ids",
     "submit_registration",
     "withdraw_registration",
@@ -126,6 +130,7 @@ async def submit_registration(
                 open_key=open_key,
                 submitted_at=now(),
                 using_db=conn,
+                **applicant_keys(account, bar_number),
             )
             await audit.record(
                 "registration.submit",
@@ -380,18 +385,65 @@ async def _mail_decision(
     )
 
 
+#: The queue's orders (``RegistrationOrderField``; None: by id, the order of arrival).
+REGISTRATION_ORDERS = {
+    None: Sort(),
+    "submitted_at": Sort("submitted_at", datetime=True),
+    "last_name": Sort("applicant_last_name_key"),
+}
+SEARCH_MAX = 100
+
+
 async def list_registrations(
     court: Court,
     *,
     status: RegistrationStatus | None = None,
-    first: int | None = None,
-    after: int | None = None,
+    win: Window | None = None,
+    search: str | None = None,
+    order: str | None = None,
+    descending: bool = False,
 ) -> Page[Registration]:
-    """The court's registrations, oldest first (a queue); ``after`` is a registration id."""
-    query = Registration.filter(court_id=court.code)
+    """A window of the court's registrations (by default oldest first, a queue) in ``order``
+    (``REGISTRATION_ORDERS``, ties by id). ``search`` matches the applicant's names, username
+    and email and the bar number, in any case, on the registration's own folded copy
+    (``search_text``)."""
+    win = win or Window(page_size(None))
+    sort = replace(REGISTRATION_ORDERS[order], descending=descending)
+    where, params = "court_id = ?", [court.code]
     if status is not None:
-        query = query.filter(status=status)
-    return await id_page(query, first=first, after=after)
+        where += " AND status = ?"
+        params.append(status.value)
+    if search and search.strip():
+        term = search.strip()
+        if len(term) > SEARCH_MAX:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, f"search is at most {SEARCH_MAX} characters.", "search"
+            )
+        where += " AND search_text LIKE ? ESCAPE '\\'"
+        params.append(contains(fold(term)))
+    found = await keyset_page("registrations", where, params, sort, win)
+    return page_of(await rows_by_ids(Registration, found.ids), found)
+
+
+def applicant_keys(account: PacerAccount, bar_number: str | None) -> dict[str, str]:
+    """The registration's copies of its applicant (the LAST_NAME order, the search), as the
+    columns hold them."""
+    parts = (account.first_name, account.last_name, account.username, account.email, bar_number or "")
+    return {
+        "applicant_last_name_key": fold(account.last_name),
+        "search_text": fold(" ".join(part for part in parts if part)),
+    }
+
+
+async def refresh_applicant(account: PacerAccount, using_db: BaseDBAsyncClient | None = None) -> None:
+    """Keep the account's registrations in step with it, after its names, username or email
+    changed (call it in the change's transaction)."""
+    for registration in await Registration.filter(account_id=account.id).using_db(using_db):
+        await (
+            Registration.filter(id=registration.id)
+            .using_db(using_db)
+            .update(**applicant_keys(account, registration.bar_number))
+        )
 
 
 async def registrations_by_account_ids(ids: Sequence[int]) -> list[list[Registration]]:

@@ -2,55 +2,61 @@
 
 from __future__ import annotations
 
-from tortoise.expressions import Q, Subquery
+from dataclasses import replace
+
 from tortoise.functions import Count
 
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import CmecfAccount, CmecfLink, PacerAccount
 from nextgen_gql.models.filing import LOGIN_MAX
+from nextgen_gql.services.ordering import Sort, Window, contains, keyset_page, page_of, rows_by_ids
 from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.tenancy import Court
 
-__all__ = ["links_and_owners", "list_cmecf_accounts", "roster_sizes"]
+__all__ = ["ROSTER_ORDERS", "links_and_owners", "list_cmecf_accounts", "roster_sizes"]
+
+
+#: The roster's orders (``CmecfAccountOrderField``), each read on its own index.
+ROSTER_ORDERS = {
+    "login": Sort("login_key"),
+    "last_name": Sort("last_name_key"),
+    "linked_at": Sort("linked_at", nullable=True, datetime=True),
+}
 
 
 async def list_cmecf_accounts(
     court: Court,
     *,
-    first: int | None = None,
-    after: tuple[str, int] | None = None,
+    win: Window | None = None,
     search: str | None = None,
     linked: bool | None = None,
+    order: str = "login",
+    descending: bool = False,
 ) -> Page[CmecfAccount]:
-    """The court's legacy accounts ordered by login; ``after`` is the (login_key, id) of a row.
+    """A window of the court's legacy accounts in ``order`` (``ROSTER_ORDERS``, ties by id;
+    ``linked_at``: unlinked accounts last either way); cursors carry the order's key and id.
 
     ``search`` matches login, names and email in any case; ``linked`` filters on linking.
     """
-    size = page_size(first)
-    query = CmecfAccount.filter(court_id=court.code)
+    win = win or Window(page_size(None))
+    sort = replace(ROSTER_ORDERS[order], descending=descending)
+    where, params = "court_id = ?", [court.code]
     if search and search.strip():
         term = search.strip()
         if len(term) > LOGIN_MAX:
             raise DomainError(ErrorCode.INVALID_INPUT, f"search is at most {LOGIN_MAX} characters.", "search")
-        query = query.filter(
-            Q(login_key__icontains=term)
-            | Q(first_name__icontains=term)
-            | Q(last_name__icontains=term)
-            | Q(email__icontains=term)
+        where += (
+            " AND (lower(login_key) LIKE ? ESCAPE '\\' OR lower(first_name) LIKE ? ESCAPE '\\'"
+            " OR lower(last_name) LIKE ? ESCAPE '\\' OR lower(email) LIKE ? ESCAPE '\\')"
         )
+        params += [contains(term.lower())] * 4
     if linked is not None:
-        linked_ids = Subquery(CmecfLink.filter(court_id=court.code).values("cmecf_account_id"))
-        query = query.filter(id__in=linked_ids) if linked else query.exclude(id__in=linked_ids)
-    total = await query.count()
-    if after is not None:
-        key, last_id = after
-        if len(key) > LOGIN_MAX:
+        where += " AND linked_at IS NOT NULL" if linked else " AND linked_at IS NULL"
+    for cursor in (win.after, win.before):
+        if cursor is not None and isinstance(cursor.key, str) and len(cursor.key) > 100:
             raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after")
-        query = query.filter(Q(login_key__gt=key) | Q(login_key=key, id__gt=last_id))
-    rows = await query.order_by("login_key", "id").limit(size + 1)
-    return Page(
-        rows=rows[:size], has_next=len(rows) > size, has_previous=after is not None, total_count=total
-    )
+    found = await keyset_page("cmecf_accounts", where, params, sort, win)
+    return page_of(await rows_by_ids(CmecfAccount, found.ids), found)
 
 
 async def roster_sizes() -> dict[str, int]:
@@ -61,11 +67,10 @@ async def roster_sizes() -> dict[str, int]:
 
 async def links_and_owners(rows: list[CmecfAccount]) -> tuple[dict[int, CmecfLink], dict[int, PacerAccount]]:
     """The links of a page of legacy accounts, and the PACER accounts they bind and that made
-    them (by id): two queries."""
-    links = {
-        link.cmecf_account_id: link
-        for link in await CmecfLink.filter(cmecf_account_id__in=[r.id for r in rows])
-    }
-    owner_ids = {link.account_id for link in links.values()} | {link.linked_by_id for link in links.values()}
-    owners = {a.id: a for a in await PacerAccount.filter(id__in=owner_ids)} if owner_ids else {}
+    them (by id): one statement, whatever the page holds."""
+    found = await CmecfLink.filter(cmecf_account_id__in=[r.id for r in rows]).select_related(
+        "account", "linked_by"
+    )
+    links = {link.cmecf_account_id: link for link in found}
+    owners = {a.id: a for link in found for a in (link.account, link.linked_by)}
     return links, owners

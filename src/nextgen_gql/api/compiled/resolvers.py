@@ -21,9 +21,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from nextgen_gql.api import lists
 from nextgen_gql.api.compiled.completion import Fallback, Typed
 from nextgen_gql.api.ids import decode_id, encode_id, row_id
-from nextgen_gql.api.pagination import decode_id_cursor, decode_login_cursor, encode_cursor
+from nextgen_gql.api.pagination import (
+    decode_id_cursor,
+    decode_login_cursor,
+    encode_cursor,
+    order_cursors,
+    relay_window,
+)
+from nextgen_gql.enums import CourtKeyScope
 from nextgen_gql.services import audit, firms, linking, nodes, privileges, registrations, roster, rows
 from nextgen_gql.services import courts as court_service
 from nextgen_gql.services.pagination import page_size
@@ -156,29 +164,58 @@ async def _require_clerk(runtime: Runtime) -> Any:
     DomainError) hands the request to the reference executor, which reports it."""
     viewer = await runtime.viewer()
     return court_service.check_clerk(
-        runtime.context.court, viewer.id if viewer else None, await runtime.clerk_courts()
+        runtime.context.court,
+        viewer.id if viewer else None,
+        await runtime.clerk_courts(),
+        runtime.context.service_key,
+    )
+
+
+async def _require_reader(runtime: Runtime, scope: CourtKeyScope) -> Any:
+    """``courts.check_reader``: the court's clerks, or its service keys with ``scope``."""
+    viewer = await runtime.viewer()
+    return court_service.check_reader(
+        runtime.context.court,
+        viewer.id if viewer else None,
+        await runtime.clerk_courts(),
+        runtime.context.service_key,
+        scope,
+    )
+
+
+def _window(form: Any, args: dict[str, Any]) -> Any:
+    return relay_window(
+        form,
+        first=args.get("first"),
+        after=args.get("after"),
+        last=args.get("last"),
+        before=args.get("before"),
     )
 
 
 async def _roster(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
-    court = await _require_clerk(runtime)
-    after = decode_login_cursor(args.get("after"))
+    court = await _require_reader(runtime, CourtKeyScope.READ_ROSTER)
     search, linked = args.get("search"), args.get("linked")
+    order, descending = lists.roster_order(args.get("orderBy"))
+    backward = args.get("last") is not None or args.get("before") is not None
     edges = []
-    if search is None and linked is None:
+    if search is None and linked is None and order == "login" and not descending and not backward:
+        # The page, its links and accounts and the count, in one statement.
+        after = decode_login_cursor(args.get("after"))
         size = page_size(args.get("first"))
         entries, total = await rows.cmecf_page(court.code, size=size, after=after)
-        has_next = len(entries) > size
+        has_next, has_previous = len(entries) > size, after is not None
         for r, link, owner, linker in entries[:size]:
             node = Legacy(r, link, owner, linker, owner_contact=True)
             edges.append(Edge(encode_cursor(r.login_key, r.id), node))
     else:  # the reference's own queries, models and all
+        form = lists.roster_cursor_form(order, descending)
         found = await roster.list_cmecf_accounts(
-            court, first=args.get("first"), after=after, search=search, linked=linked
+            court, win=_window(form, args), search=search, linked=linked, order=order, descending=descending
         )
-        total, has_next = found.total_count, found.has_next
+        total, has_next, has_previous = found.total_count, found.has_next, found.has_previous
         links, owners = await roster.links_and_owners(list(found.rows))
-        for m in found.rows:
+        for m, cursor in zip(found.rows, order_cursors(form, found), strict=True):
             model_link = links.get(m.id)
             node = Legacy(
                 m,
@@ -187,16 +224,23 @@ async def _roster(runtime: Runtime, sources: list[Any], args: dict[str, Any]) ->
                 owners.get(model_link.linked_by_id) if model_link else None,
                 owner_contact=True,
             )
-            edges.append(Edge(encode_cursor(m.login_key, m.id), node))
-    return [_connection(edges, has_next, after is not None, total)]
+            edges.append(Edge(cursor, node))
+    return [_connection(edges, has_next, has_previous, total)]
 
 
 async def _registration_queue(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
-    court = await _require_clerk(runtime)
+    court = await _require_reader(runtime, CourtKeyScope.READ_REGISTRATIONS)
+    order, descending = lists.registration_order(args.get("orderBy"))
+    form = lists.registration_cursor_form(order, descending)
     page = await registrations.list_registrations(
-        court, status=args.get("status"), first=args.get("first"), after=decode_id_cursor(args.get("after"))
+        court,
+        status=args.get("status"),
+        win=_window(form, args),
+        search=args.get("search"),
+        order=order,
+        descending=descending,
     )
-    edges = [Edge(encode_cursor(r.id), r) for r in page.rows]
+    edges = [Edge(cursor, r) for r, cursor in zip(page.rows, order_cursors(form, page), strict=True)]
     return [_connection(edges, page.has_next, page.has_previous, page.total_count)]
 
 
@@ -230,7 +274,14 @@ _NODE_SOURCES: dict[str, Callable[[Any], Any]] = {
 
 async def _court_audit(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
     court = await _require_clerk(runtime)
-    page = await audit.court_events(court, first=args.get("first"), after=decode_id_cursor(args.get("after")))
+    page = await audit.court_events(
+        court,
+        win=_window(lists.AUDIT_CURSORS, args),
+        action=args.get("action"),
+        actor_id=lists.actor_id(args.get("actor")),
+        since=args.get("since"),
+        until=args.get("until"),
+    )
     edges = [Edge(encode_cursor(e.id), e) for e in page.rows]
     return [_connection(edges, page.has_next, page.has_previous, page.total_count)]
 

@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 from nextgen_gql.api.mutations.accounts import AccountMutations
 from nextgen_gql.api.mutations.billing import BillingMutations
 from nextgen_gql.api.mutations.firms import FirmMutations
+from nextgen_gql.api.mutations.keys import KeyMutations
 from nextgen_gql.api.mutations.linking import LinkingMutations
 from nextgen_gql.api.mutations.privileges import PrivilegeMutations
 from nextgen_gql.api.mutations.recovery import RecoveryMutations
@@ -24,5 +25,6 @@ Mutation = merge_types(
         PrivilegeMutations,
         BillingMutations,
         FirmMutations,
+        KeyMutations,
     ),
 )

@@ -7,8 +7,9 @@ import strawberry
 from nextgen_gql.api.context import Info
 from nextgen_gql.api.errors import UserError, payload_errors
 from nextgen_gql.api.types.billing import Charge, UsageKindEnum
+from nextgen_gql.enums import CourtKeyScope
 from nextgen_gql.services import billing
-from nextgen_gql.services.courts import require_clerk
+from nextgen_gql.services.courts import require_reader
 
 __all__ = ["BillingMutations"]
 
@@ -22,6 +23,12 @@ class RecordUsageInput:
         default=None, description="Defaults to the client code of the account's sign-in."
     )
     description: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="The court system's own id of the item (1 to 128 characters): a retry with the same key "
+        "at the same court records nothing new and answers the first charge; the same key with different "
+        "usage is IDEMPOTENCY_KEY_REUSED.",
+    )
 
 
 @strawberry.type
@@ -33,20 +40,22 @@ class ChargePayload:
 @strawberry.type
 class BillingMutations:
     @strawberry.mutation(
-        description="Record PACER usage in the addressed court (its clerks or service accounts)."
+        description="Record PACER usage in the addressed court: its clerks, or its service keys with "
+        "RECORD_USAGE. With an idempotencyKey, a retried report bills once."
     )
-    @payload_errors(ChargePayload)
+    @payload_errors(ChargePayload, key_scope=CourtKeyScope.RECORD_USAGE)
     async def record_usage(self, info: Info, input: RecordUsageInput) -> ChargePayload:
-        viewer = await info.context.viewer()
-        court = await require_clerk(viewer, info.context.court)
-        assert viewer is not None  # require_clerk refuses the anonymous
+        ctx = info.context
+        viewer = await ctx.viewer()
+        court = await require_reader(viewer, ctx.court, ctx.service_key, CourtKeyScope.RECORD_USAGE)
         charge = await billing.record_usage(
-            viewer,
+            billing.Recorder(viewer.id if viewer else None, ctx.service_key.id if ctx.service_key else None),
             court,
             account_number=input.account_number,
             kind=input.kind,
             pages=input.pages,
             client_code=input.client_code,
             description=input.description,
+            idempotency_key=input.idempotency_key,
         )
         return ChargePayload(charge=Charge(model=charge))

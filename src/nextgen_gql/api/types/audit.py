@@ -18,6 +18,7 @@ from nextgen_gql.services.pagination import Page
 
 if TYPE_CHECKING:
     from nextgen_gql.api.types.accounts import PacerAccount
+    from nextgen_gql.api.types.keys import CourtServiceKey
 
 __all__ = ["AuditEvent", "AuditEventConnection", "AuditEventEdge", "audit_connection"]
 
@@ -56,6 +57,20 @@ class AuditEvent(Node):
     @strawberry.field
     def detail(self) -> str | None:
         return self.model.detail
+
+    @strawberry.field(
+        description="The court's service key that acted (actor is then null): shown to the court's clerks "
+        "only, null to others."
+    )
+    async def service_key(
+        self, info: Info
+    ) -> Annotated[CourtServiceKey, strawberry.lazy("nextgen_gql.api.types.keys")] | None:
+        from nextgen_gql.api.types.keys import CourtServiceKey
+
+        if self.model.service_key_id is None or self.model.court_id not in await info.context.clerk_courts():
+            return None
+        found = await info.context.loaders.service_key.load(self.model.service_key_id)
+        return CourtServiceKey.of(found) if found else None
 
 
 @strawberry.type

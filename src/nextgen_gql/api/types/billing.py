@@ -68,6 +68,12 @@ class Charge:
     def amount_cents(self) -> int:
         return self.model.amount_cents
 
+    @strawberry.field(
+        description="The court system's own id of the item, when it sent one (recordUsage's idempotencyKey)."
+    )
+    def idempotency_key(self) -> str | None:
+        return self.model.idempotency_key
+
 
 @strawberry.type(description="One quarter of a billing account, itemised by account and client code.")
 class Statement:

@@ -1,0 +1,287 @@
+"""Ordered keyset pages, forward and backward, the same on SQLite and PostgreSQL.
+
+A clerk's lists (the roster, the registrations, the audit trail) are read in one of a few
+orders: by a column of the listed table (a login, a case-folded last name, a date-time),
+ties broken by id, ascending or descending. Relay's arguments pick a window of that order:
+``first``/``after`` forward, ``last``/``before`` backward (``Window``).
+
+Rules that make an order the same on both databases:
+
+- names compare on a stored, case-folded key (``fold``), byte for byte (SQLite's BINARY,
+  PostgreSQL's ``COLLATE "C"`` on those columns: migration 0007);
+- rows without a value (an unlinked legacy account under ``LINKED_AT``) come last in either
+  direction, after every row with one, by id in the order's direction. The table is then
+  read as two segments (rows with a value, rows without), each a range of the order's own
+  index, joined in one statement (``UNION ALL``), so a page is one statement however it
+  falls across them;
+- a cursor carries the key and the id of its row, as read from the database (``Cursor``).
+
+A page is then: one statement for the ids in order, one to count the rows, and the caller
+reads its rows by id (``rows_by_ids``): a fixed number of statements for any page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tortoise import connections
+from tortoise.models import Model
+
+from nextgen_gql.errors import DomainError, ErrorCode
+from nextgen_gql.services.pagination import MAX_PAGE_SIZE, Page, page_size
+
+__all__ = [
+    "Cursor",
+    "KeysetPage",
+    "Sort",
+    "Window",
+    "contains",
+    "fold",
+    "keyset_page",
+    "page_of",
+    "rows_by_ids",
+    "window",
+]
+
+M = TypeVar("M", bound=Model)
+
+
+def fold(text: str) -> str:
+    """The key a name is ordered and searched by: case-folded (``"Müller"`` -> ``"müller"``,
+    ``"STRAßE"`` -> ``"strasse"``), compared byte for byte on both databases."""
+    return text.casefold()
+
+
+def contains(term: str) -> str:
+    """A ``LIKE ? ESCAPE '\\'`` pattern matching ``term`` anywhere, its own % and _ literal."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class Sort:
+    """An order of a table's rows: by ``column`` (None: by id alone), ties by id, in one
+    direction. ``nullable``: rows without a value come last in either direction."""
+
+    column: str | None = None
+    descending: bool = False
+    nullable: bool = False
+    datetime: bool = False  # the column holds date-times (cursors carry them as ISO text)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A row's place in an order: its key (None under a nullable order when it has none) and id."""
+
+    key: Any
+    id: int
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which rows of an order a page holds, from Relay's arguments: ``size`` rows after
+    ``after`` (forward), or the ``size`` rows just before ``before`` (``backward``)."""
+
+    size: int
+    after: Cursor | None = None
+    before: Cursor | None = None
+    backward: bool = False
+
+
+def window(
+    *,
+    first: int | None,
+    after: Cursor | None,
+    last: int | None,
+    before: Cursor | None,
+) -> Window:
+    """Relay's arguments, checked: page forward with ``first``/``after`` or backward with
+    ``last``/``before``, not both (``INVALID_INPUT``); at most ``MAX_PAGE_SIZE`` rows."""
+    backward = last is not None or before is not None
+    if backward and (first is not None or after is not None):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "Page forward with first and after, or backward with last and before, not both.",
+            "last" if last is not None else "before",
+        )
+    if not backward:
+        return Window(page_size(first), after=after)
+    if last is not None and not 1 <= last <= MAX_PAGE_SIZE:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"last must be between 1 and {MAX_PAGE_SIZE}.", "last")
+    return Window(page_size(last), before=before, backward=True)
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    """The ids of a page in the order, with each row's cursor, and where the page sits."""
+
+    ids: list[int]
+    cursors: list[Cursor]
+    has_next: bool
+    has_previous: bool
+    total_count: int
+
+
+@functools.cache
+def _dollars(sql: str) -> str:
+    count = iter(range(1, 10_000))
+    return re.sub(r"\?", lambda _: f"${next(count)}", sql)
+
+
+async def _query(sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        sql = _dollars(sql)
+    _, rows = await conn.execute_query(sql, list(params))
+    return [tuple(r.values()) if hasattr(r, "values") else tuple(r) for r in rows]
+
+
+def moment(value: dt.datetime) -> object:
+    """A date-time as a statement parameter compared with stored ones: in UTC, and on SQLite
+    as the text it is stored as."""
+    value = value.astimezone(dt.UTC)
+    if connections.get("default").capabilities.dialect == "sqlite":
+        return value.isoformat(" ")
+    return value
+
+
+def _param(sort: Sort, key: Any) -> Any:
+    """A cursor's key as a statement parameter (date-times travel as ISO text in cursors)."""
+    if sort.datetime and isinstance(key, str):
+        try:
+            return moment(dt.datetime.fromisoformat(key))
+        except ValueError:
+            raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.") from None
+    return key
+
+
+def _segment(
+    table: str,
+    where: str,
+    params: list[Any],
+    sort: Sort,
+    *,
+    descending: bool,
+    with_value: bool | None,
+    past: Cursor | None,
+    limit: int,
+    tag: int,
+) -> tuple[str, list[Any]]:
+    """One index range of the order: the rows with a value (``with_value``), or without
+    (False), or all (None: the column is never null), past ``past`` in ``descending``."""
+    column = sort.column
+    conditions, values = [where], list(params)
+    if column is not None and with_value is not None:
+        conditions.append(f"{column} IS NOT NULL" if with_value else f"{column} IS NULL")
+    beyond = "<" if descending else ">"
+    if past is not None:
+        if column is None or with_value is False:
+            conditions.append(f"id {beyond} ?")
+            values.append(past.id)
+        else:
+            key = _param(sort, past.key)
+            conditions.append(f"({column} {beyond} ? OR ({column} = ? AND id {beyond} ?))")
+            values += [key, key, past.id]
+    direction = "DESC" if descending else "ASC"
+    if column is None:
+        order, key_column = f"id {direction}", "NULL"
+    else:  # without a value, the column reads NULL (typed, as the other segment's)
+        order, key_column = (
+            (f"{column} {direction}, " if with_value is not False else "") + f"id {direction}",
+            column,
+        )
+    sql = (
+        f"SELECT {tag} AS seg, id, {key_column} AS k FROM {table} WHERE {' AND '.join(conditions)}"
+        f" ORDER BY {order} LIMIT ?"
+    )
+    return sql, [*values, limit]
+
+
+def _cursor_key(sort: Sort, value: Any) -> Any:
+    if sort.datetime and value is not None:
+        moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC).isoformat()
+    return value
+
+
+async def keyset_page(table: str, where: str, params: Sequence[Any], sort: Sort, win: Window) -> KeysetPage:
+    """The window of ``table``'s rows matching ``where`` (SQL with ``?`` placeholders, on
+    columns of that table alone) in ``sort``: ids, cursors, and whether rows lie beyond.
+
+    ``table`` and ``where`` come from the service's code, never from a client."""
+    params = list(params)
+    limit = win.size + 1
+    # Walking backward is walking the reverse order forward from ``before``.
+    descending = sort.descending != win.backward
+    past = win.before if win.backward else win.after
+    if sort.column is None or not sort.nullable:
+        plan: list[tuple[bool | None, Cursor | None]] = [(None, past)]
+    else:
+        # The order: rows with a value, then rows without; walked backward, the reverse. A
+        # cursor starts in its own segment; the segments after it are read from their start.
+        segments = [True, False] if not win.backward else [False, True]
+        if past is None:
+            plan = [(with_value, None) for with_value in segments]
+        else:
+            at = segments.index(past.key is not None)
+            plan = [(segments[at], past)] + [(with_value, None) for with_value in segments[at + 1 :]]
+    pieces = [
+        _segment(
+            table,
+            where,
+            params,
+            sort,
+            descending=descending,
+            with_value=with_value,
+            past=start,
+            limit=limit,
+            tag=tag,
+        )
+        for tag, (with_value, start) in enumerate(plan)
+    ]
+    sql = " UNION ALL ".join(f"SELECT * FROM ({text}) AS s{i}" for i, (text, _) in enumerate(pieces))
+    direction = "DESC" if descending else "ASC"
+    if len(pieces) > 1:
+        sql = f"SELECT seg, id, k FROM ({sql}) AS u ORDER BY seg, k {direction}, id {direction} LIMIT ?"
+    found = await _query(
+        sql, [p for _, values in pieces for p in values] + ([limit] if len(pieces) > 1 else [])
+    )
+    total = int((await _query(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))[0][0])
+    rows = found[: win.size]
+    more = len(found) > win.size
+    if win.backward:
+        rows = rows[::-1]
+    ids = [int(r[1]) for r in rows]
+    cursors = [Cursor(_cursor_key(sort, r[2]) if sort.column is not None else None, int(r[1])) for r in rows]
+    if win.backward:
+        return KeysetPage(ids, cursors, has_next=win.before is not None, has_previous=more, total_count=total)
+    return KeysetPage(ids, cursors, has_next=more, has_previous=win.after is not None, total_count=total)
+
+
+async def rows_by_ids(model: type[M], ids: Iterable[int]) -> list[M]:
+    """The models of these ids, in the order given (one statement)."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    found = {row.pk: row for row in await model.filter(id__in=wanted)}
+    return [found[i] for i in wanted if i in found]
+
+
+def page_of(rows: Sequence[M], found: KeysetPage) -> Page[M]:
+    """The rows of ``found`` (read by id, in its order) as a page with their cursors."""
+    kept = {row.pk for row in rows}
+    return Page(
+        rows=rows,
+        has_next=found.has_next,
+        has_previous=found.has_previous,
+        total_count=found.total_count,
+        # A row deleted in between is left out of both.
+        cursors=[c for c in found.cursors if c.id in kept],
+    )
