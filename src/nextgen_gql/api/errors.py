@@ -11,14 +11,73 @@ from typing import Any, ParamSpec, TypeVar
 import strawberry
 from graphql import GraphQLError
 
+from nextgen_gql.api.request_errors import REQUEST_ERROR_CODES, RequestErrorCode
+from nextgen_gql.api.types.common import describe_values
 from nextgen_gql.enums import CourtKeyScope
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.services.keys import refuse_key
 
-__all__ = ["ErrorCodeEnum", "UserError", "graphql_error", "payload_errors"]
+__all__ = ["ErrorCodeEnum", "RequestErrorCodeEnum", "UserError", "graphql_error", "payload_errors"]
 
-ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Stable codes of expected failures.")
+ErrorCodeEnum = describe_values(
+    strawberry.enum(
+        ErrorCode,
+        name="ErrorCode",
+        description="Stable codes of a mutation's expected failures (UserError.code); GraphQL errors carry "
+        "RequestErrorCode in extensions.code.",
+    ),
+    {
+        "INVALID_INPUT": "An input is malformed or out of range; field names it.",
+        "NOT_FOUND": "The thing named does not exist, or is not yours to see (the two are not told apart).",
+        "UNAUTHENTICATED": "Sign in first.",
+        "FORBIDDEN": "You may not do this (not the court's clerk, not the firm's administrator, a service key "
+        "outside its scopes).",
+        "COURT_REQUIRED": "A court-scoped operation sent to the national endpoint: send it to /courts/{code}/graphql.",
+        "COURT_NOT_NEXTGEN": "The court has not moved to NextGen CM/ECF yet.",
+        "INVALID_CREDENTIALS": "The username or password is wrong (which one is not told).",
+        "ACCOUNT_LOCKED": "Too many failed attempts: wait until the time the message gives, or reset the password.",
+        "REDACTION_ACK_REQUIRED": "A filer signed in without acknowledging the redaction rules.",
+        "CLIENT_CODE_REQUIRED": "The firm requires a client code at sign-in, and none was given.",
+        "USERNAME_TAKEN": "Another account has that username.",
+        "USERNAME_INVALID": "The username breaks the rules (at least 8 letters, digits, '.', '_' or '-').",
+        "PASSWORD_POLICY": "The password breaks the 2025 rules (14 to 45 characters, mixed case, a special "
+        "character, no part of your name, username or email).",
+        "UPGRADE_REQUIRED": "The PACER account is still legacy: upgrade it first.",
+        "ALREADY_UPGRADED": "The PACER account was upgraded before.",
+        "SHARED_ACCOUNT": "Shared PACER accounts may not link or file.",
+        "CONFIRMATION_REQUIRED": "An irreversible step was asked for without confirm: true.",
+        "INVALID_CMECF_CREDENTIALS": "The legacy CM/ECF login or password is wrong.",
+        "CMECF_ALREADY_LINKED": "That legacy account is already bound to a PACER account.",
+        "COURT_ALREADY_LINKED": "This PACER account already linked a legacy account in this court.",
+        "ROLE_NOT_ACCEPTED": "The court does not accept that filer role.",
+        "REGISTRATION_PENDING": "A request for the same court and role is still open.",
+        "ALREADY_PRIVILEGED": "The account already holds that privilege.",
+        "ALREADY_DECIDED": "It was decided before: a registration approved or rejected, an invitation accepted, "
+        "declined or cancelled.",
+        "ALREADY_MEMBER": "The account already belongs to a firm.",
+        "NOT_A_MEMBER": "The account does not belong to that firm.",
+        "CASE_NUMBER_INVALID": "Not a case number of this court's kind; the message names the form.",
+        "PRIVILEGE_REVOKED": "The privilege was revoked before.",
+        "RATE_LIMITED": "Too many failures from this source: wait, then try again.",
+        "LAST_ADMIN": "A firm with members keeps at least one administrator: make another member one first.",
+        "IDEMPOTENCY_KEY_REUSED": "The same idempotencyKey came with different usage: a new item needs a new key.",
+    },
+)
+RequestErrorCodeEnum = describe_values(
+    strawberry.enum(
+        RequestErrorCode,
+        name="RequestErrorCode",
+        description="Every value extensions.code of a GraphQL error may carry (a mutation's expected failures are "
+        "data, coded by ErrorCode). Generate clients from it: the service emits no other.",
+    ),
+    REQUEST_ERROR_CODES,
+)
 
+#: Every payload's ``errors`` field says this.
+ERRORS_HELP = (
+    "Why nothing was done: each failure with a stable code, a message and the input field at fault; "
+    "empty on success."
+)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -35,8 +94,10 @@ class UserError:
 
 
 def graphql_error(error: DomainError) -> GraphQLError:
-    """Queries report refusals as GraphQL errors: ``raise graphql_error(exc)``."""
-    extensions: dict[str, Any] = {"code": error.code.value}
+    """Queries report refusals as GraphQL errors: ``raise graphql_error(exc)``. The domain's
+    code must be a ``RequestErrorCode`` (``LookupError`` otherwise: add it there first)."""
+    code = RequestErrorCode[error.code.name]
+    extensions: dict[str, Any] = {"code": code.value}
     if error.field:
         extensions["field"] = error.field
     return GraphQLError(error.message, extensions=extensions)

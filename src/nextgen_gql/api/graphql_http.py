@@ -29,6 +29,8 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from nextgen_gql.api.request_errors import RequestErrorCode
+
 __all__ = [
     "APPLICATION_JSON",
     "GRAPHQL_RESPONSE_JSON",
@@ -51,7 +53,9 @@ DOCUMENT_ID_PARAMETERS = ("documentId", "doc_id", "id")
 class RequestRefused(Exception):
     """A request the service will not run, with the status, message and code of its answer."""
 
-    def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, code: RequestErrorCode, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -106,7 +110,7 @@ def request_error_status(media_type: str) -> int:
 
 
 def _bad(message: str) -> RequestRefused:
-    return RequestRefused(400, message, "BAD_REQUEST")
+    return RequestRefused(400, message, RequestErrorCode.BAD_REQUEST)
 
 
 def _params(data: dict[str, Any]) -> GraphQLParams:
@@ -184,7 +188,7 @@ def params_from_body(content_type: str | None, body: bytes) -> GraphQLParams:
         raise RequestRefused(
             415,
             "Send the request as Content-Type: application/json.",
-            "BAD_REQUEST",
+            RequestErrorCode.BAD_REQUEST,
             {"accept-post": APPLICATION_JSON},
         )
     media, *parameters = content_type.split(";")
@@ -193,14 +197,16 @@ def params_from_body(content_type: str | None, body: bytes) -> GraphQLParams:
         raise RequestRefused(
             415,
             f"The content type {media} is not supported: send application/json.",
-            "BAD_REQUEST",
+            RequestErrorCode.BAD_REQUEST,
             {"accept-post": APPLICATION_JSON},
         )
     for parameter in parameters:
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in {"utf-8", "utf8"}:
             raise RequestRefused(
-                415, f"The charset {value.strip()} is not supported: send UTF-8.", "BAD_REQUEST"
+                415,
+                f"The charset {value.strip()} is not supported: send UTF-8.",
+                RequestErrorCode.BAD_REQUEST,
             )
     if not body.strip():
         raise _bad('The request body is empty: send a JSON object, {"query": "..."}.')

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nextgen_gql.api.context import COOKIE_NAME
 from nextgen_gql.api.graphql_http import APPLICATION_JSON, content_type_header, negotiate
+from nextgen_gql.api.request_errors import RequestErrorCode
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import CourtRegistry, UnknownCourt
 
@@ -45,13 +46,13 @@ _JSON_MEDIA = (b"application/json", b"application/graphql-response+json")
 def error_response(
     status: int,
     message: str,
-    code: str,
+    code: RequestErrorCode,
     media_type: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     """A refused request: a GraphQL error with ``extensions.code`` and no ``data`` (nothing ran),
     in the media type the client accepts (``application/json`` when it accepts neither)."""
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    body = {"errors": [{"message": message, "extensions": {"code": code.value}}]}
     return Response(
         orjson.dumps(body),
         status_code=status,
@@ -60,7 +61,7 @@ def error_response(
     )
 
 
-def refuse(scope: Scope, status: int, message: str, code: str) -> Response:
+def refuse(scope: Scope, status: int, message: str, code: RequestErrorCode) -> Response:
     """``error_response`` for a request of ``scope``, in the media type its Accept asks for."""
     return error_response(status, message, code, negotiate(Headers(scope=scope).get("accept")))
 
@@ -143,18 +144,21 @@ class GraphQLGate:
         limit = self.settings.max_body_bytes
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            await refuse(scope, 413, f"The request body is larger than {limit} bytes.", "PAYLOAD_TOO_LARGE")(
-                scope, receive, send
-            )
+            await refuse(
+                scope,
+                413,
+                f"The request body is larger than {limit} bytes.",
+                RequestErrorCode.PAYLOAD_TOO_LARGE,
+            )(scope, receive, send)
             return
         if b"%00" in scope.get("query_string", b""):
-            await refuse(scope, 400, "Text may not contain the NUL character.", "BAD_REQUEST")(
+            await refuse(scope, 400, "Text may not contain the NUL character.", RequestErrorCode.BAD_REQUEST)(
                 scope, receive, send
             )
             return
         refusal = self._cross_site_refusal(scope, headers)
         if refusal:
-            await refuse(scope, 403, refusal, "FORBIDDEN")(scope, receive, send)
+            await refuse(scope, 403, refusal, RequestErrorCode.FORBIDDEN)(scope, receive, send)
             return
         try:
             court = self.courts.resolve(
@@ -163,10 +167,10 @@ class GraphQLGate:
                 host=headers.get("host"),
             )
         except UnknownCourt as exc:
-            await refuse(scope, 404, str(exc), "UNKNOWN_COURT")(scope, receive, send)
+            await refuse(scope, 404, str(exc), RequestErrorCode.UNKNOWN_COURT)(scope, receive, send)
             return
         except ValueError as exc:
-            await refuse(scope, 400, str(exc), "INVALID_INPUT")(scope, receive, send)
+            await refuse(scope, 400, str(exc), RequestErrorCode.INVALID_INPUT)(scope, receive, send)
             return
         scope[COURT_SCOPE_KEY] = court
 
@@ -193,6 +197,9 @@ class GraphQLGate:
         except _TooLarge:
             if started:
                 raise
-            await refuse(scope, 413, f"The request body is larger than {limit} bytes.", "PAYLOAD_TOO_LARGE")(
-                scope, receive, send
-            )
+            await refuse(
+                scope,
+                413,
+                f"The request body is larger than {limit} bytes.",
+                RequestErrorCode.PAYLOAD_TOO_LARGE,
+            )(scope, receive, send)

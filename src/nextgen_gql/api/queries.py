@@ -78,12 +78,19 @@ BEFORE = Annotated[
 ]
 
 
-@strawberry.type
+@strawberry.type(
+    description="What can be read: the addressed court and every court, the signed-in account, any object by id, "
+    "and a court's lists for its clerks (send those to /courts/{code}/graphql)."
+)
 class Query:
     @strawberry.field(
         description="Any object by its global id, under the same access rules; null if not visible."
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="An object's global id.")],
+    ) -> Node | None:
         decoded = decode_id(id)
         if decoded is None:
             return None
@@ -177,7 +184,7 @@ class Query:
         self,
         info: Info,
         status: Annotated[
-            RegistrationStatusEnum | None,  # type: ignore[valid-type]
+            RegistrationStatusEnum | None,
             strawberry.argument(description="Only registrations in this state (PENDING: the queue)."),
         ] = None,
         first: FIRST = None,
@@ -230,11 +237,21 @@ class Query:
     async def privileges(
         self,
         info: Info,
-        role: FilerRoleEnum | None = None,  # type: ignore[valid-type]
-        needs_cases: bool | None = None,
-        revoked: bool | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        role: Annotated[
+            FilerRoleEnum | None,
+            strawberry.argument(description="Only privileges in this role."),
+        ] = None,
+        needs_cases: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: only live case-restricted privileges with no case yet (they file nowhere)."
+            ),
+        ] = None,
+        revoked: Annotated[
+            bool | None, strawberry.argument(description="true: revoked ones only; false: live ones only.")
+        ] = None,
+        first: FIRST = None,
+        after: AFTER = None,
     ) -> FilingPrivilegeConnection:
         try:
             court = await court_service.require_clerk(

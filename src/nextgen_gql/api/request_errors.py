@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
+from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -37,9 +38,11 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaEx
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 
 __all__ = [
+    "REQUEST_ERROR_CODES",
     "CodedExecutionContext",
     "CodedParser",
     "CodedValidation",
+    "RequestErrorCode",
     "coded",
     "parse_document",
     "service_rules",
@@ -48,10 +51,90 @@ __all__ = [
 ]
 
 
-def with_code(error: GraphQLError, code: str) -> GraphQLError:
+class RequestErrorCode(str, Enum):
+    """Every value ``extensions.code`` of a GraphQL error may carry (a mutation's expected
+    failures are data, coded by ``ErrorCode``). Every place that makes an error takes one of
+    these (``with_code``, ``coded``, ``RequestRefused``, ``error_response``,
+    ``api.errors.graphql_error``), and the view refuses to send any other
+    (``api.view.error_code``): add a value here, described, before the service emits it."""
+
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_INPUT = "INVALID_INPUT"
+    COURT_REQUIRED = "COURT_REQUIRED"
+    UNKNOWN_COURT = "UNKNOWN_COURT"
+    CASE_NUMBER_INVALID = "CASE_NUMBER_INVALID"
+    MFA_ENROLLMENT_REQUIRED = "MFA_ENROLLMENT_REQUIRED"
+    BAD_REQUEST = "BAD_REQUEST"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
+    TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
+    TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+    INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
+    QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+    RATE_LIMITED = "RATE_LIMITED"
+    OVERLOADED = "OVERLOADED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    COMPILED_MISMATCH = "COMPILED_MISMATCH"
+
+
+#: What each code means, for a court integrator reading GraphiQL's docs pane (the schema's
+#: ``RequestErrorCode`` carries them).
+REQUEST_ERROR_CODES: dict[str, str] = {
+    "UNAUTHENTICATED": "No one is signed in where the field needs an account; or (HTTP 401, no data) the bearer "
+    "token or service key sent is malformed, expired, revoked or signed out: sign in again.",
+    "FORBIDDEN": "The caller may not see this: not the court's clerk, not the firm's administrator, a service key "
+    "outside its scopes; or (HTTP 403, no data) a service key sent to another court or the national endpoint, or a "
+    "cookie request a cross-site page could have sent.",
+    "NOT_FOUND": "The thing named does not exist, or is not the caller's to see (the two are not told apart).",
+    "INVALID_INPUT": "An argument is out of its range (first/last, a search, a cursor of another order, an audit "
+    "filter), or (HTTP 400) the X-Court header is malformed. extensions.field names the argument.",
+    "COURT_REQUIRED": "A court's field sent to the national endpoint: send it to /courts/{code}/graphql or name the "
+    "court in an X-Court header.",
+    "UNKNOWN_COURT": "HTTP 404: the path, X-Court header or host names no court this service serves.",
+    "CASE_NUMBER_INVALID": "A case number that is not one of the court's kind; the message names the form.",
+    "MFA_ENROLLMENT_REQUIRED": "The account must enrol an authenticator app before doing anything else "
+    "(multi-factor sign-in; emitted once that is served).",
+    "BAD_REQUEST": "The HTTP request is not GraphQL over HTTP: a body that is not a JSON object, a parameter of the "
+    "wrong type, a media type (406, 415) or charset not served, a NUL character.",
+    "BAD_USER_INPUT": "The variables do not fit their declared types: nothing ran.",
+    "METHOD_NOT_ALLOWED": "HTTP 405: a method other than GET and POST, or a mutation sent over GET.",
+    "PAYLOAD_TOO_LARGE": "HTTP 413: the request body is larger than NEXTGEN_GQL_MAX_BODY_BYTES.",
+    "GRAPHQL_PARSE_FAILED": "The document is not GraphQL (a syntax error): nothing ran.",
+    "GRAPHQL_VALIDATION_FAILED": "The document is not valid against the schema (an unknown field, argument or enum "
+    "value, a missing argument), or names no operation of the document: nothing ran.",
+    "QUERY_TOO_DEEP": "The document nests deeper than NEXTGEN_GQL_MAX_DEPTH: nothing ran.",
+    "TOO_MANY_ALIASES": "The document has more aliases than NEXTGEN_GQL_MAX_ALIASES: nothing ran.",
+    "TOO_MANY_TOKENS": "The document has more tokens than NEXTGEN_GQL_MAX_TOKENS: nothing ran.",
+    "INTROSPECTION_DISABLED": "Introspection is turned off on this service (NEXTGEN_GQL_INTROSPECTION=false).",
+    "PERSISTED_QUERY_NOT_FOUND": "The persisted document's hash or id is not known here: send the query text with "
+    "its hash (automatic persisted queries), or register the document.",
+    "PERSISTED_QUERY_REQUIRED": "The service runs registered documents only (NEXTGEN_GQL_TRUSTED_DOCUMENTS=only): "
+    "send a registered document's id.",
+    "QUERY_TOO_COSTLY": "The operation may return more nodes than allowed: ask for fewer (emitted once query cost "
+    "limits are served).",
+    "RATE_LIMITED": "HTTP 429: the caller spent its points for the hour; retry after Retry-After (emitted once rate "
+    "limits are served).",
+    "OVERLOADED": "HTTP 503: shed under load before anything was written; retry after Retry-After (emitted once load "
+    "shedding is served).",
+    "INTERNAL_ERROR": "An unexpected failure: the message names a request id (the X-Request-ID header) to quote to "
+    "the help desk; nothing more is told.",
+    "COMPILED_MISMATCH": "HTTP 500, only with NEXTGEN_GQL_COMPILED_CHECK=true (the test suite): the compiled "
+    "answer differed from the reference executor's.",
+}
+
+
+def with_code(error: GraphQLError, code: RequestErrorCode) -> GraphQLError:
     """The error, with ``extensions.code`` set unless it has one."""
     extensions = dict(error.extensions or {})
-    extensions.setdefault("code", code)
+    extensions.setdefault("code", code.value)
     error.extensions = extensions
     return error
 
@@ -59,7 +142,7 @@ def with_code(error: GraphQLError, code: str) -> GraphQLError:
 class _Coding:
     """A validation context whose reported errors carry a code (rules report through it)."""
 
-    def __init__(self, context: ValidationContext, code: str) -> None:
+    def __init__(self, context: ValidationContext, code: RequestErrorCode) -> None:
         self._context = context
         self._code = code
 
@@ -70,7 +153,7 @@ class _Coding:
         return getattr(self._context, name)
 
 
-def coded(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRule]:
+def coded(rule: type[ASTValidationRule], code: RequestErrorCode) -> type[ASTValidationRule]:
     """The validation rule, reporting its errors with ``code``."""
 
     class Coded(rule):  # type: ignore[valid-type, misc]
@@ -83,7 +166,7 @@ def coded(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRule]:
 
 #: The specification's rules, coded. They replace ``specified_rules`` wherever we validate.
 SPECIFIED_RULES: tuple[type[ASTValidationRule], ...] = tuple(
-    coded(rule, "GRAPHQL_VALIDATION_FAILED") for rule in specified_rules
+    coded(rule, RequestErrorCode.GRAPHQL_VALIDATION_FAILED) for rule in specified_rules
 )
 
 
@@ -93,14 +176,17 @@ def service_rules(
     """Every rule a document must pass: the specification's, then the service's limits."""
     rules = [
         *SPECIFIED_RULES,
-        *(coded(r, "QUERY_TOO_DEEP") for r in QueryDepthLimiter(max_depth=max_depth).validation_rules),
         *(
-            coded(r, "TOO_MANY_ALIASES")
+            coded(r, RequestErrorCode.QUERY_TOO_DEEP)
+            for r in QueryDepthLimiter(max_depth=max_depth).validation_rules
+        ),
+        *(
+            coded(r, RequestErrorCode.TOO_MANY_ALIASES)
             for r in MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules
         ),
     ]
     if not introspection:
-        rules.append(coded(NoSchemaIntrospectionCustomRule, "INTROSPECTION_DISABLED"))
+        rules.append(coded(NoSchemaIntrospectionCustomRule, RequestErrorCode.INTROSPECTION_DISABLED))
     return tuple(rules)
 
 
@@ -124,7 +210,10 @@ def _parse(query: str, max_tokens: int) -> DocumentNode | GraphQLError:
         return parse(query, max_tokens=max_tokens)
     except GraphQLSyntaxError as error:
         return with_code(
-            error, "TOO_MANY_TOKENS" if _too_many_tokens(query, max_tokens) else "GRAPHQL_PARSE_FAILED"
+            error,
+            RequestErrorCode.TOO_MANY_TOKENS
+            if _too_many_tokens(query, max_tokens)
+            else RequestErrorCode.GRAPHQL_PARSE_FAILED,
         )
 
 
@@ -187,9 +276,9 @@ class CodedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if isinstance(built, Sequence):
             operation_name = kwargs.get("operation_name", args[3] if len(args) > 3 else None)
             code = (
-                "BAD_USER_INPUT"
+                RequestErrorCode.BAD_USER_INPUT
                 if _selects_an_operation(document, operation_name)
-                else "GRAPHQL_VALIDATION_FAILED"
+                else RequestErrorCode.GRAPHQL_VALIDATION_FAILED
             )
             for error in built:
                 with_code(error, code)

@@ -16,12 +16,14 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from nextgen_gql.api.compiled import tenant_only
+from nextgen_gql.api.errors import RequestErrorCodeEnum
 from nextgen_gql.api.mutations import Mutation
 from nextgen_gql.api.queries import Query
 from nextgen_gql.api.request_errors import (
     CodedExecutionContext,
     CodedParser,
     CodedValidation,
+    RequestErrorCode,
     parse_document,
     service_rules,
     with_code,
@@ -31,6 +33,7 @@ from nextgen_gql.api.types.audit import AuditEvent
 from nextgen_gql.api.types.courts import Court
 from nextgen_gql.api.types.filing import CmecfAccount, FilingPrivilege
 from nextgen_gql.api.types.firms import Firm, FirmInvitation
+from nextgen_gql.api.types.keys import CourtServiceKey
 from nextgen_gql.api.types.registrations import Registration
 from nextgen_gql.settings import Settings
 
@@ -89,7 +92,9 @@ class Schema(strawberry.Schema):
         if operation_name is None and query and _operations(query, self.max_tokens) > 1:
             # The specification's rule, which Strawberry relaxes (it runs the first operation).
             error = GraphQLError("Must provide operation name if query contains multiple operations.")
-            return ExecutionResult(data=None, errors=[with_code(error, "GRAPHQL_VALIDATION_FAILED")])
+            return ExecutionResult(
+                data=None, errors=[with_code(error, RequestErrorCode.GRAPHQL_VALIDATION_FAILED)]
+            )
         key: tuple[object, ...] | None = None
         if query and not variable_values and len(query) < 4096 and _tenant_only(query, operation_name):
             court = getattr(context_value, "court", None)
@@ -150,6 +155,8 @@ def build_schema(settings: Settings | None = None) -> Schema:
             AuditEvent,
             Firm,
             FirmInvitation,
+            CourtServiceKey,
+            RequestErrorCodeEnum,  # referenced by no field: in the schema for clients to generate from
         ],
         extensions=limits(settings, rules),
         config=StrawberryConfig(auto_camel_case=True),

@@ -41,7 +41,7 @@ from nextgen_gql.api.graphql_http import (
 )
 from nextgen_gql.api.http import COURT_SCOPE_KEY, REQUEST_ID_KEY, error_response
 from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_only, sha256_hex
-from nextgen_gql.api.request_errors import parse_document, validate, with_code
+from nextgen_gql.api.request_errors import RequestErrorCode, parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
@@ -53,20 +53,29 @@ __all__ = ["GraphQLView", "error_code"]
 log = logging.getLogger("nextgen_gql.errors")
 
 
-def error_code(error: GraphQLError) -> str | None:
+def error_code(error: GraphQLError) -> RequestErrorCode | None:
     """The code of an expected error; None for an unexpected exception (to be masked).
 
     Request errors carry their code from where they are raised (``api.request_errors``);
     a refusal of the domain from ``graphql_error``; Strawberry's own validation rules set
-    none, and are validation failures."""
+    none, and are validation failures. A code that is not a ``RequestErrorCode`` never
+    leaves: the error is masked, and logged, as an unexpected one."""
     original = error.original_error
     if original is None:
         given = (error.extensions or {}).get("code")
-        return str(given) if given else "GRAPHQL_VALIDATION_FAILED"
-    if isinstance(original, GraphQLError):
+        default = RequestErrorCode.GRAPHQL_VALIDATION_FAILED
+    elif isinstance(original, GraphQLError):
         given = (original.extensions or {}).get("code")
-        return str(given) if given else "BAD_USER_INPUT"
-    return None
+        default = RequestErrorCode.BAD_USER_INPUT
+    else:
+        return None
+    if not given:
+        return default
+    try:
+        return RequestErrorCode(given)
+    except ValueError:
+        log.error("an error coded %r, which is no RequestErrorCode: masked", given)
+        return None
 
 
 def _has_nul(value: object) -> bool:
@@ -172,14 +181,14 @@ class GraphQLView(GraphQL[Context, None]):
                 raise RequestRefused(
                     405,
                     "GraphQL is served over GET (queries) and POST.",
-                    "METHOD_NOT_ALLOWED",
+                    RequestErrorCode.METHOD_NOT_ALLOWED,
                     {"allow": "GET, POST"},
                 )
             if media_type is None:
                 raise RequestRefused(
                     406,
                     f"Cannot answer in {request.headers.get('accept')}: accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}.",
-                    "BAD_REQUEST",
+                    RequestErrorCode.BAD_REQUEST,
                 )
             if request.method == "GET":
                 params = params_from_query_string(request.scope.get("query_string", b""))
@@ -188,7 +197,9 @@ class GraphQLView(GraphQL[Context, None]):
             if _has_nul(
                 [params.query, params.operation_name, params.variables, params.extensions, params.document_id]
             ):
-                raise RequestRefused(400, "Text may not contain the NUL character (U+0000).", "BAD_REQUEST")
+                raise RequestRefused(
+                    400, "Text may not contain the NUL character (U+0000).", RequestErrorCode.BAD_REQUEST
+                )
             return await self._answer(request, params, media_type)
         except RequestRefused as refused:
             return error_response(refused.status, refused.message, refused.code, media_type, refused.headers)
@@ -200,13 +211,15 @@ class GraphQLView(GraphQL[Context, None]):
         not_found = request_error_status(media_type)
         if params.document_id is not None:
             if persisted_query is not None:
-                raise RequestRefused(400, "Name a persisted document once: an id or a hash.", "BAD_REQUEST")
+                raise RequestRefused(
+                    400, "Name a persisted document once: an id or a hash.", RequestErrorCode.BAD_REQUEST
+                )
             found = await self.documents.find(params.document_id)
             if found is None:
                 raise RequestRefused(
                     not_found,
                     f"No persisted document has the id {params.document_id!r}.",
-                    "PERSISTED_QUERY_NOT_FOUND",
+                    RequestErrorCode.PERSISTED_QUERY_NOT_FOUND,
                 )
             return found.text, False, True
         if persisted_query is not None:
@@ -220,13 +233,13 @@ class GraphQLView(GraphQL[Context, None]):
                 raise RequestRefused(
                     400,
                     'extensions.persistedQuery must be {"version": 1, "sha256Hash": "<64 lowercase hex digits>"}.',
-                    "BAD_REQUEST",
+                    RequestErrorCode.BAD_REQUEST,
                 )
             if params.query is not None and sha256_hex(params.query) != digest:
                 raise RequestRefused(
                     400,
                     "extensions.persistedQuery.sha256Hash is not the SHA-256 of the query text.",
-                    "BAD_REQUEST",
+                    RequestErrorCode.BAD_REQUEST,
                 )
             found = await self.documents.find(digest)
             if found is not None:
@@ -235,7 +248,7 @@ class GraphQLView(GraphQL[Context, None]):
                 raise RequestRefused(
                     not_found,
                     "PersistedQueryNotFound: the service does not know this hash; send it again with the query.",
-                    "PERSISTED_QUERY_NOT_FOUND",
+                    RequestErrorCode.PERSISTED_QUERY_NOT_FOUND,
                 )
             return params.query, True, False
         if params.query is None:
@@ -243,7 +256,7 @@ class GraphQLView(GraphQL[Context, None]):
                 400,
                 "The request has no query: send query, or name a persisted document "
                 "(documentId, doc_id or extensions.persistedQuery).",
-                "BAD_REQUEST",
+                RequestErrorCode.BAD_REQUEST,
             )
         return params.query, False, False
 
@@ -266,7 +279,7 @@ class GraphQLView(GraphQL[Context, None]):
                 400,
                 "This service runs registered operations only (trusted documents): "
                 "send a registered document's id, or register it with nextgen-gql operations add.",
-                "PERSISTED_QUERY_REQUIRED",
+                RequestErrorCode.PERSISTED_QUERY_REQUIRED,
             )
         try:
             document = parse_document(query, self.settings.max_tokens)
@@ -285,13 +298,15 @@ class GraphQLView(GraphQL[Context, None]):
                 else "Must provide operation name if query contains multiple operations."
             )
             return self._request_errors(
-                request, [with_code(GraphQLError(message), "GRAPHQL_VALIDATION_FAILED")], media_type
+                request,
+                [with_code(GraphQLError(message), RequestErrorCode.GRAPHQL_VALIDATION_FAILED)],
+                media_type,
             )
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise RequestRefused(
                 405,
                 f"A {operation.operation.value} cannot be sent over GET: use POST.",
-                "METHOD_NOT_ALLOWED",
+                RequestErrorCode.METHOD_NOT_ALLOWED,
                 {"allow": "POST"},
             )
         sub_response = Response()
@@ -302,7 +317,7 @@ class GraphQLView(GraphQL[Context, None]):
             raise RequestRefused(
                 401,
                 refused.message,
-                "UNAUTHENTICATED",
+                RequestErrorCode.UNAUTHENTICATED,
                 {
                     "www-authenticate": f'Bearer error="{refused.error}", error_description="{refused.message}"'
                 },
@@ -333,7 +348,7 @@ class GraphQLView(GraphQL[Context, None]):
             await context.check_credentials()  # refuses
         elsewhere = await context.authenticate_key()
         if elsewhere is not None:
-            raise RequestRefused(403, elsewhere, "FORBIDDEN")
+            raise RequestRefused(403, elsewhere, RequestErrorCode.FORBIDDEN)
         if self.compiled is not None and operation.operation is OperationType.QUERY:
             # The compiled path reads the viewer first (with what its plan needs of it).
             data = await self.compiled.execute(context, query, params.operation_name, params.variables)
@@ -396,7 +411,9 @@ class GraphQLView(GraphQL[Context, None]):
         if expected != payload:
             log.error("compiled and reference answers differ for %r: %s / %s", query, payload, expected)
             raise RequestRefused(
-                500, "The compiled answer differs from the reference answer.", "COMPILED_MISMATCH"
+                500,
+                "The compiled answer differs from the reference answer.",
+                RequestErrorCode.COMPILED_MISMATCH,
             )
 
     def _request_errors(self, request: Request, errors: Sequence[GraphQLError], media_type: str) -> Response:
@@ -433,9 +450,11 @@ class GraphQLView(GraphQL[Context, None]):
                 exc_info=error.original_error,
             )
             formatted["message"] = f"Internal server error. Quote request id {request_id} to the help desk."
-            code = "INTERNAL_ERROR"
-            formatted["extensions"] = {"code": code, "requestId": request_id}
+            formatted["extensions"] = {"code": RequestErrorCode.INTERNAL_ERROR.value, "requestId": request_id}
         else:
             extensions = formatted.get("extensions")
-            formatted["extensions"] = {**(extensions if isinstance(extensions, dict) else {}), "code": code}
+            formatted["extensions"] = {
+                **(extensions if isinstance(extensions, dict) else {}),
+                "code": code.value,
+            }
         return formatted

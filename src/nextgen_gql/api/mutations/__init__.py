@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from strawberry.tools import merge_types
 
 from nextgen_gql.api.mutations.accounts import AccountMutations
@@ -15,7 +17,7 @@ from nextgen_gql.api.mutations.registrations import RegistrationMutations
 
 __all__ = ["Mutation"]
 
-Mutation = merge_types(
+_Mutation = merge_types(
     "Mutation",
     (
         AccountMutations,
@@ -28,3 +30,8 @@ Mutation = merge_types(
         KeyMutations,
     ),
 )
+cast(Any, _Mutation).__strawberry_definition__.description = (
+    "Every change: sign-in and accounts (national), linking and registrations (addressed to a court), firms, "
+    "billing and a court's service keys. Expected failures are data, in each payload's errors."
+)
+Mutation = _Mutation

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from nextgen_gql.api.context import Info
-from nextgen_gql.api.errors import UserError, payload_errors
+from nextgen_gql.api.errors import ERRORS_HELP, UserError, payload_errors
 from nextgen_gql.api.types.accounts import PacerAccount
 from nextgen_gql.errors import Unauthenticated
 from nextgen_gql.services import accounts, auth
@@ -17,7 +19,7 @@ __all__ = ["AccountMutations"]
 @strawberry.input(description="Credentials of a PACER account.")
 class SignInInput:
     username: str = strawberry.field(description="Matched regardless of case.")
-    password: str
+    password: str = strawberry.field(description="The account's password.")
     client_code: str | None = strawberry.field(
         default=None, description="Required when the firm requires one."
     )
@@ -26,42 +28,42 @@ class SignInInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="A sign-in: the token, and the account signed in.")
 class SignInPayload:
     token: str | None = strawberry.field(
         default=None,
         description="Send as `Authorization: Bearer <token>`; also set as the NextGenCSO cookie.",
     )
-    account: PacerAccount | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    account: PacerAccount | None = strawberry.field(default=None, description="The account signed in.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS_HELP)
 
 
-@strawberry.type
+@strawberry.type(description="A sign-out.")
 class SignOutPayload:
-    ok: bool = False
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    ok: bool = strawberry.field(default=False, description="True when the token was revoked, in every court.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS_HELP)
 
 
-@strawberry.input
+@strawberry.input(description="A new PACER account (born upgraded).")
 class RegisterPacerAccountInput:
     username: str = strawberry.field(description="At least 8 characters: letters, digits, '.', '_', '-'.")
     password: str = strawberry.field(
         description="14 to 45 characters, lower and upper case, a special character, no part of your name, username or email."
     )
-    first_name: str
-    last_name: str
-    email: str
+    first_name: str = strawberry.field(description="Your first name, 1 to 100 characters.")
+    last_name: str = strawberry.field(description="Your last name, 1 to 100 characters.")
+    email: str = strawberry.field(description="Where the service mails you (password resets, decisions).")
 
 
-@strawberry.type
+@strawberry.type(description="An account made or changed.")
 class PacerAccountPayload:
-    account: PacerAccount | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    account: PacerAccount | None = strawberry.field(default=None, description="The account, as it is now.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS_HELP)
 
 
-@strawberry.input
+@strawberry.input(description="What upgrading a legacy PACER account asks for.")
 class UpgradePacerAccountInput:
-    email: str
+    email: str = strawberry.field(description="The email to keep on file (a legacy account may have none).")
     new_username: str | None = strawberry.field(
         default=None, description="Required when the legacy username is shorter than 8."
     )
@@ -74,7 +76,14 @@ class UpgradePacerAccountInput:
 class AccountMutations:
     @strawberry.mutation(description="Sign in with one PACER account for every court (Central Sign-On).")
     @payload_errors(SignInPayload)
-    async def sign_in(self, info: Info, input: SignInInput) -> SignInPayload:
+    async def sign_in(
+        self,
+        info: Info,
+        input: Annotated[
+            SignInInput,
+            strawberry.argument(description="Your username, password and what sign-in asks of filers."),
+        ],
+    ) -> SignInPayload:
         ttl = info.context.settings.session_ttl_seconds
         signed = await auth.sign_in(
             username=input.username,
@@ -102,7 +111,11 @@ class AccountMutations:
     @strawberry.mutation(description="Register a new PACER account (born upgraded).")
     @payload_errors(PacerAccountPayload)
     async def register_pacer_account(
-        self, info: Info, input: RegisterPacerAccountInput
+        self,
+        info: Info,
+        input: Annotated[
+            RegisterPacerAccountInput, strawberry.argument(description="The new account's details.")
+        ],
     ) -> PacerAccountPayload:
         account = await accounts.register(
             username=input.username,
@@ -116,7 +129,16 @@ class AccountMutations:
 
     @strawberry.mutation(description="Upgrade the signed-in legacy PACER account, once.")
     @payload_errors(PacerAccountPayload)
-    async def upgrade_pacer_account(self, info: Info, input: UpgradePacerAccountInput) -> PacerAccountPayload:
+    async def upgrade_pacer_account(
+        self,
+        info: Info,
+        input: Annotated[
+            UpgradePacerAccountInput,
+            strawberry.argument(
+                description="Your email, and a new username or password where the old one fails today's rules."
+            ),
+        ],
+    ) -> PacerAccountPayload:
         viewer = await info.context.require_viewer()
         account = await accounts.upgrade(
             viewer, email=input.email, new_username=input.new_username, new_password=input.new_password

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from nextgen_gql.api.context import Info
@@ -21,7 +23,7 @@ class CreateCourtServiceKeyInput:
     name: str = strawberry.field(
         description='1 to 100 characters, saying which system uses it (e.g. "CM/ECF billing feed").'
     )
-    scopes: list[CourtKeyScopeEnum] = strawberry.field(  # type: ignore[valid-type]
+    scopes: list[CourtKeyScopeEnum] = strawberry.field(
         description="What it may do, at least one: RECORD_USAGE, READ_ROSTER, READ_REGISTRATIONS."
     )
 
@@ -46,7 +48,11 @@ class KeyMutations:
     )
     @payload_errors(CourtServiceKeyPayload)
     async def create_court_service_key(
-        self, info: Info, input: CreateCourtServiceKeyInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateCourtServiceKeyInput, strawberry.argument(description="The key's name and scopes.")
+        ],
     ) -> CourtServiceKeyPayload:
         viewer = await info.context.viewer()
         court = await require_clerk(viewer, info.context.court)
@@ -61,7 +67,10 @@ class KeyMutations:
     async def revoke_court_service_key(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The CourtServiceKey's id (from courtServiceKeys)."),
+        ],
     ) -> AcceptedPayload:
         viewer = await info.context.viewer()
         court = await require_clerk(viewer, info.context.court)

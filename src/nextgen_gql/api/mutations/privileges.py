@@ -3,10 +3,12 @@ filing privileges (the rules: ``services.privileges``)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from nextgen_gql.api.context import Info
-from nextgen_gql.api.errors import UserError, payload_errors
+from nextgen_gql.api.errors import ERRORS_HELP, UserError, payload_errors
 from nextgen_gql.api.ids import decode_int_id
 from nextgen_gql.api.types.filing import FilingPrivilege
 from nextgen_gql.errors import NotFound
@@ -28,14 +30,16 @@ class AddPrivilegeCaseInput:
 
 @strawberry.input(description="The privilege to revoke, and why (the holder is told).")
 class RevokeFilingPrivilegeInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The FilingPrivilege's id.")
     reason: str = strawberry.field(description="Required: a sentence the holder can act on.")
 
 
-@strawberry.type
+@strawberry.type(description="A filing privilege changed by the court's clerk.")
 class FilingPrivilegePayload:
-    privilege: FilingPrivilege | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    privilege: FilingPrivilege | None = strawberry.field(
+        default=None, description="The privilege, as it is now."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS_HELP)
 
 
 def _privilege_id(value: str, field: str) -> int:
@@ -58,7 +62,14 @@ class PrivilegeMutations:
         description="List a case on a pro se or pro hac vice privilege (the addressed court's clerks)."
     )
     @payload_errors(FilingPrivilegePayload)
-    async def add_privilege_case(self, info: Info, input: AddPrivilegeCaseInput) -> FilingPrivilegePayload:
+    async def add_privilege_case(
+        self,
+        info: Info,
+        input: Annotated[
+            AddPrivilegeCaseInput,
+            strawberry.argument(description="The privilege, and the case to list on it."),
+        ],
+    ) -> FilingPrivilegePayload:
         clerk, court = await _clerk(info)
         privilege = await privileges.add_case(
             clerk, court, _privilege_id(input.privilege_id, "privilegeId"), input.case_number
@@ -67,7 +78,14 @@ class PrivilegeMutations:
 
     @strawberry.mutation(description="Take a case off a privilege (the addressed court's clerks).")
     @payload_errors(FilingPrivilegePayload)
-    async def remove_privilege_case(self, info: Info, input: AddPrivilegeCaseInput) -> FilingPrivilegePayload:
+    async def remove_privilege_case(
+        self,
+        info: Info,
+        input: Annotated[
+            AddPrivilegeCaseInput,
+            strawberry.argument(description="The privilege, and the case to take off it."),
+        ],
+    ) -> FilingPrivilegePayload:
         clerk, court = await _clerk(info)
         privilege = await privileges.remove_case(
             clerk, court, _privilege_id(input.privilege_id, "privilegeId"), input.case_number
@@ -80,7 +98,11 @@ class PrivilegeMutations:
     )
     @payload_errors(FilingPrivilegePayload)
     async def revoke_filing_privilege(
-        self, info: Info, input: RevokeFilingPrivilegeInput
+        self,
+        info: Info,
+        input: Annotated[
+            RevokeFilingPrivilegeInput, strawberry.argument(description="The privilege, and why.")
+        ],
     ) -> FilingPrivilegePayload:
         clerk, court = await _clerk(info)
         privilege = await privileges.revoke(

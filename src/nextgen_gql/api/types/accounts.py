@@ -39,9 +39,11 @@ class PacerAccount(Node):
     # clerk looking at the account linked to a legacy account of that court does).
     known_contact: strawberry.Private[bool | None]
     username: str = strawberry.field(description="The sign-in name (matched regardless of case).")
-    first_name: str
-    last_name: str
-    created_at: dt.datetime
+    first_name: str = strawberry.field(description="The account holder's first name.")
+    last_name: str = strawberry.field(description="The account holder's last name.")
+    created_at: dt.datetime = strawberry.field(
+        description="When the account was opened (before 2014-08-11: a legacy account until upgraded)."
+    )
     is_legacy: bool = strawberry.field(
         description="Created before 2014-08-11 and not upgraded: may search, not link or file."
     )
@@ -133,7 +135,7 @@ class PacerAccount(Node):
     async def can_file(
         self,
         info: Info,
-        court: str,
+        court: Annotated[str, strawberry.argument(description='A court\'s code: "ca1", "mad", "mab".')],
         case_number: Annotated[
             str | None,
             strawberry.argument(
@@ -176,7 +178,14 @@ class PacerAccount(Node):
         "Visible to the account itself only."
     )
     async def audit_events(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="At most this many (1 to 100; default 50).")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="The events after this cursor (an edge's cursor).")
+        ] = None,
     ) -> Annotated[AuditEventConnection, strawberry.lazy("nextgen_gql.api.types.audit")]:
         from nextgen_gql.api.types.audit import audit_connection
 
@@ -208,7 +217,9 @@ class PacerAccount(Node):
         "to a firm. Visible to the account itself only."
     )
     async def statement(
-        self, info: Info, quarter: str
+        self,
+        info: Info,
+        quarter: Annotated[str, strawberry.argument(description='The quarter, as "2026Q3".')],
     ) -> Annotated[Statement, strawberry.lazy("nextgen_gql.api.types.billing")]:
         from nextgen_gql.api.types.billing import Statement
 

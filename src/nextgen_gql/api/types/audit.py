@@ -12,7 +12,7 @@ from nextgen_gql.api.ids import encode_id
 from nextgen_gql.api.pagination import encode_cursor, page_info
 from nextgen_gql.api.types.common import Node, PageInfo
 from nextgen_gql.api.types.courts import Court, court_node
-from nextgen_gql.api.types.filing import load_account
+from nextgen_gql.api.types.filing import CURSOR_HELP, PAGE_INFO_HELP, TOTAL_HELP, load_account
 from nextgen_gql.models import AuditEvent as AuditEventModel
 from nextgen_gql.services.pagination import Page
 
@@ -33,7 +33,7 @@ class AuditEvent(Node):
     def of(cls, model: AuditEventModel) -> AuditEvent:
         return cls(model=model, id=strawberry.ID(encode_id("AuditEvent", model.id)))
 
-    @strawberry.field
+    @strawberry.field(description="When it happened.")
     def at(self) -> dt.datetime:
         return self.model.at
 
@@ -54,7 +54,7 @@ class AuditEvent(Node):
         court = info.context.courts.by_code.get(self.model.court_id) if self.model.court_id else None
         return court_node(court) if court else None
 
-    @strawberry.field
+    @strawberry.field(description="What else the event records, in words (a firm, a key, an amount).")
     def detail(self) -> str | None:
         return self.model.detail
 
@@ -73,17 +73,17 @@ class AuditEvent(Node):
         return CourtServiceKey.of(found) if found else None
 
 
-@strawberry.type
+@strawberry.type(description="An audit event in a page of a trail, with its place.")
 class AuditEventEdge:
-    cursor: str
-    node: AuditEvent
+    cursor: str = strawberry.field(description=CURSOR_HELP)
+    node: AuditEvent = strawberry.field(description="The event.")
 
 
 @strawberry.type(description="A page of audit events, newest first.")
 class AuditEventConnection:
-    edges: list[AuditEventEdge]
-    page_info: PageInfo
-    total_count: int
+    edges: list[AuditEventEdge] = strawberry.field(description="The page's events, newest first.")
+    page_info: PageInfo = strawberry.field(description=PAGE_INFO_HELP)
+    total_count: int = strawberry.field(description=TOTAL_HELP)
 
 
 def audit_connection(page: Page[AuditEventModel]) -> AuditEventConnection:

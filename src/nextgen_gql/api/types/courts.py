@@ -12,21 +12,40 @@ import functools
 import strawberry
 
 from nextgen_gql.api.ids import encode_id
-from nextgen_gql.api.types.common import Node
+from nextgen_gql.api.types.common import Node, describe_values
 from nextgen_gql.enums import CourtKind, FilerRole
 from nextgen_gql.tenancy import Court as CourtValue
 
 __all__ = ["Court", "CourtKindEnum", "FilerRoleEnum", "HelpDesk", "court_node"]
 
-CourtKindEnum = strawberry.enum(CourtKind, name="CourtKind", description="Appellate, district or bankruptcy.")
-FilerRoleEnum = strawberry.enum(FilerRole, name="FilerRole", description="The role in which a filer files.")
+CourtKindEnum = describe_values(
+    strawberry.enum(CourtKind, name="CourtKind", description="Appellate, district or bankruptcy."),
+    {
+        "APPELLATE": "A court of appeals (ca1 .. ca11, cadc, cafc).",
+        "DISTRICT": "A district court (mad, nysd).",
+        "BANKRUPTCY": "A bankruptcy court (mab, nysb).",
+    },
+)
+FilerRoleEnum = describe_values(
+    strawberry.enum(FilerRole, name="FilerRole", description="The role in which a filer files in a court."),
+    {
+        "ATTORNEY": "An attorney admitted to the court's bar (or pro hac vice, for listed cases).",
+        "PRO_SE": "A party representing themself, in the cases the court permits.",
+        "MEDIA": "A media account: receives notices, never files.",
+        "CREDITOR": "A creditor in bankruptcy: files claims and related documents.",
+        "FILING_AGENT": "A filing agent in bankruptcy, filing for the attorneys or trustees who designated it.",
+        "TRUSTEE": "A bankruptcy trustee.",
+    },
+)
 
 
 @strawberry.type(description="How to reach a court's CM/ECF help desk.")
 class HelpDesk:
-    phone: str | None
-    email: str | None
-    url: str | None
+    phone: str | None = strawberry.field(
+        description="The help desk's telephone number, as the court writes it."
+    )
+    email: str | None = strawberry.field(description="The help desk's email address.")
+    url: str | None = strawberry.field(description="The court's web page for CM/ECF help.")
 
 
 @strawberry.type(description="A federal court: a tenant of the service, with its own filers and clerks.")

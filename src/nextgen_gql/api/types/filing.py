@@ -15,7 +15,7 @@ import strawberry
 
 from nextgen_gql.api.context import Info
 from nextgen_gql.api.ids import encode_id
-from nextgen_gql.api.types.common import Node, PageInfo
+from nextgen_gql.api.types.common import Node, PageInfo, describe_values
 from nextgen_gql.api.types.courts import Court, FilerRoleEnum, court_node
 from nextgen_gql.enums import FilerPermission, PrivilegeSource
 from nextgen_gql.models import CmecfAccount as CmecfAccountModel
@@ -41,17 +41,36 @@ __all__ = [
     "load_account",
 ]
 
-PrivilegeSourceEnum = strawberry.enum(
-    PrivilegeSource, name="PrivilegeSource", description="How a filing privilege was granted."
+PrivilegeSourceEnum = describe_values(
+    strawberry.enum(
+        PrivilegeSource, name="PrivilegeSource", description="How a filing privilege was granted."
+    ),
+    {
+        "LINKED_LEGACY_ACCOUNT": "Linking the court's legacy CM/ECF account (its role, and for pro se its cases).",
+        "REGISTRATION": "The court's clerk approving an e-file registration.",
+    },
 )
-FilerPermissionEnum = strawberry.enum(
-    FilerPermission,
-    name="FilerPermission",
-    description="What a filing privilege lets its holder do in its court, as CM/ECF grants it by role.",
+FilerPermissionEnum = describe_values(
+    strawberry.enum(
+        FilerPermission,
+        name="FilerPermission",
+        description="What a filing privilege lets its holder do in its court, as CM/ECF grants it by role.",
+    ),
+    {
+        "FILE_IN_ANY_CASE": "File in any case of the court.",
+        "FILE_IN_LISTED_CASES": "File only in the privilege's cases (pro se, pro hac vice).",
+        "OPEN_NEW_CASES": "Open new cases.",
+        "FILE_CLAIMS": "File proofs of claim and related documents (bankruptcy creditors).",
+        "RECEIVE_NOTICES": "Receive notices of electronic filing in designated cases.",
+    },
 )
 _PacerAccount = Annotated["PacerAccount", strawberry.lazy("nextgen_gql.api.types.accounts")]
 #: A relation the parent did not prefetch: resolve it through the loaders.
 UNKNOWN: Any = object()
+#: The descriptions every connection shares.
+CURSOR_HELP = "This row's place in the list: pass it as after (or before) to page on from here."
+PAGE_INFO_HELP = "Whether rows lie before or after this page, and the cursors to reach them."
+TOTAL_HELP = "How many rows the whole list holds (with its filters), across every page."
 
 
 async def load_account(info: Info, account_id: int | None) -> PacerAccount | None:
@@ -72,9 +91,11 @@ class CmecfAccount(Node):
     linker: strawberry.Private[Any]  # PacerAccountModel | None, or UNKNOWN
     owner_contact: strawberry.Private[bool | None]
     login: str = strawberry.field(description="The legacy CM/ECF login (matched regardless of case).")
-    first_name: str
-    last_name: str
-    role: FilerRoleEnum  # type: ignore[valid-type]
+    first_name: str = strawberry.field(description="The filer's first name, as the court's roster has it.")
+    last_name: str = strawberry.field(description="The filer's last name, as the court's roster has it.")
+    role: FilerRoleEnum = strawberry.field(
+        description="The role it files in; a link grants a privilege in this role."
+    )
 
     @classmethod
     def of(
@@ -140,17 +161,17 @@ class CmecfAccount(Node):
         return PacerAccount.of(self.linker) if self.linker else None
 
 
-@strawberry.type
+@strawberry.type(description="A legacy CM/ECF account in a page of the roster, with its place.")
 class CmecfAccountEdge:
-    cursor: str
-    node: CmecfAccount
+    cursor: str = strawberry.field(description=CURSOR_HELP)
+    node: CmecfAccount = strawberry.field(description="The legacy account.")
 
 
 @strawberry.type(description="A page of legacy CM/ECF accounts.")
 class CmecfAccountConnection:
-    edges: list[CmecfAccountEdge]
-    page_info: PageInfo
-    total_count: int
+    edges: list[CmecfAccountEdge] = strawberry.field(description="The page's accounts, in the list's order.")
+    page_info: PageInfo = strawberry.field(description=PAGE_INFO_HELP)
+    total_count: int = strawberry.field(description=TOTAL_HELP)
 
 
 @strawberry.type(
@@ -159,9 +180,11 @@ class CmecfAccountConnection:
 )
 class FilingPrivilege(Node):
     model: strawberry.Private[FilingPrivilegeModel]
-    role: FilerRoleEnum  # type: ignore[valid-type]
-    source: PrivilegeSourceEnum  # type: ignore[valid-type]
-    granted_at: dt.datetime
+    role: FilerRoleEnum = strawberry.field(description="The role it was granted in.")
+    source: PrivilegeSourceEnum = strawberry.field(  # type: ignore[valid-type]
+        description="How it was granted: a linked legacy account, or an approved registration."
+    )
+    granted_at: dt.datetime = strawberry.field(description="When it was granted.")
     permissions: list[FilerPermissionEnum] = strawberry.field(  # type: ignore[valid-type]
         description="What the holder may do in the court now; none once revoked."
     )
@@ -183,11 +206,11 @@ class FilingPrivilege(Node):
             revoked_at=model.revoked_at,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The court it permits filing in.")
     def court(self, info: Info) -> Court:
         return court_node(info.context.courts.get(self.model.court_id))
 
-    @strawberry.field
+    @strawberry.field(description="Its holder.")
     async def account(self, info: Info) -> _PacerAccount:
         account = await load_account(info, self.model.account_id)
         assert account is not None  # a foreign key: the row exists
@@ -232,14 +255,14 @@ class FilingPrivilege(Node):
         return self._reason(info)  # type: ignore[return-value]
 
 
-@strawberry.type
+@strawberry.type(description="A filing privilege in a page of a court's privileges, with its place.")
 class FilingPrivilegeEdge:
-    cursor: str
-    node: FilingPrivilege
+    cursor: str = strawberry.field(description=CURSOR_HELP)
+    node: FilingPrivilege = strawberry.field(description="The privilege.")
 
 
 @strawberry.type(description="A page of a court's filing privileges.")
 class FilingPrivilegeConnection:
-    edges: list[FilingPrivilegeEdge]
-    page_info: PageInfo
-    total_count: int
+    edges: list[FilingPrivilegeEdge] = strawberry.field(description="The page's privileges, oldest first.")
+    page_info: PageInfo = strawberry.field(description=PAGE_INFO_HELP)
+    total_count: int = strawberry.field(description=TOTAL_HELP)

@@ -12,8 +12,8 @@ from nextgen_gql.api.errors import graphql_error
 from nextgen_gql.api.ids import encode_id
 from nextgen_gql.api.pagination import decode_id_cursor, encode_cursor, page_info
 from nextgen_gql.api.types.billing import Statement
-from nextgen_gql.api.types.common import Node, PageInfo
-from nextgen_gql.api.types.filing import load_account
+from nextgen_gql.api.types.common import Node, PageInfo, describe_values
+from nextgen_gql.api.types.filing import CURSOR_HELP, PAGE_INFO_HELP, TOTAL_HELP, load_account
 from nextgen_gql.enums import InvitationStatus
 from nextgen_gql.errors import DomainError
 from nextgen_gql.models import Firm as FirmModel
@@ -26,8 +26,14 @@ if TYPE_CHECKING:
 
 __all__ = ["Firm", "FirmInvitation", "InvitationStatusEnum", "PacerAccountConnection", "PacerAccountEdge"]
 
-InvitationStatusEnum = strawberry.enum(
-    InvitationStatus, name="InvitationStatus", description="Where an invitation stands."
+InvitationStatusEnum = describe_values(
+    strawberry.enum(InvitationStatus, name="InvitationStatus", description="Where an invitation stands."),
+    {
+        "PENDING": "Waiting for the invitee's answer (the firm's administrators may cancel it).",
+        "ACCEPTED": "The invitee joined the firm.",
+        "DECLINED": "The invitee declined.",
+        "CANCELLED": "An administrator cancelled it, or the firm was left with no member.",
+    },
 )
 _PacerAccount = Annotated["PacerAccount", strawberry.lazy("nextgen_gql.api.types.accounts")]
 
@@ -40,17 +46,17 @@ async def _require_admin(info: Info, firm: FirmModel) -> None:
         raise graphql_error(exc) from None
 
 
-@strawberry.type
+@strawberry.type(description="A PACER account in a page of accounts, with its place.")
 class PacerAccountEdge:
-    cursor: str
-    node: _PacerAccount
+    cursor: str = strawberry.field(description=CURSOR_HELP)
+    node: _PacerAccount = strawberry.field(description="The account.")
 
 
 @strawberry.type(description="A page of PACER accounts.")
 class PacerAccountConnection:
-    edges: list[PacerAccountEdge]
-    page_info: PageInfo
-    total_count: int
+    edges: list[PacerAccountEdge] = strawberry.field(description="The page's accounts, by account.")
+    page_info: PageInfo = strawberry.field(description=PAGE_INFO_HELP)
+    total_count: int = strawberry.field(description=TOTAL_HELP)
 
 
 @strawberry.type(
@@ -67,7 +73,7 @@ class Firm(Node):
     def account_number(self) -> str:
         return self.model.account_number
 
-    @strawberry.field
+    @strawberry.field(description="The firm's name.")
     def name(self) -> str:
         return self.model.name
 
@@ -86,7 +92,14 @@ class Firm(Node):
 
     @strawberry.field(description="Every member, administrators included (the firm's administrators only).")
     async def members(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="At most this many (1 to 100; default 50).")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="The members after this cursor (an edge's cursor).")
+        ] = None,
     ) -> PacerAccountConnection:
         from nextgen_gql.api.types.accounts import PacerAccount
 
@@ -106,7 +119,11 @@ class Firm(Node):
         return [FirmInvitation.of(row) for row in await firms.pending_invitations(self.model.id)]
 
     @strawberry.field(description="The quarter's charges, as \"2026Q3\" (the firm's administrators only).")
-    async def statement(self, info: Info, quarter: str) -> Statement:
+    async def statement(
+        self,
+        info: Info,
+        quarter: Annotated[str, strawberry.argument(description='The quarter, as "2026Q3".')],
+    ) -> Statement:
         await _require_admin(info, self.model)
         try:
             value = await billing.firm_statement(self.model, billing.parse_quarter(quarter))
@@ -123,7 +140,7 @@ class FirmInvitation(Node):
     def of(cls, model: FirmInvitationModel) -> FirmInvitation:
         return cls(model=model, id=strawberry.ID(encode_id("FirmInvitation", model.id)))
 
-    @strawberry.field
+    @strawberry.field(description="The firm inviting.")
     async def firm(self, info: Info) -> Firm:
         firm = await info.context.loaders.firm.load(self.model.firm_id)
         assert firm is not None  # a foreign key: the row exists
@@ -135,11 +152,11 @@ class FirmInvitation(Node):
         assert account is not None  # a foreign key: the row exists
         return account
 
-    @strawberry.field
+    @strawberry.field(description="Where it stands.")
     def status(self) -> InvitationStatusEnum:  # type: ignore[valid-type]
         return self.model.status
 
-    @strawberry.field
+    @strawberry.field(description="When it was sent.")
     def created_at(self) -> dt.datetime:
         return self.model.created_at
 

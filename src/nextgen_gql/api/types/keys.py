@@ -9,7 +9,7 @@ import strawberry
 
 from nextgen_gql.api.context import Info
 from nextgen_gql.api.ids import encode_id
-from nextgen_gql.api.types.common import Node
+from nextgen_gql.api.types.common import Node, describe_values
 from nextgen_gql.api.types.courts import Court, court_node
 from nextgen_gql.api.types.filing import load_account
 from nextgen_gql.enums import CourtKeyScope
@@ -21,10 +21,17 @@ if TYPE_CHECKING:
 
 __all__ = ["CourtKeyScopeEnum", "CourtServiceKey"]
 
-CourtKeyScopeEnum = strawberry.enum(
-    CourtKeyScope,
-    name="CourtKeyScope",
-    description="What a court's service key may do at its court.",
+CourtKeyScopeEnum = describe_values(
+    strawberry.enum(
+        CourtKeyScope,
+        name="CourtKeyScope",
+        description="What a court's service key may do at its court.",
+    ),
+    {
+        "RECORD_USAGE": "Call recordUsage (the court's CM/ECF reporting PACER usage).",
+        "READ_ROSTER": "Read the legacy roster as the court's clerks do (cmecfAccounts).",
+        "READ_REGISTRATIONS": "Read the court's e-file registrations (registrations).",
+    },
 )
 _PacerAccount = Annotated["PacerAccount", strawberry.lazy("nextgen_gql.api.types.accounts")]
 

@@ -9,9 +9,15 @@ import strawberry
 
 from nextgen_gql.api.context import Info
 from nextgen_gql.api.ids import encode_id
-from nextgen_gql.api.types.common import Node, PageInfo
+from nextgen_gql.api.types.common import Node, PageInfo, describe_values
 from nextgen_gql.api.types.courts import Court, FilerRoleEnum, court_node
-from nextgen_gql.api.types.filing import FilingPrivilege, load_account
+from nextgen_gql.api.types.filing import (
+    CURSOR_HELP,
+    PAGE_INFO_HELP,
+    TOTAL_HELP,
+    FilingPrivilege,
+    load_account,
+)
 from nextgen_gql.enums import RegistrationStatus
 from nextgen_gql.models import Registration as RegistrationModel
 
@@ -20,8 +26,16 @@ if TYPE_CHECKING:
 
 __all__ = ["Registration", "RegistrationConnection", "RegistrationEdge", "RegistrationStatusEnum"]
 
-RegistrationStatusEnum = strawberry.enum(
-    RegistrationStatus, name="RegistrationStatus", description="Where an e-file registration stands."
+RegistrationStatusEnum = describe_values(
+    strawberry.enum(
+        RegistrationStatus, name="RegistrationStatus", description="Where an e-file registration stands."
+    ),
+    {
+        "PENDING": "Waiting for the court's clerk: the queue.",
+        "APPROVED": "Approved: it granted a filing privilege (or added its case to one).",
+        "REJECTED": "Rejected by the clerk, with a reason.",
+        "WITHDRAWN": "Withdrawn by the applicant before a decision.",
+    },
 )
 _PacerAccount = Annotated["PacerAccount", strawberry.lazy("nextgen_gql.api.types.accounts")]
 
@@ -44,31 +58,31 @@ class Registration(Node):
         assert account is not None  # a foreign key: the row exists
         return account
 
-    @strawberry.field
-    def role(self) -> FilerRoleEnum:  # type: ignore[valid-type]
+    @strawberry.field(description="The role asked for.")
+    def role(self) -> FilerRoleEnum:
         return self.model.role
 
     @strawberry.field(description="An attorney admitted for one case only.")
     def pro_hac_vice(self) -> bool:
         return self.model.pro_hac_vice
 
-    @strawberry.field
+    @strawberry.field(description="The case (canonical) of a pro se or pro hac vice registration.")
     def case_number(self) -> str | None:
         return self.model.case_number
 
-    @strawberry.field
+    @strawberry.field(description="An attorney's bar number.")
     def bar_number(self) -> str | None:
         return self.model.bar_number
 
-    @strawberry.field
+    @strawberry.field(description="The two-letter state of the attorney's bar, e.g. MA.")
     def bar_state(self) -> str | None:
         return self.model.bar_state
 
-    @strawberry.field
+    @strawberry.field(description="Where it stands.")
     def status(self) -> RegistrationStatusEnum:  # type: ignore[valid-type]
         return self.model.status
 
-    @strawberry.field
+    @strawberry.field(description="When the applicant sent it.")
     def submitted_at(self) -> dt.datetime:
         return self.model.submitted_at
 
@@ -94,14 +108,16 @@ class Registration(Node):
         return FilingPrivilege.of(row) if row else None
 
 
-@strawberry.type
+@strawberry.type(description="A registration in a page of a court's registrations, with its place.")
 class RegistrationEdge:
-    cursor: str
-    node: Registration
+    cursor: str = strawberry.field(description=CURSOR_HELP)
+    node: Registration = strawberry.field(description="The registration.")
 
 
 @strawberry.type(description="A page of e-file registrations.")
 class RegistrationConnection:
-    edges: list[RegistrationEdge]
-    page_info: PageInfo
-    total_count: int
+    edges: list[RegistrationEdge] = strawberry.field(
+        description="The page's registrations, in the list's order."
+    )
+    page_info: PageInfo = strawberry.field(description=PAGE_INFO_HELP)
+    total_count: int = strawberry.field(description=TOTAL_HELP)
