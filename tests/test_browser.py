@@ -290,3 +290,128 @@ def test_spa_holder_sees_what_they_may_do_and_the_clerk_adds_a_case_and_revokes(
     privileges = page.locator("#privileges").inner_text()  # type: ignore[attr-defined]
     assert "nothing: revoked" in privileges and "Press credentials expired." in privileges
     assert outside == []
+
+
+def sign_in_with_a_client_code(page: object, base: str, username: str, password: str, code: str) -> None:
+    """A member of a firm that requires a client code: refused without one, in with one."""
+    page.goto(f"{base}/#/signin")  # type: ignore[attr-defined]
+    page.get_by_label("Username").fill(username)  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.get_by_text("(CLIENT_CODE_REQUIRED)").wait_for()  # type: ignore[attr-defined]
+    page.get_by_label("Client code", exact=False).fill(code)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="My account").wait_for()  # type: ignore[attr-defined]
+
+
+def test_spa_firm_invitations_both_sides_and_administrators(
+    browser_page: tuple[object, str, list[str]],
+) -> None:
+    page, base, outside = browser_page
+    maria = api_call(
+        base,
+        'mutation { signIn(input: {username: "mlopez2018", password: "Harbor-Signal-Evening-5"}) { token } }',
+    )
+    api_call(
+        base,
+        'mutation { createFirm(input: {name: "Lopez & Morgan LLP"}) { errors { code } } }',
+        str(maria["signIn"]["token"]),
+    )  # type: ignore[index]
+
+    # The administrator invites James, and invites (then cancels) Nora; turns client codes on.
+    sign_in(page, base, "mlopez2018", "Harbor-Signal-Evening-5")
+    page.get_by_role("link", name="My firm").click()  # type: ignore[attr-defined]
+    invite = page.locator("#invite")  # type: ignore[attr-defined]
+    for number, last in [("8201145", "reyes"), ("1618033", "Morgan")]:
+        invite.get_by_label("Account number").fill(number)
+        invite.get_by_label("Last name").fill(last)
+        invite.get_by_role("button", name="Invite").click()
+        page.get_by_text("Invitation sent to").wait_for()  # type: ignore[attr-defined]
+    pending = page.locator("#firm-invitations")  # type: ignore[attr-defined]
+    pending.get_by_role("heading", name="Pending invitations (2)").wait_for()
+    pending.get_by_role("button", name="Cancel the invitation of nreyes2021").click()
+    page.get_by_text("The invitation of nreyes2021 is cancelled.").wait_for()  # type: ignore[attr-defined]
+    page.locator("#firm-invitations").get_by_role("heading", name="Pending invitations (1)").wait_for()  # type: ignore[attr-defined]
+    page.get_by_label("Every member signs in with a client code", exact=False).check()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Save the rule").click()  # type: ignore[attr-defined]
+    page.get_by_text("Members now sign in with a client code.").wait_for()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
+
+    # The invitee finds the invitation on his account and accepts it.
+    sign_in(page, base, "jmorgan2019", "Granite-Falcon-Morning-88")
+    invitations = page.locator("#invitations")  # type: ignore[attr-defined]
+    invitations.get_by_role("heading", name="Invitations to join a firm (1)").wait_for()
+    assert "Lopez & Morgan LLP" in invitations.inner_text() and "Maria Lopez" in invitations.inner_text()
+    shot(page, "spa-invitations")
+    invitations.get_by_role("button", name="Accept the invitation of Lopez & Morgan LLP").click()
+    page.get_by_text("You joined Lopez & Morgan LLP").wait_for()  # type: ignore[attr-defined]
+    assert page.locator("#invitations").count() == 0  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
+
+    # The administrator (a member: she signs in with a client code now) makes him an
+    # administrator, then steps down herself.
+    sign_in_with_a_client_code(page, base, "mlopez2018", "Harbor-Signal-Evening-5", "LOPEZ-001")
+    page.get_by_role("link", name="My firm").click()  # type: ignore[attr-defined]
+    members = page.locator("#members")  # type: ignore[attr-defined]
+    members.get_by_role("heading", name="Members (2)").wait_for()
+    members.get_by_role("button", name="Make jmorgan2019 an administrator").click()
+    page.get_by_text("jmorgan2019 is now an administrator.").wait_for()  # type: ignore[attr-defined]
+    shot(page, "spa-firm-admins")
+    page.locator("#members").get_by_role("button", name="Step down").click()  # type: ignore[attr-defined]
+    page.get_by_text("You are no longer an administrator of Lopez & Morgan LLP.").wait_for()  # type: ignore[attr-defined]
+    assert page.get_by_role("link", name="My firm").count() == 0  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
+
+    # James, the last administrator now, signs in with a client code (the firm's rule) and
+    # cannot step down: the firm keeps an administrator.
+    sign_in_with_a_client_code(page, base, "jmorgan2019", "Granite-Falcon-Morning-88", "MORGAN-001")
+    page.get_by_role("link", name="My firm").click()  # type: ignore[attr-defined]
+    page.locator("#members").get_by_role("button", name="Step down").click()  # type: ignore[attr-defined]
+    page.get_by_text("(LAST_ADMIN)").wait_for()  # type: ignore[attr-defined]
+    assert outside == []
+
+
+def test_spa_clerk_makes_a_service_key_shown_once_and_revokes_it(
+    browser_page: tuple[object, str, list[str]],
+) -> None:
+    import re
+
+    import httpx
+
+    page, base, outside = browser_page
+    sign_in(page, base, "madclerk01", "Court-Docket-Review-2026!")
+    page.get_by_role("link", name="Keys: mad").click()  # type: ignore[attr-defined]
+    form = page.locator("#new-key")  # type: ignore[attr-defined]
+    form.get_by_role("button", name="Make the key").click()
+    page.get_by_text("(INVALID_INPUT)").wait_for()  # type: ignore[attr-defined]  # no name: nothing made
+    form.get_by_label("Name (which system uses it)").fill("CM/ECF usage feed")
+    form.get_by_label("record usage (recordUsage) (RECORD_USAGE)").check()
+    form.get_by_role("button", name="Make the key").click()
+    secret_box = page.locator("#new-key-secret")  # type: ignore[attr-defined]
+    secret_box.wait_for()
+    secret = secret_box.locator("code").inner_text()
+    assert re.fullmatch(r"ngk_[a-z0-9]{8}_[A-Za-z0-9]{40}", secret), secret
+    assert secret[:12] in page.locator("main table").inner_text()  # type: ignore[attr-defined]
+    shot(page, "spa-clerk-keys")
+    usage = {
+        "query": 'mutation { recordUsage(input: {accountNumber: "1618033", kind: SEARCH, pages: 1}) { errors { code } } }'
+    }
+    sent = httpx.post(
+        f"{base}/courts/mad/graphql", json=usage, headers={"authorization": f"Bearer {secret}"}, timeout=30
+    )
+    assert sent.json() == {"data": {"recordUsage": {"errors": []}}}
+    # Shown once: back on the page, the secret is gone for good.
+    page.get_by_role("link", name="Queue: mad").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Registration queue", exact=False).wait_for()  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Keys: mad").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Make a key").wait_for()  # type: ignore[attr-defined]
+    assert secret not in page.content()  # type: ignore[attr-defined]
+    assert "never" not in page.locator("main table").inner_text()  # type: ignore[attr-defined]  # it was used
+    page.get_by_role("button", name="Revoke the key CM/ECF usage feed").click()  # type: ignore[attr-defined]
+    page.get_by_text("stops working at once").wait_for()  # type: ignore[attr-defined]
+    assert "revoked on" in page.locator("main table").inner_text()  # type: ignore[attr-defined]
+    refused = httpx.post(
+        f"{base}/courts/mad/graphql", json=usage, headers={"authorization": f"Bearer {secret}"}, timeout=30
+    )
+    assert refused.status_code == 401
+    assert outside == []

@@ -15,6 +15,8 @@
     FILING_AGENT: "Filing agent", TRUSTEE: "Trustee" };
   var PERMISSION_NAMES = { FILE_IN_ANY_CASE: "file in any case", FILE_IN_LISTED_CASES: "file in the listed cases",
     OPEN_NEW_CASES: "open new cases", FILE_CLAIMS: "file claims", RECEIVE_NOTICES: "receive notices" };
+  var SCOPE_NAMES = { RECORD_USAGE: "record usage (recordUsage)", READ_ROSTER: "read the legacy roster",
+    READ_REGISTRATIONS: "read the registrations" };
 
   // ------------------------------------------------------------------ helpers
 
@@ -103,6 +105,23 @@
     return form;
   }
 
+  // Send a mutation; say what went wrong (with its code) or ``done``, then run ``after``.
+  async function act(name, variables, court, done, after) {
+    var key = name.charAt(0).toLowerCase() + name.slice(1);
+    var result = (await gql(name, variables, court))[key];
+    if (result.errors.length) {
+      say(result.errors.map(function (e) { return e.message + " (" + e.code + ")"; }).join(" "), "error");
+      return null;
+    }
+    if (after) await after(result);
+    say(done, "ok");
+    return result;
+  }
+
+  function button(text, onclick, attrs) {
+    return h("button", Object.assign({ type: "button", text: text, onclick: onclick }, attrs || {}));
+  }
+
   function table(headers, rows) {
     if (!rows.length) return h("p", { class: "muted", text: "None." });
     return h("table", {},
@@ -148,7 +167,8 @@
     if (me && me.isLegacy) links.push(["#/upgrade", "Upgrade"]);
     if (me && !me.isLegacy && !me.isShared) links.push(["#/link", "Link a CM/ECF account"], ["#/register", "E-file registration"]);
     if (me) (me.clerkOf || []).forEach(function (c) {
-      links.push(["#/clerk/" + c.code, "Queue: " + c.code], ["#/privileges/" + c.code, "Privileges: " + c.code]);
+      links.push(["#/clerk/" + c.code, "Queue: " + c.code], ["#/privileges/" + c.code, "Privileges: " + c.code],
+        ["#/keys/" + c.code, "Keys: " + c.code]);
     });
     if (me && me.firm && me.firm.admins.some(function (a) { return a.id === me.id; })) links.push(["#/firm", "My firm"]);
     var items = links.map(function (l) {
@@ -201,7 +221,25 @@
     var registrations = me.registrations.map(function (r) {
       return [r.court.code, ROLE_NAMES[r.role] || r.role, r.status.toLowerCase() + (r.reason ? ": " + r.reason : "")];
     });
+    var invitations = (me.invitations || []).map(function (i) {
+      var who = i.invitedBy ? i.invitedBy.firstName + " " + i.invitedBy.lastName : "the firm";
+      return [i.firm.name + " (" + i.firm.accountNumber + ")", who, day(i.createdAt),
+        h("div", { class: "decide" },
+          button("Accept", function () {
+            act("AcceptFirmInvitation", { id: i.id }, null, "You joined " + i.firm.name + ": your PACER fees are billed to it.",
+              async function () { await refresh(); accountView(); });
+          }, { "aria-label": "Accept the invitation of " + i.firm.name }),
+          button("Decline", function () {
+            act("DeclineFirmInvitation", { id: i.id }, null, "You declined the invitation of " + i.firm.name + ".",
+              async function () { await refresh(); accountView(); });
+          }, { class: "danger", "aria-label": "Decline the invitation of " + i.firm.name }))];
+    });
     show("My account", h("div", {},
+      invitations.length ? h("section", { id: "invitations", "aria-labelledby": "invitations-title" },
+        h("h3", { id: "invitations-title", text: "Invitations to join a firm (" + invitations.length + ")" }),
+        h("p", { class: "muted", text: "A firm pays its members' PACER fees and may require a client code at sign-in. " +
+          "You may belong to one firm." }),
+        table(["Firm", "Invited by", "Sent", "Answer"], invitations)) : null,
       h("dl", { class: "facts" },
         h("dt", { text: "Username" }), h("dd", { text: me.username }),
         h("dt", { text: "Name" }), h("dd", { text: me.firstName + " " + me.lastName }),
@@ -378,8 +416,55 @@
         table(["Holder", "Role", "May", "Cases", "Revoke (the holder is told the reason)"], liveRows))));
   }
 
+  // A firm's administrators: members (make one an administrator, step down), invitations (send,
+  // cancel), the client-code rule, and the quarter's statement.
   async function firmView() {
-    var members = (await gql("FirmMembers")).me.firm;
+    var me = (await gql("FirmMembers")).me;
+    var firm = me.firm;
+    var admins = firm.admins.map(function (a) { return a.id; });
+    async function again() { await refresh(); await firmView(); }
+    var memberRows = firm.members.edges.map(function (e) {
+      var m = e.node;
+      var isAdmin = admins.indexOf(m.id) >= 0;
+      var action = null;
+      if (m.id === me.id) {
+        action = button("Step down", function () {
+          act("SetFirmAdmin", { accountId: m.id, admin: false }, null, "You are no longer an administrator of " + firm.name + ".",
+            async function () { await refresh(); location.hash = "#/"; });
+        }, { class: "danger" });
+      } else if (!isAdmin) {
+        action = button("Make administrator", function () {
+          act("SetFirmAdmin", { accountId: m.id, admin: true }, null, m.username + " is now an administrator.", again);
+        }, { "aria-label": "Make " + m.username + " an administrator" });
+      }
+      return [m.username, m.firstName + " " + m.lastName, m.email, isAdmin ? "Administrator" : "Member", action || "-"];
+    });
+    var invitationRows = firm.invitations.map(function (i) {
+      return [i.account.firstName + " " + i.account.lastName + " (" + i.account.username + ")",
+        i.invitedBy ? i.invitedBy.username : "-", day(i.createdAt),
+        button("Cancel", function () {
+          act("CancelFirmInvitation", { id: i.id }, null, "The invitation of " + i.account.username + " is cancelled.", again);
+        }, { class: "danger", "aria-label": "Cancel the invitation of " + i.account.username })];
+    });
+    var inviteForm = submitting(h("form", { class: "inline", id: "invite", novalidate: true },
+      field("Account number", "accountNumber", { required: true, inputmode: "numeric", maxlength: 7 }),
+      field("Last name", "lastName", { required: true }),
+      h("button", { type: "submit", text: "Invite" })), async function (input) {
+      var result = (await gql("InviteFirmMember", { input: input })).inviteFirmMember;
+      if (result.errors.length) return refused(inviteForm, result.errors);
+      await firmView();
+      say("Invitation sent to " + result.invitation.account.username + ": they answer it on their account.", "ok");
+    });
+    var codeBox = h("input", { type: "checkbox", id: "f-clientCodeRequired", name: "clientCodeRequired",
+      checked: firm.clientCodeRequired });
+    var codeForm = submitting(h("form", { class: "inline", id: "client-code", novalidate: true },
+      h("div", { class: "field check" }, codeBox,
+        h("label", { for: "f-clientCodeRequired", text: "Every member signs in with a client code (at most 32 " +
+          "characters, no spaces or commas); charges carry it." })),
+      h("button", { type: "submit", text: "Save the rule" })), async function () {
+      await act("SetClientCodeRequired", { required: codeBox.checked }, null,
+        codeBox.checked ? "Members now sign in with a client code." : "Members no longer need a client code.", again);
+    });
     var quarterForm = h("form", { class: "inline" },
       field("Quarter", "quarter", { value: currentQuarter(), pattern: "\\d{4}Q[1-4]" }),
       h("button", { type: "submit", text: "Show the statement" }));
@@ -393,14 +478,63 @@
           return [c.account.username, c.clientCode || "-", c.court.code, c.kind, String(c.pages), dollars(c.amountCents)];
         })));
     });
-    show(members.name, h("div", {},
-      h("h3", { text: "Members (" + members.members.totalCount + ")" }),
-      table(["Username", "Name", "Email"], members.members.edges.map(function (e) {
-        return [e.node.username, e.node.firstName + " " + e.node.lastName, e.node.email];
-      })),
-      h("h3", { text: "Pending invitations" }),
-      table(["Account", "Status"], members.invitations.map(function (i) { return [i.account.username, i.status]; })),
+    show(firm.name + " (" + firm.accountNumber + ")", h("div", {},
+      h("section", { id: "members", "aria-labelledby": "members-title" },
+        h("h3", { id: "members-title", text: "Members (" + firm.members.totalCount + ")" }),
+        h("p", { class: "muted", text: "The firm keeps at least one administrator while it has members: make " +
+          "another member an administrator before you step down or leave." }),
+        table(["Username", "Name", "Email", "Role", ""], memberRows)),
+      h("section", { id: "firm-invitations", "aria-labelledby": "invitations-title" },
+        h("h3", { id: "invitations-title", text: "Invite a member" }),
+        h("p", { class: "muted", text: "An existing PACER account, by its account number and last name; the " +
+          "account holder accepts on their own account." }),
+        inviteForm,
+        h("h3", { text: "Pending invitations (" + firm.invitations.length + ")" }),
+        table(["Invited", "By", "Sent", ""], invitationRows)),
+      h("section", { id: "client-codes", "aria-labelledby": "codes-title" },
+        h("h3", { id: "codes-title", text: "Client codes" }), codeForm),
       h("h3", { text: "Quarterly statement" }), quarterForm, statementBox));
+  }
+
+  // A court's clerks: the court's service keys, for its own systems. A new key's secret is shown
+  // once, here, and never again.
+  async function keysView(code, made) {
+    var keys = (await gql("CourtKeys", {}, code)).courtServiceKeys;
+    var rows = keys.map(function (k) {
+      return [k.name, h("code", { text: k.prefix }), k.scopes.map(function (s) { return SCOPE_NAMES[s] || s; }).join(", "),
+        k.createdBy ? k.createdBy.username : "command line", k.lastUsedAt ? k.lastUsedAt.slice(0, 16).replace("T", " ") : "never",
+        k.revokedAt ? "revoked on " + day(k.revokedAt) : button("Revoke", function () {
+          act("RevokeCourtServiceKey", { id: k.id }, code, "The key " + k.prefix + " is revoked: it stops working at once.",
+            function () { return keysView(code); });
+        }, { class: "danger", "aria-label": "Revoke the key " + k.name })];
+    });
+    var scopeBoxes = Object.keys(SCOPE_NAMES).map(function (scope) {
+      return h("div", { class: "field check" },
+        h("input", { type: "checkbox", id: "f-scope-" + scope, name: "scope-" + scope }),
+        h("label", { for: "f-scope-" + scope, text: SCOPE_NAMES[scope] + " (" + scope + ")" }));
+    });
+    var form = submitting(h("form", { id: "new-key", novalidate: true },
+      field("Name (which system uses it)", "name", { required: true, maxlength: 100 }),
+      h("fieldset", {}, h("legend", { text: "Scopes" }), scopeBoxes),
+      h("button", { type: "submit", text: "Make the key" })), async function (input) {
+      var scopes = Object.keys(SCOPE_NAMES).filter(function (scope) { return input["scope-" + scope]; });
+      var result = (await gql("CreateCourtServiceKey", { input: { name: input.name || "", scopes: scopes } }, code))
+        .createCourtServiceKey;
+      if (result.errors.length) return refused(form, result.errors);
+      await keysView(code, result);
+      say("The key " + result.key.prefix + " is made: copy its secret now.", "ok");
+    });
+    var secretBox = made ? h("div", { class: "warning", role: "note", id: "new-key-secret" },
+      h("strong", { text: "The secret of " + made.key.name + ", shown this once: " }),
+      h("code", { text: made.secret }),
+      h("p", { text: "Put it in the system's secret store now: the service keeps only its hash and cannot show it " +
+        "again. The system sends it as Authorization: Bearer <secret> to /courts/" + code + "/graphql only." })) : null;
+    show("Service keys: " + courtName(code), h("div", {},
+      h("p", { class: "muted", text: "The court's own systems (its CM/ECF reporting usage, feeds) act with a key, not a " +
+        "clerk's password: at this court only, within its scopes." }),
+      secretBox,
+      table(["Name", "Prefix", "Scopes", "Made by", "Last used", "State"], rows),
+      h("h3", { text: "Make a key" }), form));
   }
 
   async function route() {
@@ -415,6 +549,7 @@
       if (hash === "#/firm") return await firmView();
       if (hash.indexOf("#/clerk/") === 0) return await clerkView(hash.slice(8));
       if (hash.indexOf("#/privileges/") === 0) return await privilegesView(hash.slice(13));
+      if (hash.indexOf("#/keys/") === 0) return await keysView(hash.slice(7));
       return accountView();
     } catch (err) {
       say(err.message || String(err), "error");
