@@ -32,6 +32,10 @@ from tests import databases
 REPO = Path(__file__).resolve().parent.parent
 TENANTS = REPO / "tenants"
 
+#: Start-up hashes the demo's passwords (argon2): on a loaded machine that passes 5 seconds,
+#: asgi_lifespan's default.
+STARTUP_TIMEOUT = 60
+
 # Demo credentials (README, "Demo accounts").
 LEGACY = ("lp1234", "Boston2011!")
 SHARED = ("harborlawoffice", "Quiet-Stacks-Reading-42")
@@ -56,7 +60,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = Settings(database_url=url, tenants_dir=TENANTS, mail_dir=folder / "mail", demo=True)
 
     async def build() -> None:
-        async with LifespanManager(create_app(settings)):
+        async with LifespanManager(create_app(settings), startup_timeout=STARTUP_TIMEOUT):
             pass
 
     asyncio.run(build())
@@ -144,7 +148,7 @@ async def running_api(settings: Settings) -> AsyncIterator[Api]:
     compiled = app.state.compiled
     if compiled is not None:
         compiled.on_fallback = lambda query, why: COMPILED_STATS["fell_back"].update([why])
-    async with LifespanManager(app) as manager:
+    async with LifespanManager(app, startup_timeout=STARTUP_TIMEOUT) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Api(client=client, settings=settings, app=app)

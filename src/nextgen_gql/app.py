@@ -2,7 +2,8 @@
 
 Start-up (the lifespan) loads and validates the court files, applies pending
 migrations, opens the database, writes the court rows, and, with ``demo``, fills an
-empty database with the demo data.
+empty database with the demo data. Metrics, logs, traces, ``/healthz`` and ``/readyz`` are
+``nextgen_gql.observability``'s.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from nextgen_gql.api.http import GraphQLGate, SecurityHeaders
@@ -26,6 +26,7 @@ from nextgen_gql.api.persisted import read_bundle
 from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, tortoise_config
+from nextgen_gql.observability import Observability
 from nextgen_gql.services import rows
 from nextgen_gql.services.courts import sync_courts
 from nextgen_gql.services.demo import load_demo
@@ -39,15 +40,6 @@ __all__ = ["create_app"]
 log = logging.getLogger("nextgen_gql")
 
 
-async def healthz(request: Request) -> JSONResponse:
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-    except Exception:  # any failure of the database means "not healthy"
-        log.exception("health check failed")
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
-
-
 async def spa(request: Request) -> HTMLResponse:
     """The reference single-page app."""
     return HTMLResponse(app_page(), headers={"content-security-policy": APP_CSP})
@@ -59,11 +51,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     courts = CourtRegistry(load_courts(settings.tenants_dir))
     view = GraphQLView(build_schema(settings), settings=settings, courts=courts)
     endpoint = GraphQLGate(view, courts, settings)
+    observability = Observability(settings, courts)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await apply_migrations(settings.connection_url)
-        async with RegisterTortoise(app, config=tortoise_config(settings.connection_url)):
+        async with (
+            RegisterTortoise(app, config=tortoise_config(settings.connection_url)),
+            observability.running(),
+        ):
             await sync_courts(courts)
             if settings.demo and await load_demo(
                 courts, Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
@@ -72,12 +68,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await view.documents.ensure_trusted(read_bundle(OPERATIONS_BUNDLE))
             log.info("planned %d trusted operations ahead", await view.compile_ahead())
             await rows.open_reader()
+            observability.ready()
             try:
                 yield
             finally:
                 await rows.close_reader()
 
-    middleware = [Middleware(SecurityHeaders, settings=settings)]
+    middleware = [*observability.middleware(), Middleware(SecurityHeaders, settings=settings)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -94,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Every method reaches the view, which answers what it does not serve with a 405.
             Route("/graphql", endpoint),
             Route("/courts/{code}/graphql", endpoint),
-            Route("/healthz", healthz, methods=["GET"]),
+            *observability.routes(),
             Route("/", spa, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

@@ -5,6 +5,7 @@ Every setting has a safe default so that ``nextgen-gql serve`` works on a fresh 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -35,6 +36,19 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise ValueError(f"{_PREFIX}{name} must be true or false, got {raw!r}")
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list; ``none`` is the empty list."""
+    raw = (env.get(_PREFIX + name) or "").strip()
+    if raw == "":
+        return default
+    if raw.lower() == "none":
+        return ()
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+_LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _execution(env: Mapping[str, str]) -> bool:
@@ -77,6 +91,20 @@ class Settings:
     compiled_check: bool = False
     #: "off": any valid document runs; "only": registered (trusted) documents alone (``api.persisted``).
     trusted_documents: str = "off"
+    #: Prometheus metrics counted and served at ``/metrics`` (``observability.metrics``).
+    metrics: bool = True
+    #: Addresses or networks that may read ``/metrics``; ``metrics_token`` admits from anywhere.
+    metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
+    metrics_token: str | None = None
+    #: The service's log level (its loggers, Tortoise's, uvicorn's) and line format.
+    log_level: str = "info"
+    log_format: str = "json"
+    #: One log line per request (``observability.logs.log_request``).
+    request_log: bool = True
+    #: ``serve``: how long in-flight requests may take to finish after SIGTERM.
+    shutdown_timeout_seconds: int = 30
+    #: ``OTEL_EXPORTER_OTLP_ENDPOINT``: where traces go; None turns tracing off.
+    otel_endpoint: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +136,14 @@ class Settings:
             compiled=_execution(env),
             compiled_check=_bool(env, "COMPILED_CHECK", False),
             trusted_documents=(env.get(_PREFIX + "TRUSTED_DOCUMENTS") or "off").strip().lower(),
+            metrics=_bool(env, "METRICS", True),
+            metrics_allow=_list(env, "METRICS_ALLOW", cls.metrics_allow),
+            metrics_token=env.get(_PREFIX + "METRICS_TOKEN") or None,
+            log_level=(env.get(_PREFIX + "LOG_LEVEL") or cls.log_level).strip().lower(),
+            log_format=(env.get(_PREFIX + "LOG_FORMAT") or cls.log_format).strip().lower(),
+            request_log=_bool(env, "REQUEST_LOG", True),
+            shutdown_timeout_seconds=_int(env, "SHUTDOWN_TIMEOUT_SECONDS", cls.shutdown_timeout_seconds),
+            otel_endpoint=(env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "").strip() or None,
         )
 
     def __post_init__(self) -> None:
@@ -118,6 +154,26 @@ class Settings:
             raise ValueError(
                 f"{_PREFIX}TRUSTED_DOCUMENTS must be off or only, got {self.trusted_documents!r}"
             )
+        if self.log_level not in _LOG_LEVELS:
+            raise ValueError(
+                f"{_PREFIX}LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {self.log_level!r}"
+            )
+        if self.log_format not in {"json", "text"}:
+            raise ValueError(f"{_PREFIX}LOG_FORMAT must be json or text, got {self.log_format!r}")
+        if self.shutdown_timeout_seconds < 0:
+            raise ValueError(
+                f"{_PREFIX}SHUTDOWN_TIMEOUT_SECONDS must be 0 or more, got {self.shutdown_timeout_seconds}"
+            )
+        for network in self.metrics_allow:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{_PREFIX}METRICS_ALLOW: {network!r} is not an address or network "
+                    "(write none to admit by token only)"
+                ) from None
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            raise ValueError(f"{_PREFIX}METRICS_TOKEN must be at least 16 characters")
         if not 1 <= self.db_pool_min <= self.db_pool_max:
             raise ValueError(
                 f"{_PREFIX}DB_POOL_MIN ({self.db_pool_min}) must be at least 1 and at most "

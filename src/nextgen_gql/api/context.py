@@ -14,6 +14,7 @@ from strawberry.types import Info as _Info
 from nextgen_gql.api.loaders import Loaders
 from nextgen_gql.errors import Unauthenticated
 from nextgen_gql.models import PacerAccount, Session
+from nextgen_gql.observability.requests import note_account
 from nextgen_gql.services import auth, firms, visibility
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
@@ -54,7 +55,14 @@ class Context:
 
     async def session(self) -> Session | None:
         """The caller's live session, looked up once per request."""
-        return await self._memo("session", lambda: auth.session_for_token(self.token))
+
+        async def load() -> Session | None:
+            found = await auth.session_for_token(self.token)
+            if found is not None:
+                note_account(found.account_id)
+            return found
+
+        return await self._memo("session", load)
 
     async def viewer(self) -> PacerAccount | None:
         """The signed-in PACER account, or None."""
@@ -98,6 +106,7 @@ class Context:
 
     def owner_proved(self, account_id: int) -> None:
         """The caller just proved it owns this account (registered it, signed in with it)."""
+        note_account(account_id)
         done: asyncio.Future[visibility.AccountAccess] = asyncio.get_running_loop().create_future()
         done.set_result(visibility.FULL_ACCESS)
         self._once[("access", account_id)] = done

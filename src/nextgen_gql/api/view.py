@@ -7,6 +7,8 @@ trusted documents ``api.persisted``'s.
 Errors leave in one shape: every GraphQL error carries ``extensions.code``; an unexpected
 exception is logged with the request id and answered with a generic message that names
 only that id (no stack trace, SQL or path reaches a client).
+The view tells the request's record (``observability.requests``) what it ran and which
+codes it answered, on both execution paths, and traces the operation when tracing is on.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from nextgen_gql.api.http import COURT_SCOPE_KEY, REQUEST_ID_KEY, error_response
 from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_only, sha256_hex
 from nextgen_gql.api.request_errors import parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
+from nextgen_gql.observability import tracing
+from nextgen_gql.observability.requests import note_error, note_execution, note_operation, note_persisted
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import CourtRegistry
@@ -200,6 +204,7 @@ class GraphQLView(GraphQL[Context, None]):
             if persisted_query is not None:
                 raise RequestRefused(400, "Name a persisted document once: an id or a hash.", "BAD_REQUEST")
             found = await self.documents.find(params.document_id)
+            note_persisted(found is not None)
             if found is None:
                 raise RequestRefused(
                     not_found,
@@ -227,6 +232,7 @@ class GraphQLView(GraphQL[Context, None]):
                     "BAD_REQUEST",
                 )
             found = await self.documents.find(digest)
+            note_persisted(found is not None)
             if found is not None:
                 return found.text, False, True
             if params.query is None:
@@ -285,6 +291,9 @@ class GraphQLView(GraphQL[Context, None]):
             return self._request_errors(
                 request, [with_code(GraphQLError(message), "GRAPHQL_VALIDATION_FAILED")], media_type
             )
+        operation_type = operation.operation.value
+        operation_name = operation.name.value if operation.name is not None else None
+        note_operation(operation_name, operation_type)
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise RequestRefused(
                 405,
@@ -294,30 +303,50 @@ class GraphQLView(GraphQL[Context, None]):
             )
         sub_response = Response()
         context = await self.get_context(request, sub_response)
-        payload: bytes | None = None
-        if self.compiled is not None and operation.operation is OperationType.QUERY:
-            data = await self.compiled.execute(context, query, params.operation_name, params.variables)
-            if data is not None:
-                payload = orjson.dumps({"data": data})
-                if self.settings.compiled_check:
-                    await self._check_compiled(request, query, params, payload)
-        if payload is None:
-            result = await self.schema.execute(
-                query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                operation_extensions=params.extensions,
-            )
-            if result.errors and result.data is None and all(error.path is None for error in result.errors):
-                return self._request_errors(request, result.errors, media_type)
-            payload = orjson.dumps(await self.process_result(request, result))
+        court = context.court.code if context.court is not None else None
+        with tracing.operation_span(operation_type, operation_name, court):
+            payload = await self._execute(request, context, query, params, operation, media_type)
+            if isinstance(payload, Response):
+                return payload
         response = Response(payload, status_code=200, media_type=content_type_header(media_type))
         response.raw_headers.extend(
             (name, value) for name, value in sub_response.raw_headers if name not in (b"content-length",)
         )
         self._cache_headers(request, response, operation)
         return response
+
+    async def _execute(
+        self,
+        request: Request,
+        context: Context,
+        query: str,
+        params: GraphQLParams,
+        operation: OperationDefinitionNode,
+        media_type: str,
+    ) -> bytes | Response:
+        """The answer's body: compiled for a query the compiler takes, else the reference
+        executor's (or, for errors before execution, the whole answer)."""
+        if self.compiled is not None and operation.operation is OperationType.QUERY:
+            data = await self.compiled.execute(context, query, params.operation_name, params.variables)
+            if data is not None:
+                note_execution("compiled")
+                tracing.note_span_execution("compiled")
+                payload = orjson.dumps({"data": data})
+                if self.settings.compiled_check:
+                    await self._check_compiled(request, query, params, payload)
+                return payload
+        note_execution("reference")
+        tracing.note_span_execution("reference")
+        result = await self.schema.execute(
+            query,
+            variable_values=params.variables,
+            context_value=context,
+            operation_name=params.operation_name,
+            operation_extensions=params.extensions,
+        )
+        if result.errors and result.data is None and all(error.path is None for error in result.errors):
+            return self._request_errors(request, result.errors, media_type)
+        return orjson.dumps(await self.process_result(request, result))
 
     def _cache_headers(
         self, request: Request, response: Response, operation: OperationDefinitionNode | None
@@ -399,4 +428,5 @@ class GraphQLView(GraphQL[Context, None]):
         else:
             extensions = formatted.get("extensions")
             formatted["extensions"] = {**(extensions if isinstance(extensions, dict) else {}), "code": code}
+        note_error(code)
         return formatted

@@ -1,4 +1,11 @@
-"""``nextgen-gql serve``."""
+"""``nextgen-gql serve``.
+
+Logging is configured here (``observability.logs.logging_config``, given to uvicorn, which
+applies it in every worker), and so is the folder prometheus-client's multiprocess mode
+shares between the processes: made (or emptied) before anything imports prometheus-client,
+removed (or emptied) when serving ends. SIGTERM or SIGINT stops taking new connections and
+lets the requests in flight finish, for at most ``NEXTGEN_GQL_SHUTDOWN_TIMEOUT_SECONDS``.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +13,36 @@ import argparse
 import os
 
 from nextgen_gql.cli._common import run_with_db
+from nextgen_gql.observability.multiprocess import clean_multiprocess_dir, prepare_multiprocess_dir
 from nextgen_gql.settings import Settings
 
 __all__ = ["cmd_serve"]
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    shared = prepare_multiprocess_dir() if settings.metrics else None
+    try:
+        return _serve(args, settings)
+    finally:
+        if shared is not None:
+            clean_multiprocess_dir(*shared)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from nextgen_gql.app import create_app
+    from nextgen_gql.observability.logs import logging_config
 
     settings = settings.with_(demo=args.demo or settings.demo)
+    server_options = {
+        "host": args.host,
+        "port": args.port,
+        "log_config": logging_config(settings),
+        "log_level": settings.log_level,
+        "access_log": False,  # the request log (observability.logs) says more, in JSON
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
+    }
     if args.workers > 1:
         # The parent prepares the database once; each worker then finds nothing to do.
         from nextgen_gql.services.demo import load_demo
@@ -33,11 +59,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ["NEXTGEN_GQL_DATABASE_URL"] = settings.database_url
         os.environ["NEXTGEN_GQL_TENANTS_DIR"] = str(settings.tenants_dir)
         os.environ["NEXTGEN_GQL_MAIL_DIR"] = str(settings.mail_dir)
-        uvicorn.run(
-            "nextgen_gql.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers
-        )
+        uvicorn.run("nextgen_gql.app:create_app", factory=True, workers=args.workers, **server_options)
         return 0
     app = create_app(settings)
     print(f"nextgen-gql: serving on http://{args.host}:{args.port}/ (the app) and /graphql (GraphiQL)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, **server_options)
     return 0

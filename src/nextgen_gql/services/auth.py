@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import FilingPrivilege, FirmMembership, PacerAccount, Session
-from nextgen_gql.services import audit, throttle
+from nextgen_gql.services import audit, events, throttle
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.passwords import USERNAME_MAX, password_policy_problem, verify_password
 
@@ -67,12 +67,17 @@ async def sign_in(
     """Check the credentials (username in any case) and open a session."""
     client_code = check_client_code(client_code)
     address = source or "unknown"
-    await throttle.refuse_if_limited(throttle.ADDRESS_SIGN_IN, address, "sign-ins from your network")
+    try:
+        await throttle.refuse_if_limited(throttle.ADDRESS_SIGN_IN, address, "sign-ins from your network")
+    except DomainError:
+        events.emit("account.sign_in_refused", reason="address_limited")
+        raise
     key = username.strip().lower()
     account = await PacerAccount.get_or_none(username_key=key) if len(key) <= USERNAME_MAX else None
     if account is not None:
         until = await throttle.locked_until(throttle.ACCOUNT_SIGN_IN, str(account.id))
         if until is not None:
+            events.emit("account.sign_in_refused", subject_id=account.id, reason="account_locked")
             raise DomainError(
                 ErrorCode.ACCOUNT_LOCKED,
                 throttle.locked_message(until, "This account")
@@ -81,7 +86,9 @@ async def sign_in(
     ok = await verify_password(account.password_hash if account else None, password)
     if account is None or not ok:
         await throttle.record_failure(throttle.ADDRESS_SIGN_IN, address)
-        if account is not None:
+        if account is None:
+            events.emit("account.sign_in_failed")  # a known account's failure is audited (and told) below
+        else:
             locked = await throttle.record_failure(throttle.ACCOUNT_SIGN_IN, str(account.id))
             await audit.record(
                 "account.sign_in_failed", actor_id=None, subject_id=account.id, detail=f"from {address}"

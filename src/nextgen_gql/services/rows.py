@@ -215,13 +215,19 @@ async def close_reader() -> None:
 async def _rows(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
     """Rows of a statement, read outside any transaction (these reads never take part in one)."""
     if _reader is not None:
-        log.debug("%s: %s", sql, params)
-        return list(await _reader.execute_fetchall(sql, params))
+        return await _read_reader(sql, params)
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":
         sql = _placeholders_to_dollars(sql)
     _, rows = await conn.execute_query(sql, list(params))
     return rows  # type: ignore[no-any-return]
+
+
+async def _read_reader(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+    """A read through the SQLite reader (traced, when tracing is on, by ``observability.tracing``)."""
+    assert _reader is not None
+    log.debug("%s: %s", sql, params)
+    return list(await _reader.execute_fetchall(sql, params))
 
 
 def _marks(n: int) -> str:

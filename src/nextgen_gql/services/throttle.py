@@ -16,6 +16,7 @@ from tortoise.expressions import F
 
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import Throttle
+from nextgen_gql.services import events
 from nextgen_gql.services.clock import now
 
 __all__ = [
@@ -83,6 +84,7 @@ async def record_failure(policy: Policy, key: str) -> dt.datetime | None:
         if row.locked_until is None or row.locked_until <= at:
             row.locked_until = at + policy.lock_for
             await query.update(locked_until=row.locked_until)
+            events.emit("throttle.locked", policy=policy.kind, key=key)
         return row.locked_until
     return None
 

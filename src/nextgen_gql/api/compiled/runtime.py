@@ -23,6 +23,7 @@ from graphql.execution.values import VariableValues
 
 from nextgen_gql.api.compiled.completion import Fallback, Typed
 from nextgen_gql.api.compiled.planner import ObjectPlan
+from nextgen_gql.observability.requests import note_account
 from nextgen_gql.services import rows
 from nextgen_gql.services.visibility import NO_ACCESS, AccountAccess, decide_access
 
@@ -74,6 +75,7 @@ class Runtime:
             )
             self._viewer = found.account if found is not None else None
             if found is not None:
+                note_account(found.account.id)
                 if found.privileges is not None:
                     self._privileges[found.account.id] = found.privileges
                 if "membership" in facts:
