@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 
 from nextgen_gql.cli._common import run_with_db
 from nextgen_gql.observability.multiprocess import clean_multiprocess_dir, prepare_multiprocess_dir
@@ -19,8 +20,15 @@ from nextgen_gql.settings import Settings
 __all__ = ["cmd_serve"]
 
 
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     shared = prepare_multiprocess_dir() if settings.metrics else None
+    # uvicorn shuts down on SIGTERM, then raises it again for the handler it found: this one,
+    # so that the process ends with status 0 and the clean-up below runs, as after SIGINT.
+    signal.signal(signal.SIGTERM, _stopped)
     try:
         return _serve(args, settings)
     finally:
