@@ -7,6 +7,8 @@ import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +22,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import CLERK_PASSWORD, LEGACY, LEGACY_ECF_PASSWORD
+from tests.conftest import CLERK_PASSWORD, LEGACY, LEGACY_ECF_PASSWORD, TENANTS
 from tests.test_server import Served, gql, serving
 
 pytestmark = pytest.mark.server
@@ -280,3 +282,35 @@ def test_traces_go_to_the_otlp_endpoint_and_follow_traceparent(
     assert sign_in
     everything = b"".join(received)
     assert LEGACY[1].encode() not in everything and str(token).encode() not in everything
+
+
+def test_imports_count_in_the_serving_instances_metrics(tmp_path: Path, fresh_database_url: str) -> None:
+    """`nextgen-gql import` run with the server's PROMETHEUS_MULTIPROC_DIR adds its rows to
+    the server's /metrics."""
+    shared = tmp_path / "metrics"
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "login,first_name,last_name,email,role,password\n"
+        "ximport1,Ann,One,,attorney,legacy-ecf-pass\n"
+        "ximport2,Bob,Two,,attorney,legacy-ecf-pass\n",
+        encoding="utf-8",
+    )
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    with serving(tmp_path, database_url=fresh_database_url, env=env) as base:
+        before = total(scrape(base), "nextgen_gql_import_rows_total", kind="cmecf_accounts")
+        command_env = {**os.environ, **env, "NEXTGEN_GQL_TENANTS_DIR": str(TENANTS)}
+        command_env.pop("NEXTGEN_GQL_DATABASE_URL", None)
+        if not fresh_database_url.startswith("sqlite://"):
+            command_env["NEXTGEN_GQL_DATABASE_URL"] = fresh_database_url
+        exe = Path(sys.executable).parent / "nextgen-gql"
+        done = subprocess.run(
+            [str(exe), "import", "cmecf-accounts", "mad", str(roster)],
+            cwd=tmp_path,
+            env=command_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        after = total(scrape(base), "nextgen_gql_import_rows_total", kind="cmecf_accounts")
+        assert after - before == 2
