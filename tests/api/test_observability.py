@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from nextgen_gql.app import create_app
 from nextgen_gql.observability.logs import JsonFormatter, WithholdParameters
 from nextgen_gql.settings import Settings
 from tests import databases
-from tests.conftest import FILER, LEGACY, STARTUP_TIMEOUT, Api, running_api, write_tenant
+from tests.conftest import FILER, LEGACY, REPO, STARTUP_TIMEOUT, Api, running_api, write_tenant
 
 ME = "query Landing { me { username privileges { court { code } role } } }"
 SIGN_IN = "mutation SignIn($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { token errors { code } } }"
@@ -374,3 +375,26 @@ asyncio.run(main())
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[] ['ObserveRequests', 'SecurityHeaders']", out.stdout
+
+
+def test_the_operations_guide_and_the_dashboard_name_the_metrics_that_exist() -> None:
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from nextgen_gql.observability import metrics
+
+    defined = {}
+    for thing in vars(metrics).values():
+        if isinstance(thing, MetricWrapperBase):
+            suffix = "_total" if thing._type == "counter" else ""
+            defined[thing._name + suffix] = thing._type
+    guide = (REPO / "docs" / "operations.md").read_text()
+    documented = set(re.findall(r"^\| `(nextgen_gql_\w+)` \|", guide, re.MULTILINE))
+    assert documented == set(defined)
+    dashboard = json.loads((REPO / "docs" / "grafana" / "nextgen-gql.json").read_text())
+    used = {
+        re.sub(r"_(bucket|sum|count)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"nextgen_gql_\w+", target["expr"])
+    }
+    assert used <= set(defined), used - set(defined)
