@@ -43,11 +43,26 @@ _UTC = dt.UTC
 SQL_LOGGERS = frozenset({"tortoise.db_client", "nextgen_gql.rows"})
 
 
+_second: tuple[int, str] = (0, "")
+
+
 def _timestamp(created: float) -> str:
-    return dt.datetime.fromtimestamp(created, _UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """``2026-11-23T14:02:11.513Z``; the part up to the second is made once a second."""
+    global _second
+    whole = int(created)
+    if _second[0] != whole:
+        _second = (whole, dt.datetime.fromtimestamp(whole, _UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{_second[1]}.{int((created - whole) * 1000):03d}Z"
 
 
-class JsonFormatter(logging.Formatter):
+class _Formatter(logging.Formatter):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # No format here shows a thread or process: spare every record looking them up.
+        logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+
+
+class JsonFormatter(_Formatter):
     """A record as one JSON object: ``ts``, ``level``, ``logger``, ``message``, then its fields."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -67,7 +82,7 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
-class TextFormatter(logging.Formatter):
+class TextFormatter(_Formatter):
     """For a person at a terminal: ``time level logger: message key=value ...``."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -158,7 +173,7 @@ def log_request(record: RequestRecord) -> None:
     line = _requests.makeRecord(
         _requests.name,
         level,
-        __file__,
+        "",
         0,
         "%s %s %s",
         (record.method, fields["path"], record.status),
