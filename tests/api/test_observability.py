@@ -398,3 +398,25 @@ def test_the_operations_guide_and_the_dashboard_name_the_metrics_that_exist() ->
         for name in re.findall(r"nextgen_gql_\w+", target["expr"])
     }
     assert used <= set(defined), used - set(defined)
+
+
+async def test_the_hooks_waiting_for_mfa_and_subscriptions_count(api: Api) -> None:
+    """Multi-factor sign-in and subscriptions (other work) only have to tell these events."""
+    from nextgen_gql.services import events
+
+    before = await scrape(api.client)
+    events.emit("mfa.challenge", outcome="issued")
+    events.emit("mfa.challenge", outcome="passed")
+    events.emit("subscription.opened")
+    events.emit("subscription.opened")
+    events.emit("subscription.closed")
+    events.emit("events.fanned_out", count=5)
+    after = await scrape(api.client)
+
+    def delta(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert delta("nextgen_gql_mfa_challenges_total", outcome="issued") == 1
+    assert delta("nextgen_gql_mfa_challenges_total", outcome="passed") == 1
+    assert delta("nextgen_gql_subscriptions_open") == 1
+    assert delta("nextgen_gql_events_fanned_out_total") == 5

@@ -17,7 +17,12 @@ Events (``name``: what it means; ``fields``):
 - ``account.password_reset_invalid``: a reset token that does not work;
 - ``import.rows``: rows written by an import, ``kind`` and ``rows``;
 - ``mfa.challenge``: a second-factor challenge, ``outcome`` ``issued``, ``passed`` or
-  ``failed`` (emitted once multi-factor sign-in exists).
+  ``failed``;
+- ``subscription.opened`` / ``subscription.closed``: a GraphQL subscription began or ended;
+- ``events.fanned_out``: ``count`` events delivered to open subscriptions.
+
+The last three are counted by the metrics (``observability.metrics.count_event``) but not
+emitted yet: multi-factor sign-in and subscriptions emit them when they are served.
 """
 
 from __future__ import annotations
