@@ -81,9 +81,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-court"],
+                allow_headers=["authorization", "content-type", "x-court", "x-request-id", "traceparent"],
                 allow_credentials=True,
-                expose_headers=["x-request-id"],
+                expose_headers=["x-request-id", "traceparent"],
             )
         )
     app = Starlette(
