@@ -22,7 +22,7 @@ from nextgen_gql.app import create_app
 from nextgen_gql.observability.logs import JsonFormatter, WithholdParameters
 from nextgen_gql.settings import Settings
 from tests import databases
-from tests.conftest import FILER, LEGACY, REPO, STARTUP_TIMEOUT, Api, running_api, write_tenant
+from tests.conftest import FILER, LEGACY, REPO, STARTUP, Api, running_api, write_tenant
 
 ME = "query Landing { me { username privileges { court { code } role } } }"
 SIGN_IN = "mutation SignIn($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { token errors { code } } }"
@@ -261,7 +261,7 @@ async def test_persisted_document_hits_and_misses(api: Api) -> None:
 async def test_metrics_go_to_the_allowed_addresses_or_the_token_only(settings: Settings) -> None:
     token = "metrics-scraper-secret-0123456789"
     app = create_app(settings.with_(metrics_allow=("10.1.0.0/16",), metrics_token=token))
-    async with LifespanManager(app, startup_timeout=STARTUP_TIMEOUT) as manager:
+    async with LifespanManager(app, startup_timeout=STARTUP) as manager:
 
         def client(address: str) -> httpx.AsyncClient:
             transport = httpx.ASGITransport(app=manager.app, client=(address, 40000))
