@@ -147,7 +147,7 @@ def test_clerks_grant_and_revoke(run, tmp_path: Path, capsys: pytest.CaptureFixt
     assert run("clerks", "grant", "mad", "nobody99") == 2
     assert "No PACER account has the username 'nobody99'" in capsys.readouterr().err
     actions = [a for (a,) in rows(run.db, "SELECT action FROM audit_events ORDER BY id")]
-    assert actions == ["import.pacer_accounts", "clerk.grant", "clerk.revoke"]
+    assert actions == ["courts.apply", "import.pacer_accounts", "clerk.grant", "clerk.revoke"]
 
 
 def test_tenants_validate_and_list(

@@ -20,7 +20,7 @@ from hypothesis_graphql import Mode, from_schema, mutations, queries
 
 from nextgen_gql.app import create_app
 from nextgen_gql.settings import Settings
-from tests.conftest import CLERK_PASSWORD, CLERKS, FILER, REPO
+from tests.conftest import CLERK_PASSWORD, CLERKS, FILER, REPO, STARTUP
 
 SDL = (REPO / "schema" / "schema.graphql").read_text()
 EXAMPLES = 120
@@ -33,7 +33,9 @@ class Client:
         self.runner = asyncio.Runner()
 
         async def start() -> tuple[LifespanManager, httpx.AsyncClient]:
-            manager = LifespanManager(create_app(settings))  # must be made inside the loop
+            manager = LifespanManager(
+                create_app(settings), startup_timeout=STARTUP
+            )  # must be made inside the loop
             await manager.__aenter__()
             transport = httpx.ASGITransport(app=manager.app)
             return manager, httpx.AsyncClient(transport=transport, base_url="http://testserver")

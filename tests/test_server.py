@@ -34,10 +34,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(workdir: Path, *extra: str, database_url: str | None = None) -> Iterator[str]:
+def serving(
+    workdir: Path, *extra: str, database_url: str | None = None, tenants: Path = TENANTS
+) -> Iterator[str]:
     port = free_port()
     exe = shutil.which("nextgen-gql", path=str(Path(sys.executable).parent)) or "nextgen-gql"
-    env = {**os.environ, "NEXTGEN_GQL_TENANTS_DIR": str(TENANTS)}
+    env = {**os.environ, "NEXTGEN_GQL_TENANTS_DIR": str(tenants)}
     env.pop("NEXTGEN_GQL_DATABASE_URL", None)
     if database_url is not None and not database_url.startswith("sqlite://"):
         env["NEXTGEN_GQL_DATABASE_URL"] = database_url  # else the default file in the working folder

@@ -37,6 +37,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ValueError(f"{_PREFIX}{name} must be true or false, got {raw!r}")
 
 
+def _tenants_dir(env: Mapping[str, str]) -> Path | None:
+    raw = env.get(_PREFIX + "TENANTS_DIR")
+    if raw is None:
+        return Path("tenants")
+    return Path(raw) if raw.strip() else None
+
+
 def _execution(env: Mapping[str, str]) -> bool:
     """NEXTGEN_GQL_EXECUTION: compiled (the default) or reference; NEXTGEN_GQL_COMPILED=false
     is the older spelling of reference."""
@@ -53,7 +60,9 @@ class Settings:
     """What the service needs to run; docs/reference.md lists the environment variables."""
 
     database_url: str = "sqlite://nextgen.sqlite3"
-    tenants_dir: Path = Path("tenants")
+    #: The court files applied at start; None (NEXTGEN_GQL_TENANTS_DIR set and empty): serve the
+    #: database's catalog as it stands (fleets where one place applies changes).
+    tenants_dir: Path | None = Path("tenants")
     mail_dir: Path = Path("mail")
     smtp_url: str | None = None
     mail_from: str = "NextGen CM/ECF <noreply@nextgen-gql.localhost>"
@@ -85,7 +94,7 @@ class Settings:
         origins = env.get(_PREFIX + "CORS_ORIGINS", "")
         return cls(
             database_url=env.get(_PREFIX + "DATABASE_URL") or cls.database_url,
-            tenants_dir=Path(env.get(_PREFIX + "TENANTS_DIR") or cls.tenants_dir),
+            tenants_dir=_tenants_dir(env),
             mail_dir=Path(env.get(_PREFIX + "MAIL_DIR") or cls.mail_dir),
             smtp_url=env.get(_PREFIX + "SMTP_URL") or None,
             mail_from=env.get(_PREFIX + "MAIL_FROM") or cls.mail_from,

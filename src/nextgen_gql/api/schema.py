@@ -84,8 +84,8 @@ class Schema(strawberry.Schema):
         allowed_operation_types: Any = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
-        # The courts never change while the service runs (court files take effect at the next
-        # start), and isNextgen only with the date: reuse such answers, keyed by court and day.
+        # Court answers change only with the court catalog (its version) and, for isNextgen,
+        # the date: reuse such answers, keyed by catalog version, court and day.
         if operation_name is None and query and _operations(query, self.max_tokens) > 1:
             # The specification's rule, which Strawberry relaxes (it runs the first operation).
             error = GraphQLError("Must provide operation name if query contains multiple operations.")
@@ -93,7 +93,14 @@ class Schema(strawberry.Schema):
         key: tuple[object, ...] | None = None
         if query and not variable_values and len(query) < 4096 and _tenant_only(query, operation_name):
             court = getattr(context_value, "court", None)
-            key = (query, operation_name, court.code if court else None, dt.datetime.now(dt.UTC).date())
+            version = getattr(getattr(context_value, "courts", None), "version", None)
+            key = (
+                query,
+                operation_name,
+                version,
+                court.code if court else None,
+                dt.datetime.now(dt.UTC).date(),
+            )
             cached = _TENANT_ANSWERS.get(key)
             if cached is not None and cached[0] is self:
                 return cached[1]

@@ -19,19 +19,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.with_(demo=args.demo or settings.demo)
     if args.workers > 1:
         # The parent prepares the database once; each worker then finds nothing to do.
+        from nextgen_gql.services.court_catalog import load_registry
         from nextgen_gql.services.demo import load_demo
         from nextgen_gql.services.mail import Mailer
-        from nextgen_gql.tenancy import CourtRegistry, load_courts
 
-        registry = CourtRegistry(load_courts(settings.tenants_dir))
-
-        async def prepare() -> None:
+        async def prepare() -> None:  # run_with_db has applied the court folder
             if settings.demo:
-                await load_demo(registry, Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from))
+                mailer = Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
+                await load_demo(await load_registry(), mailer)
 
         run_with_db(settings, prepare)
         os.environ["NEXTGEN_GQL_DATABASE_URL"] = settings.database_url
-        os.environ["NEXTGEN_GQL_TENANTS_DIR"] = str(settings.tenants_dir)
+        os.environ["NEXTGEN_GQL_TENANTS_DIR"] = str(settings.tenants_dir or "")
         os.environ["NEXTGEN_GQL_MAIL_DIR"] = str(settings.mail_dir)
         uvicorn.run(
             "nextgen_gql.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers

@@ -10,7 +10,7 @@ docstrings (field comments use plain ``#``, which Tortoise does not copy).
 from nextgen_gql.models.accounts import PacerAccount, PasswordReset, Session
 from nextgen_gql.models.audit import AuditEvent
 from nextgen_gql.models.billing import Charge
-from nextgen_gql.models.courts import Clerk, CourtRecord
+from nextgen_gql.models.courts import Clerk, CourtCatalog, CourtRecord
 from nextgen_gql.models.documents import PersistedDocument
 from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege, PrivilegeCase
 from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
@@ -23,6 +23,7 @@ __all__ = [
     "Clerk",
     "CmecfAccount",
     "CmecfLink",
+    "CourtCatalog",
     "CourtRecord",
     "FilingPrivilege",
     "Firm",

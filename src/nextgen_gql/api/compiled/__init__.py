@@ -12,7 +12,7 @@ What is compiled: queries (one operation, or the one ``operationName`` names) ov
 fields in ``resolvers.RESOLVERS``, with variables, aliases, fragments and inline
 fragments, ``__typename`` and ``@skip``/``@include`` (plans are kept per value of the
 variables those read). Answers made only of court data (``court``, ``courts``) are kept
-per court and day, as the court files do not change while the service runs.
+per version of the court catalog, court and day (a change of the courts moves the version on).
 
 How it falls back: a document that does not parse or validate, a mutation, a field or
 directive the table does not know, an abstract type (``node``) or introspection is not
@@ -65,7 +65,7 @@ _NO_VARIABLES = VariableValues({}, {})
 def tenant_only(operation: OperationDefinitionNode) -> bool:
     """Whether a query's answer depends only on the court files and the date: no variables,
     and nothing at its root but ``TENANT_ONLY_FIELDS`` (no fragments). Such answers are the
-    same for every caller: kept per court and day, and cacheable by browsers and CDNs."""
+    same for every caller: kept per catalog version, court and day, and cacheable by browsers and CDNs."""
     return (
         operation.operation is OperationType.QUERY
         and not operation.variable_definitions
@@ -86,7 +86,7 @@ class _Entry:
     plans: dict[tuple[Any, ...], ObjectPlan | None] = field(default_factory=dict)
     tenant_only: bool = False
     #: Kept answers of a tenant-only operation without variables, by court and day.
-    answers: dict[tuple[str | None, dt.date], dict[str, Any]] = field(default_factory=dict)
+    answers: dict[tuple[int, str | None, dt.date], dict[str, Any]] = field(default_factory=dict)
 
 
 class CompiledQueries:
@@ -182,7 +182,7 @@ class CompiledQueries:
             return self._fall_back(query, entry.why_not or "not compiled")
         runtime = Runtime(context, values, plan.viewer_facts)
         if entry.tenant_only:
-            key = (context.court.code if context.court else None, runtime.today)
+            key = (context.courts.version, context.court.code if context.court else None, runtime.today)
             kept = entry.answers.get(key)
             if kept is not None:
                 self.answered += 1

@@ -143,7 +143,7 @@ class PacerAccount(Node):
         ] = None,
     ) -> bool:
         try:
-            target = info.context.courts.get(court)
+            target = info.context.courts.serve(court)
         except UnknownCourt as exc:
             raise graphql_error(NotFound(str(exc), "court")) from None
         access = await self._access(info)
