@@ -24,8 +24,10 @@ hosts = ["ecf.nysd.uscourts.gov"]
 
 
 async def applied(api: Api, folder: Path) -> court_catalog.CatalogPlan:
-    plan, _ = await court_catalog.apply(load_courts(folder))
-    assert await api.app.state.courts.refresh()  # what the poll or LISTEN does within 2 s
+    plan, version = await court_catalog.apply(load_courts(folder))
+    live = api.app.state.courts
+    await live.refresh()  # what the version check or LISTEN does within 2 s (it may have already)
+    assert live.current.version == version
     return plan
 
 
@@ -123,3 +125,46 @@ async def test_an_empty_tenants_dir_serves_what_the_database_holds(
     async with running_api(settings.with_(tenants_dir=None)) as api:
         codes = [c["code"] for c in (await api.data("{ courts { code } }"))["courts"]]
         assert codes == ["ca1", "mab", "mad", "nysd"]
+
+
+async def test_every_process_hears_an_apply_and_the_listener_reconnects(
+    settings: Settings, tenants_copy: Path
+) -> None:
+    """Another process's view: a LiveCourts of its own hears the apply (LISTEN on PostgreSQL,
+    the version check on SQLite), also after its LISTEN connection was cut, and tells its
+    subscribers (the courtsChanged subscription's source) what changed."""
+    import asyncio
+
+    from tortoise import connections
+
+    async with running_api(settings.with_(tenants_dir=tenants_copy)) as api:
+        postgres = settings.database_url.startswith("postgres")
+        # Only LISTEN can wake it this fast on PostgreSQL: its version check is set to a minute.
+        other = court_catalog.LiveCourts(
+            await court_catalog.load_registry(),
+            database_url=settings.connection_url,
+            poll_seconds=60.0 if postgres else 0.5,
+        )
+        await other.start()
+        changes = other.changes()
+        heard = asyncio.ensure_future(anext(changes))
+        try:
+            if postgres:
+                await asyncio.sleep(0.5)  # listening
+                client = connections.get("default")
+                _, cut = await client.execute_query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE query LIKE 'LISTEN%nextgen_courts%'"
+                )
+                assert len(cut) >= 2  # this process's listener, and the other's
+                await asyncio.sleep(0.5)  # reconnected
+            write_tenant(tenants_copy, "nysd", NYSD)
+            await court_catalog.apply(load_courts(tenants_copy))
+            change = await asyncio.wait_for(heard, 2.0)
+            assert change.added == ("nysd",) and change.retired == ()
+            assert "nysd" in other.current
+        finally:
+            heard.cancel()
+            await changes.aclose()
+            await other.stop()
+        assert api.app.state.courts.current.version <= change.version
