@@ -58,7 +58,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = Settings(database_url=url, tenants_dir=TENANTS, mail_dir=folder / "mail", demo=True)
 
     async def build() -> None:
-        async with LifespanManager(create_app(settings), startup_timeout=STARTUP):
+        async with LifespanManager(create_app(settings), startup_timeout=STARTUP, shutdown_timeout=STARTUP):
             pass
 
     asyncio.run(build())
@@ -146,7 +146,7 @@ async def running_api(settings: Settings) -> AsyncIterator[Api]:
     compiled = app.state.compiled
     if compiled is not None:
         compiled.on_fallback = lambda query, why: COMPILED_STATS["fell_back"].update([why])
-    async with LifespanManager(app, startup_timeout=STARTUP) as manager:
+    async with LifespanManager(app, startup_timeout=STARTUP, shutdown_timeout=STARTUP) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Api(client=client, settings=settings, app=app)

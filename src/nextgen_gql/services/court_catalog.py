@@ -316,5 +316,4 @@ class LiveCourts:
                 delay = min(delay * 2, 5.0)
             finally:
                 if connection is not None and not connection.is_closed():
-                    with contextlib.suppress(Exception):
-                        await connection.close()
+                    connection.terminate()  # at once: stopping never waits on the network
