@@ -28,6 +28,7 @@ from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, tortoise_config
 from nextgen_gql.services import rows
 from nextgen_gql.services.courts import sync_courts
+from nextgen_gql.services.crypto import Sealer, resolve_secret_key
 from nextgen_gql.services.demo import load_demo
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
@@ -57,7 +58,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app. Court files are read now, so a bad file fails before serving."""
     settings = settings or Settings.from_env()
     courts = CourtRegistry(load_courts(settings.tenants_dir))
-    view = GraphQLView(build_schema(settings), settings=settings, courts=courts)
+    # PostgreSQL without NEXTGEN_GQL_SECRET_KEY stops here, before serving (MissingSecretKey).
+    sealer = Sealer(resolve_secret_key(settings.secret_key, settings.database_url))
+    view = GraphQLView(build_schema(settings), settings=settings, courts=courts, sealer=sealer)
     endpoint = GraphQLGate(view, courts, settings)
 
     @asynccontextmanager

@@ -15,6 +15,7 @@ from nextgen_gql.api.loaders import Loaders
 from nextgen_gql.errors import Unauthenticated
 from nextgen_gql.models import PacerAccount, Session
 from nextgen_gql.services import auth, firms, visibility
+from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import Court, CourtRegistry
@@ -35,6 +36,8 @@ class Context:
     court: Court | None
     token: str | None
     mailer: Mailer
+    #: Seals authenticator secrets and hashes codes (``services.crypto``).
+    sealer: Sealer
     _loaders: Loaders | None = None
     # Memoised look-ups: the task, not its result, so that resolvers running at once share one query.
     _once: dict[object, asyncio.Future[Any]] = field(default_factory=dict)
@@ -70,6 +73,10 @@ class Context:
                 return forwarded[:64]
         client = self.request.client
         return client.host if client else "unknown"
+
+    @property
+    def user_agent(self) -> str | None:
+        return self.request.headers.get("user-agent") or None
 
     async def require_viewer(self) -> PacerAccount:
         """The signed-in account; ``Unauthenticated`` (a DomainError) when nobody is."""
