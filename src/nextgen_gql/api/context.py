@@ -41,6 +41,8 @@ class Context:
     _loaders: Loaders | None = None
     # Memoised look-ups: the task, not its result, so that resolvers running at once share one query.
     _once: dict[object, asyncio.Future[Any]] = field(default_factory=dict)
+    # Accounts this request proved it owns (signed in with, registered).
+    _proved: set[int] = field(default_factory=set)
 
     @property
     def loaders(self) -> Loaders:
@@ -105,9 +107,17 @@ class Context:
 
     def owner_proved(self, account_id: int) -> None:
         """The caller just proved it owns this account (registered it, signed in with it)."""
+        self._proved.add(account_id)
         done: asyncio.Future[visibility.AccountAccess] = asyncio.get_running_loop().create_future()
         done.set_result(visibility.FULL_ACCESS)
         self._once[("access", account_id)] = done
+
+    async def is_owner(self, account_id: int) -> bool:
+        """Whether the caller is this account (signed in as it, or just proved it)."""
+        if account_id in self._proved:
+            return True
+        viewer = await self.viewer()
+        return viewer is not None and viewer.id == account_id
 
     async def account_access(self, account_id: int) -> visibility.AccountAccess:
         """What the viewer may see of an account, decided on batched facts, once per request."""

@@ -232,17 +232,13 @@ class PacerAccount(Node):
         codes = await info.context.clerk_courts()
         return [court_node(c) for c in info.context.courts if c.code in codes]
 
-    async def _is_viewer(self, info: Info) -> bool:
-        viewer = await info.context.viewer()
-        return viewer is not None and viewer.id == self.model.id
-
     @strawberry.field(description="Its multi-factor authentication; null unless you are the account.")
     async def mfa(
         self, info: Info
     ) -> Annotated[MfaStatus, strawberry.lazy("nextgen_gql.api.types.security")] | None:
         from nextgen_gql.api.types.security import MfaStatus
 
-        if not await self._is_viewer(info):
+        if not await info.context.is_owner(self.model.id):
             return None
         return MfaStatus(state=await mfa.status(self.model))
 
@@ -263,7 +259,8 @@ class PacerAccount(Node):
     ) -> list[Annotated[Session, strawberry.lazy("nextgen_gql.api.types.security")]] | None:
         from nextgen_gql.api.types.security import Session
 
-        session = await info.context.session()
-        if session is None or session.account_id != self.model.id:
+        if not await info.context.is_owner(self.model.id):
             return None
-        return [Session.of(row, session.id) for row in await auth.live_sessions(self.model.id)]
+        session = await info.context.session()
+        current = session.id if session is not None and session.account_id == self.model.id else None
+        return [Session.of(row, current) for row in await auth.live_sessions(self.model.id)]
