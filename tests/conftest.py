@@ -16,7 +16,7 @@ import email.policy
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,8 @@ class Api:
     settings: Settings
     #: The Starlette app under test (its ``state``: compiled plans, persisted documents).
     app: Any = None
+    #: Tokens a test keeps for the length of the test (e.g. a court's clerk, signed in once).
+    sessions: dict[str, str] = field(default_factory=dict)
 
     async def post(
         self,

@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='PacerAccount',
             name='mfa_sign_ins_unenrolled',
-            field=fields.SmallIntField(default=0),
+            field=fields.SmallIntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name='Session',
@@ -93,7 +93,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Session',
             name='mfa_restricted',
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, db_default=False),
         ),
         ops.AddField(
             model_name='Session',

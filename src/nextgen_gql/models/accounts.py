@@ -32,7 +32,7 @@ class PacerAccount(Model):
     is_shared = fields.BooleanField(default=False)
     # Sign-ins made while MFA was required and not enrolled (capped at 4): the first three are
     # skips, the fourth and later give restricted sessions (``services.mfa``).
-    mfa_sign_ins_unenrolled = fields.SmallIntField(default=0)
+    mfa_sign_ins_unenrolled = fields.SmallIntField(default=0, db_default=0)
 
     class Meta:
         table = "pacer_accounts"
@@ -65,7 +65,7 @@ class Session(Model):
     user_agent = fields.CharField(max_length=255, null=True)
     # Opened after the enrolment skips ran out: it may read me, enrol and sign out only,
     # until an authenticator is enrolled (which clears it on every session of the account).
-    mfa_restricted = fields.BooleanField(default=False)
+    mfa_restricted = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "sessions"
