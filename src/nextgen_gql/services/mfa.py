@@ -145,11 +145,10 @@ async def status(account: PacerAccount) -> MfaState:
     apps = await Authenticator.filter(account_id=account.id, confirmed_at__isnull=False).order_by("id")
     required = await is_required(account.id)
     left = await BackupCode.filter(account_id=account.id, used_at__isnull=True).count() if apps else 0
-    fresh = await PacerAccount.get(id=account.id)
     return MfaState(
         enabled=bool(apps),
         required=required,
-        skips_left=skips_left(fresh.mfa_sign_ins_unenrolled) if required else None,
+        skips_left=skips_left(account.mfa_sign_ins_unenrolled) if required else None,
         authenticators=apps,
         backup_codes_left=left,
     )
