@@ -31,6 +31,8 @@ from nextgen_gql.settings import Settings
 from tests import databases
 
 REPO = Path(__file__).resolve().parent.parent
+#: Seconds an app may take to start in tests: the demo's password hashing on a busy machine.
+STARTUP = 120
 TENANTS = REPO / "tenants"
 
 # Demo credentials (README, "Demo accounts").
@@ -63,8 +65,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
 
     async def build() -> None:
-        # Hashing the demo's passwords takes seconds on a busy machine: past asgi-lifespan's 5 s.
-        async with LifespanManager(create_app(settings), startup_timeout=120):
+        async with LifespanManager(create_app(settings), startup_timeout=STARTUP):
             pass
 
     asyncio.run(build())
@@ -154,7 +155,7 @@ async def running_api(settings: Settings) -> AsyncIterator[Api]:
     compiled = app.state.compiled
     if compiled is not None:
         compiled.on_fallback = lambda query, why: COMPILED_STATS["fell_back"].update([why])
-    async with LifespanManager(app) as manager:
+    async with LifespanManager(app, startup_timeout=STARTUP) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Api(client=client, settings=settings, app=app)

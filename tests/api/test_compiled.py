@@ -41,6 +41,7 @@ from tests.conftest import (
     LEGACY_ECF_PASSWORD,
     REPO,
     SHARED,
+    STARTUP,
     Api,
     running_api,
 )
@@ -155,7 +156,7 @@ async def serving_pair(settings: Settings) -> AsyncIterator[Pair]:
     reference_app = create_app(settings.with_(compiled=False, compiled_check=False))
     reference = httpx.ASGITransport(app=reference_app)
     async with (
-        LifespanManager(compiled_app) as a,
+        LifespanManager(compiled_app, startup_timeout=STARTUP) as a,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=a.app), base_url="http://testserver") as ca,
         httpx.AsyncClient(transport=reference, base_url="http://testserver") as cb,
     ):

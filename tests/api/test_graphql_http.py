@@ -254,3 +254,12 @@ async def test_public_get_answers_carry_an_etag_and_may_be_cached(api: Api) -> N
     assert private.headers["cache-control"] == "no-store" and "etag" not in private.headers
     posted = await api.client.post("/graphql", json=query)
     assert posted.headers["cache-control"] == "no-store" and "etag" not in posted.headers
+
+
+async def test_each_representation_has_its_own_etag(api: Api) -> None:
+    query = {"query": "{ courts { code } }"}
+    json_answer = await api.client.get("/graphql", params=query, headers={"accept": "application/json"})
+    gql_answer = await api.client.get("/graphql", params=query, headers={"accept": GQL})
+    assert json_answer.content == gql_answer.content
+    assert json_answer.headers["etag"] != gql_answer.headers["etag"]
+    assert "Accept" in gql_answer.headers["vary"]

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from nextgen_gql.settings import Settings
-from tests.conftest import FILER, Api, running_api
+from tests.conftest import FILER, STARTUP, Api, running_api
 
 
 def codes(body: dict[str, object]) -> list[str]:
@@ -167,7 +167,7 @@ async def test_hsts_and_secure_cookie_over_https(settings: Settings) -> None:
     from nextgen_gql.app import create_app
 
     app = create_app(settings)
-    async with LifespanManager(app) as manager:
+    async with LifespanManager(app, startup_timeout=STARTUP) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="https://ecf.mad.uscourts.gov") as client:
             response = await client.post(

@@ -336,7 +336,9 @@ class GraphQLView(GraphQL[Context, None]):
         if request.method != "GET" or operation is None or not tenant_only(operation):
             response.headers["cache-control"] = "no-store"
             return
-        etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
+        # One strong ETag per representation: the media type is part of it (RFC 9110, 8.8.3).
+        representation = response.headers["content-type"].encode() + b"\n" + response.body
+        etag = '"' + hashlib.sha256(representation).hexdigest()[:32] + '"'
         response.headers["etag"] = etag
         response.headers["cache-control"] = f"public, max-age={self.PUBLIC_MAX_AGE}"
         response.headers["vary"] = "Accept, X-Court, Authorization, Cookie"

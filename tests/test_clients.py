@@ -1,0 +1,260 @@
+"""Real JavaScript GraphQL clients against the real server (`nextgen-gql serve --demo`).
+
+The clients are pinned npm packages in ``tests/clients`` (``npm ci --prefix tests/clients``;
+see its README): graphql-http's GraphQL-over-HTTP server audits, Apollo Client's automatic
+persisted queries, and Relay (relay-compiler's persisted ids, relay-runtime sending
+``doc_id``). Each script prints a JSON report of its checks with the requests and responses
+behind them; a failing check fails the test with that evidence.
+
+Without Node or the packages these tests are skipped, unless ``NEXTGEN_GQL_CI`` is set (as
+``.ci/run`` sets it): then they fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import databases
+from tests.conftest import REPO, TENANTS
+from tests.test_server import serving
+
+CLIENTS = REPO / "tests" / "clients"
+NODE = shutil.which("node")
+IN_CI = bool(os.environ.get("NEXTGEN_GQL_CI"))
+SETUP = "npm ci --prefix tests/clients"
+
+
+def missing_clients() -> str | None:
+    """Why the JavaScript clients cannot run here, or None."""
+    if NODE is None:
+        return "node is not installed (Debian: apt-get install nodejs npm)"
+    version = subprocess.run([NODE, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    if int(version.lstrip("v").split(".")[0] or 0) < 18:
+        return f"node {version} is too old (18 or newer: its global fetch)"
+    wanted: dict[str, str] = json.loads((CLIENTS / "package.json").read_text())["dependencies"]
+    for name, pinned in wanted.items():
+        manifest = CLIENTS / "node_modules" / name / "package.json"
+        if not manifest.exists():
+            return f"the npm package {name} is not installed in tests/clients ({SETUP})"
+        installed = json.loads(manifest.read_text())["version"]
+        if installed != pinned:
+            return f"tests/clients has {name} {installed}, package.json pins {pinned} ({SETUP})"
+    return None
+
+
+MISSING = missing_clients()
+pytestmark = [
+    pytest.mark.server,
+    # In CI a missing client is a failure (node_clients), never a skip.
+    pytest.mark.skipif(MISSING is not None and not IN_CI, reason=f"JavaScript client tests: {MISSING}"),
+]
+
+
+@pytest.fixture(scope="module")
+def node_clients() -> str:
+    """Node, with the pinned packages (without them: skipped, or in CI failed)."""
+    if MISSING is not None:
+        pytest.fail(f"NEXTGEN_GQL_CI is set and the JavaScript clients cannot run: {MISSING}")
+    assert NODE is not None
+    return NODE
+
+
+def node(script: str, *args: str, timeout: float = 120) -> dict[str, Any]:
+    """Run one of the client scripts; its JSON report (stdout)."""
+    assert NODE is not None
+    done = subprocess.run(
+        [NODE, script, *args], cwd=CLIENTS, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    try:
+        report: dict[str, Any] = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(
+            f"node {script} exited {done.returncode} without a JSON report\n"
+            f"stdout:\n{done.stdout[-5000:]}\nstderr:\n{done.stderr[-5000:]}"
+        ) from None
+    report["exit_code"] = done.returncode
+    report["stderr"] = done.stderr[-5000:]
+    return report
+
+
+def evidence(report: dict[str, Any], items: list[Any]) -> str:
+    text = json.dumps(items, indent=2, default=str)
+    if len(text) > 30000:
+        text = text[:30000] + "\n... (cut)"
+    error = f"\nfatal: {json.dumps(report['error'], indent=2)}" if report.get("error") else ""
+    return f"{text}{error}\nstderr: {report.get('stderr', '')}"
+
+
+def assert_checks(report: dict[str, Any]) -> None:
+    """Every check of a report passed (and the script agreed, by its exit code)."""
+    failed = [check for check in report.get("checks", []) if not check["ok"]]
+    assert not failed and not report.get("error"), (
+        "failed: " + ", ".join(check["name"] for check in failed) + "\n" + evidence(report, failed)
+    )
+    assert report["checks"], report
+    assert report["exit_code"] == 0, report
+
+
+@dataclass
+class Server:
+    base: str
+    workdir: Path
+    database_url: str
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``nextgen-gql`` on the server's database (as ``serving`` addresses it)."""
+        exe = shutil.which("nextgen-gql", path=str(Path(sys.executable).parent)) or "nextgen-gql"
+        env = {**os.environ, "NEXTGEN_GQL_TENANTS_DIR": str(TENANTS)}
+        env.pop("NEXTGEN_GQL_DATABASE_URL", None)
+        if not self.database_url.startswith("sqlite://"):
+            env["NEXTGEN_GQL_DATABASE_URL"] = self.database_url
+        return subprocess.run(
+            [exe, *args], cwd=self.workdir, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+
+@contextlib.contextmanager
+def demo_server(folder: Path, demo_template: str, **env: str) -> Iterator[Server]:
+    """``nextgen-gql serve --demo``, started with ``env`` added, on a copy of the session's demo
+    database (``--demo`` then adds nothing: this spares the server the demo's password hashing)."""
+    url = databases.copy_database(demo_template, folder)
+    try:
+        with contextlib.ExitStack() as stack:
+            with pytest.MonkeyPatch.context() as patch:  # only the server's process sees env
+                for name, value in env.items():
+                    patch.setenv(name, value)
+                base = stack.enter_context(serving(folder, "--demo", database_url=url))
+            yield Server(base, folder, url)
+    finally:
+        databases.drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def server(
+    node_clients: str, demo_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    with demo_server(tmp_path_factory.mktemp("clients-server"), demo_template) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def trusted_server(
+    node_clients: str, demo_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("clients-trusted")
+    with demo_server(folder, demo_template, NEXTGEN_GQL_TRUSTED_DOCUMENTS="only") as running:
+        yield running
+
+
+# -- graphql-http: the GraphQL-over-HTTP audits --------------------------------------------
+
+ENDPOINTS = ["/graphql", "/courts/mad/graphql"]
+
+
+@pytest.fixture(scope="module")
+def audits(server: Server) -> dict[str, dict[str, Any]]:
+    return {path: node("audit.mjs", server.base + path) for path in ENDPOINTS}
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_graphql_http_audit_no_errors_no_warnings(audits: dict[str, dict[str, Any]], path: str) -> None:
+    """graphql-http 1.23.1's server audits: every MUST and every SHOULD holds."""
+    report = audits[path]
+    assert not report.get("error"), evidence(report, [])
+    failing = [f for f in report["failures"] if f["status"] in ("error", "warn")]
+    assert not failing, (
+        f"{path}: {report['counts']}\n"
+        + "\n".join(f"{f['status']} {f['id']} {f['name']}: {f['reason']}" for f in failing)
+        + "\n"
+        + evidence(report, failing)
+    )
+    counts = report["counts"]
+    assert counts["ok"] >= 50 and report["total"] == sum(counts.values()), counts
+    assert report["exit_code"] == 0
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_graphql_http_audit_bad_parameters_are_400(audits: dict[str, dict[str, Any]], path: str) -> None:
+    """The audits' notices (MAY) too: the service answers a parameter of the wrong type with 400."""
+    report = audits[path]
+    notices = [f for f in report["failures"] if f["status"] == "notice"]
+    assert not notices, (
+        "\n".join(f"{f['id']} {f['name']}: {f['reason']}" for f in notices) + "\n" + evidence(report, notices)
+    )
+
+
+# -- Apollo Client: automatic persisted queries ----------------------------------------------
+
+
+def test_apollo_client_automatic_persisted_queries(server: Server) -> None:
+    """PersistedQueryLink: hash, PERSISTED_QUERY_NOT_FOUND, retry with the text; then the hash
+    alone, over POST and GET, at /graphql and a court's endpoint, signed in or not."""
+    report = node("apollo-apq.mjs", server.base)
+    assert_checks(report)
+    names = [check["name"] for check in report["checks"]]
+    assert any("GET /courts/mad/graphql" in name for name in names)
+    assert any("Authorization" in name for name in names)
+
+
+# -- Relay: relay-compiler's persisted ids, relay-runtime sending doc_id ---------------------
+
+
+@dataclass
+class RelayBuild:
+    persisted: Path
+    artifacts: Path
+    operations: dict[str, dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def relay_build(node_clients: str, tmp_path_factory: pytest.TempPathFactory) -> RelayBuild:
+    """tests/clients/relay compiled by relay-compiler (persistConfig: a JSON file of id: text)."""
+    report = node("relay/compile.mjs", str(tmp_path_factory.mktemp("relay")))
+    assert report["ok"], json.dumps(report, indent=2)
+    return RelayBuild(Path(report["persisted"]), Path(report["artifacts"]), report["operations"])
+
+
+def test_relay_compiler_persists_every_operation(relay_build: RelayBuild) -> None:
+    documents = json.loads(relay_build.persisted.read_text())
+    names = {"CourtsQuery", "CourtQuery", "CourtNodeQuery", "SignInMutation", "MeQuery"}
+    assert set(relay_build.operations) == names
+    assert {op["id"] for op in relay_build.operations.values()} == set(documents)
+    assert "fragment CourtsCourt_court on Court" in documents[relay_build.operations["CourtsQuery"]["id"]]
+
+
+def register(server: Server, relay_build: RelayBuild) -> None:
+    """``nextgen-gql operations add`` of relay-compiler's file; ``operations list`` shows each id."""
+    added = server.cli("operations", "add", str(relay_build.persisted))
+    assert added.returncode == 0, f"operations add: exit {added.returncode}\n{added.stdout}\n{added.stderr}"
+    listed = server.cli("operations", "list")
+    assert listed.returncode == 0, (
+        f"operations list: exit {listed.returncode}\n{listed.stdout}\n{listed.stderr}"
+    )
+    for name, operation in relay_build.operations.items():
+        assert operation["id"] in listed.stdout and name in listed.stdout, listed.stdout
+
+
+def test_relay_runtime_doc_ids(server: Server, relay_build: RelayBuild) -> None:
+    """Registered with the CLI, then run by relay-runtime sending only {doc_id, variables}."""
+    register(server, relay_build)
+    assert_checks(node("relay/run.mjs", server.base, str(relay_build.artifacts)))
+
+
+def test_relay_runtime_trusted_documents_only(trusted_server: Server, relay_build: RelayBuild) -> None:
+    """NEXTGEN_GQL_TRUSTED_DOCUMENTS=only: the registered documents still run; any other text,
+    plain or as an automatic persisted query, is refused with 400 PERSISTED_QUERY_REQUIRED."""
+    register(trusted_server, relay_build)
+    report = node("relay/run.mjs", trusted_server.base, str(relay_build.artifacts), "--trusted-only")
+    assert_checks(report)
+    assert report["trustedOnly"] is True
