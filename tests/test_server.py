@@ -43,6 +43,7 @@ def serving(
     env.pop("NEXTGEN_GQL_DATABASE_URL", None)
     if database_url is not None and not database_url.startswith("sqlite://"):
         env["NEXTGEN_GQL_DATABASE_URL"] = database_url  # else the default file in the working folder
+        env.setdefault("NEXTGEN_GQL_SECRET_KEY", databases.SECRET_KEY)  # required on PostgreSQL
     log = (workdir / "server.log").open("ab")
     proc = subprocess.Popen(
         [exe, "serve", "--port", str(port), *extra],

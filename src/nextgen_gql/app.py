@@ -30,6 +30,7 @@ from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, tortoise_config
 from nextgen_gql.services import court_catalog, rows
 from nextgen_gql.services.court_catalog import LiveCourts
+from nextgen_gql.services.crypto import Sealer, resolve_secret_key
 from nextgen_gql.services.demo import load_demo
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
@@ -60,7 +61,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     files = load_courts(settings.tenants_dir) if settings.tenants_dir is not None else None
     live = LiveCourts(CourtRegistry(files or ()), database_url=settings.connection_url)
-    view = GraphQLView(build_schema(settings), settings=settings, courts=live)
+    # PostgreSQL without NEXTGEN_GQL_SECRET_KEY stops here, before serving (MissingSecretKey).
+    sealer = Sealer(resolve_secret_key(settings.secret_key, settings.database_url))
+    view = GraphQLView(build_schema(settings), settings=settings, courts=live, sealer=sealer)
     endpoint = GraphQLGate(view, live, settings)
 
     @asynccontextmanager

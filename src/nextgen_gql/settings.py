@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 __all__ = ["Settings"]
@@ -86,6 +86,10 @@ class Settings:
     compiled_check: bool = False
     #: "off": any valid document runs; "only": registered (trusted) documents alone (``api.persisted``).
     trusted_documents: str = "off"
+    #: Encrypts secrets at rest (authenticator secrets) and keys the hashes of mailed and backup
+    #: codes. None: a SQLite database keeps a generated one beside its file; PostgreSQL refuses
+    #: to start (``services.crypto.resolve_secret_key``).
+    secret_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -117,6 +121,7 @@ class Settings:
             compiled=_execution(env),
             compiled_check=_bool(env, "COMPILED_CHECK", False),
             trusted_documents=(env.get(_PREFIX + "TRUSTED_DOCUMENTS") or "off").strip().lower(),
+            secret_key=env.get(_PREFIX + "SECRET_KEY") or None,
         )
 
     def __post_init__(self) -> None:
@@ -127,11 +132,19 @@ class Settings:
             raise ValueError(
                 f"{_PREFIX}TRUSTED_DOCUMENTS must be off or only, got {self.trusted_documents!r}"
             )
+        if self.secret_key is not None and len(self.secret_key) < 32:
+            raise ValueError(
+                f"{_PREFIX}SECRET_KEY must be at least 32 characters (make one with: openssl rand -base64 48)"
+            )
         if not 1 <= self.db_pool_min <= self.db_pool_max:
             raise ValueError(
                 f"{_PREFIX}DB_POOL_MIN ({self.db_pool_min}) must be at least 1 and at most "
                 f"{_PREFIX}DB_POOL_MAX ({self.db_pool_max})"
             )
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://", "asyncpg://"))
 
     @property
     def connection_url(self) -> str:

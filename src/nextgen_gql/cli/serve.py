@@ -6,6 +6,7 @@ import argparse
 import os
 
 from nextgen_gql.cli._common import run_with_db
+from nextgen_gql.services.crypto import resolve_secret_key
 from nextgen_gql.settings import Settings
 
 __all__ = ["cmd_serve"]
@@ -17,6 +18,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from nextgen_gql.app import create_app
 
     settings = settings.with_(demo=args.demo or settings.demo)
+    # Before anything starts: PostgreSQL without NEXTGEN_GQL_SECRET_KEY stops here with a
+    # message naming it; a SQLite file gets its key made once, by this process.
+    resolve_secret_key(settings.secret_key, settings.database_url)
     if args.workers > 1:
         # The parent prepares the database once; each worker then finds nothing to do.
         from nextgen_gql.services.court_catalog import load_registry

@@ -43,6 +43,7 @@ class Runtime:
         "access",
         "context",
         "facts",
+        "restricted",
         "today",
         "variables",
     )
@@ -56,6 +57,8 @@ class Runtime:
         self.facts = facts
         self.today = dt.datetime.now(dt.UTC).date()
         self._viewer: Any = Undefined
+        #: The session is restricted to MFA enrolment (known once the viewer is read).
+        self.restricted = False
         self._clerk_courts: frozenset[str] | None = None
         self._privileges: dict[int, list[rows.PrivilegeRow]] = {}
         self._memberships: dict[int, rows.MembershipRow | None] = {}
@@ -74,6 +77,7 @@ class Runtime:
             )
             self._viewer = found.account if found is not None else None
             if found is not None:
+                self.restricted = found.restricted
                 if found.privileges is not None:
                     self._privileges[found.account.id] = found.privileges
                 if "membership" in facts:
