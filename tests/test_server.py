@@ -41,17 +41,22 @@ class Served(str):
 
 @contextmanager
 def serving(
-    workdir: Path, *extra: str, database_url: str | None = None, env: dict[str, str] | None = None
+    workdir: Path,
+    *extra: str,
+    database_url: str | None = None,
+    tenants: Path = TENANTS,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Served]:
     """``nextgen-gql serve`` in ``workdir`` (its output in ``server.log``), with ``env`` added to
     this process's environment; stopped with SIGINT at the end (unless it stopped already)."""
     port = free_port()
     exe = shutil.which("nextgen-gql", path=str(Path(sys.executable).parent)) or "nextgen-gql"
     given = env or {}
-    env = {**os.environ, "NEXTGEN_GQL_TENANTS_DIR": str(TENANTS), **given}
+    env = {**os.environ, "NEXTGEN_GQL_TENANTS_DIR": str(tenants), **given}
     env.pop("NEXTGEN_GQL_DATABASE_URL", None)
     if database_url is not None and not database_url.startswith("sqlite://"):
         env["NEXTGEN_GQL_DATABASE_URL"] = database_url  # else the default file in the working folder
+        env.setdefault("NEXTGEN_GQL_SECRET_KEY", databases.SECRET_KEY)  # required on PostgreSQL
     log = (workdir / "server.log").open("ab")
     proc = subprocess.Popen(
         [exe, "serve", "--port", str(port), *extra],

@@ -99,6 +99,30 @@ def test_a_revocation_holds_on_every_worker_at_once(tmp_path: Path, fresh_databa
         assert all(me["privileges"] == [{"id": privilege["id"], "permissions": []}] for me in after)
 
 
+def test_a_revoked_session_stops_at_once_on_every_worker(tmp_path: Path, fresh_database_url: str) -> None:
+    """Sessions are read from the database on each request: a revoked token works on no worker."""
+    sign_in = "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { token } }"
+    with serving(tmp_path, "--demo", "--workers", "2", database_url=fresh_database_url) as base:
+        laptop, phone = (
+            str(gql(base, sign_in, {"u": FILER[0], "p": FILER[1]})["signIn"]["token"])  # type: ignore[index]
+            for _ in range(2)
+        )
+
+        def ask(_: int) -> object:
+            return gql(base, "{ me { username } }", token=phone)["me"]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert all(me == {"username": FILER[0]} for me in pool.map(ask, range(24)))
+        sessions = gql(base, "{ me { sessions { id current } } }", token=laptop)["me"]["sessions"]  # type: ignore[index]
+        phone_id = next(s["id"] for s in sessions if not s["current"])  # type: ignore[attr-defined]
+        revoked = gql(
+            base, "mutation($id: ID!) { revokeSession(id: $id) { ok } }", {"id": phone_id}, token=laptop
+        )
+        assert revoked == {"revokeSession": {"ok": True}}
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert all(me is None for me in pool.map(ask, range(24)))
+
+
 def test_every_worker_counts_in_the_metrics(tmp_path: Path, fresh_database_url: str) -> None:
     """prometheus-client's multiprocess mode: each worker writes its counts, any worker
     answers a scrape with the sum of all of them."""

@@ -9,6 +9,7 @@ __all__ = [
     "FilerPermission",
     "FilerRole",
     "InvitationStatus",
+    "MfaMethod",
     "PrivilegeSource",
     "RegistrationStatus",
     "StatementKind",
@@ -82,3 +83,10 @@ class UsageKind(str, Enum):
 class StatementKind(str, Enum):
     INVOICE = "invoice"
     STATEMENT_OF_ACCOUNT = "statement_of_account"
+
+
+class MfaMethod(str, Enum):
+    """A second factor at sign-in."""
+
+    TOTP = "totp"  # a code of an authenticator app
+    BACKUP_CODE = "backup_code"  # one of the account's single-use backup codes

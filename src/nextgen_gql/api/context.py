@@ -16,6 +16,7 @@ from nextgen_gql.errors import Unauthenticated
 from nextgen_gql.models import PacerAccount, Session
 from nextgen_gql.observability.requests import note_account
 from nextgen_gql.services import auth, firms, visibility
+from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import Court, CourtRegistry
@@ -36,9 +37,13 @@ class Context:
     court: Court | None
     token: str | None
     mailer: Mailer
+    #: Seals authenticator secrets and hashes codes (``services.crypto``).
+    sealer: Sealer
     _loaders: Loaders | None = None
     # Memoised look-ups: the task, not its result, so that resolvers running at once share one query.
     _once: dict[object, asyncio.Future[Any]] = field(default_factory=dict)
+    # Accounts this request proved it owns (signed in with, registered).
+    _proved: set[int] = field(default_factory=set)
 
     @property
     def loaders(self) -> Loaders:
@@ -79,6 +84,10 @@ class Context:
         client = self.request.client
         return client.host if client else "unknown"
 
+    @property
+    def user_agent(self) -> str | None:
+        return self.request.headers.get("user-agent") or None
+
     async def require_viewer(self) -> PacerAccount:
         """The signed-in account; ``Unauthenticated`` (a DomainError) when nobody is."""
         viewer = await self.viewer()
@@ -107,9 +116,17 @@ class Context:
     def owner_proved(self, account_id: int) -> None:
         """The caller just proved it owns this account (registered it, signed in with it)."""
         note_account(account_id)
+        self._proved.add(account_id)
         done: asyncio.Future[visibility.AccountAccess] = asyncio.get_running_loop().create_future()
         done.set_result(visibility.FULL_ACCESS)
         self._once[("access", account_id)] = done
+
+    async def is_owner(self, account_id: int) -> bool:
+        """Whether the caller is this account (signed in as it, or just proved it)."""
+        if account_id in self._proved:
+            return True
+        viewer = await self.viewer()
+        return viewer is not None and viewer.id == account_id
 
     async def account_access(self, account_id: int) -> visibility.AccountAccess:
         """What the viewer may see of an account, decided on batched facts, once per request."""

@@ -21,12 +21,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from nextgen_gql.api.context import COOKIE_NAME
 from nextgen_gql.api.graphql_http import APPLICATION_JSON, content_type_header, negotiate
 from nextgen_gql.observability.requests import REQUEST_ID_KEY, note_court, note_error
+from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.settings import Settings
-from nextgen_gql.tenancy import CourtRegistry, UnknownCourt
+from nextgen_gql.tenancy import UnknownCourt
 
-__all__ = ["COURT_SCOPE_KEY", "REQUEST_ID_KEY", "GraphQLGate", "SecurityHeaders", "error_response", "refuse"]
+__all__ = [
+    "COURTS_SCOPE_KEY",
+    "COURT_SCOPE_KEY",
+    "REQUEST_ID_KEY",
+    "GraphQLGate",
+    "SecurityHeaders",
+    "error_response",
+    "refuse",
+]
 
 COURT_SCOPE_KEY = "nextgen_gql.court"
+#: The registry of courts a request started with: it keeps it to its end, whatever changes.
+COURTS_SCOPE_KEY = "nextgen_gql.courts"
 JSON_TYPES = {"application/json"}
 
 _API_HEADERS = [
@@ -111,7 +122,7 @@ class _TooLarge(Exception):
 
 
 class GraphQLGate:
-    def __init__(self, app: ASGIApp, courts: CourtRegistry, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, courts: LiveCourts, settings: Settings) -> None:
         self.app = app
         self.courts = courts
         self.settings = settings
@@ -156,8 +167,10 @@ class GraphQLGate:
         if refusal:
             await refuse(scope, 403, refusal, "FORBIDDEN")(scope, receive, send)
             return
+        registry = self.courts.current
+        scope[COURTS_SCOPE_KEY] = registry
         try:
-            court = self.courts.resolve(
+            court = registry.resolve(
                 path_code=scope.get("path_params", {}).get("code"),
                 header_code=headers.get("x-court"),
                 host=headers.get("host"),

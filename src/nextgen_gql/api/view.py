@@ -41,15 +41,16 @@ from nextgen_gql.api.graphql_http import (
     params_from_query_string,
     request_error_status,
 )
-from nextgen_gql.api.http import COURT_SCOPE_KEY, REQUEST_ID_KEY, error_response
+from nextgen_gql.api.http import COURT_SCOPE_KEY, COURTS_SCOPE_KEY, REQUEST_ID_KEY, error_response
 from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_only, sha256_hex
 from nextgen_gql.api.request_errors import parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
 from nextgen_gql.observability import tracing
 from nextgen_gql.observability.requests import note_error, note_execution, note_operation, note_persisted
+from nextgen_gql.services.court_catalog import LiveCourts
+from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
-from nextgen_gql.tenancy import CourtRegistry
 from nextgen_gql.web import GRAPHIQL_CSP, graphiql_page
 
 __all__ = ["GraphQLView", "error_code"]
@@ -103,12 +104,13 @@ class GraphQLView(GraphQL[Context, None]):
     #: How long a browser or CDN may reuse a public answer (``courts``, ``court``) unchecked.
     PUBLIC_MAX_AGE = 60
 
-    def __init__(self, schema: Schema, *, settings: Settings, courts: CourtRegistry) -> None:
+    def __init__(self, schema: Schema, *, settings: Settings, courts: LiveCourts, sealer: Sealer) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.service_schema = schema
         self.settings = settings
         self.courts = courts
         self.mailer = Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
+        self.sealer = sealer
         self.compiled = (
             CompiledQueries(schema._schema, schema.service_rules, max_tokens=settings.max_tokens)
             if settings.compiled
@@ -123,10 +125,11 @@ class GraphQLView(GraphQL[Context, None]):
             request=request,
             response=response,
             settings=self.settings,
-            courts=self.courts,
+            courts=request.scope.get(COURTS_SCOPE_KEY) or self.courts.current,
             court=request.scope.get(COURT_SCOPE_KEY),
             token=token_from_request(request),
             mailer=self.mailer,
+            sealer=self.sealer,
         )
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:

@@ -15,6 +15,7 @@ import signal
 
 from nextgen_gql.cli._common import run_with_db
 from nextgen_gql.observability.multiprocess import clean_multiprocess_dir, prepare_multiprocess_dir
+from nextgen_gql.services.crypto import resolve_secret_key
 from nextgen_gql.settings import Settings
 
 __all__ = ["cmd_serve"]
@@ -43,6 +44,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from nextgen_gql.observability.logs import logging_config
 
     settings = settings.with_(demo=args.demo or settings.demo)
+    # Before anything starts: PostgreSQL without NEXTGEN_GQL_SECRET_KEY stops here with a
+    # message naming it; a SQLite file gets its key made once, by this process.
+    resolve_secret_key(settings.secret_key, settings.database_url)
     server_options = {
         "host": args.host,
         "port": args.port,
@@ -53,19 +57,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     }
     if args.workers > 1:
         # The parent prepares the database once; each worker then finds nothing to do.
+        from nextgen_gql.services.court_catalog import load_registry
         from nextgen_gql.services.demo import load_demo
         from nextgen_gql.services.mail import Mailer
-        from nextgen_gql.tenancy import CourtRegistry, load_courts
 
-        registry = CourtRegistry(load_courts(settings.tenants_dir))
-
-        async def prepare() -> None:
+        async def prepare() -> None:  # run_with_db has applied the court folder
             if settings.demo:
-                await load_demo(registry, Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from))
+                mailer = Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
+                await load_demo(await load_registry(), mailer)
 
         run_with_db(settings, prepare)
         os.environ["NEXTGEN_GQL_DATABASE_URL"] = settings.database_url
-        os.environ["NEXTGEN_GQL_TENANTS_DIR"] = str(settings.tenants_dir)
+        os.environ["NEXTGEN_GQL_TENANTS_DIR"] = str(settings.tenants_dir or "")
         os.environ["NEXTGEN_GQL_MAIL_DIR"] = str(settings.mail_dir)
         uvicorn.run("nextgen_gql.app:create_app", factory=True, workers=args.workers, **server_options)
         return 0

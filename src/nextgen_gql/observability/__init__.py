@@ -16,7 +16,7 @@ operator's guide to all of it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
@@ -25,7 +25,7 @@ from nextgen_gql.observability.health import Readiness, healthz
 from nextgen_gql.observability.requests import ObserveRequests, RequestRecord
 from nextgen_gql.services import events
 from nextgen_gql.settings import Settings
-from nextgen_gql.tenancy import CourtRegistry
+from nextgen_gql.tenancy import Court
 
 __all__ = ["Observability"]
 
@@ -33,7 +33,8 @@ __all__ = ["Observability"]
 class Observability:
     """The middleware, routes and running parts ``create_app`` installs, as the settings say."""
 
-    def __init__(self, settings: Settings, courts: CourtRegistry) -> None:
+    def __init__(self, settings: Settings, courts: Callable[[], Iterable[Court]]) -> None:
+        """``courts``: the courts served now (for ``/readyz``)."""
         self.settings = settings
         self.readiness = Readiness(courts)
         self.tracing = None

@@ -3,7 +3,8 @@
 - ``/healthz``: ``200 {"status": "ok"}`` while the process runs and its database answers,
   ``503 {"status": "unavailable"}`` when the database does not (the contract).
 - ``/readyz``: ``200 {"status": "ready"}`` once start-up is done, the database answers, every
-  migration of this version is applied and every court file has its court row; otherwise
+  migration of this version is applied and every court served has its live row in the
+  catalog (``courts``); otherwise
   ``503 {"status": "not ready", "reasons": [...]}``, each reason a sentence.
 """
 
@@ -12,13 +13,14 @@ from __future__ import annotations
 import importlib.resources
 import logging
 import re
+from collections.abc import Callable, Iterable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from tortoise import connections
 
 from nextgen_gql.db import MIGRATIONS_MODULE
-from nextgen_gql.tenancy import CourtRegistry
+from nextgen_gql.tenancy import Court
 
 __all__ = ["Readiness", "healthz", "migration_names"]
 
@@ -44,7 +46,8 @@ def migration_names() -> frozenset[str]:
 class Readiness:
     """``GET /readyz`` for one app: ``started`` is set at the end of its start-up."""
 
-    def __init__(self, courts: CourtRegistry) -> None:
+    def __init__(self, courts: Callable[[], Iterable[Court]]) -> None:
+        #: The courts served now (they follow the catalog while the service runs).
         self.courts = courts
         self.migrations = migration_names()
         self.started = False
@@ -56,7 +59,7 @@ class Readiness:
         try:
             conn = connections.get("default")
             _, applied = await conn.execute_query("SELECT name FROM tortoise_migrations WHERE app = 'models'")
-            _, rows = await conn.execute_query("SELECT code FROM courts")
+            _, rows = await conn.execute_query("SELECT code FROM courts WHERE retired_at IS NULL")
         except Exception as exc:  # the database is down, or not this service's
             log.warning("readiness: the database does not answer: %s", type(exc).__name__)
             return ["The database does not answer."]
@@ -65,7 +68,10 @@ class Readiness:
         if missing:
             reasons.append(f"Migrations not applied: {', '.join(missing)}.")
         known = {str(row["code"]) for row in rows}
-        unloaded = sorted(court.code for court in self.courts if court.code not in known)
+        served = [court.code for court in self.courts()]
+        if not served:
+            reasons.append("No court is served.")
+        unloaded = sorted(code for code in served if code not in known)
         if unloaded:
             shown = ", ".join(unloaded[:10]) + (
                 f" and {len(unloaded) - 10} more" if len(unloaded) > 10 else ""

@@ -118,7 +118,7 @@ async def reset_password(token: str, new_password: str, *, source: str | None = 
             .update(revoked_at=at)
         )
         await audit.record("account.password_reset", actor_id=account.id, using_db=conn)
-    await throttle.clear(throttle.ACCOUNT_SIGN_IN, str(account.id))
+    await throttle.clear_sign_in(account.username_key)
     await account.refresh_from_db()
     return account
 
