@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -28,6 +29,20 @@ from tests.test_server import Served, gql, serving
 pytestmark = pytest.mark.server
 
 SIGN_IN = "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { token errors { code } } }"
+START = """mutation($n: String!) { startAuthenticatorEnrollment(input: {name: $n}) {
+  enrollment { id secret } errors { code } } }"""
+CONFIRM = """mutation($i: ConfirmAuthenticatorEnrollmentInput!) { confirmAuthenticatorEnrollment(input: $i) {
+  backupCodes errors { code message } } }"""
+MFA_SIGN_IN = """mutation($p: String!) { signIn(input: {username: "lauraperez", password: $p,
+  redactionAcknowledged: true}) { token mfaChallenge { token } errors { code } } }"""
+VERIFY = """mutation($i: VerifySignInInput!) { verifySignIn(input: $i) { token errors { code message } } }"""
+
+
+def _mailed(folder: Path, label: str) -> str:
+    """The code after ``label`` in the newest message that has one."""
+    mails = sorted((folder / "mail").glob("*.eml"), key=lambda m: m.stat().st_mtime_ns)
+    text = next(m.read_text() for m in reversed(mails) if label in m.read_text())
+    return re.search(re.escape(label) + r" (\S+)", text).group(1)  # type: ignore[union-attr]
 
 
 def post(base: str, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> httpx.Response:
@@ -42,8 +57,9 @@ def post(base: str, query: str, variables: dict[str, Any] | None = None, **kw: A
 
 
 def test_no_secret_reaches_the_logs_at_debug(tmp_path: Path, fresh_database_url: str) -> None:
-    """The demo's flows (sign-in, upgrade, link, password reset), logged at debug (every SQL
-    statement included): no password, token or reset token used appears anywhere in the output."""
+    """The demo's flows (sign-in, upgrade, link, password reset, an authenticator app and its
+    sign-ins), logged at debug (every SQL statement included): no password, token, code or
+    secret used appears anywhere in the output."""
     new_password = "Blue-Harbor-Lantern-42"
     after_reset = "Reset-Granite-Window-77"
     wrong = "Wrong-Guess-Password-913"
@@ -89,8 +105,7 @@ def test_no_secret_reaches_the_logs_at_debug(tmp_path: Path, fresh_database_url:
             "linkCmecfAccount": {"errors": []}
         }
         gql(base, 'mutation { requestPasswordReset(input: {usernameOrEmail: "lauraperez"}) { ok } }')
-        [mail] = [m for m in (tmp_path / "mail").glob("*.eml") if "Reset token:" in m.read_text()]
-        reset_token = re.search(r"Reset token: (\S+)", mail.read_text()).group(1)  # type: ignore[union-attr]
+        reset_token = _mailed(tmp_path, "Reset token:")
         secrets.append(reset_token)
         reset = gql(
             base,
@@ -105,6 +120,29 @@ def test_no_secret_reaches_the_logs_at_debug(tmp_path: Path, fresh_database_url:
         )
         last = str(signed["signIn"]["token"])  # type: ignore[index]
         secrets.append(last)
+        # Multi-factor: an authenticator app enrolled with a mailed security code, then a sign-in
+        # with a code of the app, and one with a backup code.
+        started = gql(base, START, {"n": "Work phone"}, token=last)["startAuthenticatorEnrollment"]
+        enrollment: dict[str, str] = started["enrollment"]  # type: ignore[index]
+        security = _mailed(tmp_path, "Security code:")
+        totp = pyotp.TOTP(enrollment["secret"]).now()
+        inputs = {"enrollmentId": enrollment["id"], "securityCode": security, "totpCode": totp}
+        confirmed: dict[str, Any] = gql(base, CONFIRM, {"i": inputs}, token=last)[
+            "confirmAuthenticatorEnrollment"
+        ]  # type: ignore[assignment]
+        assert confirmed["errors"] == [], confirmed
+        backup_codes = list(confirmed["backupCodes"])
+        secrets += [enrollment["secret"], security, totp, *backup_codes]
+        for method, second in (("TOTP", None), ("BACKUP_CODE", backup_codes[0])):
+            signed_in: dict[str, Any] = gql(base, MFA_SIGN_IN, {"p": after_reset})["signIn"]  # type: ignore[assignment]
+            challenge = str(signed_in["mfaChallenge"]["token"])
+            # The next step's code (one step either side is accepted; the enrolment used this one's).
+            given = second or pyotp.TOTP(enrollment["secret"]).at(time.time() + 30)
+            verified: dict[str, Any] = gql(
+                base, VERIFY, {"i": {"challenge": challenge, "code": given, "method": method}}
+            )["verifySignIn"]  # type: ignore[assignment]
+            assert verified["errors"] == [], verified
+            secrets += [challenge, given, str(verified["token"])]
         clerk = gql(base, SIGN_IN, {"u": "madclerk01", "p": CLERK_PASSWORD})["signIn"]["token"]  # type: ignore[index]
         secrets.append(str(clerk))
         assert gql(base, "{ cmecfAccounts(first: 2) { totalCount } }", court="mad", token=str(clerk))
@@ -122,6 +160,7 @@ def test_no_secret_reaches_the_logs_at_debug(tmp_path: Path, fresh_database_url:
         "account.upgrade",
         "cmecf.link",
         "account.password_reset",
+        "mfa.challenge",
     } <= events
     leaked = [secret for secret in secrets if secret in output]
     assert leaked == [], f"{len(leaked)} secret(s) in the server's output"

@@ -189,7 +189,6 @@ class Settings:
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise ValueError(f"{_PREFIX}METRICS_TOKEN must be at least 16 characters")
 
-
         if self.secret_key is not None and len(self.secret_key) < 32:
             raise ValueError(
                 f"{_PREFIX}SECRET_KEY must be at least 32 characters (make one with: openssl rand -base64 48)"

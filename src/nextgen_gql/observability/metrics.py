@@ -79,13 +79,13 @@ SIGN_INS = Counter(
 )
 LOCKOUTS = Counter(
     "nextgen_gql_lockouts",
-    "Brute-force counters that reached their limit and locked their key, by policy (account, "
-    "address, cmecf, linker, reset, reset_req).",
+    "Brute-force counters that reached their limit and locked their key, by policy (acct_addr, "
+    "account, address, mfa, cmecf, linker, reset, reset_req).",
     ["policy"],
 )
 MFA_CHALLENGES = Counter(
     "nextgen_gql_mfa_challenges",
-    "Second-factor challenges at sign-in, by outcome (issued, passed, failed).",
+    "Second-factor challenges at sign-in, by outcome (issued, passed, failed, expired).",
     ["outcome"],
 )
 PERSISTED = Counter(

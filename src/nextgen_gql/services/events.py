@@ -12,17 +12,17 @@ Events (``name``: what it means; ``fields``):
 - ``account.sign_in_failed``: also for a username that names no account (not audited);
 - ``account.sign_in_refused``: a sign-in refused before the password was checked,
   ``reason`` ``account_locked`` or ``address_limited``;
-- ``throttle.locked``: a brute-force counter reached its limit, ``policy`` (``account``,
-  ``address``, ``cmecf``, ``linker``, ``reset``, ``reset_req``);
+- ``throttle.locked``: a brute-force counter reached its limit, ``policy`` (``services.throttle``'s
+  kinds: ``acct_addr``, ``account``, ``address``, ``mfa``, ``cmecf``, ...) and ``key``;
 - ``account.password_reset_invalid``: a reset token that does not work;
 - ``import.rows``: rows written by an import, ``kind`` and ``rows``;
-- ``mfa.challenge``: a second-factor challenge, ``outcome`` ``issued``, ``passed`` or
-  ``failed``;
+- ``mfa.challenge``: a second-factor challenge, ``outcome`` ``issued``, ``passed``,
+  ``failed`` or ``expired``;
 - ``subscription.opened`` / ``subscription.closed``: a GraphQL subscription began or ended;
 - ``events.fanned_out``: ``count`` events delivered to open subscriptions.
 
-The last three are counted by the metrics (``observability.metrics.count_event``) but not
-emitted yet: multi-factor sign-in and subscriptions emit them when they are served.
+The last two are counted by the metrics (``observability.metrics.count_event``) but not
+emitted yet: subscriptions emit them when they are served.
 """
 
 from __future__ import annotations
