@@ -23,6 +23,7 @@ CMECF_HEADER = "login,first_name,last_name,email,role,password\n"
 def run(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> object:
     monkeypatch.setenv("NEXTGEN_GQL_DATABASE_URL", fresh_database_url)
     monkeypatch.setenv("NEXTGEN_GQL_TENANTS_DIR", str(TENANTS))
+    monkeypatch.setenv("NEXTGEN_GQL_SECRET_KEY", databases.SECRET_KEY)  # required on PostgreSQL
 
     def invoke(*args: str) -> int:
         return main(list(args))
@@ -147,7 +148,7 @@ def test_clerks_grant_and_revoke(run, tmp_path: Path, capsys: pytest.CaptureFixt
     assert run("clerks", "grant", "mad", "nobody99") == 2
     assert "No PACER account has the username 'nobody99'" in capsys.readouterr().err
     actions = [a for (a,) in rows(run.db, "SELECT action FROM audit_events ORDER BY id")]
-    assert actions == ["import.pacer_accounts", "clerk.grant", "clerk.revoke"]
+    assert actions == ["courts.apply", "import.pacer_accounts", "clerk.grant", "clerk.revoke"]
 
 
 def test_tenants_validate_and_list(

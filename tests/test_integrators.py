@@ -122,7 +122,7 @@ def test_add_refuses_and_writes_nothing(
 
 def test_list_shows_roster_sizes(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tenants", "list"]) == 0
-    assert "(roster: no database yet)" in capsys.readouterr().out
+    assert "(roster: no database yet;" in capsys.readouterr().out
     if databases.backend() == "sqlite":
         assert not list(env.glob("*.sqlite3"))  # listing creates nothing
     assert main(["import", "cmecf-accounts", "mab", str(roster(env / "r.csv", 7))]) == 0
@@ -175,7 +175,7 @@ async def test_progress_counts_every_row(tmp_path: Path, fresh_database_url: str
     from tortoise.context import TortoiseContext
 
     from nextgen_gql.db import apply_migrations, tortoise_config
-    from nextgen_gql.services.courts import sync_courts
+    from nextgen_gql.services.court_catalog import apply
     from nextgen_gql.tenancy import CourtRegistry, load_courts
 
     url = fresh_database_url
@@ -183,7 +183,7 @@ async def test_progress_counts_every_row(tmp_path: Path, fresh_database_url: str
     await apply_migrations(url)
     async with TortoiseContext() as ctx:
         await ctx.init(config=tortoise_config(url))
-        await sync_courts(courts)
+        await apply(list(courts))
         seen: list[int] = []
         path = roster(tmp_path / "r.csv", 2345)
         assert imports.count_rows(path) == 2345

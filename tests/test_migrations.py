@@ -229,7 +229,9 @@ def test_0005_keeps_every_privilege_and_gives_it_its_roles_permissions_and_cases
 
     # What a court's clerk now sees, over HTTP.
     async def seen() -> dict[str, Any]:
-        settings = Settings(database_url=url, tenants_dir=TENANTS, mail_dir=tmp_path / "mail")
+        settings = Settings(
+            database_url=url, tenants_dir=TENANTS, mail_dir=tmp_path / "mail", secret_key=databases.SECRET_KEY
+        )
         query = """query($needs: Boolean) { privileges(needsCases: $needs, revoked: false) { totalCount
           edges { node { account { username } role proHacVice permissions cases } } } }"""
         auth = {"token": CLERK_TOKEN}
@@ -261,11 +263,11 @@ def test_0005_keeps_every_privilege_and_gives_it_its_roles_permissions_and_cases
     assert nodes["ca1phv001"]["cases"] == ["24-1234", "24-1235"]
 
 
-def test_0007_fills_the_orders_copies_from_their_sources(fresh_database_url: str) -> None:
+def test_0009_fills_the_orders_copies_from_their_sources(fresh_database_url: str) -> None:
     """A legacy account's folded last name and link date, a registration's applicant keys:
     filled from ``cmecf_links`` and ``pacer_accounts`` as the services write them."""
     url = fresh_database_url
-    asyncio.run(apply_migrations(url, target="models.0006_persisted_documents"))
+    asyncio.run(apply_migrations(url, target="models.0008_mfa_and_self_service"))
     for sql in [
         f"INSERT INTO courts (code, name, kind, synced_at) VALUES ('mad', 'D. Mass.', 'district', {AT})",
         "INSERT INTO pacer_accounts (id, account_number, username, username_key, first_name, last_name, email,"

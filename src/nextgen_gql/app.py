@@ -1,8 +1,11 @@
 """The Starlette application.
 
-Start-up (the lifespan) loads and validates the court files, applies pending
-migrations, opens the database, writes the court rows, and, with ``demo``, fills an
-empty database with the demo data.
+Building the app reads and validates the court files (a bad file fails before serving).
+Start-up (the lifespan) applies pending migrations, opens the database, applies the court
+files to the database's catalog (``services.court_catalog``; with an empty
+``NEXTGEN_GQL_TENANTS_DIR`` the catalog stands as it is), starts following the catalog
+live, and, with ``demo``, fills an empty database with the demo data. Metrics, logs, traces,
+``/healthz`` and ``/readyz`` are ``nextgen_gql.observability``'s.
 """
 
 from __future__ import annotations
@@ -15,10 +18,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from nextgen_gql.api.http import GraphQLGate, SecurityHeaders
@@ -26,8 +28,10 @@ from nextgen_gql.api.persisted import read_bundle
 from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, tortoise_config
-from nextgen_gql.services import rows
-from nextgen_gql.services.courts import sync_courts
+from nextgen_gql.observability import Observability
+from nextgen_gql.services import court_catalog, rows
+from nextgen_gql.services.court_catalog import LiveCourts
+from nextgen_gql.services.crypto import Sealer, resolve_secret_key
 from nextgen_gql.services.demo import load_demo
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
@@ -39,15 +43,6 @@ __all__ = ["create_app"]
 log = logging.getLogger("nextgen_gql")
 
 
-async def healthz(request: Request) -> JSONResponse:
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-    except Exception:  # any failure of the database means "not healthy"
-        log.exception("health check failed")
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
-
-
 async def spa(request: Request) -> HTMLResponse:
     """The reference single-page app."""
     return HTMLResponse(app_page(), headers={"content-security-policy": APP_CSP})
@@ -56,37 +51,56 @@ async def spa(request: Request) -> HTMLResponse:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app. Court files are read now, so a bad file fails before serving."""
     settings = settings or Settings.from_env()
-    courts = CourtRegistry(load_courts(settings.tenants_dir))
-    view = GraphQLView(build_schema(settings), settings=settings, courts=courts)
-    endpoint = GraphQLGate(view, courts, settings)
+    files = load_courts(settings.tenants_dir) if settings.tenants_dir is not None else None
+    live = LiveCourts(CourtRegistry(files or ()), database_url=settings.connection_url)
+    # PostgreSQL without NEXTGEN_GQL_SECRET_KEY stops here, before serving (MissingSecretKey).
+    sealer = Sealer(resolve_secret_key(settings.secret_key, settings.database_url))
+    view = GraphQLView(build_schema(settings), settings=settings, courts=live, sealer=sealer)
+    endpoint = GraphQLGate(view, live, settings)
+    observability = Observability(settings, lambda: live.current)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await apply_migrations(settings.connection_url)
-        async with RegisterTortoise(app, config=tortoise_config(settings.connection_url)):
-            await sync_courts(courts)
+        async with (
+            RegisterTortoise(app, config=tortoise_config(settings.connection_url)),
+            observability.running(),
+        ):
+            if files is not None:
+                applied, version = await court_catalog.apply(files)
+                for line in applied.lines():
+                    log.info("courts (version %d): %s", version, line)
+            await live.refresh()
+            if not len(live.current):
+                raise RuntimeError(
+                    "No court to serve: the database's catalog is empty. Apply court files "
+                    "(nextgen-gql tenants apply) or set NEXTGEN_GQL_TENANTS_DIR to their folder."
+                )
             if settings.demo and await load_demo(
-                courts, Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
+                live.current, Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
             ):
                 log.info("loaded the demo data")
+            await live.start()
             await view.documents.ensure_trusted(read_bundle(OPERATIONS_BUNDLE))
             log.info("planned %d trusted operations ahead", await view.compile_ahead())
             await rows.open_reader()
+            observability.ready()
             try:
                 yield
             finally:
+                await live.stop()
                 await rows.close_reader()
 
-    middleware = [Middleware(SecurityHeaders, settings=settings)]
+    middleware = [*observability.middleware(), Middleware(SecurityHeaders, settings=settings)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-court"],
+                allow_headers=["authorization", "content-type", "x-court", "x-request-id", "traceparent"],
                 allow_credentials=True,
-                expose_headers=["x-request-id"],
+                expose_headers=["x-request-id", "traceparent"],
             )
         )
     app = Starlette(
@@ -94,7 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Every method reaches the view, which answers what it does not serve with a 405.
             Route("/graphql", endpoint),
             Route("/courts/{code}/graphql", endpoint),
-            Route("/healthz", healthz, methods=["GET"]),
+            *observability.routes(),
             Route("/", spa, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
@@ -102,7 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.courts = courts
+    app.state.courts = live
     app.state.compiled = view.compiled
     app.state.documents = view.documents
     return app

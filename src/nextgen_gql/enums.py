@@ -10,6 +10,7 @@ __all__ = [
     "FilerPermission",
     "FilerRole",
     "InvitationStatus",
+    "MfaMethod",
     "PrivilegeSource",
     "RegistrationStatus",
     "StatementKind",
@@ -91,3 +92,10 @@ class CourtKeyScope(str, Enum):
     RECORD_USAGE = "record_usage"  # recordUsage
     READ_ROSTER = "read_roster"  # what a clerk reads of the legacy roster
     READ_REGISTRATIONS = "read_registrations"  # the registrations
+
+
+class MfaMethod(str, Enum):
+    """A second factor at sign-in."""
+
+    TOTP = "totp"  # a code of an authenticator app
+    BACKUP_CODE = "backup_code"  # one of the account's single-use backup codes

@@ -288,7 +288,7 @@ async def test_registrations_search_order_and_page_backward(api: Api) -> None:
 
 
 async def test_the_registrations_copy_of_the_applicant_stays_in_step(api: Api) -> None:
-    from nextgen_gql.services.registrations import applicant_keys, refresh_applicant
+    from nextgen_gql.services.registrations import applicant_keys
 
     await applicants(api)
     for registration in await Registration.all().prefetch_related("account"):
@@ -297,13 +297,34 @@ async def test_the_registrations_copy_of_the_applicant_stays_in_step(api: Api) -
             keys["applicant_last_name_key"],
             keys["search_text"],
         )
-    account = await PacerAccount.get(username_key="bobbybruno")
-    account.email = "bobby@newsroom.example"
-    await account.save(update_fields=["email"])
-    await refresh_applicant(account)
+    # The applicant changes the email (requestEmailChange, then the mailed token): the
+    # registration's copy follows, in the same transaction.
+    import re
+
+    from tests.api.firm_helpers import PASSWORD
+
+    bobby = await api.sign_in("bobbyBRUNO", PASSWORD)
+    asked = await api.data(
+        """mutation($e: String!, $p: String!) { requestEmailChange(input: {newEmail: $e, password: $p}) {
+          errors { code } } }""",
+        {"e": "bobby@newsroom.example", "p": PASSWORD},
+        token=bobby,
+    )
+    assert asked["requestEmailChange"]["errors"] == []
+    mailed = re.search(r"Email change token: (\S+)", api.mails("bobby@newsroom.example")[-1].get_content())
+    assert mailed
+    confirmed = await api.data(
+        "mutation($t: String!) { confirmEmailChange(input: {token: $t}) { errors { code } } }",
+        {"t": mailed.group(1)},
+        token=bobby,
+    )
+    assert confirmed["confirmEmailChange"]["errors"] == []
     clerk = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
     page = (await api.data(QUEUE, {"search": "newsroom"}, court="mad", token=clerk))["registrations"]
     assert [e["node"]["account"]["username"] for e in page["edges"]] == ["bobbyBRUNO"]
+    assert (await api.data(QUEUE, {"search": "bobbybruno@example.org"}, court="mad", token=clerk))[
+        "registrations"
+    ]["totalCount"] == 0
 
 
 async def test_the_audit_trail_filtered_by_action_actor_and_time(api: Api) -> None:

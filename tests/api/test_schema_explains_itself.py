@@ -99,6 +99,15 @@ def emitted_in_source() -> tuple[set[str], list[str]]:
                 and node.value.id == "RequestErrorCode"
             ):
                 found.add(node.attr)
+            if isinstance(node, ast.Dict):  # extensions={"code": "..."} made by hand
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if (
+                        isinstance(key, ast.Constant)
+                        and key.value == "code"
+                        and isinstance(value, ast.Constant)
+                        and isinstance(value.value, str)
+                    ):
+                        loose.append(f"{path.relative_to(REPO)}:{node.lineno}: {{'code': {value.value!r}}}")
             if not isinstance(node, ast.Call):
                 continue
             name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
@@ -141,7 +150,7 @@ async def test_an_error_coded_outside_the_enum_never_leaves(settings: Settings) 
 # ---------------------------------------------------------------- each code, seen in an answer
 
 #: Values of the contract that this version does not emit yet (other issues serve them).
-NOT_EMITTED_YET = {"MFA_ENROLLMENT_REQUIRED", "QUERY_TOO_COSTLY", "RATE_LIMITED", "OVERLOADED"}
+NOT_EMITTED_YET = {"QUERY_TOO_COSTLY", "RATE_LIMITED", "OVERLOADED"}
 
 
 async def provoke(api: Api, tokens: dict[str, str]) -> dict[str, httpx.Response]:
@@ -172,7 +181,15 @@ async def provoke(api: Api, tokens: dict[str, str]) -> dict[str, httpx.Response]
         "PERSISTED_QUERY_NOT_FOUND": await post("/graphql", json={"documentId": "sha256:" + "0" * 64}),
         "INTERNAL_ERROR": await internal_error(api),
         "COMPILED_MISMATCH": await compiled_mismatch(api, filer),
+        "MFA_ENROLLMENT_REQUIRED": await restricted(api),
     }
+
+
+async def restricted(api: Api) -> httpx.Response:
+    """A clerk (MFA is required of court staff) past the three sign-ins without an app."""
+    for _ in range(3):
+        await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
+    return await api.post("{ courts { code } }", token=await api.sign_in(CLERKS["mad"], CLERK_PASSWORD))
 
 
 async def internal_error(api: Api) -> httpx.Response:

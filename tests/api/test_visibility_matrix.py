@@ -50,6 +50,9 @@ RULES: dict[str, str] = {
     "PacerAccount.statement": SELF_ONLY,
     "PacerAccount.clerkOf": SELF_ONLY,
     "PacerAccount.invitations": SELF_ONLY,
+    "PacerAccount.mfa": SELF_ONLY,
+    "PacerAccount.sessions": SELF_ONLY,
+    "PacerAccount.mfaEnabled": SELF_ADMIN,
     "Query.cmecfAccounts": CLERK_QUERY,
     "Query.registrations": CLERK_QUERY,
     "Query.auditEvents": CLERK_QUERY,
@@ -103,6 +106,13 @@ INHERITING = {
     "PageInfo",
     "UserError",
     "Mutation",
+    # The account's own security (PacerAccount.mfa, .sessions, the security mutations, and
+    # node(id:) of an Authenticator or Session: the owner only, tests/api/test_mfa.py).
+    "MfaStatus",
+    "Authenticator",
+    "AuthenticatorEnrollment",
+    "MfaChallenge",
+    "Session",
 } | {
     name
     for name in [
@@ -117,6 +127,9 @@ INHERITING = {
         "ChargePayload",
         "FilingPrivilegePayload",
         "CourtServiceKeyPayload",
+        "AuthenticatorEnrollmentPayload",
+        "AuthenticatorPayload",
+        "BackupCodesPayload",
     ]
 }
 
@@ -314,6 +327,19 @@ async def test_an_accounts_invitations_are_its_own(api: Api, world: World) -> No
     for role in ROLES:
         me = (await api.data("{ me { invitations { id } } }", token=world.tokens[role]))["me"]
         assert me is None if role == "anonymous" else isinstance(me["invitations"], list), role
+
+
+async def test_security_fields_per_role(api: Api, world: World) -> None:
+    """mfa and sessions: the account itself; mfaEnabled: it and its firm's admins; null to others."""
+    query = """query($id: ID!) { node(id: $id) { ... on PacerAccount {
+      mfa { enabled } mfaEnabled sessions { current } } } }"""
+    for role in ["self", "admin", "mad clerk", "mab clerk"]:  # the roles that reach the account at all
+        node = (await api.data(query, {"id": world.ids["account"]}, token=world.tokens[role]))["node"]
+        assert (node["mfa"] is not None) == (role == "self"), role
+        assert (node["sessions"] is not None) == (role == "self"), role
+        assert (node["mfaEnabled"] is not None) == (role in {"self", "admin"}), role
+        if role == "self":
+            assert {"current": True} in node["sessions"]
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,9 @@ from strawberry.types import Info as _Info
 from nextgen_gql.api.loaders import Loaders
 from nextgen_gql.errors import Unauthenticated
 from nextgen_gql.models import PacerAccount, Session
+from nextgen_gql.observability.requests import note_account
 from nextgen_gql.services import auth, firms, keys, visibility
+from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.keys import KeyGrant
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
@@ -71,6 +73,8 @@ class Context:
     #: The session token this request signs in with (None: anonymous, or a service key).
     token: str | None
     mailer: Mailer
+    #: Seals authenticator secrets and hashes codes (``services.crypto``).
+    sealer: Sealer
     credentials: Credentials = NO_CREDENTIALS
     #: Set when the request's NextGenCSO cookie named no live session: the answer clears it.
     cookie_stale: bool = False
@@ -97,7 +101,14 @@ class Context:
 
     async def session(self) -> Session | None:
         """The caller's live session, looked up once per request."""
-        return await self._memo("session", lambda: auth.session_for_token(self.token))
+
+        async def load() -> Session | None:
+            found = await auth.session_for_token(self.token)
+            if found is not None:
+                note_account(found.account_id)
+            return found
+
+        return await self._memo("session", load)
 
     def session_missing(self) -> None:
         """The request's token names no live session: a bearer token is refused
@@ -151,6 +162,10 @@ class Context:
         client = self.request.client
         return client.host if client else "unknown"
 
+    @property
+    def user_agent(self) -> str | None:
+        return self.request.headers.get("user-agent") or None
+
     async def require_viewer(self) -> PacerAccount:
         """The signed-in account; ``Unauthenticated`` (a DomainError) when nobody is, and
         ``Forbidden`` for a court's service key (it acts for no person)."""
@@ -181,6 +196,7 @@ class Context:
 
     def owner_proved(self, account_id: int) -> None:
         """The caller just proved it owns this account (registered it, signed in with it)."""
+        note_account(account_id)
         self._proved.add(account_id)
         done: asyncio.Future[visibility.AccountAccess] = asyncio.get_running_loop().create_future()
         done.set_result(visibility.FULL_ACCESS)

@@ -15,6 +15,7 @@ from nextgen_gql.api.request_errors import REQUEST_ERROR_CODES, RequestErrorCode
 from nextgen_gql.api.types.common import describe_values
 from nextgen_gql.enums import CourtKeyScope
 from nextgen_gql.errors import DomainError, ErrorCode
+from nextgen_gql.observability.requests import note_error
 from nextgen_gql.services.keys import refuse_key
 
 __all__ = ["ErrorCodeEnum", "RequestErrorCodeEnum", "UserError", "graphql_error", "payload_errors"]
@@ -59,6 +60,13 @@ ErrorCodeEnum = describe_values(
         "CASE_NUMBER_INVALID": "Not a case number of this court's kind; the message names the form.",
         "PRIVILEGE_REVOKED": "The privilege was revoked before.",
         "RATE_LIMITED": "Too many failures from this source: wait, then try again.",
+        "INVALID_MFA_CODE": "The authenticator or backup code is wrong, expired, or already used.",
+        "MFA_CHALLENGE_EXPIRED": "The sign-in challenge expired or was used: sign in again.",
+        "MFA_ENROLLMENT_REQUIRED": "The account used its sign-ins without a second factor: it may only enrol an "
+        "authenticator app.",
+        "TOO_MANY_AUTHENTICATORS": "An account has at most 5 authenticator apps.",
+        "INVALID_SECURITY_CODE": "The security code mailed to add an authenticator app is wrong or expired.",
+        "EMAIL_TAKEN": "Another account has this email.",
         "LAST_ADMIN": "A firm with members keeps at least one administrator: make another member one first.",
         "IDEMPOTENCY_KEY_REUSED": "The same idempotencyKey came with different usage: a new item needs a new key.",
     },
@@ -122,6 +130,7 @@ def payload_errors(
                     raise refuse_key(key, wanted)
                 return await resolver(*args, **kwargs)
             except DomainError as exc:
+                note_error(exc.code.value)
                 return payload(errors=[UserError.from_domain(exc)])
 
         return wrapper

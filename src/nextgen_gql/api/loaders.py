@@ -15,7 +15,7 @@ from nextgen_gql.models import (
     PacerAccount,
     Registration,
 )
-from nextgen_gql.services import accounts, firms, keys, linking, privileges, registrations
+from nextgen_gql.services import accounts, firms, keys, linking, mfa, privileges, registrations
 
 __all__ = ["Loaders"]
 
@@ -48,6 +48,7 @@ class Loaders:
     membership: DataLoader[int, FirmMembership | None] = field(
         default_factory=lambda: DataLoader(load_fn=firms.memberships_by_account_ids)
     )
+    mfa_enabled: DataLoader[int, bool] = field(default_factory=lambda: DataLoader(load_fn=mfa.enabled_of))
     service_key: DataLoader[int, CourtServiceKey | None] = field(
         default_factory=lambda: DataLoader(load_fn=_keys_by_ids)
     )

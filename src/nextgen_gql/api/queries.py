@@ -39,6 +39,7 @@ from nextgen_gql.api.types.registrations import (
     RegistrationEdge,
     RegistrationStatusEnum,
 )
+from nextgen_gql.api.types.security import Authenticator, Session
 from nextgen_gql.enums import CourtKeyScope
 from nextgen_gql.errors import DomainError
 from nextgen_gql.services import audit, keys, nodes, registrations, roster
@@ -57,6 +58,8 @@ _NODE_TYPES: dict[str, Any] = {
     "Firm": Firm,
     "FirmInvitation": FirmInvitation,
     "CourtServiceKey": CourtServiceKey,
+    "Authenticator": Authenticator,
+    "Session": Session,
 }
 
 
@@ -102,7 +105,13 @@ class Query:
         if type_name not in _NODE_TYPES or key_id is None:
             return None
         found = await nodes.visible_node(await ctx.viewer(), type_name, key_id, ctx.courts)
-        return _NODE_TYPES[type_name].of(found) if found is not None else None
+        if found is None:
+            return None
+        if type_name == "Session":
+            current = await ctx.session()
+            return Session.of(found, current.id if current else None)  # type: ignore[arg-type]
+        node: Node = _NODE_TYPES[type_name].of(found)
+        return node
 
     @strawberry.field(description="The court this request is addressed to; null on the national endpoint.")
     def court(self, info: Info) -> Court | None:

@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from nextgen_gql.api.compiled import tenant_only
+from nextgen_gql.api.enrolment import EnrolmentGate
 from nextgen_gql.api.errors import RequestErrorCodeEnum
 from nextgen_gql.api.mutations import Mutation
 from nextgen_gql.api.queries import Query
@@ -87,8 +88,8 @@ class Schema(strawberry.Schema):
         allowed_operation_types: Any = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
-        # The courts never change while the service runs (court files take effect at the next
-        # start), and isNextgen only with the date: reuse such answers, keyed by court and day.
+        # Court answers change only with the court catalog (its version) and, for isNextgen,
+        # the date: reuse such answers, keyed by catalog version, court and day.
         if operation_name is None and query and _operations(query, self.max_tokens) > 1:
             # The specification's rule, which Strawberry relaxes (it runs the first operation).
             error = GraphQLError("Must provide operation name if query contains multiple operations.")
@@ -96,9 +97,24 @@ class Schema(strawberry.Schema):
                 data=None, errors=[with_code(error, RequestErrorCode.GRAPHQL_VALIDATION_FAILED)]
             )
         key: tuple[object, ...] | None = None
-        if query and not variable_values and len(query) < 4096 and _tenant_only(query, operation_name):
+        # Only for callers without a token: a session restricted to MFA enrolment is refused
+        # even public answers (``api.enrolment``).
+        if (
+            query
+            and not variable_values
+            and len(query) < 4096
+            and not getattr(context_value, "token", None)
+            and _tenant_only(query, operation_name)
+        ):
             court = getattr(context_value, "court", None)
-            key = (query, operation_name, court.code if court else None, dt.datetime.now(dt.UTC).date())
+            version = getattr(getattr(context_value, "courts", None), "version", None)
+            key = (
+                query,
+                operation_name,
+                version,
+                court.code if court else None,
+                dt.datetime.now(dt.UTC).date(),
+            )
             cached = _TENANT_ANSWERS.get(key)
             if cached is not None and cached[0] is self:
                 return cached[1]
@@ -132,12 +148,13 @@ def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
 def limits(
     settings: Settings, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[Callable[[], SchemaExtension]]:
-    """Refuse query bombs before execution: tokens, depth, aliases; introspection if turned off.
+    """Refuse query bombs before execution: tokens, depth, aliases; introspection if turned off;
+    and whatever a session restricted to MFA enrolment may not run (``api.enrolment``).
     Parsed and validated documents are kept: front ends send the same few operations.
 
     Factories, so that each request gets fresh extension instances.
     """
-    return [lambda: CodedParser(settings.max_tokens), lambda: CodedValidation(rules)]
+    return [lambda: CodedParser(settings.max_tokens), lambda: CodedValidation(rules), EnrolmentGate]
 
 
 def build_schema(settings: Settings | None = None) -> Schema:

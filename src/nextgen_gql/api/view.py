@@ -7,6 +7,8 @@ trusted documents ``api.persisted``'s.
 Errors leave in one shape: every GraphQL error carries ``extensions.code``; an unexpected
 exception is logged with the request id and answered with a generic message that names
 only that id (no stack trace, SQL or path reaches a client).
+The view tells the request's record (``observability.requests``) what it ran and which
+codes it answered, on both execution paths, and traces the operation when tracing is on.
 """
 
 from __future__ import annotations
@@ -39,13 +41,16 @@ from nextgen_gql.api.graphql_http import (
     params_from_query_string,
     request_error_status,
 )
-from nextgen_gql.api.http import COURT_SCOPE_KEY, REQUEST_ID_KEY, error_response
+from nextgen_gql.api.http import COURT_SCOPE_KEY, COURTS_SCOPE_KEY, REQUEST_ID_KEY, error_response
 from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_only, sha256_hex
 from nextgen_gql.api.request_errors import RequestErrorCode, parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
+from nextgen_gql.observability import tracing
+from nextgen_gql.observability.requests import note_error, note_execution, note_operation, note_persisted
+from nextgen_gql.services.court_catalog import LiveCourts
+from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
-from nextgen_gql.tenancy import CourtRegistry
 from nextgen_gql.web import GRAPHIQL_CSP, graphiql_page
 
 __all__ = ["GraphQLView", "error_code"]
@@ -108,12 +113,13 @@ class GraphQLView(GraphQL[Context, None]):
     #: How long a browser or CDN may reuse a public answer (``courts``, ``court``) unchecked.
     PUBLIC_MAX_AGE = 60
 
-    def __init__(self, schema: Schema, *, settings: Settings, courts: CourtRegistry) -> None:
+    def __init__(self, schema: Schema, *, settings: Settings, courts: LiveCourts, sealer: Sealer) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.service_schema = schema
         self.settings = settings
         self.courts = courts
         self.mailer = Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
+        self.sealer = sealer
         self.compiled = (
             CompiledQueries(schema._schema, schema.service_rules, max_tokens=settings.max_tokens)
             if settings.compiled
@@ -129,11 +135,12 @@ class GraphQLView(GraphQL[Context, None]):
             request=request,
             response=response,
             settings=self.settings,
-            courts=self.courts,
+            courts=request.scope.get(COURTS_SCOPE_KEY) or self.courts.current,
             court=request.scope.get(COURT_SCOPE_KEY),
             token=credentials.token,
             mailer=self.mailer,
             credentials=credentials,
+            sealer=self.sealer,
         )
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
@@ -215,6 +222,7 @@ class GraphQLView(GraphQL[Context, None]):
                     400, "Name a persisted document once: an id or a hash.", RequestErrorCode.BAD_REQUEST
                 )
             found = await self.documents.find(params.document_id)
+            note_persisted(found is not None)
             if found is None:
                 raise RequestRefused(
                     not_found,
@@ -242,6 +250,7 @@ class GraphQLView(GraphQL[Context, None]):
                     RequestErrorCode.BAD_REQUEST,
                 )
             found = await self.documents.find(digest)
+            note_persisted(found is not None)
             if found is not None:
                 return found.text, False, True
             if params.query is None:
@@ -302,6 +311,9 @@ class GraphQLView(GraphQL[Context, None]):
                 [with_code(GraphQLError(message), RequestErrorCode.GRAPHQL_VALIDATION_FAILED)],
                 media_type,
             )
+        operation_type = operation.operation.value
+        operation_name = operation.name.value if operation.name is not None else None
+        note_operation(operation_name, operation_type)
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise RequestRefused(
                 405,
@@ -311,19 +323,21 @@ class GraphQLView(GraphQL[Context, None]):
             )
         sub_response = Response()
         context = await self.get_context(request, sub_response)
-        try:
-            payload = await self._execute(request, context, query, params, operation, media_type)
-        except InvalidToken as refused:
-            raise RequestRefused(
-                401,
-                refused.message,
-                RequestErrorCode.UNAUTHENTICATED,
-                {
-                    "www-authenticate": f'Bearer error="{refused.error}", error_description="{refused.message}"'
-                },
-            ) from None
-        if isinstance(payload, Response):
-            return payload
+        court = context.court.code if context.court is not None else None
+        with tracing.operation_span(operation_type, operation_name, court):
+            try:
+                payload = await self._execute(request, context, query, params, operation, media_type)
+            except InvalidToken as refused:
+                raise RequestRefused(
+                    401,
+                    refused.message,
+                    RequestErrorCode.UNAUTHENTICATED,
+                    {
+                        "www-authenticate": f'Bearer error="{refused.error}", error_description="{refused.message}"'
+                    },
+                ) from None
+            if isinstance(payload, Response):
+                return payload
         if context.cookie_stale:
             context.clear_token_cookie()
         response = Response(payload, status_code=200, media_type=content_type_header(media_type))
@@ -342,8 +356,9 @@ class GraphQLView(GraphQL[Context, None]):
         operation: OperationDefinitionNode,
         media_type: str,
     ) -> bytes | Response:
-        """The answer's body: a query on the compiled path when it takes it, else the reference
-        executor. The credentials are checked before either runs anything (``InvalidToken``)."""
+        """The answer's body: compiled for a query the compiler takes, else the reference
+        executor's (or, for errors before execution, the whole answer). The credentials are
+        checked before either runs anything (``InvalidToken``)."""
         if context.credentials.refused is not None:
             await context.check_credentials()  # refuses
         elsewhere = await context.authenticate_key()
@@ -353,11 +368,15 @@ class GraphQLView(GraphQL[Context, None]):
             # The compiled path reads the viewer first (with what its plan needs of it).
             data = await self.compiled.execute(context, query, params.operation_name, params.variables)
             if data is not None:
+                note_execution("compiled")
+                tracing.note_span_execution("compiled")
                 payload = orjson.dumps({"data": data})
                 if self.settings.compiled_check:
                     await self._check_compiled(request, query, params, payload)
                 return payload
         await context.check_credentials()
+        note_execution("reference")
+        tracing.note_span_execution("reference")
         result = await self.schema.execute(
             query,
             variable_values=params.variables,
@@ -450,11 +469,13 @@ class GraphQLView(GraphQL[Context, None]):
                 exc_info=error.original_error,
             )
             formatted["message"] = f"Internal server error. Quote request id {request_id} to the help desk."
-            formatted["extensions"] = {"code": RequestErrorCode.INTERNAL_ERROR.value, "requestId": request_id}
+            code = RequestErrorCode.INTERNAL_ERROR
+            formatted["extensions"] = {"code": code.value, "requestId": request_id}
         else:
             extensions = formatted.get("extensions")
             formatted["extensions"] = {
                 **(extensions if isinstance(extensions, dict) else {}),
                 "code": code.value,
             }
+        note_error(code.value)
         return formatted

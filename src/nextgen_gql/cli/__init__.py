@@ -74,10 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("prefix", help="the key's prefix, ngk_ and 8 characters (keys list)")
     keys.set_defaults(handler=cmd_keys)
 
-    tenants = sub.add_parser("tenants", help="court files: list, validate, add")
+    tenants = sub.add_parser("tenants", help="courts: list, validate, apply, add")
     tenants_sub = tenants.add_subparsers(dest="action", required=True)
-    tenants_sub.add_parser("list", help="code, kind, NextGen status and roster size of every court")
+    tenants_sub.add_parser(
+        "list",
+        help="the courts the database serves and has retired: code, kind, NextGen status, roster, name",
+    )
     tenants_sub.add_parser("validate", help="check every court file; exit non-zero on any problem")
+    apply = tenants_sub.add_parser(
+        "apply",
+        help="write the court files to the database in one transaction (added, changed, retired); "
+        "running services follow within 2 seconds",
+    )
+    apply.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     add = tenants_sub.add_parser("add", help="write tenants/CODE.toml for a new court, validated")
     add.add_argument("code", help="the court's PACER id, e.g. nysd")
     add.add_argument("--name", required=True)
@@ -92,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--help-desk-phone")
     add.add_argument("--help-desk-email")
     add.add_argument("--help-desk-url")
+    add.add_argument("--apply", action="store_true", help="then apply the court folder (tenants apply)")
     tenants.set_defaults(handler=cmd_tenants)
 
     operations = sub.add_parser(

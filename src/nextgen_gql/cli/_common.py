@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from nextgen_gql.settings import Settings
 
-__all__ = ["EXIT_BAD_INPUT", "fail", "run_with_db"]
+__all__ = ["EXIT_BAD_INPUT", "fail", "open_db", "run_with_db"]
 
 T = TypeVar("T")
 EXIT_BAD_INPUT = 2
@@ -21,19 +21,36 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
 
 
 def run_with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
-    """Migrate, open the database, make sure court rows exist, run ``work``, close."""
+    """Migrate, open the database, apply the court folder as ``serve`` does (unless
+    ``NEXTGEN_GQL_TENANTS_DIR`` is empty: then the database's courts stand), run ``work``, close."""
     from tortoise.context import TortoiseContext
 
     from nextgen_gql.db import apply_migrations, tortoise_config
-    from nextgen_gql.services.courts import sync_courts
+    from nextgen_gql.services import court_catalog
     from nextgen_gql.tenancy import load_courts
 
     async def runner() -> T:
-        courts = load_courts(settings.tenants_dir)
+        courts = load_courts(settings.tenants_dir) if settings.tenants_dir is not None else None
         await apply_migrations(settings.connection_url)
         async with TortoiseContext() as ctx:
             await ctx.init(config=tortoise_config(settings.connection_url))
-            await sync_courts(courts)
+            if courts is not None:
+                await court_catalog.apply(courts)
+            return await work()
+
+    return asyncio.run(runner())
+
+
+def open_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Migrate, open the database, run ``work``, close (court files untouched)."""
+    from tortoise.context import TortoiseContext
+
+    from nextgen_gql.db import apply_migrations, tortoise_config
+
+    async def runner() -> T:
+        await apply_migrations(settings.connection_url)
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(settings.connection_url))
             return await work()
 
     return asyncio.run(runner())

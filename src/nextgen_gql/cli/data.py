@@ -36,46 +36,64 @@ def _progress_bar(path: Path, label: str) -> Iterator[object]:
         yield lambda n: bar.advance(task, n)
 
 
+@contextlib.contextmanager
+def _counted() -> Iterator[None]:
+    """With ``PROMETHEUS_MULTIPROC_DIR`` set to a serving instance's folder, the rows imported
+    are counted in its metrics (``nextgen_gql_import_rows_total``)."""
+    from nextgen_gql.observability.multiprocess import multiprocess_dir
+
+    if multiprocess_dir() is None:
+        yield
+        return
+    from nextgen_gql.observability.metrics import count_event
+    from nextgen_gql.services import events
+
+    stop = events.listen(count_event)
+    try:
+        yield
+    finally:
+        stop()
+
+
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from nextgen_gql.services.court_catalog import load_registry
     from nextgen_gql.services.imports import ImportFailed, import_cmecf_accounts, import_pacer_accounts
-    from nextgen_gql.tenancy import CourtRegistry, UnknownCourt, load_courts
+    from nextgen_gql.tenancy import UnknownCourt
 
     path = Path(args.file)
     if not path.is_file():
         return fail(f"{path}: no such file")
-    court = None
-    if args.kind == "cmecf-accounts":
-        try:
-            court = CourtRegistry(load_courts(settings.tenants_dir)).get(args.court)
-        except UnknownCourt as exc:
-            return fail(f"{exc} (see `nextgen-gql tenants list`)")
-    what = f"legacy CM/ECF accounts into {court.code}" if court else "PACER accounts"
+    code = args.court if args.kind == "cmecf-accounts" else None
     with _progress_bar(path, f"importing {path.name}") as progress:
 
         async def work() -> int:
-            if court is None:
+            if code is None:
                 return await import_pacer_accounts(path, progress=progress)  # type: ignore[arg-type]
+            court = (await load_registry()).serve(code)
             return await import_cmecf_accounts(court, path, progress=progress)  # type: ignore[arg-type]
 
         try:
-            count = run_with_db(settings, work)
+            with _counted():
+                count = run_with_db(settings, work)
+        except UnknownCourt as exc:
+            return fail(f"{exc} (see `nextgen-gql tenants list`)")
         except ImportFailed as exc:
             return fail(f"{path}: {exc}")
+    what = f"legacy CM/ECF accounts into {code.strip().lower()}" if code else "PACER accounts"
     print(f"Imported {count} {what} from {path}.")
     return 0
 
 
 def cmd_clerks(args: argparse.Namespace, settings: Settings) -> int:
     from nextgen_gql.errors import DomainError
+    from nextgen_gql.services.court_catalog import load_registry
     from nextgen_gql.services.courts import grant_clerk, revoke_clerk
-    from nextgen_gql.tenancy import CourtRegistry, UnknownCourt, load_courts
+    from nextgen_gql.tenancy import UnknownCourt
 
-    try:
-        court = CourtRegistry(load_courts(settings.tenants_dir)).get(args.court)
-    except UnknownCourt as exc:
-        return fail(str(exc))
+    code = args.court.strip().lower()
 
     async def work() -> bool:
+        court = (await load_registry()).serve(args.court)
         if args.action == "grant":
             await grant_clerk(court, args.username)
             return True
@@ -83,12 +101,14 @@ def cmd_clerks(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         changed = run_with_db(settings, work)
+    except UnknownCourt as exc:
+        return fail(str(exc))
     except DomainError as exc:
         return fail(exc.message)
     if args.action == "grant":
-        print(f"{args.username} is a clerk of {court.code}.")
+        print(f"{args.username} is a clerk of {code}.")
     elif changed:
-        print(f"{args.username} is no longer a clerk of {court.code}.")
+        print(f"{args.username} is no longer a clerk of {code}.")
     else:
-        print(f"{args.username} was not a clerk of {court.code}; nothing changed.")
+        print(f"{args.username} was not a clerk of {code}; nothing changed.")
     return 0

@@ -10,26 +10,31 @@ docstrings (field comments use plain ``#``, which Tortoise does not copy).
 from nextgen_gql.models.accounts import PacerAccount, PasswordReset, Session
 from nextgen_gql.models.audit import AuditEvent
 from nextgen_gql.models.billing import Charge
-from nextgen_gql.models.courts import Clerk, CourtRecord
+from nextgen_gql.models.courts import Clerk, CourtCatalog, CourtRecord
 from nextgen_gql.models.documents import PersistedDocument
 from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege, PrivilegeCase
 from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
 from nextgen_gql.models.keys import CourtServiceKey
 from nextgen_gql.models.registrations import Registration
-from nextgen_gql.models.security import Throttle
+from nextgen_gql.models.security import Authenticator, BackupCode, EmailChange, MfaChallenge, Throttle
 
 __all__ = [
     "AuditEvent",
+    "Authenticator",
+    "BackupCode",
     "Charge",
     "Clerk",
     "CmecfAccount",
     "CmecfLink",
+    "CourtCatalog",
     "CourtRecord",
     "CourtServiceKey",
+    "EmailChange",
     "FilingPrivilege",
     "Firm",
     "FirmInvitation",
     "FirmMembership",
+    "MfaChallenge",
     "PacerAccount",
     "PasswordReset",
     "PersistedDocument",

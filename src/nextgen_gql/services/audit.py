@@ -1,4 +1,8 @@
-"""Writing the audit trail. Call ``record`` inside the transaction of the change it records."""
+"""Writing the audit trail. Call ``record`` inside the transaction of the change it records.
+
+Every audited action is also told to the service's observers (``events``: the security
+log), as it is written.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from tortoise.queryset import QuerySet
 
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import AuditEvent
+from nextgen_gql.services import events
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.ordering import Sort, Window, keyset_page, moment, page_of, rows_by_ids
 from nextgen_gql.services.pagination import Page, id_page, page_size
@@ -29,16 +34,19 @@ async def record(
 ) -> AuditEvent:
     """Append one event: ``action`` (``"cmecf.link"``) by ``actor`` (or by a court's service
     key, ``service_key_id``) to ``subject`` in ``court``."""
-    return await AuditEvent.create(
+    subject_id = subject_id if subject_id is not None else actor_id
+    row = await AuditEvent.create(
         at=now(),
         action=action,
         actor_id=actor_id,
-        subject_id=subject_id if subject_id is not None else actor_id,
+        subject_id=subject_id,
         court_id=court_code,
         detail=detail,
         service_key_id=service_key_id,
         using_db=using_db,
     )
+    events.emit(action, subject_id=subject_id, actor_id=actor_id, court=court_code, detail=detail)
+    return row
 
 
 async def _page(query: QuerySet[AuditEvent], first: int | None, before_id: int | None) -> Page[AuditEvent]:

@@ -1,18 +1,20 @@
-"""Courts in the database, and court staff (clerks).
+"""Court staff (clerks), and the rules of addressing an operation to a court.
+
+The catalog of courts itself (files applied to the database, followed live) is
+``services.court_catalog``.
 
 Every function that works inside one court takes that ``Court`` explicitly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from nextgen_gql.enums import CourtKeyScope
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound, Unauthenticated
-from nextgen_gql.models import Clerk, CourtRecord, PacerAccount
+from nextgen_gql.models import Clerk, PacerAccount
 from nextgen_gql.services import audit
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.keys import KeyGrant, refuse_key
@@ -28,35 +30,7 @@ __all__ = [
     "require_court",
     "require_reader",
     "revoke_clerk",
-    "sync_courts",
 ]
-
-
-async def sync_courts(courts: Iterable[Court]) -> None:
-    """Make sure every served court has its row (so court-scoped rows can point at it).
-
-    Safe when several processes start at once: a row another process wrote first is fine.
-    """
-    courts = list(courts)
-    try:
-        await _sync_courts(courts)
-    except IntegrityError:
-        await _sync_courts(courts)  # another process inserted some rows first: the rest now
-
-
-async def _sync_courts(courts: list[Court]) -> None:
-    at = now()
-    async with in_transaction() as conn:
-        existing = {r.code: r for r in await CourtRecord.all().using_db(conn)}
-        for court in courts:
-            record = existing.get(court.code)
-            if record is None:
-                await CourtRecord.create(
-                    code=court.code, name=court.name, kind=court.kind.value, synced_at=at, using_db=conn
-                )
-            elif record.name != court.name or record.kind != court.kind.value:
-                record.name, record.kind, record.synced_at = court.name, court.kind.value, at
-                await record.save(using_db=conn)
 
 
 def require_court(court: Court | None) -> Court:

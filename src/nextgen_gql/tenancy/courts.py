@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from nextgen_gql.enums import CourtKind, FilerRole
 
@@ -40,3 +41,32 @@ class Court:
 
     def accepts(self, role: FilerRole) -> bool:
         return role in self.accepted_roles
+
+    def definition(self) -> dict[str, Any]:
+        """What the court file says, as JSON values (kept in the database; ``from_definition``)."""
+        return {
+            "name": self.name,
+            "kind": self.kind.value,
+            "nextgen_since": self.nextgen_since.isoformat() if self.nextgen_since else None,
+            "accepted_roles": [r.value for r in self.accepted_roles],
+            "hosts": list(self.hosts),
+            "help_desk": (
+                {"phone": self.help_desk.phone, "email": self.help_desk.email, "url": self.help_desk.url}
+                if self.help_desk
+                else None
+            ),
+        }
+
+    @classmethod
+    def from_definition(cls, code: str, definition: dict[str, Any]) -> Court:
+        since = definition.get("nextgen_since")
+        desk = definition.get("help_desk")
+        return cls(
+            code=code,
+            name=definition["name"],
+            kind=CourtKind(definition["kind"]),
+            nextgen_since=dt.date.fromisoformat(since) if since else None,
+            accepted_roles=tuple(FilerRole(r) for r in definition["accepted_roles"]),
+            hosts=tuple(definition.get("hosts") or ()),
+            help_desk=HelpDesk(**desk) if desk else None,
+        )

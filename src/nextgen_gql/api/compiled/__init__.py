@@ -12,7 +12,7 @@ What is compiled: queries (one operation, or the one ``operationName`` names) ov
 fields in ``resolvers.RESOLVERS``, with variables, aliases, fragments and inline
 fragments, ``__typename`` and ``@skip``/``@include`` (plans are kept per value of the
 variables those read). Answers made only of court data (``court``, ``courts``) are kept
-per court and day, as the court files do not change while the service runs.
+per version of the court catalog, court and day (a change of the courts moves the version on).
 
 How it falls back: a document that does not parse or validate, a mutation, a field or
 directive the table does not know, an abstract type (``node``) or introspection is not
@@ -40,6 +40,7 @@ from graphql.validation import ASTValidationRule
 from nextgen_gql.api.compiled.completion import Fallback
 from nextgen_gql.api.compiled.planner import NotCompiled, ObjectPlan, OperationShape, plan_operation, shape_of
 from nextgen_gql.api.compiled.runtime import Runtime, execute_plan
+from nextgen_gql.api.enrolment import allowed_while_enrolling
 from nextgen_gql.api.request_errors import parse_document, validate
 from nextgen_gql.errors import DomainError
 
@@ -65,7 +66,7 @@ _NO_VARIABLES = VariableValues({}, {})
 def tenant_only(operation: OperationDefinitionNode) -> bool:
     """Whether a query's answer depends only on the court files and the date: no variables,
     and nothing at its root but ``TENANT_ONLY_FIELDS`` (no fragments). Such answers are the
-    same for every caller: kept per court and day, and cacheable by browsers and CDNs."""
+    same for every caller: kept per catalog version, court and day, and cacheable by browsers and CDNs."""
     return (
         operation.operation is OperationType.QUERY
         and not operation.variable_definitions
@@ -85,8 +86,10 @@ class _Entry:
     #: Plans by the values of the variables ``@skip``/``@include`` read.
     plans: dict[tuple[Any, ...], ObjectPlan | None] = field(default_factory=dict)
     tenant_only: bool = False
+    #: Every root field is one a session restricted to MFA enrolment may run (``api.enrolment``).
+    enrolment_ok: bool = False
     #: Kept answers of a tenant-only operation without variables, by court and day.
-    answers: dict[tuple[str | None, dt.date], dict[str, Any]] = field(default_factory=dict)
+    answers: dict[tuple[int, str | None, dt.date], dict[str, Any]] = field(default_factory=dict)
 
 
 class CompiledQueries:
@@ -140,7 +143,11 @@ class CompiledQueries:
             shape = shape_of(document, operation_name)
         except NotCompiled as exc:
             return _Entry(None, str(exc))
-        return _Entry(shape, tenant_only=tenant_only(shape.operation))
+        return _Entry(
+            shape,
+            tenant_only=tenant_only(shape.operation),
+            enrolment_ok=allowed_while_enrolling(shape.operation),
+        )
 
     def plan(self, entry: _Entry, variables: VariableValues) -> ObjectPlan | None:
         assert entry.shape is not None
@@ -181,12 +188,16 @@ class CompiledQueries:
         if plan is None:
             return self._fall_back(query, entry.why_not or "not compiled")
         runtime = Runtime(context, values, plan.viewer_facts)
-        if context.token is not None and await runtime.viewer() is None:
+        if context.token is not None:
             # Before anything runs: a bearer token that names no live session is refused
-            # (``InvalidToken``, raised past the fallback); a stale cookie is forgotten.
-            context.session_missing()
+            # (``InvalidToken``, raised past the fallback); a stale cookie is forgotten. The
+            # viewer read carries the session's restriction (and what the plan needs of it).
+            if await runtime.viewer() is None:
+                context.session_missing()
+            elif runtime.restricted and not entry.enrolment_ok:
+                return self._fall_back(query, "a session restricted to MFA enrolment")
         if entry.tenant_only:
-            key = (context.court.code if context.court else None, runtime.today)
+            key = (context.courts.version, context.court.code if context.court else None, runtime.today)
             kept = entry.answers.get(key)
             if kept is not None:
                 self.answered += 1

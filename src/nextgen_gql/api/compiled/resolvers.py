@@ -313,7 +313,7 @@ async def _privileges(runtime: Runtime, sources: list[Account], args: dict[str, 
 
 async def _can_file(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
     try:
-        target = runtime.context.courts.get(args["court"])
+        target = runtime.context.courts.serve(args["court"])
     except UnknownCourt:
         raise Fallback("an unknown court: the reference gives the error") from None
     accesses = await _accesses(runtime, sources)
@@ -468,7 +468,7 @@ def _court_of(runtime: Runtime, source: Any, args: dict[str, Any]) -> Any:
 
 
 def _event_court(runtime: Runtime, event: Any, args: dict[str, Any]) -> Any:
-    return runtime.context.courts.by_code.get(event.court_id) if event.court_id else None
+    return runtime.context.courts.find(event.court_id) if event.court_id else None
 
 
 def _permissions(runtime: Runtime, privilege: Any, args: dict[str, Any]) -> Any:

@@ -14,6 +14,7 @@ from nextgen_gql.api.mutations.linking import LinkingMutations
 from nextgen_gql.api.mutations.privileges import PrivilegeMutations
 from nextgen_gql.api.mutations.recovery import RecoveryMutations
 from nextgen_gql.api.mutations.registrations import RegistrationMutations
+from nextgen_gql.api.mutations.security import SecurityMutations
 
 __all__ = ["Mutation"]
 
@@ -21,6 +22,7 @@ _Mutation = merge_types(
     "Mutation",
     (
         AccountMutations,
+        SecurityMutations,
         RecoveryMutations,
         LinkingMutations,
         RegistrationMutations,

@@ -51,7 +51,7 @@ class AuditEvent(Node):
 
     @strawberry.field(description="The court it happened in; null for national events.")
     def court(self, info: Info) -> Court | None:
-        court = info.context.courts.by_code.get(self.model.court_id) if self.model.court_id else None
+        court = info.context.courts.find(self.model.court_id) if self.model.court_id else None
         return court_node(court) if court else None
 
     @strawberry.field(description="What else the event records, in words (a firm, a key, an amount).")
