@@ -5,11 +5,13 @@ from __future__ import annotations
 from enum import Enum
 
 __all__ = [
+    "AccountEventKind",
     "CourtKind",
     "FilerPermission",
     "FilerRole",
     "InvitationStatus",
     "PrivilegeSource",
+    "RegistrationEventKind",
     "RegistrationStatus",
     "StatementKind",
     "UsageKind",
@@ -82,3 +84,24 @@ class UsageKind(str, Enum):
 class StatementKind(str, Enum):
     INVOICE = "invoice"
     STATEMENT_OF_ACCOUNT = "statement_of_account"
+
+
+class RegistrationEventKind(str, Enum):
+    """What happened to a registration (``registrationEvents``: the court's clerks)."""
+
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class AccountEventKind(str, Enum):
+    """What happened that concerns an account (``myEvents``: the account itself)."""
+
+    REGISTRATION_DECIDED = "registration_decided"
+    INVITATION_RECEIVED = "invitation_received"
+    MEMBERSHIP_ENDED = "membership_ended"
+    LINKED_ON_YOUR_BEHALF = "linked_on_your_behalf"
+    PRIVILEGE_GRANTED = "privilege_granted"
+    PRIVILEGE_REVOKED = "privilege_revoked"
+    SECURITY_CHANGED = "security_changed"

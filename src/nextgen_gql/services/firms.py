@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from nextgen_gql.enums import InvitationStatus
+from nextgen_gql.enums import AccountEventKind, InvitationStatus
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import Firm, FirmInvitation, FirmMembership, PacerAccount
-from nextgen_gql.services import audit
+from nextgen_gql.services import audit, events
 from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, new_account_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
@@ -155,6 +155,14 @@ async def invite_member(
                 detail=f"firm {firm.account_number}",
                 using_db=conn,
             )
+            await events.publish(
+                conn,
+                [
+                    events.account_event(
+                        AccountEventKind.INVITATION_RECEIVED, invitee.id, invitation_id=invitation.id
+                    )
+                ],
+            )
     except IntegrityError:
         return await FirmInvitation.get(open_key=open_key)
     if invitee.email:
@@ -283,6 +291,7 @@ async def remove_member(actor: PacerAccount, member_id: int, *, mailer: Mailer) 
             detail=f"firm {firm.account_number}" + (", left" if member_id == actor.id else ""),
             using_db=conn,
         )
+        await events.publish(conn, [events.account_event(AccountEventKind.MEMBERSHIP_ENDED, member_id)])
     subject = f"{firm.name}: membership ended"
     text = f"{member.first_name} {member.last_name} is no longer a member of {firm.name}.\n"
     if member.email:
@@ -318,6 +327,11 @@ async def list_members(
 async def pending_invitations(firm_id: int) -> list[FirmInvitation]:
     """The firm's invitations still waiting for an answer, oldest first."""
     return await FirmInvitation.filter(firm_id=firm_id, status=InvitationStatus.PENDING).order_by("id")
+
+
+async def invitations_by_ids(ids: Sequence[int]) -> list[FirmInvitation | None]:
+    found = {i.id: i for i in await FirmInvitation.filter(id__in=set(ids))}
+    return [found.get(i) for i in ids]
 
 
 async def firms_by_ids(ids: Sequence[int]) -> list[Firm | None]:

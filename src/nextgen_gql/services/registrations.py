@@ -25,11 +25,17 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from nextgen_gql.enums import FilerRole, PrivilegeSource, RegistrationStatus
+from nextgen_gql.enums import (
+    AccountEventKind,
+    FilerRole,
+    PrivilegeSource,
+    RegistrationEventKind,
+    RegistrationStatus,
+)
 from nextgen_gql.errors import DomainError, ErrorCode, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount, Registration
 from nextgen_gql.models.filing import LOGIN_MAX
-from nextgen_gql.services import audit, privileges
+from nextgen_gql.services import audit, events, privileges
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.linking import (
@@ -51,6 +57,7 @@ __all__ = [
     "decide_registration",
     "list_registrations",
     "registrations_by_account_ids",
+    "registrations_by_ids",
     "submit_registration",
     "withdraw_registration",
 ]
@@ -134,6 +141,10 @@ async def submit_registration(
                 detail=f"registration {registration.id}, {role.name}",
                 using_db=conn,
             )
+            await events.publish(
+                conn,
+                [events.registration_event(RegistrationEventKind.SUBMITTED, court.code, registration.id)],
+            )
     except IntegrityError:
         raise DomainError(
             ErrorCode.REGISTRATION_PENDING,
@@ -201,6 +212,10 @@ async def withdraw_registration(account: PacerAccount, court: Court, registratio
                 court_code=court.code,
                 detail=f"registration {registration.id}",
                 using_db=conn,
+            )
+            await events.publish(
+                conn,
+                [events.registration_event(RegistrationEventKind.WITHDRAWN, court.code, registration.id)],
             )
     await registration.refresh_from_db()
     if not changed:
@@ -344,6 +359,20 @@ async def _decide(
         detail=", ".join(details) + (f": {reason}" if reason else ""),
         using_db=conn,
     )
+    kind = RegistrationEventKind.APPROVED if approve else RegistrationEventKind.REJECTED
+    await events.publish(
+        conn,
+        [
+            events.registration_event(kind, court.code, registration.id),
+            events.account_event(
+                AccountEventKind.REGISTRATION_DECIDED,
+                applicant.id,
+                court=court.code,
+                registration_id=registration.id,
+                privilege_id=privilege.id if privilege else None,
+            ),
+        ],
+    )
     return privilege, link
 
 
@@ -392,6 +421,11 @@ async def list_registrations(
     if status is not None:
         query = query.filter(status=status)
     return await id_page(query, first=first, after=after)
+
+
+async def registrations_by_ids(ids: Sequence[int]) -> list[Registration | None]:
+    found = {r.id: r for r in await Registration.filter(id__in=set(ids))}
+    return [found.get(i) for i in ids]
 
 
 async def registrations_by_account_ids(ids: Sequence[int]) -> list[list[Registration]]:
