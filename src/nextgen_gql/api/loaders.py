@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from nextgen_gql.models import CmecfLink, FilingPrivilege, Firm, FirmMembership, PacerAccount, Registration
+from nextgen_gql.models import (
+    CmecfLink,
+    FilingPrivilege,
+    Firm,
+    FirmInvitation,
+    FirmMembership,
+    PacerAccount,
+    Registration,
+)
 from nextgen_gql.services import accounts, firms, linking, privileges, registrations
 
 __all__ = ["Loaders"]
@@ -35,6 +43,12 @@ class Loaders:
     )
     registrations: DataLoader[int, list[Registration]] = field(
         default_factory=lambda: DataLoader(load_fn=registrations.registrations_by_account_ids)
+    )
+    registration: DataLoader[int, Registration | None] = field(
+        default_factory=lambda: DataLoader(load_fn=registrations.registrations_by_ids)
+    )
+    invitation: DataLoader[int, FirmInvitation | None] = field(
+        default_factory=lambda: DataLoader(load_fn=firms.invitations_by_ids)
     )
     firm: DataLoader[int, Firm | None] = field(default_factory=lambda: DataLoader(load_fn=firms.firms_by_ids))
     membership: DataLoader[int, FirmMembership | None] = field(

@@ -16,16 +16,17 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from nextgen_gql.api.compiled import tenant_only
+from nextgen_gql.api.live.sharing import LiveExecutionContext
 from nextgen_gql.api.mutations import Mutation
 from nextgen_gql.api.queries import Query
 from nextgen_gql.api.request_errors import (
-    CodedExecutionContext,
     CodedParser,
     CodedValidation,
     parse_document,
     service_rules,
     with_code,
 )
+from nextgen_gql.api.subscriptions import Subscription
 from nextgen_gql.api.types.accounts import PacerAccount
 from nextgen_gql.api.types.audit import AuditEvent
 from nextgen_gql.api.types.courts import Court
@@ -148,6 +149,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
     built = Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[
             Court,
             PacerAccount,
@@ -160,7 +162,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
         ],
         extensions=limits(settings, rules),
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=CodedExecutionContext,
+        execution_context_class=LiveExecutionContext,
     )
     built.service_rules = rules
     built.max_tokens = settings.max_tokens
