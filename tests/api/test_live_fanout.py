@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from nextgen_gql.enums import RegistrationEventKind
 from nextgen_gql.models import LiveEvent
-from nextgen_gql.services import events
+from nextgen_gql.services import outbox
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.event_hub import EventHub
 from nextgen_gql.settings import Settings
@@ -63,10 +63,10 @@ async def test_no_event_for_a_change_that_rolled_back(api: Api) -> None:
         assert (await ws.next("q"))["data"]["registrationEvents"]["kind"] == "SUBMITTED"
         with pytest.raises(RuntimeError):
             async with in_transaction() as conn:
-                await events.publish(
+                await outbox.publish(
                     conn,
                     [
-                        events.registration_event(
+                        outbox.registration_event(
                             RegistrationEventKind.APPROVED, "mad", int(_row(registration))
                         )
                     ],
@@ -91,8 +91,8 @@ async def test_a_topics_events_arrive_in_commit_order_however_transactions_inter
             # lock per topic, ids would commit out of order on PostgreSQL.
             async with in_transaction() as conn:
                 await asyncio.sleep(random.random() * 0.02)
-                [event] = await events.publish(
-                    conn, [events.registration_event(RegistrationEventKind.SUBMITTED, "mad", registration_id)]
+                [event] = await outbox.publish(
+                    conn, [outbox.registration_event(RegistrationEventKind.SUBMITTED, "mad", registration_id)]
                 )
                 await asyncio.sleep(random.random() * 0.05)
                 return event.id
@@ -106,7 +106,7 @@ async def test_a_topics_events_arrive_in_commit_order_however_transactions_inter
             arrived.append(decode_cursor(cursor)[1])
         await ws.quiet(0.3)
     assert arrived == sorted(written), (arrived, written)
-    stored = await events.read_after("court:mad", 0, 1000)
+    stored = await outbox.read_after("court:mad", 0, 1000)
     assert [e.id for e in stored][-20:] == sorted(written)
 
 
@@ -143,7 +143,7 @@ async def test_another_process_hears_every_event_even_across_a_lost_connection(
         second = await submit(api, james)
         kinds = [(await asyncio.wait_for(anext(stream), 5)).kind for _ in range(2)]
         assert kinds == ["withdrawn", "submitted"]
-        assert stream.last_id == await events.last_id("court:mad")
+        assert stream.last_id == await outbox.last_id("court:mad")
         del second
     finally:
         stream.close()
@@ -166,8 +166,8 @@ async def test_events_older_than_the_resume_window_are_pruned(api: Api) -> None:
         at=now(), topic="court:mad", kind="submitted", court_id="mad", registration_id=1
     )
     before = await LiveEvent.all().count()
-    pruned = await events.prune(dt.timedelta(days=1), batch=2)
+    pruned = await outbox.prune(dt.timedelta(days=1), batch=2)
     assert pruned == 3
     assert await LiveEvent.all().count() == before - 3
     assert await LiveEvent.filter(id=fresh.id).exists()
-    assert await events.prune(dt.timedelta(days=1)) == 0
+    assert await outbox.prune(dt.timedelta(days=1)) == 0

@@ -32,10 +32,10 @@ from nextgen_gql.api.types.registrations import Registration
 from nextgen_gql.enums import AccountEventKind, RegistrationEventKind
 from nextgen_gql.errors import DomainError, Forbidden, Unauthenticated
 from nextgen_gql.services import courts as court_service
-from nextgen_gql.services import events
+from nextgen_gql.services import outbox
 from nextgen_gql.services.court_catalog import CourtsChanged
 from nextgen_gql.services.event_hub import EventStream, SlowConsumer
-from nextgen_gql.services.events import Event
+from nextgen_gql.services.outbox import Event
 
 __all__ = ["Subscription"]
 
@@ -148,7 +148,7 @@ class Subscription:
             position = _position(live, after)
         except DomainError as exc:
             raise graphql_error(exc) from None
-        stream = await live.subscribe(events.court_topic(court.code), position)
+        stream = await live.subscribe(outbox.court_topic(court.code), position)
         info.context.live_streams.append(stream)
         return cast(
             AsyncIterator[RegistrationEvent], _registration_events(info.context, live, court.code, stream)
@@ -166,7 +166,7 @@ class Subscription:
             position = _position(live, after)
         except DomainError as exc:
             raise graphql_error(exc) from None
-        stream = await live.subscribe(events.account_topic(live.account_id), position)
+        stream = await live.subscribe(outbox.account_topic(live.account_id), position)
         info.context.live_streams.append(stream)
         return cast(AsyncIterator[AccountEvent], _account_events(info.context, live, live.account_id, stream))
 

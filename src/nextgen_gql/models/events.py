@@ -4,7 +4,7 @@ it reports, so that no event exists for a change that rolled back.
 An event belongs to one topic, the stream its subscribers follow: ``court:{code}`` (a
 court's registrations, for its clerks) or ``account:{id}`` (what concerns one account).
 Rows refer to what they report by id without foreign keys: the outbox is a log, pruned
-after the resume window (``services.events``).
+after the resume window (``services.outbox``).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import PacerAccount
-from nextgen_gql.services import audit, events
+from nextgen_gql.services import audit, outbox
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.passwords import check_password_policy, check_username, hash_password
 
@@ -170,7 +170,7 @@ async def upgrade(
             if not updated:
                 raise DomainError(ErrorCode.ALREADY_UPGRADED, "This PACER account is already upgraded.")
             await audit.record("account.upgrade", actor_id=account.id, detail=changed, using_db=conn)
-            await events.publish(conn, [events.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
+            await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
     except IntegrityError:
         raise DomainError(
             ErrorCode.USERNAME_TAKEN, f"The username {username!r} is taken.", "newUsername"

@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import FilingPrivilege, FirmMembership, PacerAccount, Session
-from nextgen_gql.services import audit, events, throttle
+from nextgen_gql.services import audit, outbox, throttle
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.passwords import USERNAME_MAX, password_policy_problem, verify_password
 
@@ -158,6 +158,6 @@ async def sign_out(session: Session) -> None:
     async with in_transaction() as conn:
         await Session.filter(id=session.id).using_db(conn).update(revoked_at=now())
         await audit.record("account.sign_out", actor_id=session.account_id, using_db=conn)
-        await events.publish(
-            conn, [events.account_event(AccountEventKind.SECURITY_CHANGED, session.account_id)]
+        await outbox.publish(
+            conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, session.account_id)]
         )

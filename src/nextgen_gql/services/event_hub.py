@@ -3,7 +3,7 @@
 Where events come from:
 
 - **PostgreSQL**: each committed event arrives as a ``NOTIFY`` on ``nextgen_events``
-  (``services.events.publish``), on the process's one listener connection
+  (``services.outbox.publish``), on the process's one listener connection
   (``services.listener``), in commit order; one task hands them out. When that connection
   drops and comes back, every subscriber reads its topic from the outbox after the last
   event it got (what was committed meanwhile), then goes on with live events.
@@ -19,7 +19,7 @@ of a topic reach it once each, in commit order. Live events wait in a bounded qu
 bound. While it is reading the outbox on purpose (resuming), an overflowing queue is just
 dropped: the outbox read covers it.
 
-A maintenance task prunes events older than the resume window (``events.prune``).
+A maintenance task prunes events older than the resume window (``outbox.prune``).
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ import logging
 from collections import deque
 from collections.abc import Callable
 
-from nextgen_gql.services import events
-from nextgen_gql.services.events import Event
+from nextgen_gql.services import outbox
 from nextgen_gql.services.listener import PgListener
+from nextgen_gql.services.outbox import Event
 
 __all__ = ["EventHub", "EventStream", "SlowConsumer"]
 
-log = logging.getLogger("nextgen_gql.events")
+log = logging.getLogger("nextgen_gql.live")
 
 #: Events read from the outbox at a time.
 PAGE = 200
@@ -136,7 +136,7 @@ class EventStream:
                 self._need_read = False
                 self._reading = True
                 try:
-                    batch = await events.read_after(self.topic, self.last_id, PAGE)
+                    batch = await outbox.read_after(self.topic, self.last_id, PAGE)
                 finally:
                     self._reading = False
                 if len(batch) == PAGE:
@@ -194,7 +194,7 @@ class EventHub:
             self._own_listener = True
         self.listener = listener
         if listener is not None:
-            listener.listen(events.CHANNEL, self._notified.put_nowait, on_reconnect=self._reconnected)
+            listener.listen(outbox.CHANNEL, self._notified.put_nowait, on_reconnect=self._reconnected)
 
     @property
     def subscribers(self) -> int:
@@ -206,7 +206,7 @@ class EventHub:
             if self.listener is not None and self._own_listener:
                 await self.listener.start()
         else:
-            self._last_read = await events.last_id()
+            self._last_read = await outbox.last_id()
             self._tasks.append(asyncio.create_task(self._poll(), name="events-poll"))
         self._tasks.append(asyncio.create_task(self._prune(), name="events-prune"))
 
@@ -239,7 +239,7 @@ class EventHub:
             stream._need_read = False
             stream._reading = True  # meanwhile an overflowing queue is dropped (and read back)
             try:
-                stream.last_id = await events.last_id(topic)
+                stream.last_id = await outbox.last_id(topic)
             except BaseException:
                 stream.close()
                 raise
@@ -276,7 +276,7 @@ class EventHub:
     async def _poll(self) -> None:
         while True:
             try:
-                batch = await events.read_since(self._last_read, PAGE)
+                batch = await outbox.read_since(self._last_read, PAGE)
             except Exception:  # the database is away for a moment: try again
                 log.warning("events: could not read the outbox", exc_info=True)
                 batch = []
@@ -290,7 +290,7 @@ class EventHub:
         while True:
             await asyncio.sleep(self.prune_seconds)
             try:
-                pruned = await events.prune(self.retention)
+                pruned = await outbox.prune(self.retention)
             except Exception:
                 log.warning("events: could not prune the outbox", exc_info=True)
                 continue

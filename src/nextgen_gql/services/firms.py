@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import AccountEventKind, InvitationStatus
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import Firm, FirmInvitation, FirmMembership, PacerAccount
-from nextgen_gql.services import audit, events
+from nextgen_gql.services import audit, outbox
 from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, new_account_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
@@ -155,10 +155,10 @@ async def invite_member(
                 detail=f"firm {firm.account_number}",
                 using_db=conn,
             )
-            await events.publish(
+            await outbox.publish(
                 conn,
                 [
-                    events.account_event(
+                    outbox.account_event(
                         AccountEventKind.INVITATION_RECEIVED, invitee.id, invitation_id=invitation.id
                     )
                 ],
@@ -291,7 +291,7 @@ async def remove_member(actor: PacerAccount, member_id: int, *, mailer: Mailer) 
             detail=f"firm {firm.account_number}" + (", left" if member_id == actor.id else ""),
             using_db=conn,
         )
-        await events.publish(conn, [events.account_event(AccountEventKind.MEMBERSHIP_ENDED, member_id)])
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.MEMBERSHIP_ENDED, member_id)])
     subject = f"{firm.name}: membership ended"
     text = f"{member.first_name} {member.last_name} is no longer a member of {firm.name}.\n"
     if member.email:

@@ -23,7 +23,7 @@ from nextgen_gql.enums import AccountEventKind, PrivilegeSource
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount
 from nextgen_gql.models.filing import LOGIN_MAX
-from nextgen_gql.services import audit, events, privileges, throttle
+from nextgen_gql.services import audit, outbox, privileges, throttle
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.firms import is_admin_of_member
 from nextgen_gql.services.passwords import verify_password
@@ -140,10 +140,10 @@ async def link_cmecf_account(
                     if actor.id == target.id
                     else AccountEventKind.LINKED_ON_YOUR_BEHALF
                 )
-                await events.publish(
+                await outbox.publish(
                     conn,
                     [
-                        events.account_event(
+                        outbox.account_event(
                             kind, target.id, court=court.code, privilege_id=result.privilege.id
                         )
                     ],
@@ -170,7 +170,7 @@ async def write_link(
 ) -> LinkResult:
     """Insert the link, retire the legacy credentials, grant the privilege, audit; in ``conn``.
 
-    Publishes no event: the caller does, last in its transaction (``events.publish``).
+    Publishes no event: the caller does, last in its transaction (``outbox.publish``).
     Raises ``IntegrityError`` when a constraint refuses the link (a racing request won):
     the caller rolls back and asks :func:`link_conflict` what to tell the user (None: a
     racing grant of the same privilege, worth one more try).

@@ -35,7 +35,7 @@ from nextgen_gql.enums import (
 from nextgen_gql.errors import DomainError, ErrorCode, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount, Registration
 from nextgen_gql.models.filing import LOGIN_MAX
-from nextgen_gql.services import audit, events, privileges
+from nextgen_gql.services import audit, outbox, privileges
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.linking import (
@@ -141,9 +141,9 @@ async def submit_registration(
                 detail=f"registration {registration.id}, {role.name}",
                 using_db=conn,
             )
-            await events.publish(
+            await outbox.publish(
                 conn,
-                [events.registration_event(RegistrationEventKind.SUBMITTED, court.code, registration.id)],
+                [outbox.registration_event(RegistrationEventKind.SUBMITTED, court.code, registration.id)],
             )
     except IntegrityError:
         raise DomainError(
@@ -213,9 +213,9 @@ async def withdraw_registration(account: PacerAccount, court: Court, registratio
                 detail=f"registration {registration.id}",
                 using_db=conn,
             )
-            await events.publish(
+            await outbox.publish(
                 conn,
-                [events.registration_event(RegistrationEventKind.WITHDRAWN, court.code, registration.id)],
+                [outbox.registration_event(RegistrationEventKind.WITHDRAWN, court.code, registration.id)],
             )
     await registration.refresh_from_db()
     if not changed:
@@ -360,11 +360,11 @@ async def _decide(
         using_db=conn,
     )
     kind = RegistrationEventKind.APPROVED if approve else RegistrationEventKind.REJECTED
-    await events.publish(
+    await outbox.publish(
         conn,
         [
-            events.registration_event(kind, court.code, registration.id),
-            events.account_event(
+            outbox.registration_event(kind, court.code, registration.id),
+            outbox.account_event(
                 AccountEventKind.REGISTRATION_DECIDED,
                 applicant.id,
                 court=court.code,

@@ -23,7 +23,7 @@ from nextgen_gql.api.types.firms import FirmInvitation
 from nextgen_gql.api.types.registrations import Registration
 from nextgen_gql.enums import AccountEventKind, RegistrationEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
-from nextgen_gql.services.events import Event
+from nextgen_gql.services.outbox import Event
 
 __all__ = [
     "AccountEvent",

@@ -56,7 +56,7 @@ _LOCK_SPACE = 0x6E6745  # "ngE"
 #: Events older than the resume window are kept this much longer before they are pruned,
 #: so that a cursor the window still accepts never points past a pruned event.
 PRUNE_MARGIN = dt.timedelta(minutes=5)
-log = logging.getLogger("nextgen_gql.events")
+log = logging.getLogger("nextgen_gql.live")
 
 _COLUMNS = "id, at, topic, kind, court_id, registration_id, invitation_id, privilege_id"
 
