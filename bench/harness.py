@@ -3,6 +3,7 @@
     .venv/bin/python bench/harness.py [--rounds 3] [--duration 5] [--accounts 100000]
         [--database sqlite|postgres|both] [--postgres-url postgres://user@host:port]
     .venv/bin/python bench/harness.py --inprocess [--requests 200] [--profile] [--database ...]
+    .venv/bin/python bench/harness.py --overhead [--rounds 5] [--database ...]
 
 Needs `wrk` (Debian: `apt-get install wrk`). In one run, on one machine and for each
 database asked for, it builds a database (100,000 PACER accounts, a 100-row linked roster
@@ -547,6 +548,48 @@ def inprocess(work: Path, env: dict[str, str], tenants: Path, version: str, args
         print(f"| {name} | {raw:,.0f} | {peer:,.0f} | {real:,.0f} | {raw / real:.2f} | {raw / peer:.2f} |")
 
 
+#: ``--overhead``: the real app with its metrics and request log off, then on one at a time.
+OVERHEAD_CONFIGS = {
+    "metrics and request log off": {"NEXTGEN_GQL_METRICS": "false", "NEXTGEN_GQL_REQUEST_LOG": "false"},
+    "metrics on": {"NEXTGEN_GQL_REQUEST_LOG": "false"},
+    "metrics and request log on (the default)": {},
+}
+
+
+def overhead(work: Path, env: dict[str, str], version: str, args: argparse.Namespace) -> None:
+    """What the metrics and the request log cost on `me`: the real server in each of
+    ``OVERHEAD_CONFIGS`` (log lines to a file, as a process manager collects them), driven by wrk
+    in alternation, rounds in turn forwards and backwards."""
+    path, who, query = SCENARIOS["me"]
+    script = wrk_script(work, "me-overhead", query, TOKENS[who])
+    ports = {name: free_port() for name in OVERHEAD_CONFIGS}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in OVERHEAD_CONFIGS}
+    with contextlib.ExitStack() as stack:
+        for i, (name, extra) in enumerate(OVERHEAD_CONFIGS.items()):
+            argv = [str(BIN / "nextgen-gql"), "serve", "--port", str(ports[name])]
+            stack.enter_context(serving(argv, {**env, **extra}, ports[name], work / f"overhead-{i}.log"))
+        bases = {name: f"http://127.0.0.1:{port}{path}" for name, port in ports.items()}
+        for base in bases.values():
+            wrk(base, script, 2, args.connections)
+        for round_ in range(args.rounds):
+            order = list(OVERHEAD_CONFIGS)[:: 1 if round_ % 2 == 0 else -1]
+            for name in order:
+                runs[name].append(wrk(bases[name], script, args.duration, args.connections))
+            print("  " + ", ".join(f"{name}: {runs[name][-1]['rps']:.0f}/s" for name in order), flush=True)
+    base_rps = median(runs[next(iter(OVERHEAD_CONFIGS))], "rps")
+    print(
+        f"\n`me`, {version}, one worker, wrk -c{args.connections}, medians of {args.rounds} rounds of {args.duration} s:\n"
+    )
+    print("| configuration | req/s | p50 / p99 ms | cost against off |")
+    print("|---|---|---|---|")
+    for name, results in runs.items():
+        rps = median(results, "rps")
+        print(
+            f"| {name} | {rps:,.0f} | {median(results, 'p50'):.2f} / {median(results, 'p99'):.2f}"
+            f" | {100 * (1 - rps / base_rps):+.1f}% |"
+        )
+
+
 # --- The report ----------------------------------------------------------------------------
 
 
@@ -644,6 +687,11 @@ def main() -> None:
         metavar="CHECKOUT",
         help="--inprocess: also time the real app of another checkout (e.g. a git worktree of an older commit)",
     )
+    parser.add_argument(
+        "--overhead",
+        action="store_true",
+        help="the cost of the metrics and the request log on `me` (the real app only; prints, writes nothing)",
+    )
     args = parser.parse_args()
     if not args.inprocess and shutil.which("wrk") is None:
         sys.exit("bench/harness.py needs wrk: apt-get install wrk")
@@ -657,14 +705,16 @@ def main() -> None:
                     f"building the {kind} database ({args.accounts:,} accounts, 203 courts) ...", flush=True
                 )
                 env, tenants, version = build_database(work, args.accounts, url)
-                if args.inprocess:
+                if args.overhead:
+                    overhead(work, env, version, args)
+                elif args.inprocess:
                     inprocess(work, env, tenants, version, args)
                 else:
                     print(f"{version}: raw, peer, real", flush=True)
                     legs.append(measure(work, env, tenants, version, args))
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    if legs:
+    if legs and not args.overhead:
         report(legs, args)
 
 

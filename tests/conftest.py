@@ -16,7 +16,7 @@ import email.policy
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from nextgen_gql.app import create_app
+from nextgen_gql.services import clock
 from nextgen_gql.settings import Settings
 from tests import databases
 
@@ -55,10 +56,16 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database holding the demo data, built once and copied for each test."""
     folder = tmp_path_factory.mktemp("template")
     url = databases.new_database_url(folder, "demo")
-    settings = Settings(database_url=url, tenants_dir=TENANTS, mail_dir=folder / "mail", demo=True)
+    settings = Settings(
+        database_url=url,
+        tenants_dir=TENANTS,
+        mail_dir=folder / "mail",
+        demo=True,
+        secret_key=databases.SECRET_KEY,
+    )
 
     async def build() -> None:
-        async with LifespanManager(create_app(settings), startup_timeout=STARTUP):
+        async with LifespanManager(create_app(settings), startup_timeout=STARTUP, shutdown_timeout=STARTUP):
             pass
 
     asyncio.run(build())
@@ -82,6 +89,8 @@ class Api:
     settings: Settings
     #: The Starlette app under test (its ``state``: compiled plans, persisted documents).
     app: Any = None
+    #: Tokens a test keeps for the length of the test (e.g. a court's clerk, signed in once).
+    sessions: dict[str, str] = field(default_factory=dict)
 
     async def post(
         self,
@@ -146,7 +155,7 @@ async def running_api(settings: Settings) -> AsyncIterator[Api]:
     compiled = app.state.compiled
     if compiled is not None:
         compiled.on_fallback = lambda query, why: COMPILED_STATS["fell_back"].update([why])
-    async with LifespanManager(app, startup_timeout=STARTUP) as manager:
+    async with LifespanManager(app, startup_timeout=STARTUP, shutdown_timeout=STARTUP) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Api(client=client, settings=settings, app=app)
@@ -171,8 +180,22 @@ def settings(tmp_path: Path, demo_template: str) -> Iterator[Settings]:
     url = databases.copy_database(demo_template, tmp_path)
     # Every query a test sends runs on the compiled path and on the reference executor, and
     # any difference between the two answers fails the request (COMPILED_MISMATCH).
-    yield Settings(database_url=url, tenants_dir=TENANTS, mail_dir=tmp_path / "mail", compiled_check=True)
+    yield Settings(
+        database_url=url,
+        tenants_dir=TENANTS,
+        mail_dir=tmp_path / "mail",
+        compiled_check=True,
+        secret_key=databases.SECRET_KEY,
+    )
     databases.drop_database(url)
+
+
+@pytest.fixture(autouse=True)
+def real_clock() -> Iterator[None]:
+    """Tests may stop or move the service's clock (``services.clock``); each starts and ends on the real one."""
+    clock.reset()
+    yield
+    clock.reset()
 
 
 @pytest.fixture

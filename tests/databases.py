@@ -15,10 +15,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-__all__ = ["POSTGRES", "backend", "copy_database", "drop_database", "new_database_url", "query"]
+__all__ = ["POSTGRES", "SECRET_KEY", "backend", "copy_database", "drop_database", "new_database_url", "query"]
 
 POSTGRES = os.environ.get("NEXTGEN_GQL_TEST_POSTGRES", "").rstrip("/") or None
 _counter = itertools.count()
+#: NEXTGEN_GQL_SECRET_KEY of the suite's services (required on PostgreSQL; fixed, so that a
+#: database copied from the template opens with the key that sealed its secrets).
+SECRET_KEY = "test-secret-key-of-the-nextgen-gql-suite-0123456789"
 
 
 def backend() -> str:

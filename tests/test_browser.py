@@ -382,3 +382,144 @@ def test_graphiql_streams_a_subscription(browser_page: tuple[object, str, list[s
     api_call(base, "mutation { signOut { ok } }", str(other))  # another session ends: SECURITY_CHANGED
     page.locator(".result-window").get_by_text("SECURITY_CHANGED").wait_for(timeout=5000)  # type: ignore[attr-defined]
     assert outside == []
+
+
+def _latest_mail(workdir: Path, label: str) -> str:
+    import email
+    import email.policy
+    import re
+
+    for path in sorted((workdir / "mail").glob("*.eml"), reverse=True):
+        body = email.message_from_bytes(path.read_bytes(), policy=email.policy.default).get_body()
+        found = re.search(rf"{label} (\S+)", body.get_content() if body else "")  # type: ignore[union-attr]
+        if found:
+            return found.group(1)
+    raise AssertionError(f"no mail with {label}")
+
+
+def _api_sign_in(base: str, username: str, password: str, *, challenge: bool = False) -> str:
+    """A token (or, for an account with MFA, the challenge's token), signed in over HTTP."""
+    import httpx
+
+    query = (
+        f'mutation {{ signIn(input: {{username: "{username}", password: "{password}"}}) '
+        "{ token mfaChallenge { token } } }"
+    )
+    body = httpx.post(
+        f"{base}/graphql", json={"query": query}, headers={"user-agent": "Another Browser/2.0"}, timeout=30
+    ).json()
+    signed = body["data"]["signIn"]
+    return signed["mfaChallenge"]["token"] if challenge else signed["token"]  # type: ignore[no-any-return]
+
+
+def test_spa_enrol_an_app_then_sign_in_with_a_code_and_manage_the_account(
+    browser_page: tuple[object, str, list[str]], tmp_path: Path
+) -> None:
+    """The server runs on the real clock, so codes are made for the real time; the sign-in uses
+    the next step's code (one step of drift is accepted), as the enrolment's was used."""
+    import datetime as dt
+
+    import pyotp
+
+    page, base, outside = browser_page
+    sign_in(page, base, "jmorgan2019", "Granite-Falcon-Morning-88")
+    page.get_by_role("link", name="Security").click()  # type: ignore[attr-defined]
+    assert page.locator("#mfa-status").inner_text() == "off"  # type: ignore[attr-defined]
+    page.get_by_label("Name of the app or device").fill("Work phone")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Add an app").click()  # type: ignore[attr-defined]
+    page.locator("#qr-code").wait_for()  # type: ignore[attr-defined]
+    assert page.locator("#qr-code").evaluate("img => img.naturalWidth > 0")  # type: ignore[attr-defined]
+    secret = page.locator("#totp-secret").inner_text()  # type: ignore[attr-defined]
+    shot(page, "spa-mfa-enrol")
+    page.get_by_label("Security code").fill(_latest_mail(tmp_path, "Security code:"))  # type: ignore[attr-defined]
+    page.get_by_label("The code the app shows now").fill(pyotp.TOTP(secret).now())  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Confirm the app").click()  # type: ignore[attr-defined]
+    page.locator("#backup-codes").wait_for()  # type: ignore[attr-defined]
+    codes = page.locator("#backup-codes li").all_inner_texts()  # type: ignore[attr-defined]
+    assert len(codes) == 10 and page.locator("#mfa-status").inner_text() == "on"  # type: ignore[attr-defined]
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.get_by_role("link", name="Download the codes").click()  # type: ignore[attr-defined]
+    saved = Path(download.value.path()).read_text()
+    assert all(c in saved for c in codes)
+    shot(page, "spa-mfa-backup-codes")
+    # Shown once: the page again lists no codes.
+    page.get_by_role("link", name="My account").click()  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Security").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Authenticator apps (1 of 5)").wait_for()  # type: ignore[attr-defined]
+    assert page.locator("#backup-codes").count() == 0  # type: ignore[attr-defined]
+
+    page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
+    page.get_by_label("Username").fill("jmorgan2019")  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill("Granite-Falcon-Morning-88")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Confirm it is you").wait_for()  # type: ignore[attr-defined]
+    page.get_by_label("Code").fill("000000" if pyotp.TOTP(secret).now() != "000000" else "111111")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Verify").click()  # type: ignore[attr-defined]
+    page.get_by_text("INVALID_MFA_CODE").wait_for()  # type: ignore[attr-defined]
+    shot(page, "spa-mfa-sign-in")
+    ahead = pyotp.TOTP(secret).at(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30))
+    page.get_by_label("Code").fill(ahead)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Verify").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="My account").wait_for()  # type: ignore[attr-defined]
+
+    page.get_by_role("link", name="Password and email").click()  # type: ignore[attr-defined]
+    form = page.locator("#change-email")  # type: ignore[attr-defined]
+    form.get_by_label("New email").fill("james@morgan-appeals.example")
+    form.get_by_label("Password").fill("not the password")
+    form.get_by_role("button").click()
+    page.get_by_text("INVALID_CREDENTIALS").wait_for()  # type: ignore[attr-defined]
+    form.get_by_label("Password").fill("Granite-Falcon-Morning-88")
+    form.get_by_role("button").click()
+    page.get_by_text("A token went to james@morgan-appeals.example").wait_for()  # type: ignore[attr-defined]
+    page.get_by_label("Token from the message").fill(_latest_mail(tmp_path, "Email change token:"))  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Confirm the new email").click()  # type: ignore[attr-defined]
+    page.get_by_text("Your email is now james@morgan-appeals.example").wait_for()  # type: ignore[attr-defined]
+    shot(page, "spa-settings")
+
+    # A second sign-in elsewhere, with a backup code.
+    import httpx
+
+    challenge = _api_sign_in(base, "jmorgan2019", "Granite-Falcon-Morning-88", challenge=True)
+    verified = httpx.post(
+        f"{base}/graphql",
+        json={
+            "query": "mutation($i: VerifySignInInput!) { verifySignIn(input: $i) { token } }",
+            "variables": {"i": {"challenge": challenge, "code": codes[0], "method": "BACKUP_CODE"}},
+        },
+        headers={"user-agent": "Another Browser/2.0"},
+        timeout=30,
+    ).json()
+    other = verified["data"]["verifySignIn"]["token"]
+    page.get_by_role("link", name="My sessions").click()  # type: ignore[attr-defined]
+    rows = page.locator("main tbody tr")  # type: ignore[attr-defined]
+    page.get_by_text("Another Browser/2.0").wait_for()  # type: ignore[attr-defined]
+    assert rows.count() == 2 and "(this one)" in page.locator("main tbody").inner_text()  # type: ignore[attr-defined]
+    shot(page, "spa-sessions")
+    page.get_by_text("End", exact=True).click()  # type: ignore[attr-defined]
+    page.get_by_text("That session was ended").wait_for()  # type: ignore[attr-defined]
+    assert rows.count() == 1
+    me = httpx.post(
+        f"{base}/graphql", json={"query": "{ me { username } }"}, headers={"authorization": f"Bearer {other}"}
+    )
+    assert me.status_code == 401 or me.json()["data"]["me"] is None
+    assert outside == []
+
+
+def test_spa_a_clerk_who_used_the_skips_must_enrol(
+    browser_page: tuple[object, str, list[str]], tmp_path: Path
+) -> None:
+    page, base, outside = browser_page
+    for _ in range(3):
+        _api_sign_in(base, "madclerk01", "Court-Docket-Review-2026!")
+    page.goto(f"{base}/#/signin")  # type: ignore[attr-defined]
+    page.get_by_label("Username").fill("madclerk01")  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill("Court-Docket-Review-2026!")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Security").wait_for()  # type: ignore[attr-defined]
+    page.get_by_text("User update required.").wait_for()  # type: ignore[attr-defined]
+    assert page.locator("nav a").all_inner_texts() == ["Add an authenticator app"]  # type: ignore[attr-defined]
+    # Anything else leads back here.
+    page.goto(f"{base}/#/clerk/mad")  # type: ignore[attr-defined]
+    page.get_by_text("User update required.").wait_for()  # type: ignore[attr-defined]
+    shot(page, "spa-mfa-required")
+    assert outside == []

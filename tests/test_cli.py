@@ -23,6 +23,7 @@ CMECF_HEADER = "login,first_name,last_name,email,role,password\n"
 def run(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> object:
     monkeypatch.setenv("NEXTGEN_GQL_DATABASE_URL", fresh_database_url)
     monkeypatch.setenv("NEXTGEN_GQL_TENANTS_DIR", str(TENANTS))
+    monkeypatch.setenv("NEXTGEN_GQL_SECRET_KEY", databases.SECRET_KEY)  # required on PostgreSQL
 
     def invoke(*args: str) -> int:
         return main(list(args))

@@ -229,7 +229,9 @@ def test_0005_keeps_every_privilege_and_gives_it_its_roles_permissions_and_cases
 
     # What a court's clerk now sees, over HTTP.
     async def seen() -> dict[str, Any]:
-        settings = Settings(database_url=url, tenants_dir=TENANTS, mail_dir=tmp_path / "mail")
+        settings = Settings(
+            database_url=url, tenants_dir=TENANTS, mail_dir=tmp_path / "mail", secret_key=databases.SECRET_KEY
+        )
         query = """query($needs: Boolean) { privileges(needsCases: $needs, revoked: false) { totalCount
           edges { node { account { username } role proHacVice permissions cases } } } }"""
         auth = {"token": CLERK_TOKEN}

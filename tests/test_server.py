@@ -33,16 +33,30 @@ def free_port() -> int:
         return port
 
 
+class Served(str):
+    """The base URL of a server ``serving`` started, and its process."""
+
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
 def serving(
-    workdir: Path, *extra: str, database_url: str | None = None, tenants: Path = TENANTS
-) -> Iterator[str]:
+    workdir: Path,
+    *extra: str,
+    database_url: str | None = None,
+    tenants: Path = TENANTS,
+    env: dict[str, str] | None = None,
+) -> Iterator[Served]:
+    """``nextgen-gql serve`` in ``workdir`` (its output in ``server.log``), with ``env`` added to
+    this process's environment; stopped with SIGINT at the end (unless it stopped already)."""
     port = free_port()
     exe = shutil.which("nextgen-gql", path=str(Path(sys.executable).parent)) or "nextgen-gql"
-    env = {**os.environ, "NEXTGEN_GQL_TENANTS_DIR": str(tenants)}
+    given = env or {}
+    env = {**os.environ, "NEXTGEN_GQL_TENANTS_DIR": str(tenants), **given}
     env.pop("NEXTGEN_GQL_DATABASE_URL", None)
     if database_url is not None and not database_url.startswith("sqlite://"):
         env["NEXTGEN_GQL_DATABASE_URL"] = database_url  # else the default file in the working folder
+        env.setdefault("NEXTGEN_GQL_SECRET_KEY", databases.SECRET_KEY)  # required on PostgreSQL
     log = (workdir / "server.log").open("ab")
     proc = subprocess.Popen(
         [exe, "serve", "--port", str(port), *extra],
@@ -51,7 +65,8 @@ def serving(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = Served(f"http://127.0.0.1:{port}")
+    base.process = proc
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -73,7 +88,8 @@ def serving(
             assert len(workers_of(proc.pid)) >= wanted, "the workers did not start"
         yield base
     finally:
-        proc.send_signal(signal.SIGINT)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:

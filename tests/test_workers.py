@@ -10,7 +10,7 @@ import pytest
 
 from tests import databases
 from tests.conftest import FILER
-from tests.test_server import gql, serving
+from tests.test_server import gql, serving, workers_of
 
 pytestmark = [
     pytest.mark.server,
@@ -97,3 +97,72 @@ def test_a_revocation_holds_on_every_worker_at_once(tmp_path: Path, fresh_databa
             after = list(pool.map(ask, range(24)))
         assert all(me["canFile"] is False for me in after), after
         assert all(me["privileges"] == [{"id": privilege["id"], "permissions": []}] for me in after)
+
+
+def test_a_revoked_session_stops_at_once_on_every_worker(tmp_path: Path, fresh_database_url: str) -> None:
+    """Sessions are read from the database on each request: a revoked token works on no worker."""
+    sign_in = "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { token } }"
+    with serving(tmp_path, "--demo", "--workers", "2", database_url=fresh_database_url) as base:
+        laptop, phone = (
+            str(gql(base, sign_in, {"u": FILER[0], "p": FILER[1]})["signIn"]["token"])  # type: ignore[index]
+            for _ in range(2)
+        )
+
+        def ask(_: int) -> object:
+            return gql(base, "{ me { username } }", token=phone)["me"]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert all(me == {"username": FILER[0]} for me in pool.map(ask, range(24)))
+        sessions = gql(base, "{ me { sessions { id current } } }", token=laptop)["me"]["sessions"]  # type: ignore[index]
+        phone_id = next(s["id"] for s in sessions if not s["current"])  # type: ignore[attr-defined]
+        revoked = gql(
+            base, "mutation($id: ID!) { revokeSession(id: $id) { ok } }", {"id": phone_id}, token=laptop
+        )
+        assert revoked == {"revokeSession": {"ok": True}}
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert all(me is None for me in pool.map(ask, range(24)))
+
+
+def test_every_worker_counts_in_the_metrics(tmp_path: Path, fresh_database_url: str) -> None:
+    """prometheus-client's multiprocess mode: each worker writes its counts, any worker
+    answers a scrape with the sum of all of them."""
+    from prometheus_client.mmap_dict import MmapedDict
+    from prometheus_client.parser import text_string_to_metric_families
+
+    shared = tmp_path / "metrics"
+    query = "query Kinds { courts { code kind } }"
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    with serving(tmp_path, "--workers", "2", database_url=fresh_database_url, env=env) as base:
+        workers = workers_of(base.process.pid)
+
+        def ask(_: int) -> int:
+            return httpx.post(f"{base}/graphql", json={"query": query}, timeout=30).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert set(pool.map(ask, range(80))) == {200}
+        by_worker = {}
+        for pid in workers:
+            found = shared / f"counter_{pid}.db"
+            if not found.exists():
+                continue
+            counts = MmapedDict(str(found), read_mode=True)
+            try:
+                values = list(counts.read_all_values())
+            finally:
+                counts.close()
+            by_worker[pid] = sum(v for key, v, _ in values if '"Kinds"' in key and "requests_total" in key)
+        # Both workers answered, both counted (workers_of also lists multiprocessing's helper).
+        assert sum(1 for counted in by_worker.values() if counted > 0) == 2, by_worker
+        assert sum(by_worker.values()) == 80
+        for _ in range(4):  # whichever worker answers the scrape gives the sum
+            text = httpx.get(f"{base}/metrics", timeout=30).text
+            samples = [s for f in text_string_to_metric_families(text) for s in f.samples]
+            counted = sum(
+                s.value
+                for s in samples
+                if s.name == "nextgen_gql_requests_total" and s.labels["operation"] == "Kinds"
+            )
+            assert counted == 80
+            pool_size = sum(s.value for s in samples if s.name == "nextgen_gql_db_connections")
+            assert pool_size >= 2  # each live worker's pool, summed
+    assert list(shared.glob("*.db")) == []

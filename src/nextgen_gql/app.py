@@ -7,7 +7,8 @@ files to the database's catalog (``services.court_catalog``; with an empty
 live, and, with ``demo``, fills an empty database with the demo data. Then it starts the
 live updates: the events hub (``services.event_hub``), the check of live connections'
 sessions (``api.live.connections``) and, on PostgreSQL, the process's one ``LISTEN``
-connection (``services.listener``), which the court catalog and the hub share.
+connection (``services.listener``), which the court catalog and the hub share. Metrics,
+logs, traces, ``/healthz`` and ``/readyz`` are ``nextgen_gql.observability``'s.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from nextgen_gql.api.http import GraphQLGate, SecurityHeaders
@@ -33,8 +33,10 @@ from nextgen_gql.api.persisted import read_bundle
 from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, tortoise_config
+from nextgen_gql.observability import Observability
 from nextgen_gql.services import court_catalog, rows
 from nextgen_gql.services.court_catalog import LiveCourts
+from nextgen_gql.services.crypto import Sealer, resolve_secret_key
 from nextgen_gql.services.demo import load_demo
 from nextgen_gql.services.event_hub import EventHub
 from nextgen_gql.services.listener import PgListener
@@ -46,15 +48,6 @@ from nextgen_gql.web import APP_CSP, OPERATIONS_BUNDLE, STATIC_DIR, app_page
 __all__ = ["create_app"]
 
 log = logging.getLogger("nextgen_gql")
-
-
-async def healthz(request: Request) -> JSONResponse:
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-    except Exception:  # any failure of the database means "not healthy"
-        log.exception("health check failed")
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
 
 
 async def spa(request: Request) -> HTMLResponse:
@@ -78,13 +71,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     live = LiveCourts(CourtRegistry(files or ()), database_url=url, listener=listener)
     connections = LiveConnections(settings, hub, live)
-    view = GraphQLView(build_schema(settings), settings=settings, courts=live, connections=connections)
+    # PostgreSQL without NEXTGEN_GQL_SECRET_KEY stops here, before serving (MissingSecretKey).
+    sealer = Sealer(resolve_secret_key(settings.secret_key, settings.database_url))
+    view = GraphQLView(
+        build_schema(settings), settings=settings, courts=live, sealer=sealer, connections=connections
+    )
     endpoint = GraphQLGate(view, live, settings)
+    observability = Observability(settings, lambda: live.current)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await apply_migrations(settings.connection_url)
-        async with RegisterTortoise(app, config=tortoise_config(settings.connection_url)):
+        async with (
+            RegisterTortoise(app, config=tortoise_config(settings.connection_url)),
+            observability.running(),
+        ):
             if files is not None:
                 applied, version = await court_catalog.apply(files)
                 for line in applied.lines():
@@ -107,9 +108,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await connections.start()
             if listener is not None:
                 await listener.start()
+            restore_signals = connections.stop_on_signals()
+            observability.ready()
             try:
                 yield
             finally:
+                restore_signals()
                 await connections.stop()
                 await hub.stop()
                 if listener is not None:
@@ -117,16 +121,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await live.stop()
                 await rows.close_reader()
 
-    middleware = [Middleware(SecurityHeaders, settings=settings)]
+    middleware = [*observability.middleware(), Middleware(SecurityHeaders, settings=settings)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-court"],
+                allow_headers=["authorization", "content-type", "x-court", "x-request-id", "traceparent"],
                 allow_credentials=True,
-                expose_headers=["x-request-id"],
+                expose_headers=["x-request-id", "traceparent"],
             )
         )
     app = Starlette(
@@ -137,7 +141,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Subscriptions over WebSocket (graphql-transport-ws) on the same two URLs.
             WebSocketRoute("/graphql", endpoint),
             WebSocketRoute("/courts/{code}/graphql", endpoint),
-            Route("/healthz", healthz, methods=["GET"]),
+            *observability.routes(),
             Route("/", spa, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

@@ -10,6 +10,7 @@ __all__ = [
     "FilerPermission",
     "FilerRole",
     "InvitationStatus",
+    "MfaMethod",
     "PrivilegeSource",
     "RegistrationEventKind",
     "RegistrationStatus",
@@ -105,3 +106,10 @@ class AccountEventKind(str, Enum):
     PRIVILEGE_GRANTED = "privilege_granted"
     PRIVILEGE_REVOKED = "privilege_revoked"
     SECURITY_CHANGED = "security_changed"
+
+
+class MfaMethod(str, Enum):
+    """A second factor at sign-in."""
+
+    TOTP = "totp"  # a code of an authenticator app
+    BACKUP_CODE = "backup_code"  # one of the account's single-use backup codes

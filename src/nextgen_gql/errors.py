@@ -52,6 +52,12 @@ class ErrorCode(str, Enum):
     CASE_NUMBER_INVALID = "CASE_NUMBER_INVALID"  # not a case number of this court's kind
     PRIVILEGE_REVOKED = "PRIVILEGE_REVOKED"  # the privilege was revoked before
     RATE_LIMITED = "RATE_LIMITED"  # too many failures from this source: wait, then try again
+    INVALID_MFA_CODE = "INVALID_MFA_CODE"  # wrong, expired, or already used
+    MFA_CHALLENGE_EXPIRED = "MFA_CHALLENGE_EXPIRED"  # the sign-in challenge expired or was used
+    MFA_ENROLLMENT_REQUIRED = "MFA_ENROLLMENT_REQUIRED"  # the account used its skips: it may only enrol
+    TOO_MANY_AUTHENTICATORS = "TOO_MANY_AUTHENTICATORS"  # at most 5
+    INVALID_SECURITY_CODE = "INVALID_SECURITY_CODE"  # the code mailed to add an authenticator
+    EMAIL_TAKEN = "EMAIL_TAKEN"  # another account has this email
 
 
 class DomainError(Exception):

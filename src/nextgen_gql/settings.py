@@ -5,9 +5,10 @@ Every setting has a safe default so that ``nextgen-gql serve`` works on a fresh 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 __all__ = ["Settings"]
@@ -35,6 +36,19 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise ValueError(f"{_PREFIX}{name} must be true or false, got {raw!r}")
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list; ``none`` is the empty list."""
+    raw = (env.get(_PREFIX + name) or "").strip()
+    if raw == "":
+        return default
+    if raw.lower() == "none":
+        return ()
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+_LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _tenants_dir(env: Mapping[str, str]) -> Path | None:
@@ -95,6 +109,24 @@ class Settings:
     subscription_queue: int = 256
     #: Seconds between keep-alive pings (WebSocket ``ping``, a comment on server-sent events).
     keepalive_seconds: int = 15
+    #: Prometheus metrics counted and served at ``/metrics`` (``observability.metrics``).
+    metrics: bool = True
+    #: Addresses or networks that may read ``/metrics``; ``metrics_token`` admits from anywhere.
+    metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
+    metrics_token: str | None = field(default=None, repr=False)
+    #: The service's log level (its loggers, Tortoise's, uvicorn's) and line format.
+    log_level: str = "info"
+    log_format: str = "json"
+    #: One log line per request (``observability.logs.log_request``).
+    request_log: bool = True
+    #: ``serve``: how long in-flight requests may take to finish after SIGTERM.
+    shutdown_timeout_seconds: int = 30
+    #: ``OTEL_EXPORTER_OTLP_ENDPOINT``: where traces go; None turns tracing off.
+    otel_endpoint: str | None = None
+    #: Encrypts secrets at rest (authenticator secrets) and keys the hashes of mailed and backup
+    #: codes. None: a SQLite database keeps a generated one beside its file; PostgreSQL refuses
+    #: to start (``services.crypto.resolve_secret_key``).
+    secret_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -133,6 +165,15 @@ class Settings:
             subscriptions_per_account=_int(env, "SUBSCRIPTIONS_PER_ACCOUNT", cls.subscriptions_per_account),
             subscription_queue=_int(env, "SUBSCRIPTION_QUEUE", cls.subscription_queue),
             keepalive_seconds=_int(env, "KEEPALIVE_SECONDS", cls.keepalive_seconds),
+            metrics=_bool(env, "METRICS", True),
+            metrics_allow=_list(env, "METRICS_ALLOW", cls.metrics_allow),
+            metrics_token=env.get(_PREFIX + "METRICS_TOKEN") or None,
+            log_level=(env.get(_PREFIX + "LOG_LEVEL") or cls.log_level).strip().lower(),
+            log_format=(env.get(_PREFIX + "LOG_FORMAT") or cls.log_format).strip().lower(),
+            request_log=_bool(env, "REQUEST_LOG", True),
+            shutdown_timeout_seconds=_int(env, "SHUTDOWN_TIMEOUT_SECONDS", cls.shutdown_timeout_seconds),
+            otel_endpoint=(env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "").strip() or None,
+            secret_key=env.get(_PREFIX + "SECRET_KEY") or None,
         )
 
     def __post_init__(self) -> None:
@@ -154,11 +195,40 @@ class Settings:
             raise ValueError(
                 f"{_PREFIX}TRUSTED_DOCUMENTS must be off or only, got {self.trusted_documents!r}"
             )
+        if self.log_level not in _LOG_LEVELS:
+            raise ValueError(
+                f"{_PREFIX}LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {self.log_level!r}"
+            )
+        if self.log_format not in {"json", "text"}:
+            raise ValueError(f"{_PREFIX}LOG_FORMAT must be json or text, got {self.log_format!r}")
+        if self.shutdown_timeout_seconds < 0:
+            raise ValueError(
+                f"{_PREFIX}SHUTDOWN_TIMEOUT_SECONDS must be 0 or more, got {self.shutdown_timeout_seconds}"
+            )
+        for network in self.metrics_allow:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{_PREFIX}METRICS_ALLOW: {network!r} is not an address or network "
+                    "(write none to admit by token only)"
+                ) from None
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            raise ValueError(f"{_PREFIX}METRICS_TOKEN must be at least 16 characters")
+
+        if self.secret_key is not None and len(self.secret_key) < 32:
+            raise ValueError(
+                f"{_PREFIX}SECRET_KEY must be at least 32 characters (make one with: openssl rand -base64 48)"
+            )
         if not 1 <= self.db_pool_min <= self.db_pool_max:
             raise ValueError(
                 f"{_PREFIX}DB_POOL_MIN ({self.db_pool_min}) must be at least 1 and at most "
                 f"{_PREFIX}DB_POOL_MAX ({self.db_pool_max})"
             )
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://", "asyncpg://"))
 
     @property
     def connection_url(self) -> str:

@@ -156,7 +156,7 @@ async def serving_pair(settings: Settings) -> AsyncIterator[Pair]:
     reference_app = create_app(settings.with_(compiled=False, compiled_check=False))
     reference = httpx.ASGITransport(app=reference_app)
     async with (
-        LifespanManager(compiled_app, startup_timeout=STARTUP) as a,
+        LifespanManager(compiled_app, startup_timeout=STARTUP, shutdown_timeout=STARTUP) as a,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=a.app), base_url="http://testserver") as ca,
         httpx.AsyncClient(transport=reference, base_url="http://testserver") as cb,
     ):

@@ -167,7 +167,7 @@ async def test_hsts_and_secure_cookie_over_https(settings: Settings) -> None:
     from nextgen_gql.app import create_app
 
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=STARTUP) as manager:
+    async with LifespanManager(app, startup_timeout=STARTUP, shutdown_timeout=STARTUP) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="https://ecf.mad.uscourts.gov") as client:
             response = await client.post(

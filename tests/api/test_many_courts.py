@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from nextgen_gql.settings import Settings
+from tests import databases
 from tests.conftest import TENANTS, running_api
 
 STATES = [
@@ -90,7 +91,12 @@ def many(tmp_path: Path, fresh_database_url: str) -> tuple[Settings, list[str]]:
     shutil.copytree(TENANTS, folder)
     codes = generate_courts(folder)
     assert len(codes) == 200
-    settings = Settings(database_url=fresh_database_url, tenants_dir=folder, mail_dir=tmp_path / "mail")
+    settings = Settings(
+        database_url=fresh_database_url,
+        tenants_dir=folder,
+        mail_dir=tmp_path / "mail",
+        secret_key=databases.SECRET_KEY,
+    )
     return settings, codes
 
 

@@ -47,7 +47,11 @@ async def new_filer(api: Api, username: str = "kimpro2026", last: str = "Pro") -
 
 
 async def clerk(api: Api, court: str) -> str:
-    return await api.sign_in(CLERKS[court], CLERK_PASSWORD)
+    """The court's clerk, signed in once per test: a clerk without MFA has three sign-ins
+    before the next is restricted to enrolment."""
+    if court not in api.sessions:
+        api.sessions[court] = await api.sign_in(CLERKS[court], CLERK_PASSWORD)
+    return api.sessions[court]
 
 
 async def submit(api: Api, token: str | None, court: str | None = "mad", **fields: Any) -> dict[str, Any]:

@@ -49,6 +49,9 @@ RULES: dict[str, str] = {
     "PacerAccount.auditEvents": SELF_ONLY,
     "PacerAccount.statement": SELF_ONLY,
     "PacerAccount.clerkOf": SELF_ONLY,
+    "PacerAccount.mfa": SELF_ONLY,
+    "PacerAccount.sessions": SELF_ONLY,
+    "PacerAccount.mfaEnabled": SELF_ADMIN,
     "Query.cmecfAccounts": CLERK_QUERY,
     "Query.registrations": CLERK_QUERY,
     "Query.auditEvents": CLERK_QUERY,
@@ -106,6 +109,13 @@ INHERITING = {
     "Mutation",
     "RegistrationEvent",
     "AccountEvent",
+    # The account's own security (PacerAccount.mfa, .sessions, the security mutations, and
+    # node(id:) of an Authenticator or Session: the owner only, tests/api/test_mfa.py).
+    "MfaStatus",
+    "Authenticator",
+    "AuthenticatorEnrollment",
+    "MfaChallenge",
+    "Session",
 } | {
     name
     for name in [
@@ -119,6 +129,9 @@ INHERITING = {
         "FirmInvitationPayload",
         "ChargePayload",
         "FilingPrivilegePayload",
+        "AuthenticatorEnrollmentPayload",
+        "AuthenticatorPayload",
+        "BackupCodesPayload",
     ]
 }
 
@@ -279,6 +292,19 @@ async def test_guarded_account_fields(api: Api, world: World, field: str, allowe
             assert "errors" not in body, (field, role, body)
         else:
             assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], (field, role)
+
+
+async def test_security_fields_per_role(api: Api, world: World) -> None:
+    """mfa and sessions: the account itself; mfaEnabled: it and its firm's admins; null to others."""
+    query = """query($id: ID!) { node(id: $id) { ... on PacerAccount {
+      mfa { enabled } mfaEnabled sessions { current } } } }"""
+    for role in ["self", "admin", "mad clerk", "mab clerk"]:  # the roles that reach the account at all
+        node = (await api.data(query, {"id": world.ids["account"]}, token=world.tokens[role]))["node"]
+        assert (node["mfa"] is not None) == (role == "self"), role
+        assert (node["sessions"] is not None) == (role == "self"), role
+        assert (node["mfaEnabled"] is not None) == (role in {"self", "admin"}), role
+        if role == "self":
+            assert {"current": True} in node["sessions"]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,9 @@ from strawberry.types import Info as _Info
 from nextgen_gql.api.loaders import Loaders
 from nextgen_gql.errors import Unauthenticated
 from nextgen_gql.models import PacerAccount, Session
+from nextgen_gql.observability.requests import note_account
 from nextgen_gql.services import auth, firms, visibility
+from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import Court, CourtRegistry
@@ -39,6 +41,8 @@ class Context:
     court: Court | None
     token: str | None
     mailer: Mailer
+    #: Seals authenticator secrets and hashes codes (``services.crypto``).
+    sealer: Sealer
     #: A subscription's live connection (WebSocket or server-sent events); None for a request.
     live: LiveConnection | None = None
     #: The event streams a subscription opened (``EventStream``): its transport closes them when
@@ -47,6 +51,8 @@ class Context:
     _loaders: Loaders | None = None
     # Memoised look-ups: the task, not its result, so that resolvers running at once share one query.
     _once: dict[object, asyncio.Future[Any]] = field(default_factory=dict)
+    # Accounts this request proved it owns (signed in with, registered).
+    _proved: set[int] = field(default_factory=set)
 
     @property
     def loaders(self) -> Loaders:
@@ -76,7 +82,14 @@ class Context:
 
     async def session(self) -> Session | None:
         """The caller's live session, looked up once per request."""
-        return await self._memo("session", lambda: auth.session_for_token(self.token))
+
+        async def load() -> Session | None:
+            found = await auth.session_for_token(self.token)
+            if found is not None:
+                note_account(found.account_id)
+            return found
+
+        return await self._memo("session", load)
 
     async def viewer(self) -> PacerAccount | None:
         """The signed-in PACER account, or None."""
@@ -92,6 +105,10 @@ class Context:
                 return forwarded[:64]
         client = self.request.client
         return client.host if client else "unknown"
+
+    @property
+    def user_agent(self) -> str | None:
+        return self.request.headers.get("user-agent") or None
 
     async def require_viewer(self) -> PacerAccount:
         """The signed-in account; ``Unauthenticated`` (a DomainError) when nobody is."""
@@ -129,9 +146,18 @@ class Context:
 
     def owner_proved(self, account_id: int) -> None:
         """The caller just proved it owns this account (registered it, signed in with it)."""
+        note_account(account_id)
+        self._proved.add(account_id)
         done: asyncio.Future[visibility.AccountAccess] = asyncio.get_running_loop().create_future()
         done.set_result(visibility.FULL_ACCESS)
         self._once[("access", account_id)] = done
+
+    async def is_owner(self, account_id: int) -> bool:
+        """Whether the caller is this account (signed in as it, or just proved it)."""
+        if account_id in self._proved:
+            return True
+        viewer = await self.viewer()
+        return viewer is not None and viewer.id == account_id
 
     async def account_access(self, account_id: int) -> visibility.AccountAccess:
         """What the viewer may see of an account, decided on batched facts, once per request."""

@@ -12,6 +12,7 @@ import strawberry
 from graphql import GraphQLError
 
 from nextgen_gql.errors import DomainError, ErrorCode
+from nextgen_gql.observability.requests import note_error
 
 __all__ = ["ErrorCodeEnum", "UserError", "graphql_error", "payload_errors"]
 
@@ -51,6 +52,7 @@ def payload_errors(
             try:
                 return await resolver(*args, **kwargs)
             except DomainError as exc:
+                note_error(exc.code.value)
                 return payload(errors=[UserError.from_domain(exc)])
 
         return wrapper

@@ -1,7 +1,7 @@
 """HTTP hardening around the GraphQL endpoint.
 
-- ``SecurityHeaders`` (the whole app): a request id on every request and response, and
-  security headers on every response.
+- ``SecurityHeaders`` (the whole app): security headers on every response, and the request
+  id (decided by ``observability.requests``) as ``X-Request-ID``.
 - ``GraphQLGate`` (the GraphQL routes): the request body limit, the refusal of requests
   that a cross-site form could send riding the ``NextGenCSO`` cookie, and addressing the
   request to its court (path, ``X-Court`` or ``Host``; unknown courts get 404). A WebSocket
@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nextgen_gql.api.context import COOKIE_NAME
 from nextgen_gql.api.graphql_http import APPLICATION_JSON, content_type_header, negotiate
+from nextgen_gql.observability.requests import REQUEST_ID_KEY, note_court, note_error
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import UnknownCourt
@@ -40,7 +41,6 @@ __all__ = [
 COURT_SCOPE_KEY = "nextgen_gql.court"
 #: The registry of courts a request started with: it keeps it to its end, whatever changes.
 COURTS_SCOPE_KEY = "nextgen_gql.courts"
-REQUEST_ID_KEY = "nextgen_gql.request_id"
 JSON_TYPES = {"application/json"}
 
 _API_HEADERS = [
@@ -65,6 +65,7 @@ def error_response(
 ) -> Response:
     """A refused request: a GraphQL error with ``extensions.code`` and no ``data`` (nothing ran),
     in the media type the client accepts (``application/json`` when it accepts neither)."""
+    note_error(code)
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return Response(
         orjson.dumps(body),
@@ -96,8 +97,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = secrets.token_hex(8)
-        scope[REQUEST_ID_KEY] = request_id
+        request_id = scope.get(REQUEST_ID_KEY) or secrets.token_hex(8)
         https = is_https(scope, self.settings)
 
         async def send_with_headers(message: Message) -> None:
@@ -218,6 +218,7 @@ class GraphQLGate:
             await refuse(scope, 400, str(exc), "INVALID_INPUT")(scope, receive, send)
             return
         scope[COURT_SCOPE_KEY] = court
+        note_court(court.code if court is not None else None)
 
         received = 0
         started = False

@@ -15,7 +15,7 @@ from nextgen_gql.models import (
     PacerAccount,
     Registration,
 )
-from nextgen_gql.services import accounts, firms, linking, privileges, registrations
+from nextgen_gql.services import accounts, firms, linking, mfa, privileges, registrations
 
 __all__ = ["Loaders"]
 
@@ -54,3 +54,4 @@ class Loaders:
     membership: DataLoader[int, FirmMembership | None] = field(
         default_factory=lambda: DataLoader(load_fn=firms.memberships_by_account_ids)
     )
+    mfa_enabled: DataLoader[int, bool] = field(default_factory=lambda: DataLoader(load_fn=mfa.enabled_of))

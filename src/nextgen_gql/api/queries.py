@@ -29,6 +29,7 @@ from nextgen_gql.api.types.registrations import (
     RegistrationEdge,
     RegistrationStatusEnum,
 )
+from nextgen_gql.api.types.security import Authenticator, Session
 from nextgen_gql.errors import DomainError
 from nextgen_gql.services import audit, nodes, registrations, roster
 from nextgen_gql.services import courts as court_service
@@ -45,6 +46,8 @@ _NODE_TYPES: dict[str, Any] = {
     "AuditEvent": AuditEvent,
     "Firm": Firm,
     "FirmInvitation": FirmInvitation,
+    "Authenticator": Authenticator,
+    "Session": Session,
 }
 
 
@@ -65,7 +68,13 @@ class Query:
         if type_name not in _NODE_TYPES or key_id is None:
             return None
         found = await nodes.visible_node(await ctx.viewer(), type_name, key_id, ctx.courts)
-        return _NODE_TYPES[type_name].of(found) if found is not None else None
+        if found is None:
+            return None
+        if type_name == "Session":
+            current = await ctx.session()
+            return Session.of(found, current.id if current else None)  # type: ignore[arg-type]
+        node: Node = _NODE_TYPES[type_name].of(found)
+        return node
 
     @strawberry.field(description="The court this request is addressed to; null on the national endpoint.")
     def court(self, info: Info) -> Court | None:

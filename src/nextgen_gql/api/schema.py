@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from nextgen_gql.api.compiled import tenant_only
+from nextgen_gql.api.enrolment import EnrolmentGate
 from nextgen_gql.api.live.sharing import LiveExecutionContext
 from nextgen_gql.api.mutations import Mutation
 from nextgen_gql.api.queries import Query
@@ -92,7 +93,15 @@ class Schema(strawberry.Schema):
             error = GraphQLError("Must provide operation name if query contains multiple operations.")
             return ExecutionResult(data=None, errors=[with_code(error, "GRAPHQL_VALIDATION_FAILED")])
         key: tuple[object, ...] | None = None
-        if query and not variable_values and len(query) < 4096 and _tenant_only(query, operation_name):
+        # Only for callers without a token: a session restricted to MFA enrolment is refused
+        # even public answers (``api.enrolment``).
+        if (
+            query
+            and not variable_values
+            and len(query) < 4096
+            and not getattr(context_value, "token", None)
+            and _tenant_only(query, operation_name)
+        ):
             court = getattr(context_value, "court", None)
             version = getattr(getattr(context_value, "courts", None), "version", None)
             key = (
@@ -135,12 +144,13 @@ def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
 def limits(
     settings: Settings, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[Callable[[], SchemaExtension]]:
-    """Refuse query bombs before execution: tokens, depth, aliases; introspection if turned off.
+    """Refuse query bombs before execution: tokens, depth, aliases; introspection if turned off;
+    and whatever a session restricted to MFA enrolment may not run (``api.enrolment``).
     Parsed and validated documents are kept: front ends send the same few operations.
 
     Factories, so that each request gets fresh extension instances.
     """
-    return [lambda: CodedParser(settings.max_tokens), lambda: CodedValidation(rules)]
+    return [lambda: CodedParser(settings.max_tokens), lambda: CodedValidation(rules), EnrolmentGate]
 
 
 def build_schema(settings: Settings | None = None) -> Schema:

@@ -20,6 +20,7 @@ from typing import cast
 import strawberry
 from graphql import GraphQLError
 
+from nextgen_gql.api import enrolment
 from nextgen_gql.api.context import Context, Info
 from nextgen_gql.api.errors import graphql_error
 from nextgen_gql.api.live.connections import LiveConnection
@@ -47,6 +48,8 @@ def _live(info: Info) -> LiveConnection:
             "Subscriptions are served over WebSocket (graphql-transport-ws) or as server-sent events.",
             extensions={"code": "BAD_REQUEST"},
         )
+    if live.session is not None and live.session.mfa_restricted:
+        raise enrolment.refusal()  # a session restricted to enrolment subscribes to nothing
     return live
 
 

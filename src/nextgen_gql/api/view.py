@@ -9,6 +9,8 @@ trusted documents ``api.persisted``'s.
 Errors leave in one shape: every GraphQL error carries ``extensions.code``; an unexpected
 exception is logged with the request id and answered with a generic message that names
 only that id (no stack trace, SQL or path reaches a client).
+The view tells the request's record (``observability.requests``) what it ran and which
+codes it answered, on both execution paths, and traces the operation when tracing is on.
 """
 
 from __future__ import annotations
@@ -54,7 +56,10 @@ from nextgen_gql.api.live.websocket import LiveSocket, LiveWebSocketHandler
 from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_only, sha256_hex
 from nextgen_gql.api.request_errors import parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
+from nextgen_gql.observability import tracing
+from nextgen_gql.observability.requests import note_error, note_execution, note_operation, note_persisted
 from nextgen_gql.services.court_catalog import LiveCourts
+from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.web import GRAPHIQL_CSP, graphiql_page
@@ -120,6 +125,7 @@ class GraphQLView(GraphQL[Context, None]):
         *,
         settings: Settings,
         courts: LiveCourts,
+        sealer: Sealer,
         connections: LiveConnections | None = None,
     ) -> None:
         super().__init__(
@@ -135,6 +141,7 @@ class GraphQLView(GraphQL[Context, None]):
         #: The live connections (subscriptions); None where nothing is streamed (tools).
         self.connections = connections
         self.mailer = Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
+        self.sealer = sealer
         self.compiled = (
             CompiledQueries(schema._schema, schema.service_rules, max_tokens=settings.max_tokens)
             if settings.compiled
@@ -153,6 +160,7 @@ class GraphQLView(GraphQL[Context, None]):
             court=request.scope.get(COURT_SCOPE_KEY),
             token=token_from_request(request),
             mailer=self.mailer,
+            sealer=self.sealer,
         )
 
     def live_context(self, request: HTTPConnection, connection: LiveConnection) -> Context:
@@ -166,6 +174,7 @@ class GraphQLView(GraphQL[Context, None]):
             court=request.scope.get(COURT_SCOPE_KEY),
             token=None,
             mailer=self.mailer,
+            sealer=self.sealer,
             live=connection,
         )
 
@@ -255,6 +264,7 @@ class GraphQLView(GraphQL[Context, None]):
             if persisted_query is not None:
                 raise RequestRefused(400, "Name a persisted document once: an id or a hash.", "BAD_REQUEST")
             found = await self.documents.find(params.document_id)
+            note_persisted(found is not None)
             if found is None:
                 raise RequestRefused(
                     not_found,
@@ -282,6 +292,7 @@ class GraphQLView(GraphQL[Context, None]):
                     "BAD_REQUEST",
                 )
             found = await self.documents.find(digest)
+            note_persisted(found is not None)
             if found is not None:
                 return found.text, False, True
             if params.query is None:
@@ -352,6 +363,15 @@ class GraphQLView(GraphQL[Context, None]):
             raise RequestErrors([with_code(GraphQLError(message), "GRAPHQL_VALIDATION_FAILED")])
         return query, document, operation
 
+    def _answer_errors(
+        self, request: Request, errors: Sequence[GraphQLError], media_type: str | None
+    ) -> Response:
+        """Errors before execution: in the stream for a client that takes nothing else
+        (graphql-sse), else as GraphQL over HTTP says."""
+        if media_type is None:
+            return sse.one_result_response(self._errors_body(request, errors))
+        return self._request_errors(request, errors, media_type)
+
     async def _answer(
         self, request: Request, params: GraphQLParams, media_type: str | None, streams: bool
     ) -> Response:
@@ -360,9 +380,10 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             query, _, operation = await self.prepare(params, json_type)
         except RequestErrors as failed:
-            if media_type is None:  # graphql-sse: request errors travel in the stream
-                return sse.one_result_response(self._errors_body(request, failed.errors))
-            return self._request_errors(request, failed.errors, json_type)
+            return self._answer_errors(request, failed.errors, media_type)
+        operation_type = operation.operation.value
+        operation_name = operation.name.value if operation.name is not None else None
+        note_operation(operation_name, operation_type)
         if operation.operation is OperationType.SUBSCRIPTION:
             if not streams:
                 raise RequestRefused(
@@ -383,26 +404,12 @@ class GraphQLView(GraphQL[Context, None]):
             )
         sub_response = Response()
         context = await self.get_context(request, sub_response)
-        payload: bytes | None = None
-        if self.compiled is not None and operation.operation is OperationType.QUERY:
-            data = await self.compiled.execute(context, query, params.operation_name, params.variables)
-            if data is not None:
-                payload = orjson.dumps({"data": data})
-                if self.settings.compiled_check:
-                    await self._check_compiled(request, query, params, payload)
-        if payload is None:
-            result = await self.schema.execute(
-                query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                operation_extensions=params.extensions,
-            )
-            if result.errors and result.data is None and all(error.path is None for error in result.errors):
-                if media_type is None:
-                    return sse.one_result_response(self._errors_body(request, result.errors))
-                return self._request_errors(request, result.errors, json_type)
-            payload = orjson.dumps(await self.process_result(request, result))
+        court = context.court.code if context.court is not None else None
+        with tracing.operation_span(operation_type, operation_name, court):
+            try:
+                payload = await self._execute(request, context, query, params, operation)
+            except RequestErrors as failed:
+                return self._answer_errors(request, failed.errors, media_type)
         if media_type is None:  # graphql-sse: the one result, then complete
             response = sse.one_result_response(payload)
         else:
@@ -413,6 +420,38 @@ class GraphQLView(GraphQL[Context, None]):
         if media_type is not None:
             self._cache_headers(request, response, operation)
         return response
+
+    async def _execute(
+        self,
+        request: Request,
+        context: Context,
+        query: str,
+        params: GraphQLParams,
+        operation: OperationDefinitionNode,
+    ) -> bytes:
+        """The answer's body: compiled for a query the compiler takes, else the reference
+        executor's; ``RequestErrors`` for errors before execution (variables that do not fit)."""
+        if self.compiled is not None and operation.operation is OperationType.QUERY:
+            data = await self.compiled.execute(context, query, params.operation_name, params.variables)
+            if data is not None:
+                note_execution("compiled")
+                tracing.note_span_execution("compiled")
+                payload = orjson.dumps({"data": data})
+                if self.settings.compiled_check:
+                    await self._check_compiled(request, query, params, payload)
+                return payload
+        note_execution("reference")
+        tracing.note_span_execution("reference")
+        result = await self.schema.execute(
+            query,
+            variable_values=params.variables,
+            context_value=context,
+            operation_name=params.operation_name,
+            operation_extensions=params.extensions,
+        )
+        if result.errors and result.data is None and all(error.path is None for error in result.errors):
+            raise RequestErrors(list(result.errors))
+        return orjson.dumps(await self.process_result(request, result))
 
     def _cache_headers(
         self, request: Request, response: Response, operation: OperationDefinitionNode | None
@@ -499,4 +538,5 @@ class GraphQLView(GraphQL[Context, None]):
         else:
             extensions = formatted.get("extensions")
             formatted["extensions"] = {**(extensions if isinstance(extensions, dict) else {}), "code": code}
+        note_error(code)
         return formatted

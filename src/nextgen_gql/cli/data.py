@@ -36,6 +36,25 @@ def _progress_bar(path: Path, label: str) -> Iterator[object]:
         yield lambda n: bar.advance(task, n)
 
 
+@contextlib.contextmanager
+def _counted() -> Iterator[None]:
+    """With ``PROMETHEUS_MULTIPROC_DIR`` set to a serving instance's folder, the rows imported
+    are counted in its metrics (``nextgen_gql_import_rows_total``)."""
+    from nextgen_gql.observability.multiprocess import multiprocess_dir
+
+    if multiprocess_dir() is None:
+        yield
+        return
+    from nextgen_gql.observability.metrics import count_event
+    from nextgen_gql.services import events
+
+    stop = events.listen(count_event)
+    try:
+        yield
+    finally:
+        stop()
+
+
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from nextgen_gql.services.court_catalog import load_registry
     from nextgen_gql.services.imports import ImportFailed, import_cmecf_accounts, import_pacer_accounts
@@ -54,7 +73,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             return await import_cmecf_accounts(court, path, progress=progress)  # type: ignore[arg-type]
 
         try:
-            count = run_with_db(settings, work)
+            with _counted():
+                count = run_with_db(settings, work)
         except UnknownCourt as exc:
             return fail(f"{exc} (see `nextgen-gql tenants list`)")
         except ImportFailed as exc:

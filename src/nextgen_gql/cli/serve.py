@@ -1,23 +1,67 @@
-"""``nextgen-gql serve``."""
+"""``nextgen-gql serve``.
+
+Logging is configured here (``observability.logs.logging_config``, given to uvicorn, which
+applies it in every worker), and so is the folder prometheus-client's multiprocess mode
+shares between the processes: made (or emptied) before anything imports prometheus-client,
+removed (or emptied) when serving ends. SIGTERM or SIGINT stops taking new connections and
+lets the requests in flight finish, for at most ``NEXTGEN_GQL_SHUTDOWN_TIMEOUT_SECONDS``; live
+connections (WebSockets, streams of server-sent events) are ended at once
+(``LiveConnections.stop_on_signals``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+import signal
 
 from nextgen_gql.cli._common import run_with_db
+from nextgen_gql.observability.multiprocess import clean_multiprocess_dir, prepare_multiprocess_dir
+from nextgen_gql.services.crypto import resolve_secret_key
 from nextgen_gql.settings import Settings
 
 __all__ = ["cmd_serve"]
 
 
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    shared = prepare_multiprocess_dir() if settings.metrics else None
+    # uvicorn shuts down on SIGTERM, then raises it again for the handler it found: this one,
+    # so that the process ends with status 0 and the clean-up below runs, as after SIGINT.
+    signal.signal(signal.SIGTERM, _stopped)
+    try:
+        return _serve(args, settings)
+    finally:
+        if shared is not None:
+            clean_multiprocess_dir(*shared)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from nextgen_gql.app import create_app
+    from nextgen_gql.observability.logs import logging_config
 
     settings = settings.with_(demo=args.demo or settings.demo)
+    # Before anything starts: PostgreSQL without NEXTGEN_GQL_SECRET_KEY stops here with a
+    # message naming it; a SQLite file gets its key made once, by this process.
+    resolve_secret_key(settings.secret_key, settings.database_url)
+    server_options = {
+        "host": args.host,
+        "port": args.port,
+        "log_config": logging_config(settings),
+        "log_level": settings.log_level,
+        "access_log": False,  # the request log (observability.logs) says more, in JSON
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
+        # WebSockets (subscriptions): a message at most as large as a request body, and no
+        # per-message compression (events are a few hundred bytes, while each socket's
+        # compressor would cost tens of KiB: docs/benchmarks.md).
+        "ws_max_size": settings.max_body_bytes,
+        "ws_per_message_deflate": False,
+    }
     if args.workers > 1:
         # The parent prepares the database once; each worker then finds nothing to do.
         from nextgen_gql.services.court_catalog import load_registry
@@ -33,29 +77,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ["NEXTGEN_GQL_DATABASE_URL"] = settings.database_url
         os.environ["NEXTGEN_GQL_TENANTS_DIR"] = str(settings.tenants_dir or "")
         os.environ["NEXTGEN_GQL_MAIL_DIR"] = str(settings.mail_dir)
-        uvicorn.run(
-            "nextgen_gql.app:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            **_live_options(settings),
-        )
+        uvicorn.run("nextgen_gql.app:create_app", factory=True, workers=args.workers, **server_options)
         return 0
     app = create_app(settings)
     print(f"nextgen-gql: serving on http://{args.host}:{args.port}/ (the app) and /graphql (GraphiQL)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **_live_options(settings))
+    uvicorn.run(app, **server_options)
     return 0
-
-
-def _live_options(settings: Settings) -> dict[str, Any]:
-    """WebSockets and streams: a message at most as large as a request body; no per-message
-    compression (events are a few hundred bytes, and each socket's compressor would cost
-    tens of KiB: docs/benchmarks.md); on stopping, sockets are closed at once (1012) and
-    streams of server-sent events, which would otherwise hold the server open, are cut
-    after a few seconds (clients resume)."""
-    return {
-        "ws_max_size": settings.max_body_bytes,
-        "ws_per_message_deflate": False,
-        "timeout_graceful_shutdown": 3,
-    }

@@ -16,21 +16,25 @@ from nextgen_gql.models.events import LiveEvent
 from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege, PrivilegeCase
 from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
 from nextgen_gql.models.registrations import Registration
-from nextgen_gql.models.security import Throttle
+from nextgen_gql.models.security import Authenticator, BackupCode, EmailChange, MfaChallenge, Throttle
 
 __all__ = [
     "AuditEvent",
+    "Authenticator",
+    "BackupCode",
     "Charge",
     "Clerk",
     "CmecfAccount",
     "CmecfLink",
     "CourtCatalog",
     "CourtRecord",
+    "EmailChange",
     "FilingPrivilege",
     "Firm",
     "FirmInvitation",
     "FirmMembership",
     "LiveEvent",
+    "MfaChallenge",
     "PacerAccount",
     "PasswordReset",
     "PersistedDocument",

@@ -30,6 +30,9 @@ class PacerAccount(Model):
     created_at = fields.DatetimeField()
     upgraded_at = fields.DatetimeField(null=True)
     is_shared = fields.BooleanField(default=False)
+    # Sign-ins made while MFA was required and not enrolled (capped at 4): the first three are
+    # skips, the fourth and later give restricted sessions (``services.mfa``).
+    mfa_sign_ins_unenrolled = fields.SmallIntField(default=0, db_default=0)
 
     class Meta:
         table = "pacer_accounts"
@@ -56,6 +59,13 @@ class Session(Model):
     revoked_at = fields.DatetimeField(null=True)
     client_code = fields.CharField(max_length=32, null=True)
     redaction_acknowledged = fields.BooleanField(default=False)
+    # Touched at most once a minute (``auth.touch``).
+    last_used_at = fields.DatetimeField(null=True)
+    address = fields.CharField(max_length=64, null=True)
+    user_agent = fields.CharField(max_length=255, null=True)
+    # Opened after the enrolment skips ran out: it may read me, enrol and sign out only,
+    # until an authenticator is enrolled (which clears it on every session of the account).
+    mfa_restricted = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "sessions"

@@ -1,4 +1,8 @@
-"""Writing the audit trail. Call ``record`` inside the transaction of the change it records."""
+"""Writing the audit trail. Call ``record`` inside the transaction of the change it records.
+
+Every audited action is also told to the service's observers (``events``: the security
+log), as it is written.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
 from nextgen_gql.models import AuditEvent
+from nextgen_gql.services import events
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.pagination import Page, id_page
 from nextgen_gql.tenancy import Court
@@ -23,15 +28,18 @@ async def record(
     using_db: BaseDBAsyncClient | None = None,
 ) -> AuditEvent:
     """Append one event: ``action`` (``"cmecf.link"``) by ``actor`` to ``subject`` in ``court``."""
-    return await AuditEvent.create(
+    subject_id = subject_id if subject_id is not None else actor_id
+    row = await AuditEvent.create(
         at=now(),
         action=action,
         actor_id=actor_id,
-        subject_id=subject_id if subject_id is not None else actor_id,
+        subject_id=subject_id,
         court_id=court_code,
         detail=detail,
         using_db=using_db,
     )
+    events.emit(action, subject_id=subject_id, actor_id=actor_id, court=court_code, detail=detail)
+    return row
 
 
 async def _page(query: QuerySet[AuditEvent], first: int | None, before_id: int | None) -> Page[AuditEvent]:

@@ -1,8 +1,16 @@
-"""Central Sign-On: sign-in, sessions and sign-out.
+"""Central Sign-On: sign-in (with a second factor where the account has one), sessions and
+sign-out.
 
 A session token is 128 URL-safe characters (like the real ``nextGenCSO``); only its
 SHA-256 is stored, so a stolen database yields no usable token. One token serves every
-court; ``sign_out`` revokes it everywhere.
+court; ``sign_out`` revokes it everywhere, and so does revoking a session.
+
+Failed sign-ins count per address, per username and address, and per username
+(``services.throttle``), keyed on the name as typed: a username nobody has is answered
+exactly like a real one, and nothing before the right password tells whether an account
+has MFA. A right password for an account with MFA gives a ``Challenge`` (single use, five
+minutes), which ``verify_sign_in`` turns into a session with a code of an authenticator
+app or a backup code.
 """
 
 from __future__ import annotations
@@ -13,16 +21,39 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from nextgen_gql.enums import AccountEventKind
-from nextgen_gql.errors import DomainError, ErrorCode
-from nextgen_gql.models import FilingPrivilege, FirmMembership, PacerAccount, Session
-from nextgen_gql.services import audit, outbox, throttle
+from nextgen_gql.enums import AccountEventKind, MfaMethod
+from nextgen_gql.errors import DomainError, ErrorCode, NotFound
+from nextgen_gql.models import FilingPrivilege, FirmMembership, MfaChallenge, PacerAccount, Session
+from nextgen_gql.services import audit, events, mfa, outbox, throttle
 from nextgen_gql.services.clock import now
+from nextgen_gql.services.crypto import Sealer
+from nextgen_gql.services.mail import Mailer
 from nextgen_gql.services.passwords import USERNAME_MAX, password_policy_problem, verify_password
 
-__all__ = ["REDACTION_RULE", "SignedIn", "check_client_code", "session_for_token", "sign_in", "sign_out"]
+__all__ = [
+    "CHALLENGE_TTL",
+    "REDACTION_RULE",
+    "TOUCH_EVERY",
+    "Challenge",
+    "SignedIn",
+    "check_client_code",
+    "check_password_of",
+    "live_sessions",
+    "revoke_session",
+    "session_for_token",
+    "sign_in",
+    "sign_out",
+    "sign_out_other_sessions",
+    "touch",
+    "verify_sign_in",
+]
+
+CHALLENGE_TTL = dt.timedelta(minutes=5)
+#: A session's last use is written at most this often.
+TOUCH_EVERY = dt.timedelta(minutes=1)
 
 REDACTION_RULE = (
     "All filers must redact: Social Security or taxpayer-identification numbers; dates of "
@@ -37,6 +68,23 @@ class SignedIn:
     token: str
     session: Session
     account: PacerAccount
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """The password was right; a second factor is due (``verify_sign_in``)."""
+
+    token: str
+    expires_at: dt.datetime
+    methods: tuple[MfaMethod, ...] = (MfaMethod.TOTP, MfaMethod.BACKUP_CODE)
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a sign-in comes from, as the session list shows it."""
+
+    address: str | None = None
+    user_agent: str | None = None
 
 
 def token_hash(token: str) -> str:
@@ -56,6 +104,54 @@ def check_client_code(client_code: str | None) -> str | None:
     return client_code
 
 
+def _locked(until: dt.datetime) -> DomainError:
+    return DomainError(
+        ErrorCode.ACCOUNT_LOCKED,
+        throttle.locked_message(until, "This account") + ", or reset your password (requestPasswordReset).",
+    )
+
+
+async def _count_failure(key: str, address: str, account: PacerAccount | None, what: str) -> None:
+    """One failed sign-in step for the username ``key`` from ``address``."""
+    await throttle.record_failure(throttle.ADDRESS_SIGN_IN, address)
+    await throttle.record_failure(throttle.PAIR_SIGN_IN, throttle.pair_key(key, address))
+    locked = await throttle.record_failure(throttle.ACCOUNT_SIGN_IN, key)
+    if account is None:
+        events.emit("account.sign_in_failed")  # a known account's failure is audited (and told) below
+    else:
+        await audit.record(
+            "account.sign_in_failed", actor_id=None, subject_id=account.id, detail=f"{what} from {address}"
+        )
+        if locked is not None:
+            await audit.record(
+                "account.locked", actor_id=None, subject_id=account.id, detail=f"until {locked}"
+            )
+
+
+async def _refuse_if_locked_here(key: str, address: str) -> None:
+    try:
+        await throttle.refuse_if_limited(throttle.ADDRESS_SIGN_IN, address, "sign-ins from your network")
+    except DomainError:
+        events.emit("account.sign_in_refused", reason="address_limited")
+        raise
+    until = await throttle.locked_until(throttle.PAIR_SIGN_IN, throttle.pair_key(key, address))
+    if until is not None:
+        events.emit("account.sign_in_refused", reason="account_locked")
+        raise _locked(until)
+
+
+async def check_password_of(
+    account: PacerAccount, password: str, *, source: str | None, field: str = "password"
+) -> None:
+    """A signed-in account's password, asked again (changing the password or the email):
+    wrong ones count as failed sign-ins, and a locked account is refused."""
+    address = source or "unknown"
+    await _refuse_if_locked_here(account.username_key, address)
+    if not await verify_password(account.password_hash, password):
+        await _count_failure(account.username_key, address, account, "wrong password (signed in)")
+        raise DomainError(ErrorCode.INVALID_CREDENTIALS, "The password is incorrect.", field)
+
+
 async def sign_in(
     *,
     username: str,
@@ -64,35 +160,29 @@ async def sign_in(
     redaction_acknowledged: bool = False,
     ttl_seconds: int,
     source: str | None = None,
-) -> SignedIn:
-    """Check the credentials (username in any case) and open a session."""
+    user_agent: str | None = None,
+) -> SignedIn | Challenge:
+    """Check the credentials (username in any case) and open a session, or, for an account
+    with MFA, a challenge for its second factor."""
     client_code = check_client_code(client_code)
     address = source or "unknown"
-    await throttle.refuse_if_limited(throttle.ADDRESS_SIGN_IN, address, "sign-ins from your network")
-    key = username.strip().lower()
+    key = username.strip().lower()[:128]
+    await _refuse_if_locked_here(key, address)
     account = await PacerAccount.get_or_none(username_key=key) if len(key) <= USERNAME_MAX else None
-    if account is not None:
-        until = await throttle.locked_until(throttle.ACCOUNT_SIGN_IN, str(account.id))
-        if until is not None:
-            raise DomainError(
-                ErrorCode.ACCOUNT_LOCKED,
-                throttle.locked_message(until, "This account")
-                + ", or reset your password (requestPasswordReset).",
-            )
     ok = await verify_password(account.password_hash if account else None, password)
+    locked = await throttle.locked_until(throttle.ACCOUNT_SIGN_IN, key)
     if account is None or not ok:
-        await throttle.record_failure(throttle.ADDRESS_SIGN_IN, address)
-        if account is not None:
-            locked = await throttle.record_failure(throttle.ACCOUNT_SIGN_IN, str(account.id))
-            await audit.record(
-                "account.sign_in_failed", actor_id=None, subject_id=account.id, detail=f"from {address}"
-            )
-            if locked is not None:
-                await audit.record(
-                    "account.locked", actor_id=None, subject_id=account.id, detail=f"until {locked}"
-                )
+        await _count_failure(key, address, account, "wrong password")
+        if locked is not None:
+            raise _locked(locked)
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, "The username or password is incorrect.")
-    await throttle.clear(throttle.ACCOUNT_SIGN_IN, str(account.id))
+    second_factor = await mfa.is_enabled(account.id)
+    # Guessing spread over many addresses locks the password alone; the owner's second factor
+    # still gets through.
+    if locked is not None and not second_factor:
+        events.emit("account.sign_in_refused", subject_id=account.id, reason="account_locked")
+        raise _locked(locked)
+    await throttle.clear(throttle.PAIR_SIGN_IN, throttle.pair_key(key, address))
     # A filer holds a live privilege; a revoked one is history.
     if (
         not redaction_acknowledged
@@ -122,23 +212,129 @@ async def sign_in(
         )
         is None
     )
-    token = secrets.token_urlsafe(96)
     at = now()
     async with in_transaction() as conn:
         if account.password_compliant is not compliant:
             account.password_compliant = compliant
             await account.save(update_fields=["password_compliant"], using_db=conn)
-        session = await Session.create(
-            token_hash=token_hash(token),
-            account_id=account.id,
-            created_at=at,
-            expires_at=at + dt.timedelta(seconds=ttl_seconds),
+        if second_factor:
+            token = secrets.token_urlsafe(32)
+            challenge = await MfaChallenge.create(
+                token_hash=token_hash(token),
+                account_id=account.id,
+                created_at=at,
+                expires_at=at + CHALLENGE_TTL,
+                client_code=client_code,
+                redaction_acknowledged=bool(redaction_acknowledged),
+                using_db=conn,
+            )
+            await audit.record("account.sign_in_password", actor_id=account.id, using_db=conn)
+            events.emit("mfa.challenge", subject_id=account.id, outcome="issued")
+            return Challenge(token=token, expires_at=challenge.expires_at)
+        restricted = await mfa.count_sign_in(account, conn)
+        signed = await _open_session(
+            account,
+            conn,
+            ttl_seconds=ttl_seconds,
             client_code=client_code,
             redaction_acknowledged=bool(redaction_acknowledged),
+            client=Client(address, user_agent),
+            restricted=restricted,
+        )
+        await audit.record(
+            "account.sign_in",
+            actor_id=account.id,
+            detail="restricted to MFA enrolment" if restricted else None,
             using_db=conn,
         )
-        await audit.record("account.sign_in", actor_id=account.id, using_db=conn)
+    return signed
+
+
+async def _open_session(
+    account: PacerAccount,
+    conn: BaseDBAsyncClient,
+    *,
+    ttl_seconds: int,
+    client_code: str | None,
+    redaction_acknowledged: bool,
+    client: Client,
+    restricted: bool = False,
+) -> SignedIn:
+    token = secrets.token_urlsafe(96)
+    at = now()
+    session = await Session.create(
+        token_hash=token_hash(token),
+        account_id=account.id,
+        created_at=at,
+        last_used_at=at,
+        expires_at=at + dt.timedelta(seconds=ttl_seconds),
+        client_code=client_code,
+        redaction_acknowledged=redaction_acknowledged,
+        address=(client.address or None) and client.address[:64],
+        user_agent=(client.user_agent or None) and client.user_agent[:255],
+        mfa_restricted=restricted,
+        using_db=conn,
+    )
     return SignedIn(token=token, session=session, account=account)
+
+
+async def verify_sign_in(
+    *,
+    challenge: str,
+    code: str,
+    method: MfaMethod,
+    ttl_seconds: int,
+    sealer: Sealer,
+    mailer: Mailer,
+    source: str | None = None,
+    user_agent: str | None = None,
+) -> SignedIn:
+    """The second step: a code of an authenticator app, or a backup code, for a live challenge."""
+    address = source or "unknown"
+    expired = DomainError(
+        ErrorCode.MFA_CHALLENGE_EXPIRED, "This sign-in has expired or was used: sign in again.", "challenge"
+    )
+    found = (
+        await MfaChallenge.get_or_none(token_hash=token_hash(challenge))
+        if 0 < len(challenge) <= 256
+        else None
+    )
+    if found is None or found.used_at is not None or found.expires_at <= now():
+        events.emit("mfa.challenge", outcome="expired")
+        raise expired
+    account = await PacerAccount.get(id=found.account_id)
+    await _refuse_if_locked_here(account.username_key, address)
+    try:
+        await mfa.check_second_factor(account, code, method, sealer=sealer, mailer=mailer)
+    except DomainError as exc:
+        if exc.code is ErrorCode.INVALID_MFA_CODE:
+            events.emit("mfa.challenge", subject_id=account.id, outcome="failed")
+            await _count_failure(account.username_key, address, account, "wrong second factor")
+        raise
+    async with in_transaction() as conn:
+        if (
+            not await MfaChallenge.filter(id=found.id, used_at__isnull=True)
+            .using_db(conn)
+            .update(used_at=now())
+        ):
+            raise expired
+        signed = await _open_session(
+            account,
+            conn,
+            ttl_seconds=ttl_seconds,
+            client_code=found.client_code,
+            redaction_acknowledged=found.redaction_acknowledged,
+            client=Client(address, user_agent),
+        )
+        await audit.record(
+            "account.sign_in",
+            actor_id=account.id,
+            detail="with an authenticator app" if method is MfaMethod.TOTP else "with a backup code",
+            using_db=conn,
+        )
+    events.emit("mfa.challenge", subject_id=account.id, outcome="passed")
+    await throttle.clear(throttle.PAIR_SIGN_IN, throttle.pair_key(account.username_key, address))
+    return signed
 
 
 async def session_for_token(token: str | None) -> Session | None:
@@ -150,7 +346,66 @@ async def session_for_token(token: str | None) -> Session | None:
         .select_related("account")
         .first()
     )
+    if session is not None:
+        await touch(session.id, session.last_used_at)
     return session
+
+
+async def touch(session_id: int, last_used_at: dt.datetime | None) -> None:
+    """Record that a session is in use, at most once every ``TOUCH_EVERY``."""
+    at = now()
+    if last_used_at is None or at - last_used_at >= TOUCH_EVERY:
+        await Session.filter(id=session_id).update(last_used_at=at)
+
+
+async def live_sessions(account_id: int) -> list[Session]:
+    """The account's sign-ins that still hold, newest first."""
+    return (
+        await Session.filter(account_id=account_id, revoked_at__isnull=True, expires_at__gt=now())
+        .order_by("-created_at", "-id")
+        .limit(200)
+    )
+
+
+async def revoke_session(account: PacerAccount, session_id: int | None) -> Session:
+    """End one of the account's own sessions (the token stops working at once, everywhere)."""
+    at = now()
+    session = (
+        await Session.get_or_none(
+            id=session_id, account_id=account.id, revoked_at__isnull=True, expires_at__gt=at
+        )
+        if session_id is not None
+        else None
+    )
+    if session is None:
+        raise NotFound("You have no live session with this id.", "id")
+    async with in_transaction() as conn:
+        await Session.filter(id=session.id, revoked_at__isnull=True).using_db(conn).update(revoked_at=at)
+        await audit.record(
+            "account.session_revoke", actor_id=account.id, detail=_describe(session), using_db=conn
+        )
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
+    return session
+
+
+async def sign_out_other_sessions(account: PacerAccount, current: Session) -> int:
+    """End every session of the account but ``current``; how many ended."""
+    async with in_transaction() as conn:
+        ended = (
+            await Session.filter(account_id=account.id, revoked_at__isnull=True)
+            .exclude(id=current.id)
+            .using_db(conn)
+            .update(revoked_at=now())
+        )
+        await audit.record(
+            "account.sessions_revoke_others", actor_id=account.id, detail=f"{ended} ended", using_db=conn
+        )
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
+    return ended
+
+
+def _describe(session: Session) -> str:
+    return f"the sign-in of {session.created_at:%Y-%m-%d %H:%M} UTC from {session.address or 'an unknown address'}"
 
 
 async def sign_out(session: Session) -> None:

@@ -19,7 +19,9 @@ of a topic reach it once each, in commit order. Live events wait in a bounded qu
 bound. While it is reading the outbox on purpose (resuming), an overflowing queue is just
 dropped: the outbox read covers it.
 
-A maintenance task prunes events older than the resume window (``outbox.prune``).
+A maintenance task prunes events older than the resume window (``outbox.prune``). Each
+event handed to subscribers is told to the observers (``services.events``:
+``events.fanned_out``, with how many got it).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 
-from nextgen_gql.services import outbox
+from nextgen_gql.services import events, outbox
 from nextgen_gql.services.listener import PgListener
 from nextgen_gql.services.outbox import Event
 
@@ -255,8 +257,12 @@ class EventHub:
                 del self._topics[stream.topic]
 
     def _hand_out(self, event: Event) -> None:
-        for stream in list(self._topics.get(event.topic, ())):
+        streams = self._topics.get(event.topic)
+        if not streams:
+            return
+        for stream in list(streams):
             stream.offer(event)
+        events.emit("events.fanned_out", court=event.court, count=len(streams))
 
     def _reconnected(self) -> None:
         for streams in self._topics.values():

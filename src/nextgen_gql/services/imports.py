@@ -30,7 +30,7 @@ from nextgen_gql.errors import DomainError
 from nextgen_gql.models import CmecfAccount, PacerAccount
 from nextgen_gql.models.accounts import LEGACY_CUTOFF
 from nextgen_gql.models.filing import CASE_SEPARATOR
-from nextgen_gql.services import audit
+from nextgen_gql.services import audit, events
 from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, check_email
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
@@ -463,9 +463,13 @@ class _CmecfImporter(_Importer):
 
 async def import_pacer_accounts(path: Path, *, progress: Progress | None = None) -> int:
     """Load PACER accounts from ``path``; return how many were written."""
-    return await _PacerImporter(path, progress).run()
+    written = await _PacerImporter(path, progress).run()
+    events.emit("import.rows", kind="pacer_accounts", rows=written)
+    return written
 
 
 async def import_cmecf_accounts(court: Court, path: Path, *, progress: Progress | None = None) -> int:
     """Load ``court``'s legacy CM/ECF roster from ``path``; return how many were written."""
-    return await _CmecfImporter(court, path, progress).run()
+    written = await _CmecfImporter(court, path, progress).run()
+    events.emit("import.rows", court=court.code, kind="cmecf_accounts", rows=written)
+    return written

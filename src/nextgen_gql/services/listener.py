@@ -113,5 +113,4 @@ class PgListener:
             finally:
                 self.listening.clear()
                 if connection is not None and not connection.is_closed():
-                    with contextlib.suppress(Exception):
-                        await connection.close()
+                    connection.terminate()  # at once: stopping never waits on the network

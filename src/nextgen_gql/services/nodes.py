@@ -14,7 +14,10 @@ from nextgen_gql.models import (
     FirmMembership,
     PacerAccount,
     Registration,
+    Session,
 )
+from nextgen_gql.models import Authenticator as AuthenticatorModel
+from nextgen_gql.services.clock import now
 from nextgen_gql.services.visibility import can_view_account, can_view_in_court
 from nextgen_gql.tenancy import CourtRegistry
 
@@ -49,6 +52,12 @@ async def visible_node(
         if event.court_id is None or event.court_id not in courts:
             return None
         return event if await can_view_in_court(viewer, courts.get(event.court_id), None) else None
+    if type_name == "Authenticator":  # the owner's enrolled apps only
+        return await AuthenticatorModel.get_or_none(id=key, account_id=viewer.id, confirmed_at__isnull=False)
+    if type_name == "Session":  # the owner's live sessions only
+        return await Session.get_or_none(
+            id=key, account_id=viewer.id, revoked_at__isnull=True, expires_at__gt=now()
+        )
     if type_name == "Firm":
         # A firm is seen by its members.
         member = await FirmMembership.filter(firm_id=key, account_id=viewer.id).exists()

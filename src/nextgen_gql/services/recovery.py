@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import CmecfAccount, CmecfLink, PacerAccount, PasswordReset, Session
-from nextgen_gql.services import audit, outbox, throttle
+from nextgen_gql.services import audit, events, outbox, throttle
 from nextgen_gql.services.auth import token_hash
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
@@ -85,6 +85,7 @@ async def reset_password(token: str, new_password: str, *, source: str | None = 
     )
     if reset is None or reset.used_at is not None or reset.expires_at <= now():
         await throttle.record_failure(throttle.RESET_TOKENS, address)
+        events.emit("account.password_reset_invalid")
         raise invalid
     account = await PacerAccount.get(id=reset.account_id)
     check_password_policy(
@@ -119,7 +120,7 @@ async def reset_password(token: str, new_password: str, *, source: str | None = 
         )
         await audit.record("account.password_reset", actor_id=account.id, using_db=conn)
         await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
-    await throttle.clear(throttle.ACCOUNT_SIGN_IN, str(account.id))
+    await throttle.clear_sign_in(account.username_key)
     await account.refresh_from_db()
     return account
 

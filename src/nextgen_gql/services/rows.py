@@ -24,7 +24,7 @@ from tortoise import connections
 
 from nextgen_gql.enums import FilerRole, PrivilegeSource
 from nextgen_gql.models.accounts import LEGACY_CUTOFF
-from nextgen_gql.services.auth import token_hash
+from nextgen_gql.services.auth import token_hash, touch
 from nextgen_gql.services.clock import now
 
 __all__ = [
@@ -220,13 +220,21 @@ async def _rows(
 ) -> Sequence[Sequence[Any]]:
     """Rows of a statement, read outside any transaction (these reads never take part in one)."""
     if _reader is not None:
-        (logger or log).debug("%s: %s", sql, params)
-        return list(await _reader.execute_fetchall(sql, params))
+        return await _read_reader(sql, params, logger)
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":
         sql = _placeholders_to_dollars(sql)
     _, rows = await conn.execute_query(sql, list(params))
     return rows  # type: ignore[no-any-return]
+
+
+async def _read_reader(
+    sql: str, params: Sequence[Any], logger: logging.Logger | None = None
+) -> Sequence[Sequence[Any]]:
+    """A read through the SQLite reader (traced, when tracing is on, by ``observability.tracing``)."""
+    assert _reader is not None
+    (logger or log).debug("%s: %s", sql, params)
+    return list(await _reader.execute_fetchall(sql, params))
 
 
 def _marks(n: int) -> str:
@@ -240,11 +248,13 @@ class Viewer(NamedTuple):
     membership: MembershipRow | None
     privileges: list[PrivilegeRow] | None
     clerk_courts: frozenset[str] | None
+    #: The session is restricted to MFA enrolment (``Session.mfa_restricted``).
+    restricted: bool = False
 
 
 @functools.cache
 def _viewer_sql(membership: bool, privileges: bool, clerk_courts: bool) -> str:
-    columns, joins = [_ACCOUNT_COLUMNS], []
+    columns, joins = [_ACCOUNT_COLUMNS, "s.id, s.last_used_at, s.mfa_restricted"], []
     if membership:
         columns.append("m.firm_id, m.is_admin, f.id, f.account_number, f.name, f.client_code_required")
         joins.append(
@@ -276,7 +286,8 @@ async def viewer_for_token(
     if not found:
         return None
     first = found[0]
-    at = 9
+    await touch(first[9], _datetime(first[10]))
+    at = 12
     member: MembershipRow | None = None
     if membership:
         if first[at] is not None:
@@ -292,7 +303,7 @@ async def viewer_for_token(
         held = list(seen.values())
         at += 10
     clerk_of = frozenset(str(r[at]) for r in found if r[at] is not None) if clerk_courts else None
-    return Viewer(_account(first), member, held, clerk_of)
+    return Viewer(_account(first), member, held, clerk_of, bool(first[11]))
 
 
 async def accounts_by_ids(ids: Iterable[int]) -> dict[int, AccountRow]:

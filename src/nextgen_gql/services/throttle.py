@@ -16,6 +16,7 @@ from tortoise.expressions import F
 
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import Throttle
+from nextgen_gql.services import events
 from nextgen_gql.services.clock import now
 
 __all__ = [
@@ -23,11 +24,15 @@ __all__ = [
     "ADDRESS_SIGN_IN",
     "CMECF_LOGIN",
     "LINK_ATTEMPTS",
+    "MFA_CODES",
+    "PAIR_SIGN_IN",
     "RESET_REQUESTS",
     "RESET_TOKENS",
     "Policy",
     "clear",
+    "clear_sign_in",
     "locked_until",
+    "pair_key",
     "record_failure",
     "refuse_if_limited",
 ]
@@ -42,10 +47,19 @@ class Policy:
 
 
 _15_MIN = dt.timedelta(minutes=15)
-#: Wrong passwords for one PACER account: the account locks (the right password too).
-ACCOUNT_SIGN_IN = Policy("account", 5, _15_MIN, _15_MIN)
-#: Failed sign-ins from one source address, whatever the username.
+# Sign-in failures (wrong passwords, and wrong second-factor codes) count under three keys,
+# all of them names as typed, so that a username nobody has behaves exactly like a real one:
+#: Failed sign-ins from one source address, whatever the username: RATE_LIMITED there.
 ADDRESS_SIGN_IN = Policy("address", 20, _15_MIN, _15_MIN)
+#: Failures for one username from one address: that pair locks first (ACCOUNT_LOCKED there),
+#: and nowhere else.
+PAIR_SIGN_IN = Policy("acct_addr", 5, _15_MIN, _15_MIN)
+#: Failures for one username from every address together (guessing spread over many
+#: addresses): the password alone no longer signs in, from anywhere; an account with a
+#: second factor still does, with it.
+ACCOUNT_SIGN_IN = Policy("account", 20, _15_MIN, _15_MIN)
+#: Wrong second-factor codes for one account (past its password), from anywhere.
+MFA_CODES = Policy("mfa", 10, _15_MIN, _15_MIN)
 #: Wrong passwords for one legacy CM/ECF login, through linkCmecfAccount.
 CMECF_LOGIN = Policy("cmecf", 5, _15_MIN, dt.timedelta(minutes=30))
 #: Failed link attempts by one PACER account (any login).
@@ -54,6 +68,11 @@ LINK_ATTEMPTS = Policy("linker", 10, _15_MIN, _15_MIN)
 RESET_TOKENS = Policy("reset", 10, _15_MIN, _15_MIN)
 #: Password-reset requests from one source address (mail bombing).
 RESET_REQUESTS = Policy("reset_req", 10, _15_MIN, _15_MIN)
+
+
+def pair_key(username_key: str, address: str) -> str:
+    """The key of PAIR_SIGN_IN: a username (folded) and an address."""
+    return f"{username_key[:96]}|{address[:63]}"
 
 
 async def locked_until(policy: Policy, key: str) -> dt.datetime | None:
@@ -83,6 +102,7 @@ async def record_failure(policy: Policy, key: str) -> dt.datetime | None:
         if row.locked_until is None or row.locked_until <= at:
             row.locked_until = at + policy.lock_for
             await query.update(locked_until=row.locked_until)
+            events.emit("throttle.locked", policy=policy.kind, key=key)
         return row.locked_until
     return None
 
@@ -90,6 +110,12 @@ async def record_failure(policy: Policy, key: str) -> dt.datetime | None:
 async def clear(policy: Policy, key: str) -> None:
     """Forget the failures of a key (after a success, or a password reset)."""
     await Throttle.filter(kind=policy.kind, key=key[:160]).delete()
+
+
+async def clear_sign_in(username_key: str) -> None:
+    """Forget the sign-in failures of a username, from every address (its password was reset)."""
+    await Throttle.filter(kind=ACCOUNT_SIGN_IN.kind, key=username_key[:160]).delete()
+    await Throttle.filter(kind=PAIR_SIGN_IN.kind, key__startswith=pair_key(username_key, "")).delete()
 
 
 def _wait(until: dt.datetime) -> str:

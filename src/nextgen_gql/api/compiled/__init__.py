@@ -40,6 +40,7 @@ from graphql.validation import ASTValidationRule
 from nextgen_gql.api.compiled.completion import Fallback
 from nextgen_gql.api.compiled.planner import NotCompiled, ObjectPlan, OperationShape, plan_operation, shape_of
 from nextgen_gql.api.compiled.runtime import Runtime, execute_plan
+from nextgen_gql.api.enrolment import allowed_while_enrolling
 from nextgen_gql.api.request_errors import parse_document, validate
 from nextgen_gql.errors import DomainError
 
@@ -85,6 +86,8 @@ class _Entry:
     #: Plans by the values of the variables ``@skip``/``@include`` read.
     plans: dict[tuple[Any, ...], ObjectPlan | None] = field(default_factory=dict)
     tenant_only: bool = False
+    #: Every root field is one a session restricted to MFA enrolment may run (``api.enrolment``).
+    enrolment_ok: bool = False
     #: Kept answers of a tenant-only operation without variables, by court and day.
     answers: dict[tuple[int, str | None, dt.date], dict[str, Any]] = field(default_factory=dict)
 
@@ -140,7 +143,11 @@ class CompiledQueries:
             shape = shape_of(document, operation_name)
         except NotCompiled as exc:
             return _Entry(None, str(exc))
-        return _Entry(shape, tenant_only=tenant_only(shape.operation))
+        return _Entry(
+            shape,
+            tenant_only=tenant_only(shape.operation),
+            enrolment_ok=allowed_while_enrolling(shape.operation),
+        )
 
     def plan(self, entry: _Entry, variables: VariableValues) -> ObjectPlan | None:
         assert entry.shape is not None
@@ -181,6 +188,11 @@ class CompiledQueries:
         if plan is None:
             return self._fall_back(query, entry.why_not or "not compiled")
         runtime = Runtime(context, values, plan.viewer_facts)
+        if context.token and not entry.enrolment_ok:
+            # The viewer read carries the session's restriction (and what the plan needs of it).
+            await runtime.viewer()
+            if runtime.restricted:
+                return self._fall_back(query, "a session restricted to MFA enrolment")
         if entry.tenant_only:
             key = (context.courts.version, context.court.code if context.court else None, runtime.today)
             kept = entry.answers.get(key)

@@ -23,6 +23,7 @@ from graphql.execution.values import VariableValues
 
 from nextgen_gql.api.compiled.completion import Fallback, Typed
 from nextgen_gql.api.compiled.planner import ObjectPlan
+from nextgen_gql.observability.requests import note_account
 from nextgen_gql.services import rows
 from nextgen_gql.services.visibility import NO_ACCESS, AccountAccess, decide_access
 
@@ -43,6 +44,7 @@ class Runtime:
         "access",
         "context",
         "facts",
+        "restricted",
         "today",
         "variables",
     )
@@ -56,6 +58,8 @@ class Runtime:
         self.facts = facts
         self.today = dt.datetime.now(dt.UTC).date()
         self._viewer: Any = Undefined
+        #: The session is restricted to MFA enrolment (known once the viewer is read).
+        self.restricted = False
         self._clerk_courts: frozenset[str] | None = None
         self._privileges: dict[int, list[rows.PrivilegeRow]] = {}
         self._memberships: dict[int, rows.MembershipRow | None] = {}
@@ -74,6 +78,8 @@ class Runtime:
             )
             self._viewer = found.account if found is not None else None
             if found is not None:
+                note_account(found.account.id)
+                self.restricted = found.restricted
                 if found.privileges is not None:
                     self._privileges[found.account.id] = found.privileges
                 if "membership" in facts:

@@ -11,6 +11,8 @@ the same rules as queries.
 
 Limits: at most ``subscriptions_per_connection`` subscriptions on one WebSocket, and
 ``subscriptions_per_account`` on one worker for one account (or, signed out, one address).
+Each subscription that runs is told to the observers (``services.events``:
+``subscription.opened``, ``subscription.closed``; the metrics count the open ones).
 """
 
 from __future__ import annotations
@@ -19,11 +21,15 @@ import asyncio
 import collections
 import contextlib
 import logging
+import os
+import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from nextgen_gql.models import Session
-from nextgen_gql.services import rows
+from nextgen_gql.services import events, rows
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.services.event_hub import EventHub, EventStream
 from nextgen_gql.services.rows import SessionFacts
@@ -173,12 +179,14 @@ class LiveConnections:
             return f"At most {per_account} subscriptions at once for one {who}: complete one first."
         connection.subscriptions += 1
         self._per_key[connection.cap_key] += 1
+        events.emit("subscription.opened", subject_id=connection.account_id)
         return None
 
     def release(self, connection: LiveConnection) -> None:
         if connection.subscriptions <= 0:
             return
         connection.subscriptions -= 1
+        events.emit("subscription.closed", subject_id=connection.account_id)
         key = connection.cap_key
         self._per_key[key] -= 1
         if self._per_key[key] <= 0:
@@ -194,6 +202,40 @@ class LiveConnections:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        self._stopping()
+
+    def stop_on_signals(self) -> Callable[[], None]:
+        """End every live connection as soon as the server is told to stop (SIGINT, SIGTERM),
+        before it waits for the requests in flight: a stream of server-sent events never ends
+        by itself, and would hold the server for its whole graceful-shutdown time. Chains the
+        handlers the server installed (call this during start-up); returns the function that
+        puts them back. Does nothing outside the main thread (where handlers cannot be set)."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        loop = asyncio.get_running_loop()
+        previous: dict[int, Any] = {}
+
+        def stopping(signum: int, frame: Any) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                loop.call_soon_threadsafe(self._stopping)
+            before = previous.get(signum)
+            if callable(before):
+                before(signum, frame)
+            elif before == signal.SIG_DFL:
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, stopping)
+
+        def restore() -> None:
+            for signum, before in previous.items():
+                if signal.getsignal(signum) is stopping:
+                    signal.signal(signum, before)
+
+        return restore
+
+    def _stopping(self) -> None:
         for connection in list(self._open):
             connection.end(CLOSE.GOING_AWAY, "The service is stopping: reconnect and resume with after.")
 

@@ -11,6 +11,7 @@ from nextgen_gql.api.mutations.linking import LinkingMutations
 from nextgen_gql.api.mutations.privileges import PrivilegeMutations
 from nextgen_gql.api.mutations.recovery import RecoveryMutations
 from nextgen_gql.api.mutations.registrations import RegistrationMutations
+from nextgen_gql.api.mutations.security import SecurityMutations
 
 __all__ = ["Mutation"]
 
@@ -18,6 +19,7 @@ Mutation = merge_types(
     "Mutation",
     (
         AccountMutations,
+        SecurityMutations,
         RecoveryMutations,
         LinkingMutations,
         RegistrationMutations,

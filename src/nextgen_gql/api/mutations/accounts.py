@@ -7,6 +7,7 @@ import strawberry
 from nextgen_gql.api.context import Info
 from nextgen_gql.api.errors import UserError, payload_errors
 from nextgen_gql.api.types.accounts import PacerAccount
+from nextgen_gql.api.types.security import MfaChallenge
 from nextgen_gql.errors import Unauthenticated
 from nextgen_gql.services import accounts, auth
 from nextgen_gql.services.visibility import FULL_ACCESS
@@ -34,6 +35,11 @@ class SignInPayload:
     )
     account: PacerAccount | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+    mfa_challenge: MfaChallenge | None = strawberry.field(
+        default=None,
+        description="Set (and token null) when the password was right and a second factor is due: "
+        "pass it to verifySignIn.",
+    )
 
 
 @strawberry.type
@@ -72,7 +78,10 @@ class UpgradePacerAccountInput:
 
 @strawberry.type
 class AccountMutations:
-    @strawberry.mutation(description="Sign in with one PACER account for every court (Central Sign-On).")
+    @strawberry.mutation(
+        description="Sign in with one PACER account for every court (Central Sign-On). An account with "
+        "MFA gets an mfaChallenge instead of a token: finish with verifySignIn."
+    )
     @payload_errors(SignInPayload)
     async def sign_in(self, info: Info, input: SignInInput) -> SignInPayload:
         ttl = info.context.settings.session_ttl_seconds
@@ -83,7 +92,14 @@ class AccountMutations:
             redaction_acknowledged=bool(input.redaction_acknowledged),
             ttl_seconds=ttl,
             source=info.context.source_address,
+            user_agent=info.context.user_agent,
         )
+        if isinstance(signed, auth.Challenge):
+            return SignInPayload(
+                mfa_challenge=MfaChallenge(
+                    token=signed.token, expires_at=signed.expires_at, methods=list(signed.methods)
+                )
+            )
         info.context.set_token_cookie(signed.token, ttl)
         info.context.owner_proved(signed.account.id)
         return SignInPayload(token=signed.token, account=PacerAccount.of(signed.account, FULL_ACCESS))

@@ -15,7 +15,7 @@ from nextgen_gql.api.types.common import Node
 from nextgen_gql.api.types.courts import Court, court_node
 from nextgen_gql.errors import DomainError, Forbidden, NotFound
 from nextgen_gql.models import PacerAccount as PacerAccountModel
-from nextgen_gql.services import audit, billing, linking
+from nextgen_gql.services import audit, auth, billing, linking, mfa
 from nextgen_gql.services.visibility import AccountAccess
 from nextgen_gql.tenancy import UnknownCourt
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from nextgen_gql.api.types.filing import CmecfAccount, FilingPrivilege
     from nextgen_gql.api.types.firms import Firm
     from nextgen_gql.api.types.registrations import Registration
+    from nextgen_gql.api.types.security import MfaStatus, Session
 
 __all__ = ["PacerAccount"]
 
@@ -230,3 +231,36 @@ class PacerAccount(Node):
             return []
         codes = await info.context.clerk_courts()
         return [court_node(c) for c in info.context.courts if c.code in codes]
+
+    @strawberry.field(description="Its multi-factor authentication; null unless you are the account.")
+    async def mfa(
+        self, info: Info
+    ) -> Annotated[MfaStatus, strawberry.lazy("nextgen_gql.api.types.security")] | None:
+        from nextgen_gql.api.types.security import MfaStatus
+
+        if not await info.context.is_owner(self.model.id):
+            return None
+        return MfaStatus(state=await mfa.status(self.model))
+
+    @strawberry.field(
+        description="Whether it has an authenticator app enrolled: to the account and its firm's "
+        "administrators; null to others."
+    )
+    async def mfa_enabled(self, info: Info) -> bool | None:
+        if not (await self._access(info)).full:
+            return None
+        return await info.context.loaders.mfa_enabled.load(self.model.id)
+
+    @strawberry.field(
+        description="Its sign-ins that still hold, newest first; null unless you are the account."
+    )
+    async def sessions(
+        self, info: Info
+    ) -> list[Annotated[Session, strawberry.lazy("nextgen_gql.api.types.security")]] | None:
+        from nextgen_gql.api.types.security import Session
+
+        if not await info.context.is_owner(self.model.id):
+            return None
+        session = await info.context.session()
+        current = session.id if session is not None and session.account_id == self.model.id else None
+        return [Session.of(row, current) for row in await auth.live_sessions(self.model.id)]

@@ -66,7 +66,8 @@ AccountEventKindEnum = _described(
         AccountEventKind.LINKED_ON_YOUR_BEHALF: "Your firm's administrator linked a legacy account for you (court, privilege).",
         AccountEventKind.PRIVILEGE_GRANTED: "A filing privilege was granted to you, or a case added to one (court, privilege).",
         AccountEventKind.PRIVILEGE_REVOKED: "A court revoked one of your filing privileges (court, privilege).",
-        AccountEventKind.SECURITY_CHANGED: "Your password, email, username or sessions changed (a sign-out too).",
+        AccountEventKind.SECURITY_CHANGED: "Your password, email, username, authenticator apps, backup codes "
+        "or sessions changed (a sign-out too).",
     },
 )
 

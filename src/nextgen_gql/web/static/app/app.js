@@ -7,7 +7,7 @@
 (function () {
   "use strict";
 
-  var state = { ops: null, me: null, courts: [], live: { account: null, court: null } };
+  var state = { ops: null, me: null, courts: [], restricted: false, live: { account: null, court: null } };
   var main = document.getElementById("main");
   var nav = document.getElementById("nav");
   var statusBox = document.getElementById("status");
@@ -76,7 +76,13 @@
       body: JSON.stringify({ documentId: state.ops[name].id, variables: variables || {}, operationName: name })
     });
     var body = await response.json();
-    if (body.errors && body.errors.length) throw new GraphQLFailure(body.errors);
+    if (body.errors && body.errors.length) {
+      // A session that used its three sign-ins without an app may only enrol (or sign out).
+      if (body.errors.some(function (e) { return e.extensions && e.extensions.code === "MFA_ENROLLMENT_REQUIRED"; })) {
+        state.restricted = true;
+      }
+      throw new GraphQLFailure(body.errors);
+    }
     return body.data;
   }
 
@@ -272,6 +278,13 @@
   function renderNav() {
     var me = state.me;
     var links = me ? [["#/", "My account"]] : [["#/signin", "Sign in"]];
+    if (me && state.restricted) links = [["#/security", "Add an authenticator app"]];
+    else if (me) links.push(["#/security", "Security"], ["#/settings", "Password and email"], ["#/sessions", "My sessions"]);
+    if (me && state.restricted) {
+      nav.replaceChildren(h("a", { href: "#/security", "aria-current": "page", text: links[0][1] }),
+        h("button", { type: "button", class: "link", onclick: signOut, text: "Sign out" }));
+      return;
+    }
     if (me && me.isLegacy) links.push(["#/upgrade", "Upgrade"]);
     if (me && !me.isLegacy && !me.isShared) links.push(["#/link", "Link a CM/ECF account"], ["#/register", "E-file registration"]);
     if (me) (me.clerkOf || []).forEach(function (c) {
@@ -288,14 +301,17 @@
   async function refresh() {
     var data = await gql("Me");
     state.me = data.me;
+    if (!state.me) state.restricted = false;
+    else if (state.me.mfa && state.me.mfa.enabled) state.restricted = false;
     renderNav();
-    if (state.me) startLive(); else stopLive();
+    if (state.me && !state.restricted) startLive(); else stopLive();
   }
 
   async function signOut() {
     stopLive();
     await gql("SignOut");
     state.me = null;
+    state.restricted = false;
     say("Signed out.");
     location.hash = "#/signin";
   }
@@ -312,9 +328,47 @@
     show("Sign in with your PACER account", submitting(form, async function (input) {
       var result = (await gql("SignIn", { input: input })).signIn;
       if (result.errors.length) return refused(form, result.errors);
-      await refresh();
-      say("Signed in as " + result.account.username + ".", "ok");
-      location.hash = "#/";
+      if (result.mfaChallenge) return secondFactorView(result.mfaChallenge);
+      await signedIn(result.account.username);
+    }));
+  }
+
+  async function signedIn(username) {
+    state.restricted = false;
+    await refresh();
+    var mfa = state.me.mfa;
+    if (mfa.required && !mfa.enabled && mfa.skipsLeft === 0) {
+      state.restricted = true;
+      renderNav();
+      say("User update required: add an authenticator app before anything else.", "error");
+      if (location.hash === "#/security") route();
+      else location.hash = "#/security";
+      return;
+    }
+    say("Signed in as " + username + "." + (mfa.required && !mfa.enabled
+      ? " PACER requires an authenticator app of your account: add one (Security); you may skip this " +
+        mfa.skipsLeft + " more time" + (mfa.skipsLeft === 1 ? "" : "s") + ", counting this one." : ""), "ok");
+    location.hash = "#/";
+  }
+
+  // The second step of a sign-in: a code of an authenticator app, or a backup code.
+  function secondFactorView(challenge) {
+    var method = h("select", { id: "f-method", name: "method" },
+      h("option", { value: "TOTP", text: "A code of my authenticator app" }),
+      h("option", { value: "BACKUP_CODE", text: "One of my backup codes" }));
+    var form = h("form", { novalidate: true },
+      h("p", { text: "Your password is right. Enter the 6-digit code your authenticator app shows now, or one " +
+        "of your backup codes. This step expires at " + challenge.expiresAt.slice(11, 16) + " UTC." }),
+      h("div", { class: "field" }, h("label", { for: "f-method", text: "With" }), method),
+      field("Code", "code", { required: true, autocomplete: "one-time-code", inputmode: "numeric" }),
+      h("button", { type: "submit", text: "Verify" }));
+    show("Confirm it is you", submitting(form, async function (input) {
+      var result = (await gql("VerifySignIn", { input: { challenge: challenge.token, code: input.code, method: input.method } })).verifySignIn;
+      if (result.errors.length) {
+        if (result.errors[0].code === "MFA_CHALLENGE_EXPIRED") { say(result.errors[0].message, "error"); return signInView(); }
+        return refused(form, result.errors);
+      }
+      await signedIn(result.account.username);
     }));
   }
 
@@ -535,14 +589,186 @@
       h("h3", { text: "Quarterly statement" }), quarterForm, statementBox));
   }
 
+  function when(iso) { return iso ? iso.slice(0, 16).replace("T", " ") + " UTC" : "never"; }
+
+  // Backup codes are shown once: listed, and offered as a text file to keep.
+  function backupCodesBox(codes) {
+    var text = "PACER backup codes for " + state.me.username + " (each works once)\n\n" + codes.join("\n") + "\n";
+    var url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+    return h("section", { id: "backup-codes", class: "warning", "aria-labelledby": "backup-title" },
+      h("h3", { id: "backup-title", text: "Your backup codes: shown this once" }),
+      h("p", { text: "Each code signs you in once if you lose your phone. Keep them somewhere safe; " +
+        "they will not be shown again." }),
+      h("ol", { class: "codes" }, codes.map(function (c) { return h("li", {}, h("code", { text: c })); })),
+      h("a", { href: url, download: "pacer-backup-codes.txt", class: "button", text: "Download the codes" }));
+  }
+
+  function codeFields(prefix) {
+    return [h("div", { class: "field" }, h("label", { for: "f-" + prefix + "method", text: "With" }),
+      h("select", { id: "f-" + prefix + "method", name: "method" },
+        h("option", { value: "TOTP", text: "A code of one of my apps" }),
+        h("option", { value: "BACKUP_CODE", text: "A backup code" }))),
+      h("div", { class: "field" }, h("label", { for: "f-" + prefix + "code", text: "Current code" }),
+        h("input", { id: "f-" + prefix + "code", name: "code", required: true, autocomplete: "one-time-code" }))];
+  }
+
+  // Multi-factor authentication: the apps, adding one (QR code, mailed security code, first code),
+  // removing one, and new backup codes.
+  function securityView(shownCodes) {
+    var mfa = state.me.mfa;
+    var parts = [];
+    if (state.restricted) {
+      parts.push(h("div", { class: "warning", role: "alert" }, h("strong", { text: "User update required. " }),
+        "PACER requires multi-factor authentication of your account, and you have used your three sign-ins " +
+        "without it. Add an authenticator app to go on."));
+    }
+    parts.push(h("dl", { class: "facts" },
+      h("dt", { text: "Multi-factor authentication" }), h("dd", { id: "mfa-status", text: mfa.enabled ? "on" : "off" }),
+      h("dt", { text: "Required of this account" }), h("dd", { text: mfa.required ? "yes (filers and court staff)" : "no: you may turn it on" }),
+      h("dt", { text: "Backup codes left" }), h("dd", { text: String(mfa.backupCodesLeft) })));
+    if (shownCodes) parts.push(backupCodesBox(shownCodes));
+    parts.push(h("h3", { text: "Authenticator apps (" + mfa.authenticators.length + " of 5)" }));
+    parts.push(table(["Name", "Added", "Last used", "Remove (needs a current code)"], mfa.authenticators.map(function (a) {
+      var form = h("form", { class: "decide", novalidate: true }, codeFields("rm-" + a.id + "-"),
+        h("button", { type: "submit", class: "danger", text: "Remove " + a.name }));
+      submitting(form, async function (input) {
+        var result = (await gql("RemoveAuthenticator", { input: { id: a.id, code: input.code, method: input.method } })).removeAuthenticator;
+        if (result.errors.length) return refused(form, result.errors);
+        await refresh();
+        securityView();
+        say("Removed " + a.name + ".", "ok");
+      });
+      return [a.name, when(a.createdAt), when(a.lastUsedAt), form];
+    })));
+    if (mfa.authenticators.length < 5) parts.push(enrolForm());
+    if (mfa.enabled && !state.restricted) {
+      var regen = h("form", { novalidate: true, id: "regenerate" }, codeFields("regen-"),
+        h("button", { type: "submit", text: "Get new backup codes" }));
+      submitting(regen, async function (input) {
+        var result = (await gql("RegenerateBackupCodes", { input: input })).regenerateBackupCodes;
+        if (result.errors.length) return refused(regen, result.errors);
+        await refresh();
+        securityView(result.codes);
+        say("New backup codes: the old ones no longer work.", "ok");
+      });
+      parts.push(h("h3", { text: "Backup codes" }),
+        h("p", { class: "muted", text: "New codes replace all the old ones." }), regen);
+    }
+    show("Security", h("div", {}, parts));
+  }
+
+  function enrolForm() {
+    var box = h("section", { id: "enrol", "aria-labelledby": "enrol-title" },
+      h("h3", { id: "enrol-title", text: "Add an authenticator app" }));
+    var start = h("form", { class: "inline", novalidate: true },
+      field("Name of the app or device", "name", { required: true, maxlength: 64, placeholder: "Work phone" }),
+      h("button", { type: "submit", text: "Add an app" }));
+    submitting(start, async function (input) {
+      var result = (await gql("StartAuthenticatorEnrollment", { input: { name: input.name } })).startAuthenticatorEnrollment;
+      if (result.errors.length) return refused(start, result.errors);
+      var e = result.enrollment;
+      var confirmForm = h("form", { novalidate: true },
+        field("Security code (mailed to " + (state.me.email || "your email") + ")", "securityCode", { required: true, autocomplete: "off" }),
+        field("The code the app shows now", "totpCode", { required: true, autocomplete: "one-time-code", inputmode: "numeric" }),
+        h("button", { type: "submit", text: "Confirm the app" }));
+      submitting(confirmForm, async function (codes) {
+        var done = (await gql("ConfirmAuthenticatorEnrollment", { input: { enrollmentId: e.id,
+          securityCode: codes.securityCode, totpCode: codes.totpCode } })).confirmAuthenticatorEnrollment;
+        if (done.errors.length) return refused(confirmForm, done.errors);
+        state.restricted = false;
+        await refresh();
+        securityView(done.backupCodes);
+        say("Added " + done.authenticator.name + ": from now on you sign in with its code.", "ok");
+      });
+      box.replaceChildren(h("h3", { id: "enrol-title", text: "Add an authenticator app" }),
+        h("ol", {},
+          h("li", { text: "Scan this QR code with your authenticator app (or type the key below)." }),
+          h("li", { text: "Type the security code we mailed you, and the 6-digit code the app shows, before " + when(e.expiresAt) + "." })),
+        h("img", { id: "qr-code", alt: "QR code for your authenticator app", width: 168, height: 168,
+          src: "data:image/svg+xml;charset=utf-8," + encodeURIComponent(e.qrCodeSvg) }),
+        h("p", {}, "Key: ", h("code", { id: "totp-secret", text: e.secret })),
+        confirmForm);
+      say("A security code was mailed to you.", "ok");
+    });
+    box.appendChild(start);
+    return box;
+  }
+
+  function settingsView() {
+    var password = h("form", { novalidate: true, id: "change-password" },
+      field("Current password", "currentPassword", { type: "password", required: true, autocomplete: "current-password" }),
+      field("New password (14 to 45 characters, lower and upper case, a special character, no part of your name)",
+        "newPassword", { type: "password", required: true, autocomplete: "new-password" }),
+      h("button", { type: "submit", text: "Change my password" }));
+    submitting(password, async function (input) {
+      var result = (await gql("ChangePassword", { input: input })).changePassword;
+      if (result.errors.length) return refused(password, result.errors);
+      password.reset();
+      say("Your password is changed; your other sessions were ended.", "ok");
+    });
+    var email = h("form", { novalidate: true, id: "change-email" },
+      field("New email", "newEmail", { type: "email", required: true, autocomplete: "email" }),
+      field("Password", "password", { type: "password", required: true, autocomplete: "current-password" }),
+      h("button", { type: "submit", text: "Send a token to the new address" }));
+    var confirmEmail = h("form", { novalidate: true, id: "confirm-email" },
+      field("Token from the message sent to the new address", "token", { required: true }),
+      h("button", { type: "submit", text: "Confirm the new email" }));
+    submitting(email, async function (input) {
+      var result = (await gql("RequestEmailChange", { input: input })).requestEmailChange;
+      if (result.errors.length) return refused(email, result.errors);
+      say("A token went to " + input.newEmail + " (valid for one hour); your current address was told.", "ok");
+    });
+    submitting(confirmEmail, async function (input) {
+      var result = (await gql("ConfirmEmailChange", { input: input })).confirmEmailChange;
+      if (result.errors.length) return refused(confirmEmail, result.errors);
+      await refresh();
+      settingsView();
+      say("Your email is now " + result.account.email + ".", "ok");
+    });
+    show("Password and email", h("div", {},
+      h("h3", { text: "Change my password" }), password,
+      h("h3", { text: "Change my email" }),
+      h("p", {}, "Now: ", h("strong", { id: "current-email", text: state.me.email || "none on file" })),
+      email, confirmEmail));
+  }
+
+  async function sessionsView() {
+    var sessions = (await gql("MySessions")).me.sessions;
+    var rows = sessions.map(function (s) {
+      var end = h("button", { type: "button", class: "danger", text: s.current ? "Sign out" : "End",
+        "aria-label": "End the session from " + (s.address || "an unknown address") + " of " + when(s.createdAt),
+        onclick: async function () {
+          var result = (await gql("RevokeSession", { id: s.id })).revokeSession;
+          if (result.errors.length) return say(result.errors[0].message, "error");
+          if (s.current) { state.me = null; location.hash = "#/signin"; return say("Signed out.", "ok"); }
+          await sessionsView();
+          say("That session was ended: its sign-in no longer works.", "ok");
+        } });
+      return [when(s.createdAt) + (s.current ? " (this one)" : ""), when(s.lastUsedAt), s.address || "-", s.userAgent || "-", end];
+    });
+    var others = h("button", { type: "button", id: "sign-out-others", text: "Sign out everywhere else", onclick: async function () {
+      var result = (await gql("SignOutOtherSessions")).signOutOtherSessions;
+      if (result.errors.length) return say(result.errors[0].message, "error");
+      await sessionsView();
+      say("Every other session was ended.", "ok");
+    } });
+    show("My sessions", h("div", {},
+      h("p", { class: "muted", text: "Where your account is signed in now. End any you do not recognise, and change your password." }),
+      table(["Signed in", "Last used", "Address", "Browser", ""], rows), others));
+  }
+
   async function route() {
     var hash = location.hash || "#/";
     try {
       if (!state.me && hash !== "#/signin") { location.hash = "#/signin"; return; }
+      if (state.me && state.restricted && hash !== "#/security") { location.hash = "#/security"; return; }
       renderNav();
       if (hash.indexOf("#/clerk/") === 0) followCourt(hash.slice(8));
       else unfollowCourt();
       if (hash === "#/signin") return signInView();
+      if (hash === "#/security") return securityView();
+      if (hash === "#/settings") return settingsView();
+      if (hash === "#/sessions") return await sessionsView();
       if (hash === "#/upgrade") return upgradeView();
       if (hash === "#/link") return linkView();
       if (hash === "#/register") return registerView();
@@ -557,7 +783,11 @@
 
   async function start() {
     state.ops = await (await fetch("/static/app/operations.json", { credentials: "same-origin" })).json();
-    state.courts = (await gql("Courts")).courts;
+    try {
+      state.courts = (await gql("Courts")).courts;
+    } catch (err) {
+      if (!state.restricted) throw err;  // a session restricted to enrolment reads no courts
+    }
     await refresh();
     window.addEventListener("hashchange", route);
     await route();

@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_courts_live')]
+    dependencies = [('models', '0008_mfa_and_self_service')]
 
     initial = False
 

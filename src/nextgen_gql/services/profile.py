@@ -1,0 +1,201 @@
+"""A signed-in account's own details: its password and its email.
+
+Both ask for the current password again (wrong ones count as failed sign-ins). A new
+password follows the 2025 rules and ends every other session; a new email is confirmed
+from the new address with a token mailed there (after ``Email change token:``, one hour,
+single use), and the old address is told of both steps. Legacy accounts upgrade first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from tortoise.functions import Lower
+from tortoise.transactions import in_transaction
+
+from nextgen_gql.enums import AccountEventKind
+from nextgen_gql.errors import DomainError, ErrorCode
+from nextgen_gql.models import EmailChange, PacerAccount, PasswordReset, Session
+from nextgen_gql.services import audit, outbox
+from nextgen_gql.services.accounts import check_email
+from nextgen_gql.services.auth import check_password_of, token_hash
+from nextgen_gql.services.clock import now
+from nextgen_gql.services.mail import Mailer
+from nextgen_gql.services.passwords import check_password_policy, hash_password, verify_password
+
+__all__ = [
+    "EMAIL_CHANGE_TOKEN_LABEL",
+    "EMAIL_CHANGE_TTL",
+    "change_password",
+    "confirm_email_change",
+    "request_email_change",
+]
+
+EMAIL_CHANGE_TOKEN_LABEL = "Email change token:"
+EMAIL_CHANGE_TTL = dt.timedelta(hours=1)
+
+
+def _require_upgraded(account: PacerAccount) -> None:
+    if account.is_legacy:
+        raise DomainError(
+            ErrorCode.UPGRADE_REQUIRED, "Upgrade your PACER account before changing its details."
+        )
+
+
+async def change_password(
+    account: PacerAccount,
+    *,
+    current_session_id: int | None,
+    current_password: str,
+    new_password: str,
+    mailer: Mailer,
+    source: str | None = None,
+) -> None:
+    """Set a new password; every session but the current one ends, and the owner is told."""
+    _require_upgraded(account)
+    await check_password_of(account, current_password, source=source, field="currentPassword")
+    check_password_policy(
+        new_password,
+        field="newPassword",
+        username=account.username,
+        first_name=account.first_name,
+        last_name=account.last_name,
+        email=account.email,
+    )
+    if await verify_password(account.password_hash, new_password):
+        raise DomainError(
+            ErrorCode.PASSWORD_POLICY, "Choose a password other than the current one.", "newPassword"
+        )
+    password_hash = await hash_password(new_password)
+    at = now()
+    async with in_transaction() as conn:
+        await (
+            PacerAccount.filter(id=account.id)
+            .using_db(conn)
+            .update(password_hash=password_hash, password_compliant=True)
+        )
+        others = Session.filter(account_id=account.id, revoked_at__isnull=True)
+        if current_session_id is not None:
+            others = others.exclude(id=current_session_id)
+        ended = await others.using_db(conn).update(revoked_at=at)
+        # A reset token asked for earlier would undo the change: it dies with it.
+        await (
+            PasswordReset.filter(account_id=account.id, used_at__isnull=True)
+            .using_db(conn)
+            .update(used_at=at)
+        )
+        await audit.record(
+            "account.password_change",
+            actor_id=account.id,
+            detail=f"{ended} other sessions ended",
+            using_db=conn,
+        )
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
+    account.password_hash = password_hash
+    if account.email:
+        await mailer.send(
+            account.email,
+            "PACER: your password was changed",
+            f"Dear {account.first_name} {account.last_name},\n\n"
+            f"The password of the PACER account {account.username} was changed at {at:%Y-%m-%d %H:%M} UTC, "
+            "and every other sign-in was ended.\n\n"
+            "If this was not you, reset your password now (Forgot password) and call the PACER Service Center.\n",
+        )
+
+
+async def _email_taken(email: str, account_id: int) -> bool:
+    return (
+        await PacerAccount.annotate(email_key=Lower("email"))
+        .filter(email_key=email.lower())
+        .exclude(id=account_id)
+        .exists()
+    )
+
+
+async def request_email_change(
+    account: PacerAccount,
+    *,
+    new_email: str,
+    password: str,
+    mailer: Mailer,
+    source: str | None = None,
+) -> None:
+    """Mail a token to the new address, and a notice to the old one."""
+    _require_upgraded(account)
+    await check_password_of(account, password, source=source)
+    email = check_email(new_email, field="newEmail")
+    if email.lower() == account.email.lower():
+        raise DomainError(ErrorCode.INVALID_INPUT, "This is already your email.", "newEmail")
+    if await _email_taken(email, account.id):
+        raise DomainError(ErrorCode.EMAIL_TAKEN, "Another PACER account has this email.", "newEmail")
+    token = secrets.token_urlsafe(32)
+    at = now()
+    async with in_transaction() as conn:
+        # One change at a time: an earlier token dies with this request.
+        await (
+            EmailChange.filter(account_id=account.id, used_at__isnull=True).using_db(conn).update(used_at=at)
+        )
+        await EmailChange.create(
+            account_id=account.id,
+            new_email=email,
+            token_hash=token_hash(token),
+            created_at=at,
+            expires_at=at + EMAIL_CHANGE_TTL,
+            using_db=conn,
+        )
+        await audit.record("account.email_change_request", actor_id=account.id, using_db=conn)
+    minutes = int(EMAIL_CHANGE_TTL.total_seconds()) // 60
+    await mailer.send(
+        email,
+        "PACER: confirm your new email",
+        f"Dear {account.first_name} {account.last_name},\n\n"
+        f"The PACER account {account.username} asked to use this address from now on.\n"
+        f"To confirm, use this token within {minutes} minutes (confirmEmailChange); it works once.\n\n"
+        f"{EMAIL_CHANGE_TOKEN_LABEL} {token}\n\n"
+        "If you did not ask for this, ignore this message.\n",
+    )
+    if account.email:
+        await mailer.send(
+            account.email,
+            "PACER: a change of your email was asked for",
+            f"Dear {account.first_name} {account.last_name},\n\n"
+            f"Someone signed in as {account.username} asked to change the account's email to {email}. "
+            "It changes once confirmed from that address.\n\n"
+            "If this was not you, change your password now.\n",
+        )
+
+
+async def confirm_email_change(account: PacerAccount, token: str, *, mailer: Mailer) -> PacerAccount:
+    """Make the new email the account's, with the token mailed there (once)."""
+    invalid = DomainError(
+        ErrorCode.INVALID_INPUT, "The email change token is invalid, used or expired.", "token"
+    )
+    change = (
+        await EmailChange.get_or_none(token_hash=token_hash(token.strip()), account_id=account.id)
+        if 0 < len(token) <= 256
+        else None
+    )
+    at = now()
+    if change is None or change.used_at is not None or change.expires_at <= at:
+        raise invalid
+    if await _email_taken(change.new_email, account.id):
+        raise DomainError(ErrorCode.EMAIL_TAKEN, "Another PACER account has this email now.", "token")
+    old = account.email
+    async with in_transaction() as conn:
+        if not await EmailChange.filter(id=change.id, used_at__isnull=True).using_db(conn).update(used_at=at):
+            raise invalid
+        await PacerAccount.filter(id=account.id).using_db(conn).update(email=change.new_email)
+        await audit.record("account.email_change", actor_id=account.id, using_db=conn)
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
+    await account.refresh_from_db()
+    if old:
+        await mailer.send(
+            old,
+            "PACER: your email was changed",
+            f"Dear {account.first_name} {account.last_name},\n\n"
+            f"The email of the PACER account {account.username} is now {change.new_email}; "
+            "mail no longer comes to this address.\n\n"
+            "If this was not you, call the PACER Service Center now.\n",
+        )
+    return account
