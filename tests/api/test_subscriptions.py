@@ -265,3 +265,50 @@ async def test_the_subscriptions_of_one_sign_in_share_each_events_answer(
         }
     assert got["a"] == got["b"] == got["c"] and got["a"]["data"]["registrationEvents"]["kind"] == "SUBMITTED"
     assert len(runs) == 2 and len(set(runs)) == 2, runs
+
+
+async def test_a_session_restricted_to_enrolment_subscribes_to_nothing(api: Api) -> None:
+    """A clerk must have MFA; after three sign-ins without it, the next session may only enrol."""
+    tokens = [await clerk(api) for _ in range(4)]
+    async with gql_socket(api.app) as ws:
+        await ws.init({"authorization": f"Bearer {tokens[-1]}"})
+        await ws.subscribe("c", COURTS_CHANGED)
+        refused = await ws.message()
+        assert refused["type"] == "error" and error_codes(refused) == ["MFA_ENROLLMENT_REQUIRED"]
+
+
+async def test_a_password_change_is_a_security_change(api: Api) -> None:
+    james = await filer(api)
+    async with gql_socket(api.app) as ws:
+        await ws.init({"authorization": f"Bearer {james}"})
+        await ws.subscribe("m", MY_EVENTS)
+        await subscribed(api)
+        changed = await api.data(
+            'mutation { changePassword(input: {currentPassword: "Granite-Falcon-Morning-88", '
+            'newPassword: "Copper-Lantern-Evening-93"}) { ok errors { code } } }',
+            token=james,
+        )
+        assert changed["changePassword"] == {"ok": True, "errors": []}
+        assert (await ws.next("m"))["data"]["myEvents"]["kind"] == "SECURITY_CHANGED"
+
+
+async def test_subscriptions_and_fan_out_are_told_to_the_observers(api: Api) -> None:
+    from nextgen_gql.services import events
+
+    told: list[tuple[str, object]] = []
+    stop = events.listen(lambda e: told.append((e.name, e.fields.get("count"))))
+    try:
+        mad_clerk, james = await clerk(api), await filer(api)
+        async with gql_socket(api.app, "/courts/mad/graphql") as ws:
+            await ws.init({"authorization": f"Bearer {mad_clerk}"})
+            await ws.subscribe("q", REGISTRATION_EVENTS)
+            await subscribed(api)
+            await submit(api, james)
+            await ws.next("q")
+            await ws.send({"type": "complete", "id": "q"})
+            await asyncio.sleep(0.2)
+    finally:
+        stop()
+    names = [name for name, _ in told]
+    assert names.count("subscription.opened") == 1 and names.count("subscription.closed") == 1
+    assert ("events.fanned_out", 1) in told
