@@ -359,7 +359,7 @@ import asyncio, sys, httpx
 from asgi_lifespan import LifespanManager
 from nextgen_gql.app import create_app
 from nextgen_gql.settings import Settings
-settings = Settings(database_url={settings.database_url!r}, tenants_dir=__import__("pathlib").Path({str(settings.tenants_dir)!r}))
+settings = Settings(database_url={settings.database_url!r}, tenants_dir=__import__("pathlib").Path({str(settings.tenants_dir)!r}), secret_key={settings.secret_key!r})
 async def main():
     app = create_app(settings)
     async with LifespanManager(app, startup_timeout=60) as manager:
