@@ -417,6 +417,98 @@ def test_spa_clerk_makes_a_service_key_shown_once_and_revokes_it(
     assert outside == []
 
 
+@pytest.fixture
+def two_browsers(tmp_path: Path, fresh_database_url: str) -> Iterator[tuple[object, object, str, list[str]]]:
+    """Two browser contexts (two people, each with their own cookies) on the same server."""
+    from playwright.sync_api import sync_playwright
+
+    with serving(tmp_path, "--demo", database_url=fresh_database_url) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        outside: list[str] = []
+
+        def offline(route: object) -> None:
+            url = route.request.url  # type: ignore[attr-defined]
+            if url.startswith(base) or url.startswith(base.replace("http://", "ws://")):
+                route.continue_()  # type: ignore[attr-defined]
+            else:
+                outside.append(url)
+                route.abort()  # type: ignore[attr-defined]
+
+        pages = []
+        for _ in range(2):
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            context.route("**/*", offline)
+            pages.append(context.new_page())
+        try:
+            yield pages[0], pages[1], base, outside
+        finally:
+            browser.close()
+
+
+def test_spa_clerk_queue_and_account_page_update_live(
+    two_browsers: tuple[object, object, str, list[str]],
+) -> None:
+    """A clerk watches mad's queue in one browser; a filer sends a registration in another: it
+    appears in the queue within 2 seconds, no reload. The clerk approves: the filer's account
+    page shows it within 2 seconds."""
+    import time
+
+    clerk, filer, base, outside = two_browsers
+    errors: list[str] = []
+    for page in (clerk, filer):
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
+    sign_in(clerk, base, "madclerk01", "Court-Docket-Review-2026!")
+    clerk.get_by_role("link", name="Queue: mad").click()  # type: ignore[attr-defined]
+    clerk.locator("main").get_by_text("0 pending.").wait_for()  # type: ignore[attr-defined]
+    clerk.wait_for_timeout(1000)  # type: ignore[attr-defined]  # its socket is open and subscribed
+
+    sign_in(filer, base, "jmorgan2019", "Granite-Falcon-Morning-88")
+    filer.get_by_role("link", name="E-file registration").click()  # type: ignore[attr-defined]
+    filer.get_by_label("Court").select_option("mad")  # type: ignore[attr-defined]
+    filer.get_by_label("Role").select_option("MEDIA")  # type: ignore[attr-defined]
+    filer.get_by_role("button", name="Send the registration").click()  # type: ignore[attr-defined]
+    filer.get_by_text("the clerk will decide").wait_for()  # type: ignore[attr-defined]  # committed
+    sent = time.monotonic()
+    clerk.get_by_text("James Morgan (jmorgan2019)").wait_for(timeout=2000)  # type: ignore[attr-defined]
+    clerk.locator("main").get_by_text("1 pending.").wait_for(timeout=2000)  # type: ignore[attr-defined]
+    assert time.monotonic() - sent <= 2.0
+    shot(clerk, "spa-clerk-queue-live")
+
+    filer.get_by_role("heading", name="My account").wait_for()  # type: ignore[attr-defined]
+    filer.wait_for_timeout(500)  # type: ignore[attr-defined]
+    clerk.get_by_role("button", name="Approve").click()  # type: ignore[attr-defined]
+    clerk.get_by_text("Registration of jmorgan2019 approved.").wait_for()  # type: ignore[attr-defined]
+    decided = time.monotonic()
+    filer.get_by_text("Live: A court decided one of your registrations.").wait_for(timeout=2000)  # type: ignore[attr-defined]
+    filer.locator("#privileges").get_by_text("(mad)").wait_for(timeout=2000)  # type: ignore[attr-defined]
+    assert time.monotonic() - decided <= 2.0
+    assert "approved" in filer.locator("main").inner_text()  # type: ignore[attr-defined]
+    assert outside == [] and errors == [], (outside, errors)
+
+
+def test_graphiql_streams_a_subscription(browser_page: tuple[object, str, list[str]]) -> None:
+    """GraphiQL runs subscriptions as server-sent events from its own endpoint (no WebSocket
+    library in the offline bundle): an event shows as it comes."""
+    page, base, outside = browser_page
+    page.goto(f"{base}/graphql")  # type: ignore[attr-defined]
+    page.wait_for_selector(".graphiql-container .graphiql-execute-button")  # type: ignore[attr-defined]
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    run_query(
+        page,
+        'mutation { signIn(input: {username: "jmorgan2019", password: "Granite-Falcon-Morning-88"}) { errors { code } } }',
+    )
+    page.locator(".result-window").get_by_text('"errors": []').wait_for(timeout=15000)  # type: ignore[attr-defined]
+    run_query(page, "subscription Mine { myEvents { kind } }")
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]  # the stream is open
+    other = api_call(
+        base,
+        'mutation { signIn(input: {username: "jmorgan2019", password: "Granite-Falcon-Morning-88"}) { token } }',
+    )["signIn"]["token"]  # type: ignore[index]
+    api_call(base, "mutation { signOut { ok } }", str(other))  # another session ends: SECURITY_CHANGED
+    page.locator(".result-window").get_by_text("SECURITY_CHANGED").wait_for(timeout=5000)  # type: ignore[attr-defined]
+    assert outside == []
+
+
 def _latest_mail(workdir: Path, label: str) -> str:
     import email
     import email.policy

@@ -2,8 +2,9 @@
 
 The clients are pinned npm packages in ``tests/clients`` (``npm ci --prefix tests/clients``;
 see its README): graphql-http's GraphQL-over-HTTP server audits, Apollo Client's automatic
-persisted queries, and Relay (relay-compiler's persisted ids, relay-runtime sending
-``doc_id``). Each script prints a JSON report of its checks with the requests and responses
+persisted queries, Relay (relay-compiler's persisted ids, relay-runtime sending
+``doc_id``), and for subscriptions graphql-ws (graphql-transport-ws over a WebSocket) and
+graphql-sse (server-sent events). Each script prints a JSON report of its checks with the requests and responses
 behind them; a failing check fails the test with that evidence.
 
 Without Node or the packages these tests are skipped, unless ``NEXTGEN_GQL_CI`` is set (as
@@ -258,3 +259,22 @@ def test_relay_runtime_trusted_documents_only(trusted_server: Server, relay_buil
     report = node("relay/run.mjs", trusted_server.base, str(relay_build.artifacts), "--trusted-only")
     assert_checks(report)
     assert report["trustedOnly"] is True
+
+
+# -- subscriptions: graphql-ws (WebSocket) and graphql-sse (server-sent events) --------------
+
+
+def test_graphql_ws_client_subscribes_resumes_and_is_signed_out(server: Server) -> None:
+    """graphql-ws 6.4.2 over ws: a clerk hears a registration as it is submitted, a second
+    client resumes after a cursor, myEvents reaches the applicant, refusals are coded (FORBIDDEN,
+    GRAPHQL_VALIDATION_FAILED, a bad token closes 4403), and signing out closes 4401 within 2 s."""
+    report = node("graphql-ws.mjs", server.base)
+    assert_checks(report)
+    assert len(report["checks"]) == 7
+
+
+def test_graphql_sse_client_streams_subscriptions_and_queries(server: Server) -> None:
+    """graphql-sse 2.6.1 (distinct connections): a query as one result, a validation error
+    through the stream, and a clerk's registrationEvents as a registration is submitted."""
+    report = node("graphql-sse.mjs", server.base)
+    assert_checks(report)

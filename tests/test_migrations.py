@@ -263,11 +263,11 @@ def test_0005_keeps_every_privilege_and_gives_it_its_roles_permissions_and_cases
     assert nodes["ca1phv001"]["cases"] == ["24-1234", "24-1235"]
 
 
-def test_0009_fills_the_orders_copies_from_their_sources(fresh_database_url: str) -> None:
+def test_0010_fills_the_orders_copies_from_their_sources(fresh_database_url: str) -> None:
     """A legacy account's folded last name and link date, a registration's applicant keys:
     filled from ``cmecf_links`` and ``pacer_accounts`` as the services write them."""
     url = fresh_database_url
-    asyncio.run(apply_migrations(url, target="models.0008_mfa_and_self_service"))
+    asyncio.run(apply_migrations(url, target="models.0009_live_events"))
     for sql in [
         f"INSERT INTO courts (code, name, kind, synced_at) VALUES ('mad', 'D. Mass.', 'district', {AT})",
         "INSERT INTO pacer_accounts (id, account_number, username, username_key, first_name, last_name, email,"

@@ -4,12 +4,16 @@ Building the app reads and validates the court files (a bad file fails before se
 Start-up (the lifespan) applies pending migrations, opens the database, applies the court
 files to the database's catalog (``services.court_catalog``; with an empty
 ``NEXTGEN_GQL_TENANTS_DIR`` the catalog stands as it is), starts following the catalog
-live, and, with ``demo``, fills an empty database with the demo data. Metrics, logs, traces,
-``/healthz`` and ``/readyz`` are ``nextgen_gql.observability``'s.
+live, and, with ``demo``, fills an empty database with the demo data. Then it starts the
+live updates: the events hub (``services.event_hub``), the check of live connections'
+sessions (``api.live.connections``) and, on PostgreSQL, the process's one ``LISTEN``
+connection (``services.listener``), which the court catalog and the hub share. Metrics,
+logs, traces, ``/healthz`` and ``/readyz`` are ``nextgen_gql.observability``'s.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,11 +23,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from nextgen_gql.api.http import GraphQLGate, SecurityHeaders
+from nextgen_gql.api.live.connections import LiveConnections
 from nextgen_gql.api.persisted import read_bundle
 from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
@@ -33,6 +38,8 @@ from nextgen_gql.services import court_catalog, rows
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.services.crypto import Sealer, resolve_secret_key
 from nextgen_gql.services.demo import load_demo
+from nextgen_gql.services.event_hub import EventHub
+from nextgen_gql.services.listener import PgListener
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import CourtRegistry, load_courts
@@ -52,10 +59,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app. Court files are read now, so a bad file fails before serving."""
     settings = settings or Settings.from_env()
     files = load_courts(settings.tenants_dir) if settings.tenants_dir is not None else None
-    live = LiveCourts(CourtRegistry(files or ()), database_url=settings.connection_url)
+    url = settings.connection_url
+    postgres = url.startswith(("postgres://", "postgresql://", "asyncpg://"))
+    listener = PgListener(url) if postgres else None
+    # The hub listens first: the courts' channel is the connection's last LISTEN (tests find it by it).
+    hub = EventHub(
+        url,
+        listener=listener,
+        queue_size=settings.subscription_queue,
+        retention=dt.timedelta(seconds=settings.event_retention_seconds),
+    )
+    live = LiveCourts(CourtRegistry(files or ()), database_url=url, listener=listener)
+    connections = LiveConnections(settings, hub, live)
     # PostgreSQL without NEXTGEN_GQL_SECRET_KEY stops here, before serving (MissingSecretKey).
     sealer = Sealer(resolve_secret_key(settings.secret_key, settings.database_url))
-    view = GraphQLView(build_schema(settings), settings=settings, courts=live, sealer=sealer)
+    view = GraphQLView(
+        build_schema(settings), settings=settings, courts=live, sealer=sealer, connections=connections
+    )
     endpoint = GraphQLGate(view, live, settings)
     observability = Observability(settings, lambda: live.current)
 
@@ -84,10 +104,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await view.documents.ensure_trusted(read_bundle(OPERATIONS_BUNDLE))
             log.info("planned %d trusted operations ahead", await view.compile_ahead())
             await rows.open_reader()
+            await hub.start()
+            await connections.start()
+            if listener is not None:
+                await listener.start()
+            restore_signals = connections.stop_on_signals()
             observability.ready()
             try:
                 yield
             finally:
+                restore_signals()
+                await connections.stop()
+                await hub.stop()
+                if listener is not None:
+                    await listener.stop()
                 await live.stop()
                 await rows.close_reader()
 
@@ -108,6 +138,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Every method reaches the view, which answers what it does not serve with a 405.
             Route("/graphql", endpoint),
             Route("/courts/{code}/graphql", endpoint),
+            # Subscriptions over WebSocket (graphql-transport-ws) on the same two URLs.
+            WebSocketRoute("/graphql", endpoint),
+            WebSocketRoute("/courts/{code}/graphql", endpoint),
             *observability.routes(),
             Route("/", spa, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -119,4 +152,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.courts = live
     app.state.compiled = view.compiled
     app.state.documents = view.documents
+    app.state.view = view
+    app.state.hub = hub
+    app.state.connections = connections
+    app.state.listener = listener
     return app

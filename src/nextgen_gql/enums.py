@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 __all__ = [
+    "AccountEventKind",
     "CourtKeyScope",
     "CourtKind",
     "FilerPermission",
@@ -12,6 +13,7 @@ __all__ = [
     "InvitationStatus",
     "MfaMethod",
     "PrivilegeSource",
+    "RegistrationEventKind",
     "RegistrationStatus",
     "StatementKind",
     "UsageKind",
@@ -92,6 +94,27 @@ class CourtKeyScope(str, Enum):
     RECORD_USAGE = "record_usage"  # recordUsage
     READ_ROSTER = "read_roster"  # what a clerk reads of the legacy roster
     READ_REGISTRATIONS = "read_registrations"  # the registrations
+
+
+class RegistrationEventKind(str, Enum):
+    """What happened to a registration (``registrationEvents``: the court's clerks)."""
+
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class AccountEventKind(str, Enum):
+    """What happened that concerns an account (``myEvents``: the account itself)."""
+
+    REGISTRATION_DECIDED = "registration_decided"
+    INVITATION_RECEIVED = "invitation_received"
+    MEMBERSHIP_ENDED = "membership_ended"
+    LINKED_ON_YOUR_BEHALF = "linked_on_your_behalf"
+    PRIVILEGE_GRANTED = "privilege_granted"
+    PRIVILEGE_REVOKED = "privilege_revoked"
+    SECURITY_CHANGED = "security_changed"
 
 
 class MfaMethod(str, Enum):

@@ -100,6 +100,15 @@ class Settings:
     compiled_check: bool = False
     #: "off": any valid document runs; "only": registered (trusted) documents alone (``api.persisted``).
     trusted_documents: str = "off"
+    #: Live updates (``api/live``): how long events are kept for subscribers that resume (``after``).
+    event_retention_seconds: int = 24 * 3600
+    #: Subscriptions at once on one WebSocket; per account (per address when signed out) on one worker.
+    subscriptions_per_connection: int = 20
+    subscriptions_per_account: int = 50
+    #: Events waiting for one subscriber before it counts as too slow and is disconnected.
+    subscription_queue: int = 256
+    #: Seconds between keep-alive pings (WebSocket ``ping``, a comment on server-sent events).
+    keepalive_seconds: int = 15
     #: Prometheus metrics counted and served at ``/metrics`` (``observability.metrics``).
     metrics: bool = True
     #: Addresses or networks that may read ``/metrics``; ``metrics_token`` admits from anywhere.
@@ -149,6 +158,13 @@ class Settings:
             compiled=_execution(env),
             compiled_check=_bool(env, "COMPILED_CHECK", False),
             trusted_documents=(env.get(_PREFIX + "TRUSTED_DOCUMENTS") or "off").strip().lower(),
+            event_retention_seconds=_int(env, "EVENT_RETENTION_SECONDS", cls.event_retention_seconds),
+            subscriptions_per_connection=_int(
+                env, "SUBSCRIPTIONS_PER_CONNECTION", cls.subscriptions_per_connection
+            ),
+            subscriptions_per_account=_int(env, "SUBSCRIPTIONS_PER_ACCOUNT", cls.subscriptions_per_account),
+            subscription_queue=_int(env, "SUBSCRIPTION_QUEUE", cls.subscription_queue),
+            keepalive_seconds=_int(env, "KEEPALIVE_SECONDS", cls.keepalive_seconds),
             metrics=_bool(env, "METRICS", True),
             metrics_allow=_list(env, "METRICS_ALLOW", cls.metrics_allow),
             metrics_token=env.get(_PREFIX + "METRICS_TOKEN") or None,
@@ -161,7 +177,18 @@ class Settings:
         )
 
     def __post_init__(self) -> None:
-        for name in ("max_depth", "max_aliases", "max_tokens", "max_body_bytes", "session_ttl_seconds"):
+        for name in (
+            "max_depth",
+            "max_aliases",
+            "max_tokens",
+            "max_body_bytes",
+            "session_ttl_seconds",
+            "event_retention_seconds",
+            "subscriptions_per_connection",
+            "subscriptions_per_account",
+            "subscription_queue",
+            "keepalive_seconds",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{_PREFIX}{name.upper()} must be at least 1, got {getattr(self, name)}")
         if self.trusted_documents not in {"off", "only"}:

@@ -81,6 +81,10 @@ RULES: dict[str, str] = {
     "Firm.invitations": ADMIN_ONLY,
     "Firm.statement": ADMIN_ONLY,
     **{f"Firm.{f}": MEMBERS for f in ["id", "accountNumber", "name", "clientCodeRequired", "admins"]},
+    # Live updates (tests/api/test_subscriptions.py): the same rules as the queries, per event.
+    "Subscription.registrationEvents": CLERK_QUERY,
+    "Subscription.myEvents": SELF_ONLY,
+    "Subscription.courtsChanged": PUBLIC,
 }
 # Types reached only through a field ruled above (or through node(id:), tested below) inherit its rule.
 INHERITING = {
@@ -106,6 +110,8 @@ INHERITING = {
     "PageInfo",
     "UserError",
     "Mutation",
+    "RegistrationEvent",
+    "AccountEvent",
     # The account's own security (PacerAccount.mfa, .sessions, the security mutations, and
     # node(id:) of an Authenticator or Session: the owner only, tests/api/test_mfa.py).
     "MfaStatus",

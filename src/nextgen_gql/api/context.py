@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from strawberry.types import Info as _Info
 
@@ -28,6 +28,9 @@ from nextgen_gql.services.keys import KeyGrant
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import Court, CourtRegistry
+
+if TYPE_CHECKING:
+    from nextgen_gql.api.live.connections import LiveConnection
 
 __all__ = ["COOKIE_NAME", "Context", "Credentials", "Info", "InvalidToken", "credentials_from_request"]
 
@@ -64,7 +67,8 @@ class InvalidToken(Exception):
 
 @dataclass
 class Context:
-    request: Request
+    #: The HTTP request, or the WebSocket a subscription runs on.
+    request: HTTPConnection
     response: Response
     settings: Settings
     courts: CourtRegistry
@@ -80,6 +84,11 @@ class Context:
     cookie_stale: bool = False
     #: The court's service key this request acts with (no person: the viewer is None).
     service_key: KeyGrant | None = None
+    #: A subscription's live connection (WebSocket or server-sent events); None for a request.
+    live: LiveConnection | None = None
+    #: The event streams a subscription opened (``EventStream``): its transport closes them when
+    #: the operation ends, however it ends (a generator never started closes nothing itself).
+    live_streams: list[Any] = field(default_factory=list)
     _loaders: Loaders | None = None
     # Memoised look-ups: the task, not its result, so that resolvers running at once share one query.
     _once: dict[object, asyncio.Future[Any]] = field(default_factory=dict)
@@ -92,6 +101,19 @@ class Context:
         if self._loaders is None:
             self._loaders = Loaders()
         return self._loaders
+
+    def begin_event(self, loaders: Loaders, known: dict[str, object], courts: CourtRegistry) -> None:
+        """A subscription's next event: the event's loaders (shared by every subscriber of it,
+        so that its rows are read once), the viewer's facts as the connection knows them now
+        (``LiveConnection.known``), and the courts served now. Nothing else carries over."""
+        self._loaders = loaders
+        self.courts = courts
+        self._once.clear()
+        loop = asyncio.get_running_loop()
+        for key, value in known.items():
+            done: asyncio.Future[Any] = loop.create_future()
+            done.set_result(value)
+            self._once[key] = done
 
     def _memo(self, key: object, make: Callable[[], Awaitable[T]]) -> asyncio.Future[T]:
         found = self._once.get(key)
@@ -194,6 +216,15 @@ class Context:
 
         return await self._memo("firm_role", load)
 
+    async def admin_firm_id(self) -> int | None:
+        """The firm the viewer administers (None: none, or signed out)."""
+
+        async def load() -> int | None:
+            role = await self.firm_role()
+            return role.firm.id if role is not None and role.is_admin else None
+
+        return await self._memo("admin_firm_id", load)
+
     def owner_proved(self, account_id: int) -> None:
         """The caller just proved it owns this account (registered it, signed in with it)."""
         note_account(account_id)
@@ -217,7 +248,7 @@ class Context:
         viewer = await self.viewer()
         if viewer is None or viewer.id == account_id:
             return visibility.FULL_ACCESS if viewer else visibility.NO_ACCESS
-        role = await self.firm_role()
+        admin_firm_id = await self.admin_firm_id()
         membership = await self.loaders.membership.load(account_id)
         clerk_of = await self.clerk_courts()
         courts: set[str] = set()
@@ -228,7 +259,7 @@ class Context:
         return visibility.decide_access(
             viewer_id=viewer.id,
             account_id=account_id,
-            viewer_admin_firm_id=role.firm.id if role and role.is_admin else None,
+            viewer_admin_firm_id=admin_firm_id,
             account_firm_id=membership.firm_id if membership else None,
             viewer_clerk_courts=clerk_of,
             account_courts=courts,
@@ -251,7 +282,7 @@ class Context:
         self.response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
 
 
-def credentials_from_request(request: Request) -> Credentials:
+def credentials_from_request(request: HTTPConnection) -> Credentials:
     """``Authorization: Bearer <token>``, else the ``NextGenCSO`` cookie, else none. An
     Authorization header of another scheme (or a Bearer without a token) is refused."""
     header = request.headers.get("authorization")

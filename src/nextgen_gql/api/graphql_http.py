@@ -28,23 +28,31 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
+from graphql import GraphQLError
 
 from nextgen_gql.api.request_errors import RequestErrorCode
 
 __all__ = [
     "APPLICATION_JSON",
     "GRAPHQL_RESPONSE_JSON",
+    "TEXT_EVENT_STREAM",
     "GraphQLParams",
+    "RequestErrors",
     "RequestRefused",
+    "accepts_event_stream",
     "content_type_header",
     "negotiate",
     "params_from_body",
+    "params_from_mapping",
     "params_from_query_string",
     "request_error_status",
 ]
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
+#: Server-sent events: subscriptions (and, for clients that accept nothing else, any operation)
+#: as graphql-sse's "distinct connections" mode streams them (``api.live.sse``).
+TEXT_EVENT_STREAM = "text/event-stream"
 #: Parameters a client may name a persisted document by: the specification's appendix
 #: (``documentId``), Relay's (``doc_id``) and express-graphql's (``id``).
 DOCUMENT_ID_PARAMETERS = ("documentId", "doc_id", "id")
@@ -61,6 +69,14 @@ class RequestRefused(Exception):
         self.message = message
         self.code = code
         self.headers = headers or {}
+
+
+class RequestErrors(Exception):
+    """A request that failed before execution (parse, validation, operation selection): its errors."""
+
+    def __init__(self, errors: list[GraphQLError]) -> None:
+        super().__init__(errors[0].message if errors else "request errors")
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,25 @@ def negotiate(accept: str | None) -> str | None:
     return chosen
 
 
+def accepts_event_stream(accept: str | None) -> bool:
+    """Whether the ``Accept`` header names ``text/event-stream`` (with a weight above 0)."""
+    if not accept:
+        return False
+    for part in accept.split(","):
+        media, *parameters = part.split(";")
+        if media.strip().lower() != TEXT_EVENT_STREAM:
+            continue
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    return float(value.strip()) > 0
+                except ValueError:
+                    return False
+        return True
+    return False
+
+
 def content_type_header(media_type: str) -> str:
     return f"{media_type}; charset=utf-8" if media_type == GRAPHQL_RESPONSE_JSON else media_type
 
@@ -111,6 +146,14 @@ def request_error_status(media_type: str) -> int:
 
 def _bad(message: str) -> RequestRefused:
     return RequestRefused(400, message, RequestErrorCode.BAD_REQUEST)
+
+
+def params_from_mapping(data: object) -> GraphQLParams:
+    """The parameters of a GraphQL request given as a decoded JSON object (a WebSocket
+    ``subscribe`` message's payload); the same rules as a POST body's."""
+    if not isinstance(data, dict):
+        raise _bad('The request must be a JSON object: {"query": ..., "variables": ...}.')
+    return _params(data)
 
 
 def _params(data: dict[str, Any]) -> GraphQLParams:

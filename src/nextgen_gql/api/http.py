@@ -4,7 +4,10 @@
   id (decided by ``observability.requests``) as ``X-Request-ID``.
 - ``GraphQLGate`` (the GraphQL routes): the request body limit, the refusal of requests
   that a cross-site form could send riding the ``NextGenCSO`` cookie, and addressing the
-  request to its court (path, ``X-Court`` or ``Host``; unknown courts get 404).
+  request to its court (path, ``X-Court`` or ``Host``; unknown courts get 404). A WebSocket
+  handshake is addressed the same way (refused with the same answer before it is accepted);
+  whether it may sign in with the cookie is decided at ``connection_init``
+  (``api.live.websocket``), where it is known whether it uses the cookie.
 
 Refusals are GraphQL-shaped JSON with ``extensions.code``, never a bare 4xx page.
 """
@@ -122,6 +125,15 @@ class _TooLarge(Exception):
     pass
 
 
+async def _deny(scope: Scope, receive: Receive, send: Send, response: Response) -> None:
+    """Refuse a WebSocket handshake with an HTTP answer (where the server can send one: the
+    ASGI denial response extension), else with a close before accepting (HTTP 403)."""
+    if "websocket.http.response" in scope.get("extensions", {}):
+        await response(scope, receive, send)
+    else:
+        await send({"type": "websocket.close", "code": 1008, "reason": ""})
+
+
 class GraphQLGate:
     def __init__(self, app: ASGIApp, courts: LiveCourts, settings: Settings) -> None:
         self.app = app
@@ -150,7 +162,31 @@ class GraphQLGate:
             return f"Requests signed in with the {COOKIE_NAME} cookie are not accepted from an opaque origin."
         return None
 
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        registry = self.courts.current
+        scope[COURTS_SCOPE_KEY] = registry
+        try:
+            if b"%00" in scope.get("query_string", b""):
+                raise ValueError("Text may not contain the NUL character.")
+            court = registry.resolve(
+                path_code=scope.get("path_params", {}).get("code"),
+                header_code=headers.get("x-court"),
+                host=headers.get("host"),
+            )
+        except UnknownCourt as exc:
+            await _deny(scope, receive, send, refuse(scope, 404, str(exc), RequestErrorCode.UNKNOWN_COURT))
+            return
+        except ValueError as exc:
+            await _deny(scope, receive, send, refuse(scope, 400, str(exc), RequestErrorCode.INVALID_INPUT))
+            return
+        scope[COURT_SCOPE_KEY] = court
+        await self.app(scope, receive, send)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         headers = Headers(scope=scope)
         limit = self.settings.max_body_bytes
         length = headers.get("content-length")

@@ -11,6 +11,7 @@ from nextgen_gql.models import (
     CourtServiceKey,
     FilingPrivilege,
     Firm,
+    FirmInvitation,
     FirmMembership,
     PacerAccount,
     Registration,
@@ -43,6 +44,12 @@ class Loaders:
     )
     registrations: DataLoader[int, list[Registration]] = field(
         default_factory=lambda: DataLoader(load_fn=registrations.registrations_by_account_ids)
+    )
+    registration: DataLoader[int, Registration | None] = field(
+        default_factory=lambda: DataLoader(load_fn=registrations.registrations_by_ids)
+    )
+    invitation: DataLoader[int, FirmInvitation | None] = field(
+        default_factory=lambda: DataLoader(load_fn=firms.invitations_by_ids)
     )
     firm: DataLoader[int, Firm | None] = field(default_factory=lambda: DataLoader(load_fn=firms.firms_by_ids))
     membership: DataLoader[int, FirmMembership | None] = field(

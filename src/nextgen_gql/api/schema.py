@@ -18,10 +18,10 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from nextgen_gql.api.compiled import tenant_only
 from nextgen_gql.api.enrolment import EnrolmentGate
 from nextgen_gql.api.errors import RequestErrorCodeEnum
+from nextgen_gql.api.live.sharing import LiveExecutionContext
 from nextgen_gql.api.mutations import Mutation
 from nextgen_gql.api.queries import Query
 from nextgen_gql.api.request_errors import (
-    CodedExecutionContext,
     CodedParser,
     CodedValidation,
     RequestErrorCode,
@@ -29,6 +29,7 @@ from nextgen_gql.api.request_errors import (
     service_rules,
     with_code,
 )
+from nextgen_gql.api.subscriptions import Subscription
 from nextgen_gql.api.types.accounts import PacerAccount
 from nextgen_gql.api.types.audit import AuditEvent
 from nextgen_gql.api.types.courts import Court
@@ -163,6 +164,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
     built = Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[
             Court,
             PacerAccount,
@@ -177,7 +179,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
         ],
         extensions=limits(settings, rules),
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=CodedExecutionContext,
+        execution_context_class=LiveExecutionContext,
     )
     built.service_rules = rules
     built.max_tokens = settings.max_tokens

@@ -1,5 +1,7 @@
 """The HTTP face of the schema: GraphQL over HTTP by its specification, persisted documents,
-the compiled path, and the reference executor (Strawberry's schema) behind them.
+the compiled path, and the reference executor (Strawberry's schema) behind them; and
+subscriptions, as server-sent events on the same routes (``api.live.sse``) and over
+WebSockets (``graphql-transport-ws``, ``api.live.websocket``).
 
 A request reaches the view already addressed and checked by ``api.http.GraphQLGate``; the
 protocol (media types, parameters, status codes) is ``api.graphql_http``'s, persisted and
@@ -13,6 +15,7 @@ codes it answered, on both execution paths, and traces the operation when tracin
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -20,11 +23,13 @@ from typing import Any
 
 import orjson
 from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from nextgen_gql.api.compiled import CompiledQueries, tenant_only
@@ -33,8 +38,11 @@ from nextgen_gql.api.graphql_http import (
     APPLICATION_JSON,
     DOCUMENT_ID_PARAMETERS,
     GRAPHQL_RESPONSE_JSON,
+    TEXT_EVENT_STREAM,
     GraphQLParams,
+    RequestErrors,
     RequestRefused,
+    accepts_event_stream,
     content_type_header,
     negotiate,
     params_from_body,
@@ -42,6 +50,9 @@ from nextgen_gql.api.graphql_http import (
     request_error_status,
 )
 from nextgen_gql.api.http import COURT_SCOPE_KEY, COURTS_SCOPE_KEY, REQUEST_ID_KEY, error_response
+from nextgen_gql.api.live import sse
+from nextgen_gql.api.live.connections import LiveConnection, LiveConnections
+from nextgen_gql.api.live.websocket import LiveSocket, LiveWebSocketHandler
 from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_only, sha256_hex
 from nextgen_gql.api.request_errors import RequestErrorCode, parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
@@ -108,16 +119,36 @@ def _etag_matches(if_none_match: str, etag: str) -> bool:
 
 class GraphQLView(GraphQL[Context, None]):
     """GraphQL over HTTP (``api.graphql_http``), persisted and trusted documents
-    (``api.persisted``), the compiled path for queries and the reference executor for the rest."""
+    (``api.persisted``), the compiled path for queries and the reference executor for the rest;
+    subscriptions as server-sent events and over WebSockets."""
 
     #: How long a browser or CDN may reuse a public answer (``courts``, ``court``) unchecked.
     PUBLIC_MAX_AGE = 60
+    #: graphql-transport-ws only (the legacy graphql-ws protocol is not served), our handler.
+    graphql_transport_ws_handler_class = LiveWebSocketHandler
+    websocket_adapter_class = LiveSocket
 
-    def __init__(self, schema: Schema, *, settings: Settings, courts: LiveCourts, sealer: Sealer) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    def __init__(
+        self,
+        schema: Schema,
+        *,
+        settings: Settings,
+        courts: LiveCourts,
+        sealer: Sealer,
+        connections: LiveConnections | None = None,
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=dt.timedelta(seconds=10),
+            max_subscriptions_per_connection=None,  # LiveConnections counts (per connection and account)
+        )
         self.service_schema = schema
         self.settings = settings
         self.courts = courts
+        #: The live connections (subscriptions); None where nothing is streamed (tools).
+        self.connections = connections
         self.mailer = Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
         self.sealer = sealer
         self.compiled = (
@@ -133,7 +164,7 @@ class GraphQLView(GraphQL[Context, None]):
         credentials = credentials_from_request(request)
         return Context(
             request=request,
-            response=response,
+            response=response if isinstance(response, Response) else Response(),
             settings=self.settings,
             courts=request.scope.get(COURTS_SCOPE_KEY) or self.courts.current,
             court=request.scope.get(COURT_SCOPE_KEY),
@@ -142,6 +173,27 @@ class GraphQLView(GraphQL[Context, None]):
             credentials=credentials,
             sealer=self.sealer,
         )
+
+    def live_context(self, request: HTTPConnection, connection: LiveConnection) -> Context:
+        """The context of one subscription on a live connection (each has its own: its events
+        replace the loaders and facts of the one before, ``Context.begin_event``)."""
+        return Context(
+            request=request,
+            response=Response(),
+            settings=self.settings,
+            courts=self.courts.current,
+            court=request.scope.get(COURT_SCOPE_KEY),
+            token=None,
+            mailer=self.mailer,
+            sealer=self.sealer,
+            live=connection,
+        )
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        # Any page may open a socket and sign in with a token of its own; the NextGenCSO
+        # cookie is taken only from the service's own pages and the allowed origins, which
+        # connection_init checks (``api.live.websocket``) as GraphQLGate does for HTTP.
+        return True
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
         """GraphiQL from the service's own files (``nextgen_gql.web``), with a strict policy."""
@@ -170,6 +222,8 @@ class GraphQLView(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     def _wants_ide(self, request: Request) -> bool:
+        if TEXT_EVENT_STREAM in request.headers.get("accept", ""):
+            return False
         if (
             not self.graphql_ide
             or request.method != "GET"
@@ -182,7 +236,9 @@ class GraphQLView(GraphQL[Context, None]):
         """One HTTP request to the GraphQL endpoint, answered (never raises for a client's input)."""
         if self._wants_ide(request):
             return await self.render_graphql_ide(request)
-        media_type = negotiate(request.headers.get("accept"))
+        accept = request.headers.get("accept")
+        media_type = negotiate(accept)
+        streams = accepts_event_stream(accept)
         try:
             if request.method not in ("GET", "POST"):
                 raise RequestRefused(
@@ -191,10 +247,11 @@ class GraphQLView(GraphQL[Context, None]):
                     RequestErrorCode.METHOD_NOT_ALLOWED,
                     {"allow": "GET, POST"},
                 )
-            if media_type is None:
+            if media_type is None and not streams:
                 raise RequestRefused(
                     406,
-                    f"Cannot answer in {request.headers.get('accept')}: accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}.",
+                    f"Cannot answer in {accept}: accept {GRAPHQL_RESPONSE_JSON}, {APPLICATION_JSON} "
+                    f"or (subscriptions) {TEXT_EVENT_STREAM}.",
                     RequestErrorCode.BAD_REQUEST,
                 )
             if request.method == "GET":
@@ -207,7 +264,7 @@ class GraphQLView(GraphQL[Context, None]):
                 raise RequestRefused(
                     400, "Text may not contain the NUL character (U+0000).", RequestErrorCode.BAD_REQUEST
                 )
-            return await self._answer(request, params, media_type)
+            return await self._answer(request, params, media_type, streams)
         except RequestRefused as refused:
             return error_response(refused.status, refused.message, refused.code, media_type, refused.headers)
 
@@ -281,7 +338,10 @@ class GraphQLView(GraphQL[Context, None]):
         except GraphQLError:
             return False
 
-    async def _answer(self, request: Request, params: GraphQLParams, media_type: str) -> Response:
+    async def document_text(self, params: GraphQLParams, media_type: str) -> tuple[str, bool]:
+        """The text of the document a request names (as text, by id or by hash), and whether
+        to keep it as an automatic persisted query; under trusted documents, refused unless
+        registered (or introspection only)."""
         query, remember, persisted = await self._document(params, media_type)
         if self.documents.trusted_only and not persisted and not await self._trusted(query):
             raise RequestRefused(
@@ -290,13 +350,22 @@ class GraphQLView(GraphQL[Context, None]):
                 "send a registered document's id, or register it with nextgen-gql operations add.",
                 RequestErrorCode.PERSISTED_QUERY_REQUIRED,
             )
+        return query, remember
+
+    async def prepare(
+        self, params: GraphQLParams, media_type: str
+    ) -> tuple[str, DocumentNode, OperationDefinitionNode]:
+        """The request's document, parsed and validated, and the operation it runs; every
+        transport (HTTP, server-sent events, WebSocket) takes a request through here.
+        Raises ``RequestRefused`` (a refusal of the request itself) or ``RequestErrors``."""
+        query, remember = await self.document_text(params, media_type)
         try:
             document = parse_document(query, self.settings.max_tokens)
         except GraphQLError as error:
-            return self._request_errors(request, [error], media_type)
+            raise RequestErrors([error]) from None
         errors = validate(self.service_schema._schema, document, self.service_schema.service_rules)
         if errors:
-            return self._request_errors(request, errors, media_type)
+            raise RequestErrors(errors)
         if remember:
             await self.documents.remember(query, document)
         operation = _operation(document, params.operation_name)
@@ -306,14 +375,45 @@ class GraphQLView(GraphQL[Context, None]):
                 if params.operation_name
                 else "Must provide operation name if query contains multiple operations."
             )
-            return self._request_errors(
-                request,
-                [with_code(GraphQLError(message), RequestErrorCode.GRAPHQL_VALIDATION_FAILED)],
-                media_type,
+            raise RequestErrors(
+                [with_code(GraphQLError(message), RequestErrorCode.GRAPHQL_VALIDATION_FAILED)]
             )
+        return query, document, operation
+
+    def _answer_errors(
+        self, request: Request, errors: Sequence[GraphQLError], media_type: str | None
+    ) -> Response:
+        """Errors before execution: in the stream for a client that takes nothing else
+        (graphql-sse), else as GraphQL over HTTP says."""
+        if media_type is None:
+            return sse.one_result_response(self._errors_body(request, errors))
+        return self._request_errors(request, errors, media_type)
+
+    async def _answer(
+        self, request: Request, params: GraphQLParams, media_type: str | None, streams: bool
+    ) -> Response:
+        """``media_type`` None: the client accepts server-sent events only (graphql-sse)."""
+        json_type = media_type or APPLICATION_JSON
+        try:
+            query, _, operation = await self.prepare(params, json_type)
+        except RequestErrors as failed:
+            return self._answer_errors(request, failed.errors, media_type)
         operation_type = operation.operation.value
         operation_name = operation.name.value if operation.name is not None else None
         note_operation(operation_name, operation_type)
+        if operation.operation is OperationType.SUBSCRIPTION:
+            if not streams:
+                raise RequestRefused(
+                    406,
+                    f"A subscription is answered as a stream: send Accept: {TEXT_EVENT_STREAM} (server-sent "
+                    "events), or subscribe over a WebSocket (graphql-transport-ws) on this URL.",
+                    RequestErrorCode.BAD_REQUEST,
+                )
+            if self.connections is None:
+                raise RequestRefused(
+                    501, "This service does not stream subscriptions.", RequestErrorCode.BAD_REQUEST
+                )
+            return await sse.subscription_response(self, request, query, params)
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise RequestRefused(
                 405,
@@ -326,7 +426,7 @@ class GraphQLView(GraphQL[Context, None]):
         court = context.court.code if context.court is not None else None
         with tracing.operation_span(operation_type, operation_name, court):
             try:
-                payload = await self._execute(request, context, query, params, operation, media_type)
+                payload = await self._execute(request, context, query, params, operation)
             except InvalidToken as refused:
                 raise RequestRefused(
                     401,
@@ -336,15 +436,19 @@ class GraphQLView(GraphQL[Context, None]):
                         "www-authenticate": f'Bearer error="{refused.error}", error_description="{refused.message}"'
                     },
                 ) from None
-            if isinstance(payload, Response):
-                return payload
+            except RequestErrors as failed:
+                return self._answer_errors(request, failed.errors, media_type)
+        if media_type is None:  # graphql-sse: the one result, then complete
+            response = sse.one_result_response(payload)
+        else:
+            response = Response(payload, status_code=200, media_type=content_type_header(media_type))
         if context.cookie_stale:
             context.clear_token_cookie()
-        response = Response(payload, status_code=200, media_type=content_type_header(media_type))
         response.raw_headers.extend(
             (name, value) for name, value in sub_response.raw_headers if name not in (b"content-length",)
         )
-        self._cache_headers(request, response, operation)
+        if media_type is not None:
+            self._cache_headers(request, response, operation)
         return response
 
     async def _execute(
@@ -354,11 +458,10 @@ class GraphQLView(GraphQL[Context, None]):
         query: str,
         params: GraphQLParams,
         operation: OperationDefinitionNode,
-        media_type: str,
-    ) -> bytes | Response:
+    ) -> bytes:
         """The answer's body: compiled for a query the compiler takes, else the reference
-        executor's (or, for errors before execution, the whole answer). The credentials are
-        checked before either runs anything (``InvalidToken``)."""
+        executor's; ``RequestErrors`` for errors before execution (variables that do not fit).
+        The credentials are checked before either runs anything (``InvalidToken``)."""
         if context.credentials.refused is not None:
             await context.check_credentials()  # refuses
         elsewhere = await context.authenticate_key()
@@ -385,7 +488,7 @@ class GraphQLView(GraphQL[Context, None]):
             operation_extensions=params.extensions,
         )
         if result.errors and result.data is None and all(error.path is None for error in result.errors):
-            return self._request_errors(request, result.errors, media_type)
+            raise RequestErrors(list(result.errors))
         return orjson.dumps(await self.process_result(request, result))
 
     def _cache_headers(
@@ -435,12 +538,14 @@ class GraphQLView(GraphQL[Context, None]):
                 RequestErrorCode.COMPILED_MISMATCH,
             )
 
+    def _errors_body(self, request: HTTPConnection, errors: Sequence[GraphQLError]) -> bytes:
+        request_id = request.scope.get(REQUEST_ID_KEY, "-")
+        return orjson.dumps({"errors": [self.format_error(error, request_id) for error in errors]})
+
     def _request_errors(self, request: Request, errors: Sequence[GraphQLError], media_type: str) -> Response:
         """An answer to a request that failed before execution: errors, no data."""
-        request_id = request.scope.get(REQUEST_ID_KEY, "-")
-        body = {"errors": [self._format(error, request_id) for error in errors]}
         return Response(
-            orjson.dumps(body),
+            self._errors_body(request, errors),
             status_code=request_error_status(media_type),
             media_type=content_type_header(media_type),
             headers={"cache-control": "no-store"},
@@ -453,12 +558,13 @@ class GraphQLView(GraphQL[Context, None]):
         request_id = request.scope.get(REQUEST_ID_KEY, "-")
         response: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
-            response["errors"] = [self._format(error, request_id) for error in result.errors]
+            response["errors"] = [self.format_error(error, request_id) for error in result.errors]
         if result.extensions:
             response["extensions"] = result.extensions
         return response
 
-    def _format(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
+    def format_error(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
+        """An error as a client gets it: with its code; an unexpected one masked (and logged)."""
         formatted = dict(error.formatted)
         code = error_code(error)
         if code is None:

@@ -4,7 +4,9 @@ Logging is configured here (``observability.logs.logging_config``, given to uvic
 applies it in every worker), and so is the folder prometheus-client's multiprocess mode
 shares between the processes: made (or emptied) before anything imports prometheus-client,
 removed (or emptied) when serving ends. SIGTERM or SIGINT stops taking new connections and
-lets the requests in flight finish, for at most ``NEXTGEN_GQL_SHUTDOWN_TIMEOUT_SECONDS``.
+lets the requests in flight finish, for at most ``NEXTGEN_GQL_SHUTDOWN_TIMEOUT_SECONDS``; live
+connections (WebSockets, streams of server-sent events) are ended at once
+(``LiveConnections.stop_on_signals``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "log_level": settings.log_level,
         "access_log": False,  # the request log (observability.logs) says more, in JSON
         "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
+        # WebSockets (subscriptions): a message at most as large as a request body, and no
+        # per-message compression (events are a few hundred bytes, while each socket's
+        # compressor would cost tens of KiB: docs/benchmarks.md).
+        "ws_max_size": settings.max_body_bytes,
+        "ws_per_message_deflate": False,
     }
     if args.workers > 1:
         # The parent prepares the database once; each worker then finds nothing to do.

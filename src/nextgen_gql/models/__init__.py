@@ -12,6 +12,7 @@ from nextgen_gql.models.audit import AuditEvent
 from nextgen_gql.models.billing import Charge
 from nextgen_gql.models.courts import Clerk, CourtCatalog, CourtRecord
 from nextgen_gql.models.documents import PersistedDocument
+from nextgen_gql.models.events import LiveEvent
 from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege, PrivilegeCase
 from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
 from nextgen_gql.models.keys import CourtServiceKey
@@ -34,6 +35,7 @@ __all__ = [
     "Firm",
     "FirmInvitation",
     "FirmMembership",
+    "LiveEvent",
     "MfaChallenge",
     "PacerAccount",
     "PasswordReset",

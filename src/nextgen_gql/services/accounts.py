@@ -9,9 +9,10 @@ from collections.abc import Iterable, Sequence
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import PacerAccount
-from nextgen_gql.services import audit
+from nextgen_gql.services import audit, outbox
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.passwords import check_password_policy, check_username, hash_password
 
@@ -173,6 +174,7 @@ async def upgrade(
 
             await account.refresh_from_db(using_db=conn)
             await refresh_applicant(account, conn)
+            await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
     except IntegrityError:
         raise DomainError(
             ErrorCode.USERNAME_TAKEN, f"The username {username!r} is taken.", "newUsername"

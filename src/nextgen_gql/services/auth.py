@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from nextgen_gql.enums import MfaMethod
+from nextgen_gql.enums import AccountEventKind, MfaMethod
 from nextgen_gql.errors import DomainError, ErrorCode, NotFound
 from nextgen_gql.models import FilingPrivilege, FirmMembership, MfaChallenge, PacerAccount, Session
-from nextgen_gql.services import audit, events, mfa, throttle
+from nextgen_gql.services import audit, events, mfa, outbox, throttle
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
@@ -384,6 +384,7 @@ async def revoke_session(account: PacerAccount, session_id: int | None) -> Sessi
         await audit.record(
             "account.session_revoke", actor_id=account.id, detail=_describe(session), using_db=conn
         )
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
     return session
 
 
@@ -399,6 +400,7 @@ async def sign_out_other_sessions(account: PacerAccount, current: Session) -> in
         await audit.record(
             "account.sessions_revoke_others", actor_id=account.id, detail=f"{ended} ended", using_db=conn
         )
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
     return ended
 
 
@@ -411,3 +413,6 @@ async def sign_out(session: Session) -> None:
     async with in_transaction() as conn:
         await Session.filter(id=session.id).using_db(conn).update(revoked_at=now())
         await audit.record("account.sign_out", actor_id=session.account_id, using_db=conn)
+        await outbox.publish(
+            conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, session.account_id)]
+        )

@@ -9,8 +9,9 @@ something moves the catalog's version on and is audited with what changed.
 ``LiveCourts`` is what a process serves: a ``CourtRegistry`` read from the catalog,
 replaced whole when the version moves. On PostgreSQL an apply ``NOTIFY``s the channel
 ``nextgen_courts`` in its transaction (delivered at commit) and every process ``LISTEN``s
-(reconnecting when its connection drops, with a periodic version check as the safety
-net); on SQLite each process checks the version twice a second. A request keeps the
+(on the process's one listener connection, ``services.listener``, which reconnects when
+it drops; a periodic version check is the safety net); on SQLite each process checks the
+version twice a second. A request keeps the
 registry it started with, so a change never fails a request in flight.
 """
 
@@ -30,6 +31,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.models import CourtCatalog, CourtRecord
 from nextgen_gql.services import audit
 from nextgen_gql.services.clock import now
+from nextgen_gql.services.listener import PgListener
 from nextgen_gql.tenancy import Court, CourtRegistry
 
 __all__ = [
@@ -219,6 +221,7 @@ class LiveCourts:
         *,
         database_url: str = "",
         poll_seconds: float | None = None,
+        listener: PgListener | None = None,
     ) -> None:
         self.current = registry
         self.database_url = database_url
@@ -231,6 +234,14 @@ class LiveCourts:
         self._listeners: list[asyncio.Queue[CourtsChanged]] = []
         #: Called with each change, after the registry was replaced (caches keyed by version need nothing).
         self.on_change: list[Callable[[CourtsChanged], None]] = []
+        # The process's LISTEN connection (shared with the live-updates hub), or one of its own.
+        self._own_listener = False
+        if self.postgres and listener is None:
+            listener = PgListener(database_url)
+            self._own_listener = True
+        self.listener = listener
+        if listener is not None:
+            listener.listen(CHANNEL, lambda _payload: self._wake.set(), on_reconnect=self._wake.set)
 
     async def refresh(self) -> bool:
         """Read the catalog again if its version moved; True when the registry was replaced."""
@@ -266,10 +277,12 @@ class LiveCourts:
 
     async def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._poll(), name="courts-poll"))
-        if self.postgres:
-            self._tasks.append(asyncio.create_task(self._listen(), name="courts-listen"))
+        if self.listener is not None and self._own_listener:
+            await self.listener.start()
 
     async def stop(self) -> None:
+        if self.listener is not None and self._own_listener:
+            await self.listener.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -286,34 +299,3 @@ class LiveCourts:
                 await self.refresh()
             except Exception:  # the database is away for a moment: keep serving, try again
                 log.warning("courts: could not read the catalog", exc_info=True)
-
-    async def _listen(self) -> None:
-        """LISTEN on a connection of its own; on a drop, reconnect (and check at once)."""
-        import asyncpg
-
-        plain = "postgresql://" + self.database_url.split("://", 1)[1].split("?", 1)[0]
-        delay = 0.2
-        while True:
-            connection = None
-            try:
-                connection = await asyncpg.connect(plain)
-                closed = asyncio.Event()
-                connection.add_termination_listener(lambda _c, closed=closed: closed.set())
-                await connection.add_listener(CHANNEL, lambda *_args: self._wake.set())
-                self._wake.set()  # a change may have come while no one listened
-                delay = 0.2
-                while not closed.is_set():  # a connection that died silently fails the ping
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(closed.wait(), 5.0)
-                    if not closed.is_set():
-                        await asyncio.wait_for(connection.fetchval("SELECT 1"), 5.0)
-                log.warning("courts: the LISTEN connection closed; reconnecting")
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("courts: cannot LISTEN (retrying in %.1f s)", delay, exc_info=True)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            finally:
-                if connection is not None and not connection.is_closed():
-                    connection.terminate()  # at once: stopping never waits on the network

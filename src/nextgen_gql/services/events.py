@@ -21,8 +21,8 @@ Events (``name``: what it means; ``fields``):
 - ``subscription.opened`` / ``subscription.closed``: a GraphQL subscription began or ended;
 - ``events.fanned_out``: ``count`` events delivered to open subscriptions.
 
-The last two are counted by the metrics (``observability.metrics.count_event``) but not
-emitted yet: subscriptions emit them when they are served.
+The last two are told by the live updates (``api.live.connections``, ``services.event_hub``)
+and counted by the metrics (``observability.metrics.count_event``).
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from nextgen_gql.enums import InvitationStatus
+from nextgen_gql.enums import AccountEventKind, InvitationStatus
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import Firm, FirmInvitation, FirmMembership, PacerAccount
-from nextgen_gql.services import audit
+from nextgen_gql.services import audit, outbox
 from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, new_account_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
@@ -208,6 +208,14 @@ async def invite_member(
                 detail=f"firm {firm.account_number}",
                 using_db=conn,
             )
+            await outbox.publish(
+                conn,
+                [
+                    outbox.account_event(
+                        AccountEventKind.INVITATION_RECEIVED, invitee.id, invitation_id=invitation.id
+                    )
+                ],
+            )
     except IntegrityError:
         return await FirmInvitation.get(open_key=open_key)
     if invitee.email:
@@ -352,6 +360,7 @@ async def remove_member(actor: PacerAccount, member_id: int, *, mailer: Mailer) 
             detail=f"firm {firm.account_number}" + (", left" if member_id == actor.id else ""),
             using_db=conn,
         )
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.MEMBERSHIP_ENDED, member_id)])
     member = await PacerAccount.get(id=member_id)
     subject = f"{firm.name}: membership ended"
     text = f"{member.first_name} {member.last_name} is no longer a member of {firm.name}.\n"
@@ -503,6 +512,11 @@ async def invitations_for_accounts(account_ids: Sequence[int]) -> list[list[Firm
     for row in rows:
         found[row.account_id].append(row)
     return [found[i] for i in account_ids]
+
+
+async def invitations_by_ids(ids: Sequence[int]) -> list[FirmInvitation | None]:
+    found = {i.id: i for i in await FirmInvitation.filter(id__in=set(ids))}
+    return [found.get(i) for i in ids]
 
 
 async def firms_by_ids(ids: Sequence[int]) -> list[Firm | None]:

@@ -19,11 +19,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from nextgen_gql.enums import PrivilegeSource
+from nextgen_gql.enums import AccountEventKind, PrivilegeSource
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount
 from nextgen_gql.models.filing import LOGIN_MAX
-from nextgen_gql.services import audit, privileges, throttle
+from nextgen_gql.services import audit, outbox, privileges, throttle
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.firms import is_admin_of_member
 from nextgen_gql.services.passwords import verify_password
@@ -134,7 +134,21 @@ async def link_cmecf_account(
     for attempt in (1, 2):
         try:
             async with in_transaction() as conn:
-                return await write_link(conn, actor, target, court, legacy)
+                result = await write_link(conn, actor, target, court, legacy)
+                kind = (
+                    AccountEventKind.PRIVILEGE_GRANTED
+                    if actor.id == target.id
+                    else AccountEventKind.LINKED_ON_YOUR_BEHALF
+                )
+                await outbox.publish(
+                    conn,
+                    [
+                        outbox.account_event(
+                            kind, target.id, court=court.code, privilege_id=result.privilege.id
+                        )
+                    ],
+                )
+                return result
         except IntegrityError:
             conflict = await link_conflict(target, court, legacy)
             if conflict is not None:
@@ -156,6 +170,7 @@ async def write_link(
 ) -> LinkResult:
     """Insert the link, retire the legacy credentials, grant the privilege, audit; in ``conn``.
 
+    Publishes no event: the caller does, last in its transaction (``outbox.publish``).
     Raises ``IntegrityError`` when a constraint refuses the link (a racing request won):
     the caller rolls back and asks :func:`link_conflict` what to tell the user (None: a
     racing grant of the same privilege, worth one more try).

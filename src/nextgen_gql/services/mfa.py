@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from nextgen_gql.enums import MfaMethod
+from nextgen_gql.enums import AccountEventKind, MfaMethod
 from nextgen_gql.errors import DomainError, ErrorCode, NotFound
 from nextgen_gql.models import (
     Authenticator,
@@ -36,7 +36,7 @@ from nextgen_gql.models import (
     PacerAccount,
     Session,
 )
-from nextgen_gql.services import audit, throttle, totp
+from nextgen_gql.services import audit, outbox, throttle, totp
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
@@ -320,6 +320,7 @@ async def confirm_enrollment(
             .update(mfa_restricted=False)
         )
         await audit.record("mfa.enroll", actor_id=account.id, detail=pending.name, using_db=conn)
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
     await _notify(
         mailer, account, "an authenticator app was added", f"The authenticator app {pending.name!r} was added"
     )
@@ -399,6 +400,7 @@ async def remove_authenticator(
         ):
             await BackupCode.filter(account_id=account.id).using_db(conn).delete()
         await audit.record("mfa.remove", actor_id=account.id, detail=app.name, using_db=conn)
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
     await _notify(
         mailer, account, "an authenticator app was removed", f"The authenticator app {app.name!r} was removed"
     )
@@ -416,6 +418,7 @@ async def regenerate_backup_codes(
     async with in_transaction() as conn:
         codes = await _replace_backup_codes(account.id, sealer, conn)
         await audit.record("mfa.backup_codes_regenerate", actor_id=account.id, using_db=conn)
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
     await _notify(
         mailer, account, "new backup codes", "New backup codes were made; the old ones no longer work"
     )

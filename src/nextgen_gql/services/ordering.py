@@ -8,7 +8,7 @@ ties broken by id, ascending or descending. Relay's arguments pick a window of t
 Rules that make an order the same on both databases:
 
 - names compare on a stored, case-folded key (``fold``), byte for byte (SQLite's BINARY,
-  PostgreSQL's ``COLLATE "C"`` on those columns: migration 0009);
+  PostgreSQL's ``COLLATE "C"`` on those columns: migration 0010);
 - rows without a value (an unlinked legacy account under ``LINKED_AT``) come last in either
   direction, after every row with one, by id in the order's direction. The table is then
   read as two segments (rows with a value, rows without), each a range of the order's own

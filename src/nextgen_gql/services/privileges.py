@@ -27,11 +27,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
-from nextgen_gql.enums import FilerRole, PrivilegeSource
+from nextgen_gql.enums import AccountEventKind, FilerRole, PrivilegeSource
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, FilingPrivilege, PacerAccount, PrivilegeCase
 from nextgen_gql.models.filing import CASE_SEPARATOR
-from nextgen_gql.services import audit
+from nextgen_gql.services import audit, outbox
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
@@ -151,6 +151,13 @@ async def _managed(clerk: PacerAccount, court: Court, privilege_id: int, field: 
     return privilege
 
 
+def _event(kind: AccountEventKind, privilege: FilingPrivilege) -> outbox.NewEvent:
+    """For the holder (``myEvents``): a case added (the privilege grants more), or a revocation."""
+    return outbox.account_event(
+        kind, privilege.account_id, court=privilege.court_id, privilege_id=privilege.id
+    )
+
+
 def _role_name(role: FilerRole) -> str:
     return role.name.replace("_", " ").lower()
 
@@ -183,6 +190,7 @@ async def add_case(clerk: PacerAccount, court: Court, privilege_id: int, case_nu
                 detail=f"privilege {privilege.id}, {privilege.role.name}: case {number}",
                 using_db=conn,
             )
+            await outbox.publish(conn, [_event(AccountEventKind.PRIVILEGE_GRANTED, privilege)])
     except IntegrityError:
         raise already from None  # a racing request listed it first
     return privilege
@@ -239,6 +247,7 @@ async def revoke(
             detail=f"privilege {privilege.id}, {privilege.role.name}: {reason}",
             using_db=conn,
         )
+        await outbox.publish(conn, [_event(AccountEventKind.PRIVILEGE_REVOKED, privilege)])
     await privilege.refresh_from_db()
     holder = await PacerAccount.get(id=privilege.account_id)
     if holder.email:

@@ -14,9 +14,10 @@ import secrets
 from tortoise.functions import Lower
 from tortoise.transactions import in_transaction
 
+from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import EmailChange, PacerAccount, PasswordReset, Session
-from nextgen_gql.services import audit
+from nextgen_gql.services import audit, outbox
 from nextgen_gql.services.accounts import check_email
 from nextgen_gql.services.auth import check_password_of, token_hash
 from nextgen_gql.services.clock import now
@@ -90,6 +91,7 @@ async def change_password(
             detail=f"{ended} other sessions ended",
             using_db=conn,
         )
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
     account.password_hash = password_hash
     if account.email:
         await mailer.send(
@@ -190,6 +192,7 @@ async def confirm_email_change(account: PacerAccount, token: str, *, mailer: Mai
 
         await account.refresh_from_db(using_db=conn)
         await refresh_applicant(account, conn)
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
     await account.refresh_from_db()
     if old:
         await mailer.send(

@@ -13,9 +13,10 @@ from tortoise.expressions import Q
 from tortoise.functions import Lower
 from tortoise.transactions import in_transaction
 
+from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import CmecfAccount, CmecfLink, PacerAccount, PasswordReset, Session
-from nextgen_gql.services import audit, events, throttle
+from nextgen_gql.services import audit, events, outbox, throttle
 from nextgen_gql.services.auth import token_hash
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
@@ -118,6 +119,7 @@ async def reset_password(token: str, new_password: str, *, source: str | None = 
             .update(revoked_at=at)
         )
         await audit.record("account.password_reset", actor_id=account.id, using_db=conn)
+        await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
     await throttle.clear_sign_in(account.username_key)
     await account.refresh_from_db()
     return account

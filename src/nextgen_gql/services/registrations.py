@@ -25,11 +25,17 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from nextgen_gql.enums import FilerRole, PrivilegeSource, RegistrationStatus
+from nextgen_gql.enums import (
+    AccountEventKind,
+    FilerRole,
+    PrivilegeSource,
+    RegistrationEventKind,
+    RegistrationStatus,
+)
 from nextgen_gql.errors import DomainError, ErrorCode, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount, Registration
 from nextgen_gql.models.filing import LOGIN_MAX
-from nextgen_gql.services import audit, privileges
+from nextgen_gql.services import audit, outbox, privileges
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.linking import (
@@ -55,6 +61,7 @@ __all__ = [
     "list_registrations",
     "refresh_applicant",
     "registrations_by_account_ids",
+    "registrations_by_ids",
     "submit_registration",
     "withdraw_registration",
 ]
@@ -139,6 +146,10 @@ async def submit_registration(
                 detail=f"registration {registration.id}, {role.name}",
                 using_db=conn,
             )
+            await outbox.publish(
+                conn,
+                [outbox.registration_event(RegistrationEventKind.SUBMITTED, court.code, registration.id)],
+            )
     except IntegrityError:
         raise DomainError(
             ErrorCode.REGISTRATION_PENDING,
@@ -206,6 +217,10 @@ async def withdraw_registration(account: PacerAccount, court: Court, registratio
                 court_code=court.code,
                 detail=f"registration {registration.id}",
                 using_db=conn,
+            )
+            await outbox.publish(
+                conn,
+                [outbox.registration_event(RegistrationEventKind.WITHDRAWN, court.code, registration.id)],
             )
     await registration.refresh_from_db()
     if not changed:
@@ -349,6 +364,20 @@ async def _decide(
         detail=", ".join(details) + (f": {reason}" if reason else ""),
         using_db=conn,
     )
+    kind = RegistrationEventKind.APPROVED if approve else RegistrationEventKind.REJECTED
+    await outbox.publish(
+        conn,
+        [
+            outbox.registration_event(kind, court.code, registration.id),
+            outbox.account_event(
+                AccountEventKind.REGISTRATION_DECIDED,
+                applicant.id,
+                court=court.code,
+                registration_id=registration.id,
+                privilege_id=privilege.id if privilege else None,
+            ),
+        ],
+    )
     return privilege, link
 
 
@@ -444,6 +473,11 @@ async def refresh_applicant(account: PacerAccount, using_db: BaseDBAsyncClient |
             .using_db(using_db)
             .update(**applicant_keys(account, registration.bar_number))
         )
+
+
+async def registrations_by_ids(ids: Sequence[int]) -> list[Registration | None]:
+    found = {r.id: r for r in await Registration.filter(id__in=set(ids))}
+    return [found.get(i) for i in ids]
 
 
 async def registrations_by_account_ids(ids: Sequence[int]) -> list[list[Registration]]:

@@ -35,6 +35,7 @@ __all__ = [
     "MembershipRow",
     "PrivilegeRow",
     "RosterEntry",
+    "SessionFacts",
     "Viewer",
     "accounts_by_ids",
     "clerk_courts",
@@ -43,9 +44,11 @@ __all__ = [
     "courts_of_accounts",
     "firm_admins",
     "links_of_cmecf_ids",
+    "live_sessions",
     "memberships_of",
     "open_reader",
     "privileges_of",
+    "select",
     "viewer_for_token",
 ]
 
@@ -212,10 +215,12 @@ async def close_reader() -> None:
         await reader.close()
 
 
-async def _rows(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+async def _rows(
+    sql: str, params: Sequence[Any], logger: logging.Logger | None = None
+) -> Sequence[Sequence[Any]]:
     """Rows of a statement, read outside any transaction (these reads never take part in one)."""
     if _reader is not None:
-        return await _read_reader(sql, params)
+        return await _read_reader(sql, params, logger)
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":
         sql = _placeholders_to_dollars(sql)
@@ -223,10 +228,12 @@ async def _rows(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
     return rows  # type: ignore[no-any-return]
 
 
-async def _read_reader(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+async def _read_reader(
+    sql: str, params: Sequence[Any], logger: logging.Logger | None = None
+) -> Sequence[Sequence[Any]]:
     """A read through the SQLite reader (traced, when tracing is on, by ``observability.tracing``)."""
     assert _reader is not None
-    log.debug("%s: %s", sql, params)
+    (logger or log).debug("%s: %s", sql, params)
     return list(await _reader.execute_fetchall(sql, params))
 
 
@@ -461,3 +468,40 @@ async def courts_of_accounts(account_ids: Iterable[int], among: Iterable[str]) -
 
 
 _TIES = ("cmecf_links", "filing_privileges", "registrations")
+
+
+async def select(sql: str, params: Sequence[Any], *, logger: logging.Logger) -> Sequence[Sequence[Any]]:
+    """Rows of a read that must see committed data only (on SQLite, through the reader:
+    Tortoise's one connection would read inside whichever transaction is open), logged to
+    ``logger`` (the background reads of live updates are not a request's)."""
+    return await _rows(sql, params, logger)
+
+
+class SessionFacts(NamedTuple):
+    """What a live connection's access hangs on, read again every second (``api/live``)."""
+
+    account_id: int
+    clerk_courts: frozenset[str]
+    admin_firm_id: int | None
+
+
+async def live_sessions(session_ids: Iterable[int], *, logger: logging.Logger) -> dict[int, SessionFacts]:
+    """Of these sessions, the live ones (not signed out, revoked or expired: ``viewer_for_token``'s
+    rule), each with its account's clerk courts and the firm it administers."""
+    wanted = sorted(set(session_ids))
+    found: dict[int, tuple[int, set[str], int | None]] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = await _rows(
+            "SELECT s.id, s.account_id, c.court_id, m.firm_id, m.is_admin FROM sessions s"
+            " LEFT JOIN clerks c ON c.account_id = s.account_id"
+            " LEFT JOIN firm_memberships m ON m.account_id = s.account_id"
+            f" WHERE s.id IN ({_marks(len(chunk))}) AND s.revoked_at IS NULL AND s.expires_at > ?",
+            [*chunk, now()],
+            logger,
+        )
+        for session_id, account_id, court_id, firm_id, is_admin in rows:
+            entry = found.setdefault(session_id, (account_id, set(), firm_id if is_admin else None))
+            if court_id is not None:
+                entry[1].add(str(court_id))
+    return {i: SessionFacts(a, frozenset(c), f) for i, (a, c, f) in found.items()}

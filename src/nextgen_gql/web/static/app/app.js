@@ -2,13 +2,16 @@
 // public GraphQL API only. No build step and no dependencies. The operations it sends are
 // schema/operations/*.graphql (bundled as operations.json, validated by the test suite).
 // Signed in by the HttpOnly NextGenCSO cookie: this script never sees the token.
+// Live updates: subscriptions over a WebSocket (graphql-transport-ws), signed in by the same
+// cookie, sent by id; the clerk's queue and the account page reload as events come.
 (function () {
   "use strict";
 
-  var state = { ops: null, me: null, courts: [], restricted: false };
+  var state = { ops: null, me: null, courts: [], restricted: false, live: { account: null, court: null } };
   var main = document.getElementById("main");
   var nav = document.getElementById("nav");
   var statusBox = document.getElementById("status");
+  var liveBox = document.getElementById("live");
   var REDACTION = "All filers must redact: Social Security or taxpayer-identification numbers; " +
     "dates of birth; names of minor children; financial account numbers; and, in criminal cases, home addresses.";
   var ROLE_NAMES = { ATTORNEY: "Attorney", PRO_SE: "Pro se party", MEDIA: "Media", CREDITOR: "Creditor",
@@ -51,6 +54,10 @@
     statusBox.textContent = text || "";
     statusBox.className = kind || "";
   }
+
+  // A view that loaded its data after the person moved on (another link, signing out) must not
+  // draw over the page they are on now: views that wait check this before they show.
+  function stillOn(hash) { return (location.hash || "#/") === hash; }
 
   function show(title, children) {
     main.replaceChildren(h("h2", { text: title }), children);
@@ -165,6 +172,126 @@
     return p.permissions.indexOf("FILE_IN_LISTED_CASES") >= 0 ? "none yet: the court adds your case" : "any";
   }
 
+  // ------------------------------------------------------------------ live updates
+
+  var EVENT_TEXT = {
+    REGISTRATION_DECIDED: "A court decided one of your registrations.",
+    INVITATION_RECEIVED: "A firm invited you to join it.",
+    MEMBERSHIP_ENDED: "Your firm membership ended.",
+    LINKED_ON_YOUR_BEHALF: "Your firm linked a legacy account for you.",
+    PRIVILEGE_GRANTED: "You were granted a filing privilege.",
+    PRIVILEGE_REVOKED: "A court revoked one of your filing privileges.",
+    SECURITY_CHANGED: "Your account's security changed."
+  };
+
+  // One WebSocket to an endpoint (graphql-transport-ws, signed in by the cookie), holding
+  // subscriptions sent by id. It reconnects (1 s, doubling to 15 s) and resumes each
+  // subscription after the last event it saw; with no cursor yet it reloads instead.
+  function liveSocket(path, onSignedOut) {
+    var self = { subs: {}, seq: 0, open: false, closed: false, delay: 1000, ws: null, connectedOnce: false };
+    function send(message) { if (self.open) self.ws.send(JSON.stringify(message)); }
+    function start(id) {
+      var sub = self.subs[id];
+      var variables = sub.cursor ? { after: sub.cursor } : {};
+      send({ type: "subscribe", id: id,
+        payload: { documentId: state.ops[sub.name].id, operationName: sub.name, variables: variables } });
+    }
+    function connect() {
+      if (self.closed) return;
+      var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + path,
+        "graphql-transport-ws");
+      self.ws = ws;
+      ws.addEventListener("open", function () { ws.send(JSON.stringify({ type: "connection_init" })); });
+      ws.addEventListener("message", function (e) {
+        var message = JSON.parse(e.data);
+        var sub = self.subs[message.id];
+        if (message.type === "connection_ack") {
+          var again = self.connectedOnce;
+          self.open = true;
+          self.connectedOnce = true;
+          self.delay = 1000;
+          Object.keys(self.subs).forEach(function (id) {
+            if (again && !self.subs[id].cursor) self.subs[id].onEvent(null);  // may have missed some
+            start(id);
+          });
+        } else if (message.type === "ping") {
+          ws.send(JSON.stringify({ type: "pong" }));
+        } else if (message.type === "next" && sub) {
+          var event = message.payload.data && message.payload.data[sub.field];
+          if (event && event.cursor) sub.cursor = event.cursor;
+          sub.onEvent(event || null);
+        } else if (message.type === "error" && sub) {
+          var expired = (message.payload || []).some(function (err) {
+            return err.extensions && err.extensions.code === "INVALID_INPUT";
+          });
+          if (expired && sub.cursor) { sub.cursor = null; sub.onEvent(null); start(message.id); }
+          else delete self.subs[message.id];
+        } else if (message.type === "complete" && sub) {
+          delete self.subs[message.id];
+        }
+      });
+      ws.addEventListener("close", function (e) {
+        self.open = false;
+        if (self.closed) return;
+        if (e.code === 4401 || e.code === 4403) { self.closed = true; onSignedOut(); return; }
+        setTimeout(connect, self.delay);
+        self.delay = Math.min(self.delay * 2, 15000);
+      });
+    }
+    self.subscribe = function (name, field, onEvent) {
+      var id = String(++self.seq);
+      self.subs[id] = { name: name, field: field, onEvent: onEvent, cursor: null };
+      if (self.open) start(id);
+    };
+    self.close = function () {
+      self.closed = true;
+      if (self.ws) self.ws.close(1000);
+    };
+    connect();
+    return self;
+  }
+
+  function sessionEnded() {
+    stopLive();
+    liveBox.textContent = "";
+    state.me = null;
+    renderNav();
+    say("Your session ended (signed out elsewhere, or the password was reset). Sign in again.", "error");
+    location.hash = "#/signin";
+  }
+
+  // While signed in: the account's own events; they reload the account (and its page, if shown).
+  function startLive() {
+    if (state.live.account || !state.me) return;
+    state.live.account = liveSocket("/graphql", sessionEnded);
+    state.live.account.subscribe("MyEvents", "myEvents", async function (event) {
+      await refresh();
+      if (event) liveBox.textContent = "Live: " + (EVENT_TEXT[event.kind] || "Your account changed.");
+      if (state.me && stillOn("#/")) accountView();
+    });
+  }
+
+  // While a clerk's queue is shown: the court's registrations; each event reloads the queue.
+  function followCourt(code) {
+    if (state.live.court && state.live.court.code === code) return;
+    unfollowCourt();
+    var socket = liveSocket("/courts/" + encodeURIComponent(code) + "/graphql", sessionEnded);
+    state.live.court = { code: code, socket: socket };
+    socket.subscribe("ClerkQueueEvents", "registrationEvents", function (event) {
+      if (event) liveBox.textContent = "Live: a registration was " + event.kind.toLowerCase() + ".";
+      if (stillOn("#/clerk/" + code)) clerkView(code);
+    });
+  }
+
+  function unfollowCourt() {
+    if (state.live.court) { state.live.court.socket.close(); state.live.court = null; }
+  }
+
+  function stopLive() {
+    unfollowCourt();
+    if (state.live.account) { state.live.account.close(); state.live.account = null; }
+  }
+
   // ------------------------------------------------------------------ views
 
   function renderNav() {
@@ -197,9 +324,11 @@
     if (!state.me) state.restricted = false;
     else if (state.me.mfa && state.me.mfa.enabled) state.restricted = false;
     renderNav();
+    if (state.me && !state.restricted) startLive(); else stopLive();
   }
 
   async function signOut() {
+    stopLive();
     await gql("SignOut");
     state.me = null;
     state.restricted = false;
@@ -392,6 +521,7 @@
 
   async function clerkView(code) {
     var data = await gql("ClerkQueue", {}, code);
+    if (!stillOn("#/clerk/" + code)) return;
     var rows = data.registrations.edges.map(function (edge) {
       var r = edge.node;
       var reason = h("input", { "aria-label": "Reason for rejecting " + r.account.username, placeholder: "reason (to reject)" });
@@ -423,6 +553,7 @@
   async function privilegesView(code) {
     var needing = (await gql("ClerkPrivileges", { needsCases: true }, code)).privileges;
     var live = (await gql("ClerkPrivileges", { revoked: false }, code)).privileges;
+    if (!stillOn("#/privileges/" + code)) return;
     async function act(name, input, done) {
       var key = name.charAt(0).toLowerCase() + name.slice(1);
       var result = (await gql(name, { input: input }, code))[key];
@@ -474,6 +605,7 @@
   // cancel), the client-code rule, and the quarter's statement.
   async function firmView() {
     var me = (await gql("FirmMembers")).me;
+    if (!stillOn("#/firm")) return;
     var firm = me.firm;
     var admins = firm.admins.map(function (a) { return a.id; });
     async function again() { await refresh(); await firmView(); }
@@ -765,6 +897,8 @@
       if (!state.me && hash !== "#/signin") { location.hash = "#/signin"; return; }
       if (state.me && state.restricted && hash !== "#/security") { location.hash = "#/security"; return; }
       renderNav();
+      if (hash.indexOf("#/clerk/") === 0) followCourt(hash.slice(8));
+      else unfollowCourt();
       if (hash === "#/signin") return signInView();
       if (hash === "#/security") return securityView();
       if (hash === "#/settings") return settingsView();

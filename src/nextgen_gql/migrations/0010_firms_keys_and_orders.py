@@ -66,7 +66,7 @@ async def fill_keys(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0008_mfa_and_self_service')]
+    dependencies = [('models', '0009_live_events')]
 
     initial = False
 
