@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -136,16 +136,28 @@ async def _courts_changed(live: LiveConnection) -> AsyncIterator[Court]:
         await changes.aclose()
 
 
-@strawberry.type
+#: A subscription's resume point.
+AFTER = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The cursor of the last event seen (an event's `cursor`): the subscription first sends "
+        "what happened after it, within the resume window (NEXTGEN_GQL_EVENT_RETENTION_SECONDS; an older "
+        "cursor is INVALID_INPUT). Omitted: events from now on."
+    ),
+]
+
+
+@strawberry.type(
+    description="Live updates, over a WebSocket (graphql-transport-ws) on the GraphQL endpoints or as "
+    "server-sent events (Accept: text/event-stream). Every event is filtered by the rules of the matching "
+    "queries; a subscription ends (close 4401) within 2 seconds of its session ending."
+)
 class Subscription:
     @strawberry.subscription(
         description="The addressed court's e-file registrations as they are submitted, withdrawn and "
-        "decided (its clerks only). after: the cursor of the last event seen, to resume (within the "
-        "resume window)."
+        "decided (its clerks only)."
     )
-    async def registration_events(
-        self, info: Info, after: str | None = None
-    ) -> AsyncIterator[RegistrationEvent]:
+    async def registration_events(self, info: Info, after: AFTER = None) -> AsyncIterator[RegistrationEvent]:
         live = _live(info)
         try:
             court = court_service.check_clerk(info.context.court, live.account_id, live.clerk_courts)
@@ -160,9 +172,9 @@ class Subscription:
 
     @strawberry.subscription(
         description="What concerns the signed-in account: decisions, invitations, privileges, security "
-        "changes. after: the cursor of the last event seen, to resume (within the resume window)."
+        "changes."
     )
-    async def my_events(self, info: Info, after: str | None = None) -> AsyncIterator[AccountEvent]:
+    async def my_events(self, info: Info, after: AFTER = None) -> AsyncIterator[AccountEvent]:
         live = _live(info)
         try:
             if live.account_id is None:
