@@ -30,6 +30,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from nextgen_gql.api.http import GraphQLGate, SecurityHeaders
 from nextgen_gql.api.live.connections import LiveConnections
 from nextgen_gql.api.persisted import read_bundle
+from nextgen_gql.api.proxies import TrustedProxies
 from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, tortoise_config
@@ -121,7 +122,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await live.stop()
                 await rows.close_reader()
 
-    middleware = [*observability.middleware(), Middleware(SecurityHeaders, settings=settings)]
+    # The real caller first: everything after (logs, limits, HTTPS) reads the settled client.
+    middleware = [
+        Middleware(TrustedProxies, allow=settings.forwarded_allow_ips),
+        *observability.middleware(),
+        Middleware(SecurityHeaders, settings=settings),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -69,6 +69,19 @@ def _execution(env: Mapping[str, str]) -> bool:
     return raw == "compiled"
 
 
+def _forwarded_allow_ips(env: Mapping[str, str]) -> tuple[str, ...]:
+    """NEXTGEN_GQL_FORWARDED_ALLOW_IPS; the retired NEXTGEN_GQL_TRUST_FORWARDED without it
+    stops the start, since it used to trust any peer's X-Forwarded-For."""
+    given = (env.get(_PREFIX + "FORWARDED_ALLOW_IPS") or "").strip()
+    if (env.get(_PREFIX + "TRUST_FORWARDED") or "").strip() and not given:
+        raise ValueError(
+            f"{_PREFIX}TRUST_FORWARDED is retired: list the proxies whose X-Forwarded-For and "
+            f"X-Forwarded-Proto are believed in {_PREFIX}FORWARDED_ALLOW_IPS (addresses or networks, "
+            "comma-separated; default 127.0.0.1,::1) and remove it"
+        )
+    return _list(env, "FORWARDED_ALLOW_IPS", ("127.0.0.1", "::1"))
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the service needs to run; docs/reference.md lists the environment variables."""
@@ -89,7 +102,8 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     cookie_secure: bool = False
-    trust_forwarded: bool = False
+    #: The proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (``api.proxies``).
+    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1", "::1")
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 3000
@@ -150,7 +164,7 @@ class Settings:
             graphiql=_bool(env, "GRAPHIQL", True),
             introspection=_bool(env, "INTROSPECTION", True),
             cookie_secure=_bool(env, "COOKIE_SECURE", False),
-            trust_forwarded=_bool(env, "TRUST_FORWARDED", False),
+            forwarded_allow_ips=_forwarded_allow_ips(env),
             max_depth=_int(env, "MAX_DEPTH", cls.max_depth),
             max_aliases=_int(env, "MAX_ALIASES", cls.max_aliases),
             max_tokens=_int(env, "MAX_TOKENS", cls.max_tokens),
@@ -212,6 +226,18 @@ class Settings:
                 raise ValueError(
                     f"{_PREFIX}METRICS_ALLOW: {network!r} is not an address or network "
                     "(write none to admit by token only)"
+                ) from None
+        for entry in self.forwarded_allow_ips:
+            if entry == "*":
+                raise ValueError(
+                    f"{_PREFIX}FORWARDED_ALLOW_IPS: '*' is refused (any client could then name its own "
+                    "address); list your proxies' addresses or networks"
+                )
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{_PREFIX}FORWARDED_ALLOW_IPS: {entry!r} is not an address or network"
                 ) from None
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise ValueError(f"{_PREFIX}METRICS_TOKEN must be at least 16 characters")

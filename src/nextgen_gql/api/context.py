@@ -176,11 +176,8 @@ class Context:
 
     @property
     def source_address(self) -> str:
-        """The caller's address: the peer, or the first X-Forwarded-For hop behind a trusted proxy."""
-        if self.settings.trust_forwarded:
-            forwarded = self.request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-            if forwarded:
-                return forwarded[:64]
+        """The caller's address: the peer, or behind a trusted proxy the hop ``api.proxies``
+        settled on (the rightmost one that is not a trusted proxy)."""
         client = self.request.client
         return client.host if client else "unknown"
 

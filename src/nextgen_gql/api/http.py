@@ -82,11 +82,9 @@ def refuse(scope: Scope, status: int, message: str, code: RequestErrorCode) -> R
 
 
 def is_https(scope: Scope, settings: Settings) -> bool:
-    if scope.get("scheme") == "https":
-        return True
-    if settings.trust_forwarded:
-        return Headers(scope=scope).get("x-forwarded-proto", "").split(",")[0].strip() == "https"
-    return False
+    """Served over HTTPS: the scheme as ``api.proxies.TrustedProxies`` settled it (a trusted
+    proxy's single ``X-Forwarded-Proto``, or the connection's own)."""
+    return scope.get("scheme") in ("https", "wss")
 
 
 class SecurityHeaders:
