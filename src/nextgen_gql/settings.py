@@ -108,6 +108,8 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 3000
     max_body_bytes: int = 64 * 1024
+    #: The most list items one operation may return (``api.cost``): over it, QUERY_TOO_COSTLY.
+    max_nodes: int = 5000
     #: Queries run on compiled plans (``api/compiled``); false runs every request on the reference executor.
     compiled: bool = True
     #: Also run every compiled answer on the reference executor and refuse a difference (tests).
@@ -169,6 +171,7 @@ class Settings:
             max_aliases=_int(env, "MAX_ALIASES", cls.max_aliases),
             max_tokens=_int(env, "MAX_TOKENS", cls.max_tokens),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
+            max_nodes=_int(env, "MAX_NODES", cls.max_nodes),
             compiled=_execution(env),
             compiled_check=_bool(env, "COMPILED_CHECK", False),
             trusted_documents=(env.get(_PREFIX + "TRUSTED_DOCUMENTS") or "off").strip().lower(),
@@ -196,6 +199,7 @@ class Settings:
             "max_aliases",
             "max_tokens",
             "max_body_bytes",
+            "max_nodes",
             "session_ttl_seconds",
             "event_retention_seconds",
             "subscriptions_per_connection",

@@ -123,8 +123,8 @@ REQUEST_ERROR_CODES: dict[str, str] = {
     "its hash (automatic persisted queries), or register the document.",
     "PERSISTED_QUERY_REQUIRED": "The service runs registered documents only (NEXTGEN_GQL_TRUSTED_DOCUMENTS=only): "
     "send a registered document's id.",
-    "QUERY_TOO_COSTLY": "The operation may return more nodes than allowed: ask for fewer (emitted once query cost "
-    "limits are served).",
+    "QUERY_TOO_COSTLY": "The operation may return more list items (nodes) than NEXTGEN_GQL_MAX_NODES allows: "
+    "nothing ran; the message gives the count and the limit. Ask for fewer (smaller first/last, fewer lists).",
     "RATE_LIMITED": "HTTP 429: the caller spent its points for the hour; retry after Retry-After (emitted once rate "
     "limits are served).",
     "OVERLOADED": "HTTP 503: shed under load before anything was written; retry after Retry-After (emitted once load "

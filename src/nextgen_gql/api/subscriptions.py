@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -136,7 +136,12 @@ async def _courts_changed(live: LiveConnection) -> AsyncIterator[Court]:
         await changes.aclose()
 
 
-@strawberry.type
+_AFTER = "The cursor of the last event seen, to resume after it (within the resume window)."
+
+
+@strawberry.type(
+    description="Live updates, over a WebSocket (graphql-transport-ws) or server-sent events on the GraphQL URLs."
+)
 class Subscription:
     @strawberry.subscription(
         description="The addressed court's e-file registrations as they are submitted, withdrawn and "
@@ -144,7 +149,7 @@ class Subscription:
         "resume window)."
     )
     async def registration_events(
-        self, info: Info, after: str | None = None
+        self, info: Info, after: Annotated[str | None, strawberry.argument(description=_AFTER)] = None
     ) -> AsyncIterator[RegistrationEvent]:
         live = _live(info)
         try:
@@ -162,7 +167,9 @@ class Subscription:
         description="What concerns the signed-in account: decisions, invitations, privileges, security "
         "changes. after: the cursor of the last event seen, to resume (within the resume window)."
     )
-    async def my_events(self, info: Info, after: str | None = None) -> AsyncIterator[AccountEvent]:
+    async def my_events(
+        self, info: Info, after: Annotated[str | None, strawberry.argument(description=_AFTER)] = None
+    ) -> AsyncIterator[AccountEvent]:
         live = _live(info)
         try:
             if live.account_id is None:

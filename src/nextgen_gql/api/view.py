@@ -34,6 +34,7 @@ from strawberry.types import ExecutionResult
 
 from nextgen_gql.api.compiled import CompiledQueries, tenant_only
 from nextgen_gql.api.context import COOKIE_NAME, Context, InvalidToken, credentials_from_request
+from nextgen_gql.api.cost import cost_function
 from nextgen_gql.api.graphql_http import (
     APPLICATION_JSON,
     DOCUMENT_ID_PARAMETERS,
@@ -378,7 +379,22 @@ class GraphQLView(GraphQL[Context, None]):
             raise RequestErrors(
                 [with_code(GraphQLError(message), RequestErrorCode.GRAPHQL_VALIDATION_FAILED)]
             )
+        nodes = self.node_count(document, operation, params.variables)
+        if nodes > self.settings.max_nodes:
+            refusal = GraphQLError(
+                f"This operation may return up to {nodes} nodes, over the limit of {self.settings.max_nodes}: "
+                "ask for fewer (smaller first or last, fewer aliased or nested lists)."
+            )
+            raise RequestErrors([with_code(refusal, RequestErrorCode.QUERY_TOO_COSTLY)])
         return query, document, operation
+
+    def node_count(
+        self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None
+    ) -> int:
+        """The most list items the operation may return with these variables (``api.cost``;
+        built once per document, evaluated per request with the courts served now)."""
+        count = cost_function(self.service_schema._schema, document, operation)
+        return count.evaluate(variables, len(self.courts.current))
 
     def _answer_errors(
         self, request: Request, errors: Sequence[GraphQLError], media_type: str | None
