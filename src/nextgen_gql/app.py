@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await view.documents.ensure_trusted(read_bundle(OPERATIONS_BUNDLE))
             log.info("planned %d trusted operations ahead", await view.compile_ahead())
             await rows.open_reader()
+            await view.budgets.start()
             await hub.start()
             await connections.start()
             if listener is not None:
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield
             finally:
                 restore_signals()
+                await view.budgets.stop()
                 await connections.stop()
                 await hub.stop()
                 if listener is not None:

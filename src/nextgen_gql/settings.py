@@ -110,6 +110,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     #: The most list items one operation may return (``api.cost``): over it, QUERY_TOO_COSTLY.
     max_nodes: int = 5000
+    #: Points per hour per account or service key (an anonymous address: a fifth); 0: no budgets.
+    rate_limit_points: int = 5000
     #: Queries run on compiled plans (``api/compiled``); false runs every request on the reference executor.
     compiled: bool = True
     #: Also run every compiled answer on the reference executor and refuse a difference (tests).
@@ -172,6 +174,7 @@ class Settings:
             max_tokens=_int(env, "MAX_TOKENS", cls.max_tokens),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
             max_nodes=_int(env, "MAX_NODES", cls.max_nodes),
+            rate_limit_points=_int(env, "RATE_LIMIT_POINTS", cls.rate_limit_points),
             compiled=_execution(env),
             compiled_check=_bool(env, "COMPILED_CHECK", False),
             trusted_documents=(env.get(_PREFIX + "TRUSTED_DOCUMENTS") or "off").strip().lower(),
@@ -219,6 +222,10 @@ class Settings:
             )
         if self.log_format not in {"json", "text"}:
             raise ValueError(f"{_PREFIX}LOG_FORMAT must be json or text, got {self.log_format!r}")
+        if self.rate_limit_points < 0:
+            raise ValueError(
+                f"{_PREFIX}RATE_LIMIT_POINTS must be 0 (no budgets) or more, got {self.rate_limit_points}"
+            )
         if self.shutdown_timeout_seconds < 0:
             raise ValueError(
                 f"{_PREFIX}SHUTDOWN_TIMEOUT_SECONDS must be 0 or more, got {self.shutdown_timeout_seconds}"

@@ -89,6 +89,9 @@ class Context:
     #: The event streams a subscription opened (``EventStream``): its transport closes them when
     #: the operation ends, however it ends (a generator never started closes nothing itself).
     live_streams: list[Any] = field(default_factory=list)
+    #: What this operation cost and what the caller has left (``Query.rateLimit``); set by the
+    #: view before anything runs.
+    rate_limit: Any = None
     _loaders: Loaders | None = None
     # Memoised look-ups: the task, not its result, so that resolvers running at once share one query.
     _once: dict[object, asyncio.Future[Any]] = field(default_factory=dict)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    BooleanValueNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -52,7 +53,7 @@ from graphql import (
 
 from nextgen_gql.services.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-__all__ = ["COURTS", "LIST_BOUNDS", "Bound", "NodeCount", "cost_function"]
+__all__ = ["COURTS", "LIST_BOUNDS", "Bound", "NodeCount", "cost_function", "dry_run", "rate_limit_only"]
 
 
 @dataclass(frozen=True)
@@ -295,3 +296,54 @@ def cost_function(
     root = schema.get_root_type(operation.operation)
     assert root is not None
     return NodeCount(_Builder(schema, document, operation).selection(root, [operation.selection_set]))
+
+
+# -- Query.rateLimit(dryRun: true) ------------------------------------------------------------
+
+
+def _rate_limit_fields(operation: OperationDefinitionNode) -> list[FieldNode]:
+    if operation.operation.value != "query":
+        return []
+    return [
+        s
+        for s in operation.selection_set.selections
+        if isinstance(s, FieldNode) and s.name.value == "rateLimit"
+    ]
+
+
+def dry_run(operation: OperationDefinitionNode, variables: Variables | None) -> bool:
+    """Whether the operation asks ``rateLimit(dryRun: true)`` at its root."""
+    for node in _rate_limit_fields(operation):
+        for argument in node.arguments or ():
+            if argument.name.value != "dryRun":
+                continue
+            value = argument.value
+            if isinstance(value, BooleanValueNode) and value.value:
+                return True
+            if isinstance(value, VariableNode) and (variables or {}).get(value.name.value) is True:
+                return True
+    return False
+
+
+def rate_limit_only(
+    operation: OperationDefinitionNode, variables: Variables | None
+) -> tuple[DocumentNode, dict[str, Any]]:
+    """The operation with its root ``rateLimit`` fields alone, and the variables they use."""
+    fields = _rate_limit_fields(operation)
+    used = {
+        n.name.value
+        for f in fields
+        for a in f.arguments or ()
+        for n in ([a.value] if isinstance(a.value, VariableNode) else [])
+    }
+    stripped = OperationDefinitionNode(
+        operation=operation.operation,
+        name=operation.name,
+        variable_definitions=tuple(
+            d for d in operation.variable_definitions or () if d.variable.name.value in used
+        ),
+        directives=(),
+        selection_set=SelectionSetNode(selections=tuple(fields)),
+    )
+    given = variables or {}
+    return DocumentNode(definitions=(stripped,)), {k: given[k] for k in used if k in given}

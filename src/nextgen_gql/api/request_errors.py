@@ -125,8 +125,8 @@ REQUEST_ERROR_CODES: dict[str, str] = {
     "send a registered document's id.",
     "QUERY_TOO_COSTLY": "The operation may return more list items (nodes) than NEXTGEN_GQL_MAX_NODES allows: "
     "nothing ran; the message gives the count and the limit. Ask for fewer (smaller first/last, fewer lists).",
-    "RATE_LIMITED": "HTTP 429: the caller spent its points for the hour; retry after Retry-After (emitted once rate "
-    "limits are served).",
+    "RATE_LIMITED": "HTTP 429: the caller spent its points for the hour (NEXTGEN_GQL_RATE_LIMIT_POINTS; see "
+    "Query.rateLimit); nothing ran. Retry after Retry-After seconds.",
     "OVERLOADED": "HTTP 503: shed under load before anything was written; retry after Retry-After (emitted once load "
     "shedding is served).",
     "INTERNAL_ERROR": "An unexpected failure: the message names a request id (the X-Request-ID header) to quote to "

@@ -18,11 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, print_ast
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -34,7 +35,7 @@ from strawberry.types import ExecutionResult
 
 from nextgen_gql.api.compiled import CompiledQueries, tenant_only
 from nextgen_gql.api.context import COOKIE_NAME, Context, InvalidToken, credentials_from_request
-from nextgen_gql.api.cost import cost_function
+from nextgen_gql.api.cost import cost_function, dry_run, rate_limit_only
 from nextgen_gql.api.graphql_http import (
     APPLICATION_JSON,
     DOCUMENT_ID_PARAMETERS,
@@ -57,8 +58,10 @@ from nextgen_gql.api.live.websocket import LiveSocket, LiveWebSocketHandler
 from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_only, sha256_hex
 from nextgen_gql.api.request_errors import RequestErrorCode, parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
+from nextgen_gql.api.types.rate_limit import RateLimit
 from nextgen_gql.observability import tracing
 from nextgen_gql.observability.requests import note_error, note_execution, note_operation, note_persisted
+from nextgen_gql.services.budgets import Budgets, address_caller, cost_of, next_hour
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
@@ -157,6 +160,11 @@ class GraphQLView(GraphQL[Context, None]):
             if settings.compiled
             else None
         )
+        #: Points per hour per caller (``services.budgets``), shared through PostgreSQL.
+        self.budgets = Budgets(settings.rate_limit_points, shared=settings.is_postgres)
+        # Signed-in callers' accounts by token (a token names one account for its life), so
+        # that charging the account costs no extra query on the compiled path.
+        self._token_accounts: OrderedDict[str, int] = OrderedDict()
         self.documents = DocumentStore(
             trusted_only=settings.trusted_documents == "only", max_tokens=settings.max_tokens
         )
@@ -411,7 +419,7 @@ class GraphQLView(GraphQL[Context, None]):
         """``media_type`` None: the client accepts server-sent events only (graphql-sse)."""
         json_type = media_type or APPLICATION_JSON
         try:
-            query, _, operation = await self.prepare(params, json_type)
+            query, document, operation = await self.prepare(params, json_type)
         except RequestErrors as failed:
             return self._answer_errors(request, failed.errors, media_type)
         operation_type = operation.operation.value
@@ -442,7 +450,7 @@ class GraphQLView(GraphQL[Context, None]):
         court = context.court.code if context.court is not None else None
         with tracing.operation_span(operation_type, operation_name, court):
             try:
-                payload = await self._execute(request, context, query, params, operation)
+                payload = await self._execute(request, context, query, params, operation, document)
             except InvalidToken as refused:
                 raise RequestRefused(
                     401,
@@ -474,6 +482,7 @@ class GraphQLView(GraphQL[Context, None]):
         query: str,
         params: GraphQLParams,
         operation: OperationDefinitionNode,
+        document: DocumentNode,
     ) -> bytes:
         """The answer's body: compiled for a query the compiler takes, else the reference
         executor's; ``RequestErrors`` for errors before execution (variables that do not fit).
@@ -483,6 +492,8 @@ class GraphQLView(GraphQL[Context, None]):
         elsewhere = await context.authenticate_key()
         if elsewhere is not None:
             raise RequestRefused(403, elsewhere, RequestErrorCode.FORBIDDEN)
+        if await self._charge(context, document, operation, params.variables):
+            return await self._dry_run(request, context, operation, params.variables)
         if self.compiled is not None and operation.operation is OperationType.QUERY:
             # The compiled path reads the viewer first (with what its plan needs of it).
             data = await self.compiled.execute(context, query, params.operation_name, params.variables)
@@ -505,6 +516,75 @@ class GraphQLView(GraphQL[Context, None]):
         )
         if result.errors and result.data is None and all(error.path is None for error in result.errors):
             raise RequestErrors(list(result.errors))
+        return orjson.dumps(await self.process_result(request, result))
+
+    async def _caller(self, context: Context) -> str:
+        """Who spends the points: the service key, the signed-in account, or the address."""
+        if context.service_key is not None:
+            return f"key:{context.service_key.prefix}"
+        token = context.token
+        if token is not None:
+            account = self._token_accounts.get(token)
+            if account is None:
+                session = await context.session()
+                if session is None:
+                    context.session_missing()  # a bearer token: refused (401); a cookie: forgotten
+                    return address_caller(context.source_address)
+                account = session.account_id
+                self._token_accounts[token] = account
+                if len(self._token_accounts) > 10_000:
+                    self._token_accounts.popitem(last=False)
+            return f"account:{account}"
+        return address_caller(context.source_address)
+
+    async def _charge(
+        self,
+        context: Context,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+    ) -> bool:
+        """Before anything runs: charge the operation's cost to its caller (``RATE_LIMITED``,
+        429, past the hour's budget) and keep what ``Query.rateLimit`` tells. Returns whether
+        it is a dry run (``rateLimit(dryRun: true)``: nothing spent, nothing else runs)."""
+        nodes = self.node_count(document, operation, variables)
+        cost = cost_of(nodes)
+        dry = dry_run(operation, variables)
+        if not self.budgets.enabled:
+            context.rate_limit = RateLimit(
+                cost=cost, node_count=nodes, limit=0, used=0, remaining=0, reset_at=next_hour()
+            )
+            return dry
+        spent = self.budgets.charge(await self._caller(context), cost, dry_run=dry)
+        if not spent.allowed and not dry:
+            retry = spent.retry_after()
+            raise RequestRefused(
+                429,
+                f"This caller has spent its {spent.limit} points for the hour ({spent.used} used; this operation "
+                f"costs {cost}): retry after {retry} seconds.",
+                RequestErrorCode.RATE_LIMITED,
+                {"retry-after": str(retry)},
+            )
+        context.rate_limit = RateLimit(
+            cost=cost,
+            node_count=nodes,
+            limit=spent.limit,
+            used=spent.used,
+            remaining=spent.remaining,
+            reset_at=spent.reset_at,
+        )
+        return dry
+
+    async def _dry_run(
+        self,
+        request: Request,
+        context: Context,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+    ) -> bytes:
+        """``rateLimit(dryRun: true)``: the operation's ``rateLimit`` fields alone run."""
+        document, used = rate_limit_only(operation, variables)
+        result = await self.schema.execute(print_ast(document), variable_values=used, context_value=context)
         return orjson.dumps(await self.process_result(request, result))
 
     def _cache_headers(
