@@ -27,7 +27,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from nextgen_gql.api.http import GraphQLGate, SecurityHeaders
+from nextgen_gql.api.http import GraphQLGate, InFlightLimit, SecurityHeaders
 from nextgen_gql.api.live.connections import LiveConnections
 from nextgen_gql.api.persisted import read_bundle
 from nextgen_gql.api.proxies import TrustedProxies
@@ -78,6 +78,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         build_schema(settings), settings=settings, courts=live, sealer=sealer, connections=connections
     )
     endpoint = GraphQLGate(view, live, settings)
+    # HTTP queries and mutations pass the in-flight limit first (WebSockets do not count).
+    limited = InFlightLimit(endpoint, settings)
     observability = Observability(settings, lambda: live.current)
 
     @asynccontextmanager
@@ -144,8 +146,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             # Every method reaches the view, which answers what it does not serve with a 405.
-            Route("/graphql", endpoint),
-            Route("/courts/{code}/graphql", endpoint),
+            Route("/graphql", limited),
+            Route("/courts/{code}/graphql", limited),
             # Subscriptions over WebSocket (graphql-transport-ws) on the same two URLs.
             WebSocketRoute("/graphql", endpoint),
             WebSocketRoute("/courts/{code}/graphql", endpoint),
@@ -161,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.compiled = view.compiled
     app.state.documents = view.documents
     app.state.view = view
+    app.state.in_flight = limited
     app.state.hub = hub
     app.state.connections = connections
     app.state.listener = listener

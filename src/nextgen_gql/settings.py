@@ -112,6 +112,9 @@ class Settings:
     max_nodes: int = 5000
     #: Points per hour per account or service key (an anonymous address: a fifth); 0: no budgets.
     rate_limit_points: int = 5000
+    #: GraphQL requests in flight per worker before more are shed (503 OVERLOADED); 0: twice
+    #: ``db_pool_max``.
+    max_in_flight: int = 0
     #: Queries run on compiled plans (``api/compiled``); false runs every request on the reference executor.
     compiled: bool = True
     #: Also run every compiled answer on the reference executor and refuse a difference (tests).
@@ -175,6 +178,7 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
             max_nodes=_int(env, "MAX_NODES", cls.max_nodes),
             rate_limit_points=_int(env, "RATE_LIMIT_POINTS", cls.rate_limit_points),
+            max_in_flight=_int(env, "MAX_IN_FLIGHT", cls.max_in_flight),
             compiled=_execution(env),
             compiled_check=_bool(env, "COMPILED_CHECK", False),
             trusted_documents=(env.get(_PREFIX + "TRUSTED_DOCUMENTS") or "off").strip().lower(),
@@ -222,6 +226,10 @@ class Settings:
             )
         if self.log_format not in {"json", "text"}:
             raise ValueError(f"{_PREFIX}LOG_FORMAT must be json or text, got {self.log_format!r}")
+        if self.max_in_flight == 0:
+            object.__setattr__(self, "max_in_flight", 2 * self.db_pool_max)
+        if self.max_in_flight < 1:
+            raise ValueError(f"{_PREFIX}MAX_IN_FLIGHT must be at least 1, got {self.max_in_flight}")
         if self.rate_limit_points < 0:
             raise ValueError(
                 f"{_PREFIX}RATE_LIMIT_POINTS must be 0 (no budgets) or more, got {self.rate_limit_points}"

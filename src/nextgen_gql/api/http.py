@@ -132,6 +132,53 @@ async def _deny(scope: Scope, receive: Receive, send: Send, response: Response) 
         await send({"type": "websocket.close", "code": 1008, "reason": ""})
 
 
+class InFlightLimit:
+    """At most ``NEXTGEN_GQL_MAX_IN_FLIGHT`` GraphQL requests in flight in this worker: one more
+    is answered at once, before its token is looked up or its body read (so before anything is
+    written), ``503`` with ``Retry-After`` and a GraphQL error coded ``OVERLOADED``.
+
+    Counted: HTTP requests to the GraphQL routes (queries and mutations). Not counted:
+    WebSockets (other routes), server-sent event streams (``Accept: text/event-stream``, held
+    open for a subscription's life) and GraphiQL's page (``Accept: text/html``); health and
+    metrics are other routes. Unlike uvicorn's ``--limit-concurrency``, idle keep-alive
+    connections count for nothing and the refusal is a GraphQL answer.
+    """
+
+    RETRY_AFTER = "1"
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.limit = settings.max_in_flight
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._counted(scope):
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            response = error_response(
+                503,
+                "The service is overloaded: nothing was run. Retry after the Retry-After seconds.",
+                RequestErrorCode.OVERLOADED,
+                negotiate(Headers(scope=scope).get("accept")),
+                headers={"retry-after": self.RETRY_AFTER},
+            )
+            await response(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    @staticmethod
+    def _counted(scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                return b"text/event-stream" not in value and not value.startswith(b"text/html")
+        return True
+
+
 class GraphQLGate:
     def __init__(self, app: ASGIApp, courts: LiveCourts, settings: Settings) -> None:
         self.app = app
