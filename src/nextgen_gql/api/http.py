@@ -14,6 +14,8 @@ Refusals are GraphQL-shaped JSON with ``extensions.code``, never a bare 4xx page
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 
 import orjson
@@ -132,6 +134,11 @@ async def _deny(scope: Scope, receive: Receive, send: Send, response: Response) 
         await send({"type": "websocket.close", "code": 1008, "reason": ""})
 
 
+#: Set in a request's scope when a mutation starts running: a client that disconnects no
+#: longer abandons it (``InFlightLimit``).
+WRITING_KEY = "nextgen_gql.writing"
+
+
 class InFlightLimit:
     """At most ``NEXTGEN_GQL_MAX_IN_FLIGHT`` GraphQL requests in flight in this worker: one more
     is answered at once, before its token is looked up or its body read (so before anything is
@@ -167,9 +174,52 @@ class InFlightLimit:
             return
         self.in_flight += 1
         try:
-            await self.app(scope, receive, send)
+            if scope["method"] == "POST":
+                await self._abandoned_on_disconnect(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+
+    async def _abandoned_on_disconnect(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request; if its client disconnects once the body is read, cancel it, unless
+        it is a mutation that started (``WRITING_KEY``): that one finishes, so that what it
+        writes is whole, and its answer goes nowhere."""
+        body_read = asyncio.Event()
+
+        async def tracked() -> Message:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_read.set()
+            return message
+
+        async def disconnected() -> None:
+            await body_read.wait()
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        answered = False
+
+        async def sending(message: Message) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.start":
+                answered = True  # from here the answer is on its way: nothing is abandoned
+            await send(message)
+
+        running = asyncio.ensure_future(self.app(scope, tracked, sending))
+        watching = asyncio.ensure_future(disconnected())
+        try:
+            await asyncio.wait({running, watching}, return_when=asyncio.FIRST_COMPLETED)
+            if not running.done() and not answered and not scope.get(WRITING_KEY):
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
+                return
+            await running
+        finally:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
 
     @staticmethod
     def _counted(scope: Scope) -> bool:

@@ -51,7 +51,13 @@ from nextgen_gql.api.graphql_http import (
     params_from_query_string,
     request_error_status,
 )
-from nextgen_gql.api.http import COURT_SCOPE_KEY, COURTS_SCOPE_KEY, REQUEST_ID_KEY, error_response
+from nextgen_gql.api.http import (
+    COURT_SCOPE_KEY,
+    COURTS_SCOPE_KEY,
+    REQUEST_ID_KEY,
+    WRITING_KEY,
+    error_response,
+)
 from nextgen_gql.api.live import sse
 from nextgen_gql.api.live.connections import LiveConnection, LiveConnections
 from nextgen_gql.api.live.websocket import LiveSocket, LiveWebSocketHandler
@@ -445,6 +451,8 @@ class GraphQLView(GraphQL[Context, None]):
                 RequestErrorCode.METHOD_NOT_ALLOWED,
                 {"allow": "POST"},
             )
+        if operation.operation is OperationType.MUTATION:
+            request.scope[WRITING_KEY] = True  # from here, a client that leaves does not cancel it
         sub_response = Response()
         context = await self.get_context(request, sub_response)
         court = context.court.code if context.court is not None else None
