@@ -22,7 +22,6 @@ request's variables. The view refuses an operation over ``NEXTGEN_GQL_MAX_NODES`
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -288,14 +287,23 @@ class NodeCount:
         return self.tree.evaluate(variables or {}, courts)
 
 
-@functools.lru_cache(maxsize=1024)
-def cost_function(
-    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
-) -> NodeCount:
-    """The node count of ``operation`` (a validated document's), kept per document."""
+#: Built counts by the operation node's identity (a parsed document is kept and reused for the
+#: same text, ``request_errors.parse_document``): hashing a document node walks all of it.
+_BUILT: dict[int, tuple[OperationDefinitionNode, GraphQLSchema, NodeCount]] = {}
+
+
+def cost_function(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) -> NodeCount:
+    """The node count of ``operation`` (a validated document's), built once per document."""
+    found = _BUILT.get(id(operation))
+    if found is not None and found[0] is operation and found[1] is schema:
+        return found[2]
     root = schema.get_root_type(operation.operation)
     assert root is not None
-    return NodeCount(_Builder(schema, document, operation).selection(root, [operation.selection_set]))
+    built = NodeCount(_Builder(schema, document, operation).selection(root, [operation.selection_set]))
+    if len(_BUILT) >= 2048:
+        _BUILT.clear()
+    _BUILT[id(operation)] = (operation, schema, built)
+    return built
 
 
 # -- Query.rateLimit(dryRun: true) ------------------------------------------------------------
