@@ -292,7 +292,9 @@ class NodeCount:
 _BUILT: dict[int, tuple[OperationDefinitionNode, GraphQLSchema, NodeCount]] = {}
 
 
-def cost_function(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) -> NodeCount:
+def cost_function(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+) -> NodeCount:
     """The node count of ``operation`` (a validated document's), built once per document."""
     found = _BUILT.get(id(operation))
     if found is not None and found[0] is operation and found[1] is schema:
