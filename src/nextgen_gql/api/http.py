@@ -144,10 +144,9 @@ class InFlightLimit:
     is answered at once, before its token is looked up or its body read (so before anything is
     written), ``503`` with ``Retry-After`` and a GraphQL error coded ``OVERLOADED``.
 
-    Counted: HTTP requests to the GraphQL routes (queries and mutations). Not counted:
-    WebSockets (other routes), server-sent event streams (``Accept: text/event-stream``, held
-    open for a subscription's life) and GraphiQL's page (``Accept: text/html``); health and
-    metrics are other routes. Unlike uvicorn's ``--limit-concurrency``, idle keep-alive
+    Counted: HTTP requests to the GraphQL routes (queries and mutations). A request answered
+    with a stream of server-sent events (a subscription, held open for its life) gives its
+    place back when the stream starts. WebSockets, health and metrics are other routes. Unlike uvicorn's ``--limit-concurrency``, idle keep-alive
     connections count for nothing and the refusal is a GraphQL answer.
     """
 
@@ -159,7 +158,7 @@ class InFlightLimit:
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self._counted(scope):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
@@ -173,13 +172,23 @@ class InFlightLimit:
             await response(scope, receive, send)
             return
         self.in_flight += 1
+        counted = True
+
+        async def sending(message: Message) -> None:
+            nonlocal counted
+            if counted and message["type"] == "http.response.start" and _is_stream(message):
+                counted = False  # a subscription's stream: it holds no place while it lasts
+                self.in_flight -= 1
+            await send(message)
+
         try:
             if scope["method"] == "POST":
-                await self._abandoned_on_disconnect(scope, receive, send)
+                await self._abandoned_on_disconnect(scope, receive, sending)
             else:
-                await self.app(scope, receive, send)
+                await self.app(scope, receive, sending)
         finally:
-            self.in_flight -= 1
+            if counted:
+                self.in_flight -= 1
 
     async def _abandoned_on_disconnect(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the request; if its client disconnects once the body is read, cancel it, unless
@@ -221,12 +230,12 @@ class InFlightLimit:
             with contextlib.suppress(asyncio.CancelledError):
                 await watching
 
-    @staticmethod
-    def _counted(scope: Scope) -> bool:
-        for name, value in scope["headers"]:
-            if name == b"accept":
-                return b"text/event-stream" not in value and not value.startswith(b"text/html")
-        return True
+
+def _is_stream(message: Message) -> bool:
+    return any(
+        name.lower() == b"content-type" and value.startswith(b"text/event-stream")
+        for name, value in message.get("headers", ())
+    )
 
 
 class GraphQLGate:

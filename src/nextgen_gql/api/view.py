@@ -167,7 +167,9 @@ class GraphQLView(GraphQL[Context, None]):
             else None
         )
         #: Points per hour per caller (``services.budgets``), shared through PostgreSQL.
-        self.budgets = Budgets(settings.rate_limit_points, shared=settings.is_postgres)
+        self.budgets = Budgets(
+            settings.rate_limit_points, database_url=settings.database_url if settings.is_postgres else None
+        )
         # Signed-in callers' accounts by token (a token names one account for its life), so
         # that charging the account costs no extra query on the compiled path.
         self._token_accounts: OrderedDict[str, int] = OrderedDict()
@@ -500,8 +502,17 @@ class GraphQLView(GraphQL[Context, None]):
         elsewhere = await context.authenticate_key()
         if elsewhere is not None:
             raise RequestRefused(403, elsewhere, RequestErrorCode.FORBIDDEN)
-        if await self._charge(context, document, operation, params.variables):
+        nodes = self.node_count(document, operation, params.variables)
+        if dry_run(operation, params.variables):
+            self._charge(context, await self._caller(context), nodes, dry=True)
             return await self._dry_run(request, context, operation, params.variables)
+        token = context.token
+        if not self.budgets.enabled or token is None or context.service_key is not None:
+            self._charge(context, await self._caller(context), nodes)
+        elif token in self._token_accounts:
+            self._charge(context, f"account:{self._token_accounts[token]}", nodes)
+        else:  # charged once the account is read (no statement of its own)
+            context.before_run = lambda account: self._charge_account(context, token, account, nodes)
         if self.compiled is not None and operation.operation is OperationType.QUERY:
             # The compiled path reads the viewer first (with what its plan needs of it).
             data = await self.compiled.execute(context, query, params.operation_name, params.variables)
@@ -513,6 +524,9 @@ class GraphQLView(GraphQL[Context, None]):
                     await self._check_compiled(request, query, params, payload)
                 return payload
         await context.check_credentials()
+        if context.rate_limit is None:  # not charged yet: the session is read (and kept) now
+            session = await context.session() if context.token is not None else None
+            self._charge_account(context, token or "", session.account_id if session else None, nodes)
         note_execution("reference")
         tracing.note_span_execution("reference")
         result = await self.schema.execute(
@@ -540,30 +554,32 @@ class GraphQLView(GraphQL[Context, None]):
                     return address_caller(context.source_address)
                 account = session.account_id
                 self._token_accounts[token] = account
-                if len(self._token_accounts) > 10_000:
-                    self._token_accounts.popitem(last=False)
             return f"account:{account}"
         return address_caller(context.source_address)
 
-    async def _charge(
-        self,
-        context: Context,
-        document: DocumentNode,
-        operation: OperationDefinitionNode,
-        variables: dict[str, Any] | None,
-    ) -> bool:
+    def _charge_account(self, context: Context, token: str, account: int | None, nodes: int) -> None:
+        """Charge the signed-in account (remembered for its token), or the address."""
+        if context.rate_limit is not None:
+            return  # charged already (the compiled path fell back to the reference executor)
+        if account is None:
+            self._charge(context, address_caller(context.source_address), nodes)
+            return
+        self._token_accounts[token] = account
+        if len(self._token_accounts) > 10_000:
+            self._token_accounts.popitem(last=False)
+        self._charge(context, f"account:{account}", nodes)
+
+    def _charge(self, context: Context, caller: str, nodes: int, *, dry: bool = False) -> None:
         """Before anything runs: charge the operation's cost to its caller (``RATE_LIMITED``,
-        429, past the hour's budget) and keep what ``Query.rateLimit`` tells. Returns whether
-        it is a dry run (``rateLimit(dryRun: true)``: nothing spent, nothing else runs)."""
-        nodes = self.node_count(document, operation, variables)
+        429, past the hour's budget) and keep what ``Query.rateLimit`` tells; a dry run
+        (``rateLimit(dryRun: true)``) spends nothing and is never refused."""
         cost = cost_of(nodes)
-        dry = dry_run(operation, variables)
         if not self.budgets.enabled:
             context.rate_limit = RateLimit(
                 cost=cost, node_count=nodes, limit=0, used=0, remaining=0, reset_at=next_hour()
             )
-            return dry
-        spent = self.budgets.charge(await self._caller(context), cost, dry_run=dry)
+            return
+        spent = self.budgets.charge(caller, cost, dry_run=dry)
         if not spent.allowed and not dry:
             retry = spent.retry_after()
             raise RequestRefused(
@@ -581,7 +597,6 @@ class GraphQLView(GraphQL[Context, None]):
             remaining=spent.remaining,
             reset_at=spent.reset_at,
         )
-        return dry
 
     async def _dry_run(
         self,

@@ -22,10 +22,10 @@ import logging
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
-
-from tortoise import connections
+from typing import Any
 
 from nextgen_gql.services.clock import now
+from nextgen_gql.services.listener import plain_postgres_url
 
 __all__ = ["Budgets", "Spent", "address_caller", "cost_of", "next_hour"]
 
@@ -89,9 +89,13 @@ class _Bucket:
 class Budgets:
     """The hour's spending of the callers this worker has seen."""
 
-    def __init__(self, points: int, *, shared: bool, capacity: int = 100_000) -> None:
+    def __init__(self, points: int, *, database_url: str | None = None, capacity: int = 100_000) -> None:
         self.points = points
-        self.shared = shared
+        #: PostgreSQL: spending is shared through it, on a connection of the budgets' own (not
+        #: the request pool's, so that a busy pool never delays it). None: this process alone.
+        self.url = plain_postgres_url(database_url) if database_url is not None else None
+        self.shared = database_url is not None
+        self._conn: Any = None
         self.capacity = capacity
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
@@ -139,21 +143,25 @@ class Budgets:
         spent = [(c, b.pending) for c, b in current if b.pending]
         for _, bucket in current:
             bucket.pending = 0
-        conn = connections.get("default")
         try:
+            conn = await self._connection()
             if spent:
-                await conn.execute_query(
+                await conn.execute(
                     "INSERT INTO rate_spending (caller, window_start, points) "
                     "SELECT unnest($1::text[]), $2, unnest($3::bigint[]) "
                     "ON CONFLICT (caller, window_start) "
                     "DO UPDATE SET points = rate_spending.points + EXCLUDED.points",
-                    [[c for c, _ in spent], window, [p for _, p in spent]],
+                    [c for c, _ in spent],
+                    window,
+                    [p for _, p in spent],
                 )
-            _, rows = await conn.execute_query(
+            rows = await conn.fetch(
                 "SELECT caller, points FROM rate_spending WHERE window_start = $1 AND caller = ANY($2::text[])",
-                [window, [c for c, _ in current]],
+                window,
+                [c for c, _ in current],
             )
         except Exception:
+            await self._drop_connection()
             for caller, points in spent:  # try again at the next sync
                 kept = self._buckets.get(caller)
                 if kept is not None and kept.window == window:
@@ -165,12 +173,24 @@ class Budgets:
                 # What every worker had added, plus what this one spent since the read.
                 bucket.total = totals[caller] + bucket.pending
 
+    async def _connection(self) -> Any:
+        if self._conn is None:
+            import asyncpg
+
+            self._conn = await asyncpg.connect(self.url, timeout=5)
+        return self._conn
+
+    async def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=2)
+
     async def prune(self) -> None:
         """Drop past hours from the shared count."""
         stamp = int(now().timestamp())
-        await connections.get("default").execute_query(
-            "DELETE FROM rate_spending WHERE window_start < $1", [stamp - stamp % HOUR - HOUR]
-        )
+        conn = await self._connection()
+        await conn.execute("DELETE FROM rate_spending WHERE window_start < $1", stamp - stamp % HOUR - HOUR)
 
     async def _run(self, interval: float) -> None:
         ticks = 0
@@ -196,3 +216,4 @@ class Budgets:
             self._task = None
             with contextlib.suppress(Exception):
                 await self.sync()
+            await self._drop_connection()
