@@ -27,9 +27,10 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from nextgen_gql.api.http import GraphQLGate, SecurityHeaders
+from nextgen_gql.api.http import GraphQLGate, InFlightLimit, SecurityHeaders
 from nextgen_gql.api.live.connections import LiveConnections
 from nextgen_gql.api.persisted import read_bundle
+from nextgen_gql.api.proxies import TrustedProxies
 from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, tortoise_config
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         build_schema(settings), settings=settings, courts=live, sealer=sealer, connections=connections
     )
     endpoint = GraphQLGate(view, live, settings)
+    # HTTP queries and mutations pass the in-flight limit first (WebSockets do not count).
+    limited = InFlightLimit(endpoint, settings)
     observability = Observability(settings, lambda: live.current)
 
     @asynccontextmanager
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await view.documents.ensure_trusted(read_bundle(OPERATIONS_BUNDLE))
             log.info("planned %d trusted operations ahead", await view.compile_ahead())
             await rows.open_reader()
+            await view.budgets.start()
             await hub.start()
             await connections.start()
             if listener is not None:
@@ -114,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield
             finally:
                 restore_signals()
+                await view.budgets.stop()
                 await connections.stop()
                 await hub.stop()
                 if listener is not None:
@@ -121,7 +126,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await live.stop()
                 await rows.close_reader()
 
-    middleware = [*observability.middleware(), Middleware(SecurityHeaders, settings=settings)]
+    # The real caller first: everything after (logs, limits, HTTPS) reads the settled client.
+    middleware = [
+        Middleware(TrustedProxies, allow=settings.forwarded_allow_ips),
+        *observability.middleware(),
+        Middleware(SecurityHeaders, settings=settings),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -136,8 +146,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             # Every method reaches the view, which answers what it does not serve with a 405.
-            Route("/graphql", endpoint),
-            Route("/courts/{code}/graphql", endpoint),
+            Route("/graphql", limited),
+            Route("/courts/{code}/graphql", limited),
             # Subscriptions over WebSocket (graphql-transport-ws) on the same two URLs.
             WebSocketRoute("/graphql", endpoint),
             WebSocketRoute("/courts/{code}/graphql", endpoint),
@@ -153,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.compiled = view.compiled
     app.state.documents = view.documents
     app.state.view = view
+    app.state.in_flight = limited
     app.state.hub = hub
     app.state.connections = connections
     app.state.listener = listener

@@ -69,6 +69,19 @@ def _execution(env: Mapping[str, str]) -> bool:
     return raw == "compiled"
 
 
+def _forwarded_allow_ips(env: Mapping[str, str]) -> tuple[str, ...]:
+    """NEXTGEN_GQL_FORWARDED_ALLOW_IPS; the retired NEXTGEN_GQL_TRUST_FORWARDED without it
+    stops the start, since it used to trust any peer's X-Forwarded-For."""
+    given = (env.get(_PREFIX + "FORWARDED_ALLOW_IPS") or "").strip()
+    if (env.get(_PREFIX + "TRUST_FORWARDED") or "").strip() and not given:
+        raise ValueError(
+            f"{_PREFIX}TRUST_FORWARDED is retired: list the proxies whose X-Forwarded-For and "
+            f"X-Forwarded-Proto are believed in {_PREFIX}FORWARDED_ALLOW_IPS (addresses or networks, "
+            "comma-separated; default 127.0.0.1,::1) and remove it"
+        )
+    return _list(env, "FORWARDED_ALLOW_IPS", ("127.0.0.1", "::1"))
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the service needs to run; docs/reference.md lists the environment variables."""
@@ -89,11 +102,19 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     cookie_secure: bool = False
-    trust_forwarded: bool = False
+    #: The proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (``api.proxies``).
+    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1", "::1")
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 3000
     max_body_bytes: int = 64 * 1024
+    #: The most list items one operation may return (``api.cost``): over it, QUERY_TOO_COSTLY.
+    max_nodes: int = 5000
+    #: Points per hour per account or service key (an anonymous address: a fifth); 0: no budgets.
+    rate_limit_points: int = 5000
+    #: GraphQL requests in flight per worker before more are shed (503 OVERLOADED); 0: twice
+    #: ``db_pool_max``.
+    max_in_flight: int = 0
     #: Queries run on compiled plans (``api/compiled``); false runs every request on the reference executor.
     compiled: bool = True
     #: Also run every compiled answer on the reference executor and refuse a difference (tests).
@@ -150,11 +171,14 @@ class Settings:
             graphiql=_bool(env, "GRAPHIQL", True),
             introspection=_bool(env, "INTROSPECTION", True),
             cookie_secure=_bool(env, "COOKIE_SECURE", False),
-            trust_forwarded=_bool(env, "TRUST_FORWARDED", False),
+            forwarded_allow_ips=_forwarded_allow_ips(env),
             max_depth=_int(env, "MAX_DEPTH", cls.max_depth),
             max_aliases=_int(env, "MAX_ALIASES", cls.max_aliases),
             max_tokens=_int(env, "MAX_TOKENS", cls.max_tokens),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
+            max_nodes=_int(env, "MAX_NODES", cls.max_nodes),
+            rate_limit_points=_int(env, "RATE_LIMIT_POINTS", cls.rate_limit_points),
+            max_in_flight=_int(env, "MAX_IN_FLIGHT", cls.max_in_flight),
             compiled=_execution(env),
             compiled_check=_bool(env, "COMPILED_CHECK", False),
             trusted_documents=(env.get(_PREFIX + "TRUSTED_DOCUMENTS") or "off").strip().lower(),
@@ -182,6 +206,7 @@ class Settings:
             "max_aliases",
             "max_tokens",
             "max_body_bytes",
+            "max_nodes",
             "session_ttl_seconds",
             "event_retention_seconds",
             "subscriptions_per_connection",
@@ -201,6 +226,14 @@ class Settings:
             )
         if self.log_format not in {"json", "text"}:
             raise ValueError(f"{_PREFIX}LOG_FORMAT must be json or text, got {self.log_format!r}")
+        if self.max_in_flight == 0:
+            object.__setattr__(self, "max_in_flight", 2 * self.db_pool_max)
+        if self.max_in_flight < 1:
+            raise ValueError(f"{_PREFIX}MAX_IN_FLIGHT must be at least 1, got {self.max_in_flight}")
+        if self.rate_limit_points < 0:
+            raise ValueError(
+                f"{_PREFIX}RATE_LIMIT_POINTS must be 0 (no budgets) or more, got {self.rate_limit_points}"
+            )
         if self.shutdown_timeout_seconds < 0:
             raise ValueError(
                 f"{_PREFIX}SHUTDOWN_TIMEOUT_SECONDS must be 0 or more, got {self.shutdown_timeout_seconds}"
@@ -212,6 +245,18 @@ class Settings:
                 raise ValueError(
                     f"{_PREFIX}METRICS_ALLOW: {network!r} is not an address or network "
                     "(write none to admit by token only)"
+                ) from None
+        for entry in self.forwarded_allow_ips:
+            if entry == "*":
+                raise ValueError(
+                    f"{_PREFIX}FORWARDED_ALLOW_IPS: '*' is refused (any client could then name its own "
+                    "address); list your proxies' addresses or networks"
+                )
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{_PREFIX}FORWARDED_ALLOW_IPS: {entry!r} is not an address or network"
                 ) from None
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise ValueError(f"{_PREFIX}METRICS_TOKEN must be at least 16 characters")

@@ -53,7 +53,7 @@ async def test_an_unknown_username_is_answered_exactly_like_a_known_one(api: Api
 
 
 async def test_a_stranger_cannot_lock_the_owner_out_from_elsewhere(settings: Settings) -> None:
-    async with running_api(settings.with_(trust_forwarded=True)) as api:
+    async with running_api(settings) as api:
         stranger = {"X-Forwarded-For": "203.0.113.9"}
         for _ in range(throttle.PAIR_SIGN_IN.limit + 3):
             await sign_in_codes(api, FILER[0], WRONG, **stranger)
@@ -64,7 +64,7 @@ async def test_a_stranger_cannot_lock_the_owner_out_from_elsewhere(settings: Set
 async def test_guessing_from_many_addresses_locks_the_password_alone(settings: Settings) -> None:
     """Spread over many addresses, guesses lock the username everywhere (known or not); an
     account with a second factor still signs in with it."""
-    async with running_api(settings.with_(trust_forwarded=True)) as api:
+    async with running_api(settings) as api:
         stop_clock()
         token = await api.sign_in("mlopez2018", "Harbor-Signal-Evening-5")
         app = await enrol(api, token, "maria.lopez@lopezlaw.example")
@@ -85,7 +85,7 @@ async def test_guessing_from_many_addresses_locks_the_password_alone(settings: S
 
 
 async def test_wrong_codes_count_toward_the_same_lockouts(settings: Settings) -> None:
-    async with running_api(settings.with_(trust_forwarded=True)) as api:
+    async with running_api(settings) as api:
         stop_clock()
         token = await api.sign_in(*FILER)
         app = await enrol(api, token, "james.morgan@morganlegal.example")
@@ -153,7 +153,9 @@ async def test_failures_from_one_address_slow_everyone_there_down(api: Api) -> N
 
 
 async def test_forwarded_addresses_count_only_behind_a_trusted_proxy(settings: Settings) -> None:
-    async with running_api(settings.with_(trust_forwarded=True)) as api:
+    # The in-process client connects from 127.0.0.1, a trusted proxy by default
+    # (NEXTGEN_GQL_FORWARDED_ALLOW_IPS); tests/api/test_proxies.py has the untrusted cases.
+    async with running_api(settings) as api:
         for i in range(throttle.ADDRESS_SIGN_IN.limit):
             await sign_in_codes(api, f"nobody{i}", WRONG, **{"X-Forwarded-For": "203.0.113.9"})
         assert await sign_in_codes(api, FILER[0], FILER[1], **{"X-Forwarded-For": "203.0.113.9"}) == [

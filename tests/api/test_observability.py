@@ -378,7 +378,7 @@ asyncio.run(main())
         env={k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[] ['ObserveRequests', 'SecurityHeaders']", out.stdout
+    assert out.stdout.strip() == "[] ['TrustedProxies', 'ObserveRequests', 'SecurityHeaders']", out.stdout
 
 
 def test_the_operations_guide_and_the_dashboard_name_the_metrics_that_exist() -> None:

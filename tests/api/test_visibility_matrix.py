@@ -25,7 +25,11 @@ PRIVILEGE = "whoever sees the privilege: its holder, the holder's firm admins, t
 REVOCATION_DETAIL = "the holder and the court's clerks (others who see the privilege: null)"
 ADMIN_ONLY = "the firm's admins"
 MEMBERS = "the firm's members"
+#: tests/api/test_rate_limits.py: each caller reads its own cost and budget only.
+CALLER = "the caller: this operation's cost and its own budget"
 RULES: dict[str, str] = {
+    "Query.rateLimit": CALLER,
+    **{f"RateLimit.{f}": CALLER for f in ["cost", "nodeCount", "limit", "used", "remaining", "resetAt"]},
     **{
         f"PacerAccount.{f}": PUBLIC
         for f in [

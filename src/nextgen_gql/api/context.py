@@ -89,6 +89,13 @@ class Context:
     #: The event streams a subscription opened (``EventStream``): its transport closes them when
     #: the operation ends, however it ends (a generator never started closes nothing itself).
     live_streams: list[Any] = field(default_factory=list)
+    #: What this operation cost and what the caller has left (``Query.rateLimit``); set by the
+    #: view before anything runs.
+    rate_limit: Any = None
+    #: Charges the operation to the signed-in account once it is known (its id; None: no live
+    #: session, the address pays), before anything runs: the compiled path calls it right after
+    #: its viewer read, so that charging costs no statement of its own.
+    before_run: Callable[[int | None], None] | None = None
     _loaders: Loaders | None = None
     # Memoised look-ups: the task, not its result, so that resolvers running at once share one query.
     _once: dict[object, asyncio.Future[Any]] = field(default_factory=dict)
@@ -176,11 +183,8 @@ class Context:
 
     @property
     def source_address(self) -> str:
-        """The caller's address: the peer, or the first X-Forwarded-For hop behind a trusted proxy."""
-        if self.settings.trust_forwarded:
-            forwarded = self.request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-            if forwarded:
-                return forwarded[:64]
+        """The caller's address: the peer, or behind a trusted proxy the hop ``api.proxies``
+        settled on (the rightmost one that is not a trusted proxy)."""
         client = self.request.client
         return client.host if client else "unknown"
 

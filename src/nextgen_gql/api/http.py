@@ -14,6 +14,8 @@ Refusals are GraphQL-shaped JSON with ``extensions.code``, never a bare 4xx page
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 
 import orjson
@@ -82,11 +84,9 @@ def refuse(scope: Scope, status: int, message: str, code: RequestErrorCode) -> R
 
 
 def is_https(scope: Scope, settings: Settings) -> bool:
-    if scope.get("scheme") == "https":
-        return True
-    if settings.trust_forwarded:
-        return Headers(scope=scope).get("x-forwarded-proto", "").split(",")[0].strip() == "https"
-    return False
+    """Served over HTTPS: the scheme as ``api.proxies.TrustedProxies`` settled it (a trusted
+    proxy's single ``X-Forwarded-Proto``, or the connection's own)."""
+    return scope.get("scheme") in ("https", "wss")
 
 
 class SecurityHeaders:
@@ -132,6 +132,110 @@ async def _deny(scope: Scope, receive: Receive, send: Send, response: Response) 
         await response(scope, receive, send)
     else:
         await send({"type": "websocket.close", "code": 1008, "reason": ""})
+
+
+#: Set in a request's scope when a mutation starts running: a client that disconnects no
+#: longer abandons it (``InFlightLimit``).
+WRITING_KEY = "nextgen_gql.writing"
+
+
+class InFlightLimit:
+    """At most ``NEXTGEN_GQL_MAX_IN_FLIGHT`` GraphQL requests in flight in this worker: one more
+    is answered at once, before its token is looked up or its body read (so before anything is
+    written), ``503`` with ``Retry-After`` and a GraphQL error coded ``OVERLOADED``.
+
+    Counted: HTTP requests to the GraphQL routes (queries and mutations). A request answered
+    with a stream of server-sent events (a subscription, held open for its life) gives its
+    place back when the stream starts. WebSockets, health and metrics are other routes. Unlike uvicorn's ``--limit-concurrency``, idle keep-alive
+    connections count for nothing and the refusal is a GraphQL answer.
+    """
+
+    RETRY_AFTER = "1"
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.limit = settings.max_in_flight
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            response = error_response(
+                503,
+                "The service is overloaded: nothing was run. Retry after the Retry-After seconds.",
+                RequestErrorCode.OVERLOADED,
+                negotiate(Headers(scope=scope).get("accept")),
+                headers={"retry-after": self.RETRY_AFTER},
+            )
+            await response(scope, receive, send)
+            return
+        self.in_flight += 1
+        counted = True
+
+        async def sending(message: Message) -> None:
+            nonlocal counted
+            if counted and message["type"] == "http.response.start" and _is_stream(message):
+                counted = False  # a subscription's stream: it holds no place while it lasts
+                self.in_flight -= 1
+            await send(message)
+
+        try:
+            if scope["method"] == "POST":
+                await self._abandoned_on_disconnect(scope, receive, sending)
+            else:
+                await self.app(scope, receive, sending)
+        finally:
+            if counted:
+                self.in_flight -= 1
+
+    async def _abandoned_on_disconnect(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request; if its client disconnects once the body is read, cancel it, unless
+        it is a mutation that started (``WRITING_KEY``): that one finishes, so that what it
+        writes is whole, and its answer goes nowhere."""
+        body_read = asyncio.Event()
+
+        async def tracked() -> Message:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_read.set()
+            return message
+
+        async def disconnected() -> None:
+            await body_read.wait()
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        answered = False
+
+        async def sending(message: Message) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.start":
+                answered = True  # from here the answer is on its way: nothing is abandoned
+            await send(message)
+
+        running = asyncio.ensure_future(self.app(scope, tracked, sending))
+        watching = asyncio.ensure_future(disconnected())
+        try:
+            await asyncio.wait({running, watching}, return_when=asyncio.FIRST_COMPLETED)
+            if not running.done() and not answered and not scope.get(WRITING_KEY):
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
+                return
+            await running
+        finally:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+
+
+def _is_stream(message: Message) -> bool:
+    return any(
+        name.lower() == b"content-type" and value.startswith(b"text/event-stream")
+        for name, value in message.get("headers", ())
+    )
 
 
 class GraphQLGate:

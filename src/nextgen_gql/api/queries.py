@@ -33,6 +33,7 @@ from nextgen_gql.api.types.filing import (
 from nextgen_gql.api.types.firms import Firm, FirmInvitation
 from nextgen_gql.api.types.keys import CourtServiceKey
 from nextgen_gql.api.types.ordering import CmecfAccountOrder, RegistrationOrder
+from nextgen_gql.api.types.rate_limit import RateLimit
 from nextgen_gql.api.types.registrations import (
     Registration,
     RegistrationConnection,
@@ -120,6 +121,21 @@ class Query:
     @strawberry.field(description="Every court served, by code.")
     def courts(self, info: Info) -> list[Court]:
         return [court_node(c) for c in info.context.courts]
+
+    @strawberry.field(
+        description="What this operation costs and the points you have left this hour. dryRun: true costs "
+        "the operation without running its other fields (they answer null) and spends nothing."
+    )
+    def rate_limit(
+        self,
+        info: Info,
+        dry_run: Annotated[
+            bool | None,
+            strawberry.argument(description="Cost the operation only: nothing else runs or is spent."),
+        ] = None,
+    ) -> RateLimit | None:
+        state = info.context.rate_limit
+        return state if isinstance(state, RateLimit) else None
 
     @strawberry.field(description="The signed-in account; null when not signed in.")
     async def me(self, info: Info) -> PacerAccount | None:

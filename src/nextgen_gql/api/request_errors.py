@@ -34,16 +34,21 @@ from graphql.validation import (
     ValidationContext,
     specified_rules,
 )
+from graphql.validation import validate as graphql_validate
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 __all__ = [
     "REQUEST_ERROR_CODES",
     "CodedExecutionContext",
     "CodedParser",
     "CodedValidation",
+    "HideSuggestions",
     "RequestErrorCode",
     "coded",
+    "hide_names",
     "parse_document",
     "service_rules",
     "validate",
@@ -118,12 +123,12 @@ REQUEST_ERROR_CODES: dict[str, str] = {
     "its hash (automatic persisted queries), or register the document.",
     "PERSISTED_QUERY_REQUIRED": "The service runs registered documents only (NEXTGEN_GQL_TRUSTED_DOCUMENTS=only): "
     "send a registered document's id.",
-    "QUERY_TOO_COSTLY": "The operation may return more nodes than allowed: ask for fewer (emitted once query cost "
-    "limits are served).",
-    "RATE_LIMITED": "HTTP 429: the caller spent its points for the hour; retry after Retry-After (emitted once rate "
-    "limits are served).",
-    "OVERLOADED": "HTTP 503: shed under load before anything was written; retry after Retry-After (emitted once load "
-    "shedding is served).",
+    "QUERY_TOO_COSTLY": "The operation may return more list items (nodes) than NEXTGEN_GQL_MAX_NODES allows: "
+    "nothing ran; the message gives the count and the limit. Ask for fewer (smaller first/last, fewer lists).",
+    "RATE_LIMITED": "HTTP 429: the caller spent its points for the hour (NEXTGEN_GQL_RATE_LIMIT_POINTS; see "
+    "Query.rateLimit); nothing ran. Retry after Retry-After seconds.",
+    "OVERLOADED": "HTTP 503: shed under load (NEXTGEN_GQL_MAX_IN_FLIGHT) before anything ran or was written; "
+    "retry after Retry-After seconds.",
     "INTERNAL_ERROR": "An unexpected failure: the message names a request id (the X-Request-ID header) to quote to "
     "the help desk; nothing more is told.",
     "COMPILED_MISMATCH": "HTTP 500, only with NEXTGEN_GQL_COMPILED_CHECK=true (the test suite): the compiled "
@@ -187,7 +192,34 @@ def service_rules(
     ]
     if not introspection:
         rules.append(coded(NoSchemaIntrospectionCustomRule, RequestErrorCode.INTROSPECTION_DISABLED))
+        rules.append(HideSuggestions)
     return tuple(rules)
+
+
+class HideSuggestions(ASTValidationRule):
+    """In a rule set (introspection off): validation and execution say nothing of the schema
+    that the document did not name (``hide_names``). It checks nothing itself."""
+
+
+#: Messages that name what the document left out (a required argument or input field):
+#: how a tool such as clairvoyance reads a hidden schema, with suggestions turned off.
+_NAMES_WHAT_IS_MISSING = ("was not provided", "to include required field")
+_HIDDEN = (
+    "A required argument or input field is missing "
+    "(the schema's details are not told while introspection is off)."
+)
+
+
+def hide_names(errors: Sequence[GraphQLError]) -> list[GraphQLError]:
+    """Errors with suggestions already off (graphql-core's ``hide_suggestions``), and any
+    message naming a required argument or input field the document did not write replaced."""
+    hidden = []
+    for error in errors:
+        if any(text in error.message for text in _NAMES_WHAT_IS_MISSING):
+            replaced = GraphQLError(_HIDDEN, error.nodes, extensions=error.extensions)
+            error = replaced
+        hidden.append(error)
+    return hidden
 
 
 def _too_many_tokens(query: str, max_tokens: int) -> bool:
@@ -242,8 +274,13 @@ class CodedParser(SchemaExtension):
 def validate(
     schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[GraphQLError]:
-    """Strawberry's validation (the rules given, and Strawberry's own), kept per document."""
-    return validate_document(schema, document, rules)
+    """Strawberry's validation (the rules given, and Strawberry's own), kept per document;
+    with ``HideSuggestions`` among the rules, no schema names in the messages."""
+    hide = HideSuggestions in rules
+    errors = graphql_validate(
+        schema, document, (*rules, MaybeNullValidationRule, OneOfInputValidationRule), hide_suggestions=hide
+    )
+    return hide_names(errors) if hide else errors
 
 
 class CodedValidation(SchemaExtension):
@@ -270,10 +307,17 @@ class CodedExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution context: an operation that cannot be selected is a
     validation failure, variables that do not coerce are the caller's input error."""
 
+    #: Introspection off: no suggestions, no names the document did not write (``hide_names``).
+    hides_schema = False
+
     @classmethod
     def build(cls, schema: Any, document: DocumentNode, *args: Any, **kwargs: Any) -> Any:
+        if cls.hides_schema:
+            kwargs["hide_suggestions"] = True
         built = super().build(schema, document, *args, **kwargs)
         if isinstance(built, Sequence):
+            if cls.hides_schema:
+                built = hide_names(built)
             operation_name = kwargs.get("operation_name", args[3] if len(args) > 3 else None)
             code = (
                 RequestErrorCode.BAD_USER_INPUT

@@ -158,6 +158,12 @@ def limits(
     return [lambda: CodedParser(settings.max_tokens), lambda: CodedValidation(rules), EnrolmentGate]
 
 
+class _HidingExecutionContext(LiveExecutionContext):
+    """Introspection off: variables that do not coerce are told without the schema's names."""
+
+    hides_schema = True
+
+
 def build_schema(settings: Settings | None = None) -> Schema:
     settings = settings or Settings()
     rules = validation_rules(settings)
@@ -179,7 +185,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
         ],
         extensions=limits(settings, rules),
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=LiveExecutionContext,
+        execution_context_class=LiveExecutionContext if settings.introspection else _HidingExecutionContext,
     )
     built.service_rules = rules
     built.max_tokens = settings.max_tokens

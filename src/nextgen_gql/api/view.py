@@ -18,11 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, print_ast
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -34,6 +35,7 @@ from strawberry.types import ExecutionResult
 
 from nextgen_gql.api.compiled import CompiledQueries, tenant_only
 from nextgen_gql.api.context import COOKIE_NAME, Context, InvalidToken, credentials_from_request
+from nextgen_gql.api.cost import cost_function, dry_run, rate_limit_only
 from nextgen_gql.api.graphql_http import (
     APPLICATION_JSON,
     DOCUMENT_ID_PARAMETERS,
@@ -49,15 +51,23 @@ from nextgen_gql.api.graphql_http import (
     params_from_query_string,
     request_error_status,
 )
-from nextgen_gql.api.http import COURT_SCOPE_KEY, COURTS_SCOPE_KEY, REQUEST_ID_KEY, error_response
+from nextgen_gql.api.http import (
+    COURT_SCOPE_KEY,
+    COURTS_SCOPE_KEY,
+    REQUEST_ID_KEY,
+    WRITING_KEY,
+    error_response,
+)
 from nextgen_gql.api.live import sse
 from nextgen_gql.api.live.connections import LiveConnection, LiveConnections
 from nextgen_gql.api.live.websocket import LiveSocket, LiveWebSocketHandler
 from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_only, sha256_hex
 from nextgen_gql.api.request_errors import RequestErrorCode, parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
+from nextgen_gql.api.types.rate_limit import RateLimit
 from nextgen_gql.observability import tracing
 from nextgen_gql.observability.requests import note_error, note_execution, note_operation, note_persisted
+from nextgen_gql.services.budgets import Budgets, address_caller, cost_of, next_hour
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
@@ -156,6 +166,13 @@ class GraphQLView(GraphQL[Context, None]):
             if settings.compiled
             else None
         )
+        #: Points per hour per caller (``services.budgets``), shared through PostgreSQL.
+        self.budgets = Budgets(
+            settings.rate_limit_points, database_url=settings.database_url if settings.is_postgres else None
+        )
+        # Signed-in callers' accounts by token (a token names one account for its life), so
+        # that charging the account costs no extra query on the compiled path.
+        self._token_accounts: OrderedDict[str, int] = OrderedDict()
         self.documents = DocumentStore(
             trusted_only=settings.trusted_documents == "only", max_tokens=settings.max_tokens
         )
@@ -378,7 +395,22 @@ class GraphQLView(GraphQL[Context, None]):
             raise RequestErrors(
                 [with_code(GraphQLError(message), RequestErrorCode.GRAPHQL_VALIDATION_FAILED)]
             )
+        nodes = self.node_count(document, operation, params.variables)
+        if nodes > self.settings.max_nodes:
+            refusal = GraphQLError(
+                f"This operation may return up to {nodes} nodes, over the limit of {self.settings.max_nodes}: "
+                "ask for fewer (smaller first or last, fewer aliased or nested lists)."
+            )
+            raise RequestErrors([with_code(refusal, RequestErrorCode.QUERY_TOO_COSTLY)])
         return query, document, operation
+
+    def node_count(
+        self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None
+    ) -> int:
+        """The most list items the operation may return with these variables (``api.cost``;
+        built once per document, evaluated per request with the courts served now)."""
+        count = cost_function(self.service_schema._schema, document, operation)
+        return count.evaluate(variables, len(self.courts.current))
 
     def _answer_errors(
         self, request: Request, errors: Sequence[GraphQLError], media_type: str | None
@@ -395,7 +427,7 @@ class GraphQLView(GraphQL[Context, None]):
         """``media_type`` None: the client accepts server-sent events only (graphql-sse)."""
         json_type = media_type or APPLICATION_JSON
         try:
-            query, _, operation = await self.prepare(params, json_type)
+            query, document, operation = await self.prepare(params, json_type)
         except RequestErrors as failed:
             return self._answer_errors(request, failed.errors, media_type)
         operation_type = operation.operation.value
@@ -421,12 +453,14 @@ class GraphQLView(GraphQL[Context, None]):
                 RequestErrorCode.METHOD_NOT_ALLOWED,
                 {"allow": "POST"},
             )
+        if operation.operation is OperationType.MUTATION:
+            request.scope[WRITING_KEY] = True  # from here, a client that leaves does not cancel it
         sub_response = Response()
         context = await self.get_context(request, sub_response)
         court = context.court.code if context.court is not None else None
         with tracing.operation_span(operation_type, operation_name, court):
             try:
-                payload = await self._execute(request, context, query, params, operation)
+                payload = await self._execute(request, context, query, params, operation, document)
             except InvalidToken as refused:
                 raise RequestRefused(
                     401,
@@ -458,6 +492,7 @@ class GraphQLView(GraphQL[Context, None]):
         query: str,
         params: GraphQLParams,
         operation: OperationDefinitionNode,
+        document: DocumentNode,
     ) -> bytes:
         """The answer's body: compiled for a query the compiler takes, else the reference
         executor's; ``RequestErrors`` for errors before execution (variables that do not fit).
@@ -467,6 +502,17 @@ class GraphQLView(GraphQL[Context, None]):
         elsewhere = await context.authenticate_key()
         if elsewhere is not None:
             raise RequestRefused(403, elsewhere, RequestErrorCode.FORBIDDEN)
+        nodes = self.node_count(document, operation, params.variables)
+        if dry_run(operation, params.variables):
+            self._charge(context, await self._caller(context), nodes, dry=True)
+            return await self._dry_run(request, context, operation, params.variables)
+        token = context.token
+        if not self.budgets.enabled or token is None or context.service_key is not None:
+            self._charge(context, await self._caller(context), nodes)
+        elif token in self._token_accounts:
+            self._charge(context, f"account:{self._token_accounts[token]}", nodes)
+        else:  # charged once the account is read (no statement of its own)
+            context.before_run = lambda account: self._charge_account(context, token, account, nodes)
         if self.compiled is not None and operation.operation is OperationType.QUERY:
             # The compiled path reads the viewer first (with what its plan needs of it).
             data = await self.compiled.execute(context, query, params.operation_name, params.variables)
@@ -478,6 +524,9 @@ class GraphQLView(GraphQL[Context, None]):
                     await self._check_compiled(request, query, params, payload)
                 return payload
         await context.check_credentials()
+        if context.rate_limit is None:  # not charged yet: the session is read (and kept) now
+            session = await context.session() if context.token is not None else None
+            self._charge_account(context, token or "", session.account_id if session else None, nodes)
         note_execution("reference")
         tracing.note_span_execution("reference")
         result = await self.schema.execute(
@@ -489,6 +538,76 @@ class GraphQLView(GraphQL[Context, None]):
         )
         if result.errors and result.data is None and all(error.path is None for error in result.errors):
             raise RequestErrors(list(result.errors))
+        return orjson.dumps(await self.process_result(request, result))
+
+    async def _caller(self, context: Context) -> str:
+        """Who spends the points: the service key, the signed-in account, or the address."""
+        if context.service_key is not None:
+            return f"key:{context.service_key.prefix}"
+        token = context.token
+        if token is not None:
+            account = self._token_accounts.get(token)
+            if account is None:
+                session = await context.session()
+                if session is None:
+                    context.session_missing()  # a bearer token: refused (401); a cookie: forgotten
+                    return address_caller(context.source_address)
+                account = session.account_id
+                self._token_accounts[token] = account
+            return f"account:{account}"
+        return address_caller(context.source_address)
+
+    def _charge_account(self, context: Context, token: str, account: int | None, nodes: int) -> None:
+        """Charge the signed-in account (remembered for its token), or the address."""
+        if context.rate_limit is not None:
+            return  # charged already (the compiled path fell back to the reference executor)
+        if account is None:
+            self._charge(context, address_caller(context.source_address), nodes)
+            return
+        self._token_accounts[token] = account
+        if len(self._token_accounts) > 10_000:
+            self._token_accounts.popitem(last=False)
+        self._charge(context, f"account:{account}", nodes)
+
+    def _charge(self, context: Context, caller: str, nodes: int, *, dry: bool = False) -> None:
+        """Before anything runs: charge the operation's cost to its caller (``RATE_LIMITED``,
+        429, past the hour's budget) and keep what ``Query.rateLimit`` tells; a dry run
+        (``rateLimit(dryRun: true)``) spends nothing and is never refused."""
+        cost = cost_of(nodes)
+        if not self.budgets.enabled:
+            context.rate_limit = RateLimit(
+                cost=cost, node_count=nodes, limit=0, used=0, remaining=0, reset_at=next_hour()
+            )
+            return
+        spent = self.budgets.charge(caller, cost, dry_run=dry)
+        if not spent.allowed and not dry:
+            retry = spent.retry_after()
+            raise RequestRefused(
+                429,
+                f"This caller has spent its {spent.limit} points for the hour ({spent.used} used; this operation "
+                f"costs {cost}): retry after {retry} seconds.",
+                RequestErrorCode.RATE_LIMITED,
+                {"retry-after": str(retry)},
+            )
+        context.rate_limit = RateLimit(
+            cost=cost,
+            node_count=nodes,
+            limit=spent.limit,
+            used=spent.used,
+            remaining=spent.remaining,
+            reset_at=spent.reset_at,
+        )
+
+    async def _dry_run(
+        self,
+        request: Request,
+        context: Context,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+    ) -> bytes:
+        """``rateLimit(dryRun: true)``: the operation's ``rateLimit`` fields alone run."""
+        document, used = rate_limit_only(operation, variables)
+        result = await self.schema.execute(print_ast(document), variable_values=used, context_value=context)
         return orjson.dumps(await self.process_result(request, result))
 
     def _cache_headers(

@@ -61,6 +61,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # compressor would cost tens of KiB: docs/benchmarks.md).
         "ws_max_size": settings.max_body_bytes,
         "ws_per_message_deflate": False,
+        # The app settles the real caller itself (api.proxies, NEXTGEN_GQL_FORWARDED_ALLOW_IPS):
+        # uvicorn's own proxy handling (and its FORWARDED_ALLOW_IPS) would act first, apart.
+        "proxy_headers": False,
     }
     if args.workers > 1:
         # The parent prepares the database once; each worker then finds nothing to do.

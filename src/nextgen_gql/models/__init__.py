@@ -17,7 +17,14 @@ from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege, 
 from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
 from nextgen_gql.models.keys import CourtServiceKey
 from nextgen_gql.models.registrations import Registration
-from nextgen_gql.models.security import Authenticator, BackupCode, EmailChange, MfaChallenge, Throttle
+from nextgen_gql.models.security import (
+    Authenticator,
+    BackupCode,
+    EmailChange,
+    MfaChallenge,
+    RateSpending,
+    Throttle,
+)
 
 __all__ = [
     "AuditEvent",
@@ -41,6 +48,7 @@ __all__ = [
     "PasswordReset",
     "PersistedDocument",
     "PrivilegeCase",
+    "RateSpending",
     "Registration",
     "Session",
     "Throttle",

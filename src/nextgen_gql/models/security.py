@@ -26,6 +26,19 @@ class Throttle(Model):
         unique_together = (("kind", "key"),)
 
 
+class RateSpending(Model):
+    """Points one caller spent in one hour (``services.budgets``), shared by every worker."""
+
+    id = fields.BigIntField(primary_key=True)
+    caller = fields.CharField(max_length=80)
+    window_start = fields.BigIntField()
+    points = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "rate_spending"
+        unique_together = (("caller", "window_start"),)
+
+
 class Authenticator(Model):
     """An authenticator app (TOTP, RFC 6238) of an account, pending until confirmed.
 

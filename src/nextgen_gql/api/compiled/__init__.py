@@ -192,9 +192,12 @@ class CompiledQueries:
             # Before anything runs: a bearer token that names no live session is refused
             # (``InvalidToken``, raised past the fallback); a stale cookie is forgotten. The
             # viewer read carries the session's restriction (and what the plan needs of it).
-            if await runtime.viewer() is None:
+            viewer = await runtime.viewer()
+            if viewer is None:
                 context.session_missing()
-            elif runtime.restricted and not entry.enrolment_ok:
+            if context.before_run is not None:
+                context.before_run(viewer.id if viewer is not None else None)  # may refuse (429)
+            if viewer is not None and runtime.restricted and not entry.enrolment_ok:
                 return self._fall_back(query, "a session restricted to MFA enrolment")
         if entry.tenant_only:
             key = (context.courts.version, context.court.code if context.court else None, runtime.today)

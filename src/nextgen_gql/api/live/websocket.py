@@ -99,9 +99,8 @@ def cookie_origin_refusal(scope: Mapping[str, Any], headers: Headers, settings: 
         return None  # not a browser: it carries no cookie of someone else's
     if origin == "null":
         return f"Forbidden: the {COOKIE_NAME} cookie is not accepted from an opaque origin"
-    secure = scope.get("scheme") in ("https", "wss") or (
-        settings.trust_forwarded and headers.get("x-forwarded-proto", "").split(",")[0].strip() == "https"
-    )
+    # The scheme as api.proxies settled it (a trusted proxy's X-Forwarded-Proto).
+    secure = scope.get("scheme") in ("https", "wss")
     own = f"{'https' if secure else 'http'}://{headers.get('host', '')}"
     if origin == own or origin in settings.cors_origins:
         return None

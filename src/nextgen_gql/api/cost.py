@@ -1,0 +1,359 @@
+"""What an operation may cost, before anything runs: its node count.
+
+The node count is the most list items the operation may return, counted on the merged field
+tree: fields are collected per response key through inline fragments and fragment spreads
+(as graphql-core's field collection does, so a field asked for twice through two fragments
+counts once), and where a selection is on an interface or a union the count is the maximum
+over the object types it may be. A list field's items each count one, times the items of the
+lists around it, plus what each item holds:
+
+- a connection's ``edges`` by its field's ``first`` / ``last`` (clamped to 0-100 for
+  costing; the default page size when neither is given; the smaller when both are);
+- every other list of objects by its bound in ``LIST_BOUNDS`` (one table; ``COURTS`` reads
+  the number of courts when the cost is evaluated, since courts change live);
+- lists of scalars and single objects count nothing; introspection (``__schema``,
+  ``__type``, ``__typename``) counts nothing (it has its own switch).
+
+``cost_function`` builds the count of one operation once (kept per document beside the
+parsed and validated one) as a small tree; ``NodeCount.evaluate`` runs it with each
+request's variables. The view refuses an operation over ``NEXTGEN_GQL_MAX_NODES`` with
+``QUERY_TOO_COSTLY`` before it runs, on either executor (``GraphQLView.prepare``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    BooleanValueNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLAbstractType,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    IntValueNode,
+    NullValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValueNode,
+    VariableNode,
+    get_named_type,
+    value_from_ast_untyped,
+)
+
+from nextgen_gql.services.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+__all__ = ["COURTS", "LIST_BOUNDS", "Bound", "NodeCount", "cost_function", "dry_run", "rate_limit_only"]
+
+
+@dataclass(frozen=True)
+class Bound:
+    """How many items a list field may hold: ``items`` (or, with ``per_court``, that many per
+    court), and why: ``enforced`` when the service never answers more, else an estimate."""
+
+    items: int
+    why: str
+    enforced: bool = True
+    per_court: bool = False
+
+
+#: A list bounded by the number of courts (read when the cost is evaluated).
+COURTS = Bound(1, "one per court", per_court=True)
+
+#: Every list of objects in the schema but connections' edges (which take ``first`` /
+#: ``last``), with its bound. ``tests/api/test_cost.py`` fails on a list field missing here.
+LIST_BOUNDS: dict[str, Bound] = {
+    "Query.courts": COURTS,
+    "PacerAccount.clerkOf": COURTS,
+    "PacerAccount.cmecfAccounts": Bound(1, "one linked legacy account per court", per_court=True),
+    "PacerAccount.privileges": Bound(
+        3, "estimate: a privilege per role per court, revoked ones kept", enforced=False, per_court=True
+    ),
+    "PacerAccount.registrations": Bound(
+        3, "estimate: a registration per role per court", enforced=False, per_court=True
+    ),
+    "PacerAccount.invitations": Bound(10, "estimate: pending invitations to firms", enforced=False),
+    "PacerAccount.sessions": Bound(20, "estimate: sign-ins that still hold", enforced=False),
+    "MfaStatus.authenticators": Bound(6, "at most 5 confirmed apps (services.mfa) and one being enrolled"),
+    "Firm.admins": Bound(10, "estimate: a firm's administrators", enforced=False),
+    "Firm.invitations": Bound(50, "estimate: a firm's pending invitations", enforced=False),
+    "Statement.charges": Bound(100, "estimate: a quarter's charges", enforced=False),
+    "Query.courtServiceKeys": Bound(20, "estimate: one court's service keys", enforced=False),
+    "*.errors": Bound(5, "estimate: a mutation's user errors (one per input field at most)", enforced=False),
+}
+
+#: The fields of a connection whose items its field's ``first`` / ``last`` bound.
+_PAGED = ("edges", "nodes")
+
+Variables = Mapping[str, Any]
+
+
+def _list_of_objects(type_: Any) -> bool:
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    return isinstance(type_, GraphQLList) and isinstance(
+        get_named_type(type_), (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)
+    )
+
+
+def list_bound(type_name: str, field_name: str) -> Bound | None:
+    return LIST_BOUNDS.get(f"{type_name}.{field_name}") or (
+        LIST_BOUNDS["*.errors"] if field_name == "errors" else None
+    )
+
+
+# -- the built tree --------------------------------------------------------------------------
+
+
+def _int_argument(node: ValueNode | None, defaults: Mapping[str, Any]) -> Callable[[Variables], int | None]:
+    """An ``Int`` argument as the request gives it (a literal, or a variable or its default);
+    None when absent, null or not an integer (execution refuses that; costing ignores it)."""
+    if node is None or isinstance(node, NullValueNode):
+        return lambda variables: None
+    if isinstance(node, IntValueNode):
+        value = int(node.value)
+        return lambda variables: value
+    if isinstance(node, VariableNode):
+        name = node.name.value
+        default = defaults.get(name)
+
+        def read(variables: Variables) -> int | None:
+            value = variables.get(name, default) if isinstance(variables, Mapping) else default
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        return read
+    return lambda variables: None
+
+
+def _page(field_node: FieldNode, defaults: Mapping[str, Any]) -> Callable[[Variables], int]:
+    """A connection's page size for costing: ``first`` / ``last`` clamped to 0-100."""
+    given = {a.name.value: a.value for a in field_node.arguments or ()}
+    first = _int_argument(given.get("first"), defaults)
+    last = _int_argument(given.get("last"), defaults)
+
+    def size(variables: Variables) -> int:
+        sizes = [min(max(n, 0), MAX_PAGE_SIZE) for n in (first(variables), last(variables)) if n is not None]
+        return min(sizes) if sizes else DEFAULT_PAGE_SIZE
+
+    return size
+
+
+@dataclass
+class _Field:
+    #: None: one object (or a leaf); else the items of this list for the request.
+    items: Callable[[Variables, int], int] | None
+    inner: _Selection | None
+
+
+@dataclass
+class _Selection:
+    """One list of merged fields per object type the selection may be on (max taken)."""
+
+    alternatives: list[list[_Field]] = field(default_factory=list)
+
+    def evaluate(self, variables: Variables, courts: int) -> int:
+        best = 0
+        for fields in self.alternatives:
+            total = 0
+            for f in fields:
+                inner = f.inner.evaluate(variables, courts) if f.inner is not None else 0
+                if f.items is None:
+                    total += inner
+                else:
+                    n = f.items(variables, courts)
+                    total += n + n * inner
+            best = max(best, total)
+        return best
+
+
+class _Builder:
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+    ) -> None:
+        self.schema = schema
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.defaults = {
+            d.variable.name.value: value_from_ast_untyped(d.default_value)
+            for d in operation.variable_definitions or ()
+            if d.default_value is not None
+        }
+
+    def _applies(self, condition: Any, object_type: GraphQLObjectType) -> bool:
+        if condition is None:
+            return True
+        found = self.schema.get_type(condition.name.value)
+        if found is object_type:
+            return True
+        if isinstance(found, GraphQLAbstractType):
+            return self.schema.is_sub_type(found, object_type)
+        return False
+
+    def _collect(
+        self,
+        object_type: GraphQLObjectType,
+        selection_sets: list[SelectionSetNode],
+        into: dict[str, list[FieldNode]],
+        visited: set[str],
+    ) -> None:
+        for selection_set in selection_sets:
+            for selection in selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    key = selection.alias.value if selection.alias else selection.name.value
+                    into.setdefault(key, []).append(selection)
+                elif isinstance(selection, InlineFragmentNode):
+                    if self._applies(selection.type_condition, object_type):
+                        self._collect(object_type, [selection.selection_set], into, visited)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.fragments.get(name)
+                    if fragment is None or name in visited:
+                        continue
+                    if self._applies(fragment.type_condition, object_type):
+                        self._collect(object_type, [fragment.selection_set], into, visited | {name})
+
+    def selection(
+        self,
+        parent: Any,
+        selection_sets: list[SelectionSetNode],
+        page: Callable[[Variables], int] | None = None,
+    ) -> _Selection:
+        parent = get_named_type(parent)
+        if isinstance(parent, GraphQLObjectType):
+            possible: list[GraphQLObjectType] = [parent]
+        elif isinstance(parent, GraphQLAbstractType):
+            possible = list(self.schema.get_possible_types(parent))
+        else:
+            return _Selection()
+        built = _Selection()
+        for object_type in possible:
+            merged: dict[str, list[FieldNode]] = {}
+            self._collect(object_type, selection_sets, merged, set())
+            fields = []
+            for nodes in merged.values():
+                name = nodes[0].name.value
+                if name.startswith("__"):
+                    continue  # introspection: its own switch
+                definition = object_type.fields.get(name)
+                if definition is None:
+                    continue  # validation refused it already
+                inner_sets = [n.selection_set for n in nodes if n.selection_set is not None]
+                named = get_named_type(definition.type)
+                child_page = _page(nodes[0], self.defaults) if named.name.endswith("Connection") else None
+                inner = self.selection(named, inner_sets, child_page) if inner_sets else None
+                items: Callable[[Variables, int], int] | None = None
+                if _list_of_objects(definition.type):
+                    if page is not None and name in _PAGED:
+                        paged = page
+                        items = lambda variables, courts, paged=paged: paged(variables)  # noqa: E731
+                    else:
+                        bound = list_bound(object_type.name, name)
+                        if bound is None:
+                            raise LookupError(
+                                f"{object_type.name}.{name} has no bound in api.cost.LIST_BOUNDS"
+                            )
+                        items = _bound_items(bound)
+                if items is None and inner is None:
+                    continue
+                fields.append(_Field(items, inner))
+            built.alternatives.append(fields)
+        return built
+
+
+def _bound_items(bound: Bound) -> Callable[[Variables, int], int]:
+    if bound.per_court:
+        return lambda variables, courts: bound.items * courts
+    return lambda variables, courts: bound.items
+
+
+@dataclass(frozen=True)
+class NodeCount:
+    """One operation's node count, built once; ``evaluate`` with a request's variables and
+    the number of courts served now."""
+
+    tree: _Selection
+
+    def evaluate(self, variables: Variables | None, courts: int) -> int:
+        return self.tree.evaluate(variables or {}, courts)
+
+
+#: Built counts by the operation node's identity (a parsed document is kept and reused for the
+#: same text, ``request_errors.parse_document``): hashing a document node walks all of it.
+_BUILT: dict[int, tuple[OperationDefinitionNode, GraphQLSchema, NodeCount]] = {}
+
+
+def cost_function(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+) -> NodeCount:
+    """The node count of ``operation`` (a validated document's), built once per document."""
+    found = _BUILT.get(id(operation))
+    if found is not None and found[0] is operation and found[1] is schema:
+        return found[2]
+    root = schema.get_root_type(operation.operation)
+    assert root is not None
+    built = NodeCount(_Builder(schema, document, operation).selection(root, [operation.selection_set]))
+    if len(_BUILT) >= 2048:
+        _BUILT.clear()
+    _BUILT[id(operation)] = (operation, schema, built)
+    return built
+
+
+# -- Query.rateLimit(dryRun: true) ------------------------------------------------------------
+
+
+def _rate_limit_fields(operation: OperationDefinitionNode) -> list[FieldNode]:
+    if operation.operation.value != "query":
+        return []
+    return [
+        s
+        for s in operation.selection_set.selections
+        if isinstance(s, FieldNode) and s.name.value == "rateLimit"
+    ]
+
+
+def dry_run(operation: OperationDefinitionNode, variables: Variables | None) -> bool:
+    """Whether the operation asks ``rateLimit(dryRun: true)`` at its root."""
+    for node in _rate_limit_fields(operation):
+        for argument in node.arguments or ():
+            if argument.name.value != "dryRun":
+                continue
+            value = argument.value
+            if isinstance(value, BooleanValueNode) and value.value:
+                return True
+            if isinstance(value, VariableNode) and (variables or {}).get(value.name.value) is True:
+                return True
+    return False
+
+
+def rate_limit_only(
+    operation: OperationDefinitionNode, variables: Variables | None
+) -> tuple[DocumentNode, dict[str, Any]]:
+    """The operation with its root ``rateLimit`` fields alone, and the variables they use."""
+    fields = _rate_limit_fields(operation)
+    used = {
+        n.name.value
+        for f in fields
+        for a in f.arguments or ()
+        for n in ([a.value] if isinstance(a.value, VariableNode) else [])
+    }
+    stripped = OperationDefinitionNode(
+        operation=operation.operation,
+        name=operation.name,
+        variable_definitions=tuple(
+            d for d in operation.variable_definitions or () if d.variable.name.value in used
+        ),
+        directives=(),
+        selection_set=SelectionSetNode(selections=tuple(fields)),
+    )
+    given = variables or {}
+    return DocumentNode(definitions=(stripped,)), {k: given[k] for k in used if k in given}
