@@ -16,7 +16,8 @@ Rules that make an order the same on both databases:
   falls across them;
 - a cursor carries the key and the id of its row, as read from the database (``Cursor``).
 
-A page is then: one statement for the ids in order, one to count the rows, and the caller
+A page is then: one statement for the ids in order, one to count the rows (or read their
+kept count: ``services.counts``), and the caller
 reads its rows by id (``rows_by_ids``): a fixed number of statements for any page.
 """
 
@@ -44,6 +45,7 @@ __all__ = [
     "fold",
     "keyset_page",
     "page_of",
+    "query",
     "rows_by_ids",
     "window",
 ]
@@ -133,7 +135,8 @@ def _dollars(sql: str) -> str:
     return re.sub(r"\?", lambda _: f"${next(count)}", sql)
 
 
-async def _query(sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+async def query(sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+    """The rows of one statement (``?`` placeholders on either database), as tuples."""
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":
         sql = _dollars(sql)
@@ -211,9 +214,13 @@ def _cursor_key(sort: Sort, value: Any) -> Any:
     return value
 
 
-async def keyset_page(table: str, where: str, params: Sequence[Any], sort: Sort, win: Window) -> KeysetPage:
+async def keyset_page(
+    table: str, where: str, params: Sequence[Any], sort: Sort, win: Window, *, total: int | None = None
+) -> KeysetPage:
     """The window of ``table``'s rows matching ``where`` (SQL with ``?`` placeholders, on
     columns of that table alone) in ``sort``: ids, cursors, and whether rows lie beyond.
+    ``total``: the rows' number when the caller knows it (a kept count, ``services.counts``);
+    otherwise they are counted (a filtered list: the count grows with its matches).
 
     ``table`` and ``where`` come from the service's code, never from a client."""
     params = list(params)
@@ -250,10 +257,11 @@ async def keyset_page(table: str, where: str, params: Sequence[Any], sort: Sort,
     direction = "DESC" if descending else "ASC"
     if len(pieces) > 1:
         sql = f"SELECT seg, id, k FROM ({sql}) AS u ORDER BY seg, k {direction}, id {direction} LIMIT ?"
-    found = await _query(
+    found = await query(
         sql, [p for _, values in pieces for p in values] + ([limit] if len(pieces) > 1 else [])
     )
-    total = int((await _query(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))[0][0])
+    if total is None:
+        total = int((await query(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))[0][0])
     rows = found[: win.size]
     more = len(found) > win.size
     if win.backward:

@@ -35,7 +35,7 @@ from nextgen_gql.enums import (
 from nextgen_gql.errors import DomainError, ErrorCode, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount, Registration
 from nextgen_gql.models.filing import LOGIN_MAX
-from nextgen_gql.services import audit, outbox, privileges
+from nextgen_gql.services import audit, counts, outbox, privileges
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.linking import (
@@ -442,7 +442,8 @@ async def list_registrations(
     if status is not None:
         where += " AND status = ?"
         params.append(status.value)
-    if search and search.strip():
+    searching = bool(search and search.strip())
+    if search and searching:
         term = search.strip()
         if len(term) > SEARCH_MAX:
             raise DomainError(
@@ -450,7 +451,10 @@ async def list_registrations(
             )
         where += " AND search_text LIKE ? ESCAPE '\\'"
         params.append(contains(fold(term)))
-    found = await keyset_page("registrations", where, params, sort, win)
+    # Unsearched, the list's size (or its status's) is kept; searched, its matches are counted.
+    kept = "registrations" if status is None else f"registrations.{status.value}"
+    total = None if searching else await counts.kept_count(court.code, kept)
+    found = await keyset_page("registrations", where, params, sort, win, total=total)
     return page_of(await rows_by_ids(Registration, found.ids), found)
 
 

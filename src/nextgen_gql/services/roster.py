@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tortoise.functions import Count
-
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import CmecfAccount, CmecfLink, PacerAccount
 from nextgen_gql.models.filing import LOGIN_MAX
-from nextgen_gql.services.ordering import Sort, Window, contains, keyset_page, page_of, rows_by_ids
+from nextgen_gql.services import counts
+from nextgen_gql.services.ordering import Sort, Window, contains, keyset_page, page_of, query, rows_by_ids
 from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.tenancy import Court
 
@@ -41,7 +40,8 @@ async def list_cmecf_accounts(
     win = win or Window(page_size(None))
     sort = replace(ROSTER_ORDERS[order], descending=descending)
     where, params = "court_id = ?", [court.code]
-    if search and search.strip():
+    searching = bool(search and search.strip())
+    if search and searching:
         term = search.strip()
         if len(term) > LOGIN_MAX:
             raise DomainError(ErrorCode.INVALID_INPUT, f"search is at most {LOGIN_MAX} characters.", "search")
@@ -55,13 +55,15 @@ async def list_cmecf_accounts(
     for cursor in (win.after, win.before):
         if cursor is not None and isinstance(cursor.key, str) and len(cursor.key) > 100:
             raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after")
-    found = await keyset_page("cmecf_accounts", where, params, sort, win)
+    # Unsearched, the list's size is kept (``counts``); searched, its matches are counted.
+    total = None if searching else await counts.roster_count(court.code, linked)
+    found = await keyset_page("cmecf_accounts", where, params, sort, win, total=total)
     return page_of(await rows_by_ids(CmecfAccount, found.ids), found)
 
 
 async def roster_sizes() -> dict[str, int]:
-    """Legacy CM/ECF accounts per court code, in one query."""
-    rows = await CmecfAccount.annotate(n=Count("id")).group_by("court_id").values_list("court_id", "n")
+    """Legacy CM/ECF accounts per court code, in one query (their kept counts)."""
+    rows = await query("SELECT court_id, n FROM list_counts WHERE list = 'roster' AND n > 0", [])
     return {str(code): int(n) for code, n in rows}
 
 

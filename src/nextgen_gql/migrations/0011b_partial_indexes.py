@@ -1,0 +1,44 @@
+"""National scale (issue 21), part 2: the partial indexes of the roster's ``linked`` filter
+(``PARTIAL_INDEXES``), one per order and side.
+
+Not atomic: on PostgreSQL each index is built ``CONCURRENTLY`` (the roster may already be
+large, and a concurrent build neither blocks writes nor runs inside a transaction); an index
+left invalid by an interrupted build is dropped and built again.
+"""
+
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+
+#: (index name, ordered column, condition): in each roster order, the linked and the unlinked rows
+PARTIAL_INDEXES = [
+    (f"cmecf_accounts_{which}_{key}", key, condition)
+    for which, condition in (("linked", "linked_at IS NOT NULL"), ("unlinked", "linked_at IS NULL"))
+    for key in ("login_key", "last_name_key")
+]
+# (The LINKED_AT order has its index since 0010: (court_id, linked_at, id).)
+
+
+async def build(apps, schema_editor) -> None:
+    client = schema_editor.client
+    postgres = schema_editor.DIALECT != "sqlite"
+    for name, key, condition in PARTIAL_INDEXES:
+        if postgres:
+            await client.execute_script(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+            await client.execute_script(
+                f"CREATE INDEX CONCURRENTLY {name} ON cmecf_accounts (court_id, {key}, id) WHERE {condition}"
+            )
+        else:
+            await client.execute_query(
+                f"CREATE INDEX IF NOT EXISTS {name} ON cmecf_accounts (court_id, {key}, id) WHERE {condition}"
+            )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("models", "0011_kept_counts")]
+
+    initial = False
+    atomic = False
+
+    operations = [
+        ops.RunPython(build, ops.RunPython.noop),
+    ]
