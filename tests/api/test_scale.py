@@ -120,3 +120,135 @@ async def test_unfiltered_lists_read_the_kept_count_not_the_rows(api: Api) -> No
         '{ auditEvents(first: 1, action: "no.such") { totalCount } }', court="mad", token=clerk
     )
     assert actions["auditEvents"]["totalCount"] == 0
+
+
+# Legacy accounts whose names test the search's case folding beyond ASCII: (login, first, last).
+SEARCH_ROSTER = [
+    ("hmuller", "Hans", "Müller"),
+    ("jmueller", "Jo", "MUELLER"),
+    ("aavila", "Ana", "Ávila"),
+    ("ustrasse", "Ulf", "Straße"),
+    ("estrasse", "Eva", "STRASSE"),
+    ("ocelik", "Ömer", "Çelik"),
+    ("idjordj", "Ivo", "Đorđević"),
+    ("pobrien", "Pat", "O'Brien"),
+    ("lcruz", "Lu", "de la Cruz"),
+    ("sokrates", "Ξένια", "Σωκράτης"),
+    ("iinan", "Işık", "İnan"),  # noqa: RUF001 (a Turkish dotless i, on purpose)
+    ("percent", "Cent", "100%Sure"),
+]
+SEARCH_TERMS = [
+    *(
+        "mül",
+        "MÜL",
+        "muel",
+        "MUELLER",
+        "straße",
+        "STRASSE",
+        "ss",
+        "st",
+        "çel",
+        "ÇELİK",
+        "đorđ",
+        "o'b",
+        "la c",
+    ),
+    *(
+        "σωκ",
+        "ΣΩΚΡ",
+        "ξέν",
+        "işı",  # noqa: RUF001
+        "İNAN",
+        "a",
+        "Á",
+        "áv",
+        "d",
+        "de",
+        "@exa",
+        "example.org",
+        "zzz",
+    ),
+    *("m", "mu", "100%", "0%s", "_", "%", "lcr", "h", "hm"),
+]
+
+
+async def searched(settings: Any, tmp_path: Path) -> dict[str, list[str]]:
+    """The logins each of SEARCH_TERMS finds in mad's roster (SEARCH_ROSTER imported into a
+    fresh database of ``settings``), through the service."""
+    from nextgen_gql.services.imports import import_cmecf_accounts
+    from nextgen_gql.services.ordering import Window
+    from nextgen_gql.services.roster import list_cmecf_accounts
+    from nextgen_gql.tenancy import CourtRegistry, load_courts
+    from tests.conftest import running_api
+
+    path = tmp_path / "search.csv"
+    lines = [
+        f"{login},{first},{last},{login}@example.org,attorney,pass-{login}-01"
+        for login, first, last in SEARCH_ROSTER
+    ]
+    path.write_text(
+        "login,first_name,last_name,email,role,password\n" + "\n".join(lines) + "\n", encoding="utf-8"
+    )
+    found: dict[str, list[str]] = {}
+    async with running_api(settings):
+        court = CourtRegistry(load_courts(settings.tenants_dir)).get("mad")
+        assert court is not None
+        await import_cmecf_accounts(court, path)
+        for term in SEARCH_TERMS:
+            page = await list_cmecf_accounts(court, win=Window(100), search=term)
+            found[term] = sorted(r.login for r in page.rows)
+    return found
+
+
+def expected_search() -> dict[str, list[str]]:
+    """What each term finds, computed here: 3 characters or more (case-folded) anywhere in
+    login, names and email; 1 or 2 at the start of the login or the last name."""
+    out = {}
+    for term in SEARCH_TERMS:
+        key = term.casefold()
+        hits = []
+        for login, first, last in SEARCH_ROSTER:
+            text = f"{login} {first} {last} {login}@example.org".casefold()
+            if (len(key) >= 3 and key in text) or (
+                len(key) < 3 and (login.startswith(key) or last.casefold().startswith(key))
+            ):
+                hits.append(login)
+        out[term] = sorted(hits)
+    return out
+
+
+async def test_search_finds_the_same_on_sqlite_and_postgresql(tmp_path: Path) -> None:
+    """The same searches, non-ASCII names included, on SQLite (FTS5 trigram) and, when the suite
+    has a PostgreSQL server, on PostgreSQL (pg_trgm) too: each finds what the rule says, so
+    both find the same."""
+    from nextgen_gql.settings import Settings
+    from tests.conftest import TENANTS
+
+    expected = expected_search()
+    assert expected["mül"] == ["hmuller"] and expected["muel"] == ["jmueller"]
+    assert expected["straße"] == expected["STRASSE"] == ["estrasse", "ustrasse"]  # ß folds to ss
+    assert expected["mu"] == ["jmueller"] and expected["@exa"] == [
+        s[0] for s in sorted(SEARCH_ROSTER)
+    ]
+    backends = {"sqlite": f"sqlite://{tmp_path / 'search.sqlite3'}"}
+    if databases.POSTGRES:
+        backends["postgres"] = await asyncio.to_thread(databases.new_database_url, tmp_path, "search")
+    results = {}
+    try:
+        for name, url in backends.items():
+            folder = tmp_path / name
+            folder.mkdir()
+            settings = Settings(
+                database_url=url,
+                tenants_dir=TENANTS,
+                mail_dir=folder / "mail",
+                secret_key=databases.SECRET_KEY,
+            )
+            results[name] = await searched(settings, folder)
+    finally:
+        if "postgres" in backends:
+            await asyncio.to_thread(databases.drop_database, backends["postgres"])
+    for name, found in results.items():
+        assert found == expected, name
+    if len(results) == 2:
+        assert results["sqlite"] == results["postgres"]

@@ -1,5 +1,5 @@
-"""National scale (issue 21), part 1: counts kept with the rows they count, and the indexes
-of the roster's linked/unlinked filters.
+"""National scale (issue 21), part 1: counts kept with the rows they count, and search on
+the databases' own trigram indexes.
 
 ``list_counts`` holds, per court, the size of each list a clerk pages through: the roster
 (``roster``) and its linked part (``roster.linked``), the registrations (``registrations``)
@@ -9,14 +9,19 @@ decision, a retention delete), so an unfiltered ``totalCount`` reads one row, ex
 wrote the rows: row triggers on SQLite, statement triggers with transition tables on
 PostgreSQL (a bulk import adds to each court's count once per statement, not once per row).
 
-The roster's ``linked`` filter reads partial indexes (the rows with, or without, a link) in
-each of the roster's orders. On PostgreSQL they are built ``CONCURRENTLY`` (the roster may
-already be large; a concurrent build cannot run in a transaction, so each is its own
-statement outside any transaction: migration ``0011b_partial_indexes``).
+Search: the roster gets ``search_text`` (login, names and email, case-folded), as the
+registrations have had since 0010; SQLite searches both through FTS5 tables with the
+``trigram`` tokenizer (``{table}_search``, external content kept by triggers), PostgreSQL
+through ``pg_trgm`` GIN indexes. Those, and the partial indexes of the roster's ``linked``
+filter, are built by ``0011b_indexes``: ``CONCURRENTLY`` on PostgreSQL, where the tables
+may already be large (a concurrent build cannot run in a transaction).
 """
 
-from tortoise import migrations
+from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
+
+#: The tables a clerk searches, each with a case-folded copy of its searched text (``search_text``).
+SEARCHED = ("cmecf_accounts", "registrations")
 
 #: (table, [(count name as an SQL expression over the row, condition or None)])
 COUNTED = {
@@ -92,6 +97,46 @@ def _postgres_triggers(table: str) -> list[str]:
     return found
 
 
+async def search_indexes(apps, schema_editor) -> None:
+    """The roster's ``search_text`` filled (as ``ordering.search_copy`` writes it: login,
+    names and email, case-folded by Python, the same on both databases); then SQLite's FTS5
+    trigram tables over both searched tables, kept by triggers, or PostgreSQL's ``pg_trgm``
+    (its GIN indexes are built concurrently by ``0011b``)."""
+    client = schema_editor.client
+    postgres = schema_editor.DIALECT != "sqlite"
+
+    def sql(text: str) -> str:
+        if not postgres:
+            return text
+        parts = text.split("?")
+        return parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+
+    if postgres:
+        await client.execute_script('ALTER TABLE "cmecf_accounts" ALTER COLUMN "search_text" TYPE TEXT COLLATE "C"')
+        await client.execute_script("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    _, found = await client.execute_query("SELECT id, login, first_name, last_name, email FROM cmecf_accounts")
+    for r in found:
+        text = " ".join(p for p in (r["login"], r["first_name"], r["last_name"], r["email"]) if p).casefold()
+        await client.execute_query(sql("UPDATE cmecf_accounts SET search_text = ? WHERE id = ?"), [text, r["id"]])
+    if postgres:
+        return
+    for table in SEARCHED:
+        index = f"{table}_search"
+        for statement in [
+            f"CREATE VIRTUAL TABLE {index} USING fts5(search_text, content='{table}', content_rowid='id',"
+            " tokenize='trigram')",
+            f"INSERT INTO {index} ({index}) VALUES ('rebuild')",
+            f"CREATE TRIGGER {index}_insert AFTER INSERT ON {table} BEGIN"
+            f" INSERT INTO {index} (rowid, search_text) VALUES (NEW.id, NEW.search_text); END",
+            f"CREATE TRIGGER {index}_delete AFTER DELETE ON {table} BEGIN"
+            f" INSERT INTO {index} ({index}, rowid, search_text) VALUES ('delete', OLD.id, OLD.search_text); END",
+            f"CREATE TRIGGER {index}_update AFTER UPDATE OF search_text ON {table} BEGIN"
+            f" INSERT INTO {index} ({index}, rowid, search_text) VALUES ('delete', OLD.id, OLD.search_text);"
+            f" INSERT INTO {index} (rowid, search_text) VALUES (NEW.id, NEW.search_text); END",
+        ]:
+            await client.execute_query(statement)
+
+
 async def kept_counts(apps, schema_editor) -> None:
     client = schema_editor.client
     postgres = schema_editor.DIALECT != "sqlite"
@@ -116,4 +161,10 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.RunPython(kept_counts, ops.RunPython.noop),
+        ops.AddField(
+            model_name="CmecfAccount",
+            name="search_text",
+            field=fields.TextField(default="", db_default="", unique=False),
+        ),
+        ops.RunPython(search_indexes, ops.RunPython.noop),
     ]

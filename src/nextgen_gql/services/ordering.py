@@ -47,6 +47,8 @@ __all__ = [
     "page_of",
     "query",
     "rows_by_ids",
+    "search_condition",
+    "search_copy",
     "window",
 ]
 
@@ -57,6 +59,39 @@ def fold(text: str) -> str:
     """The key a name is ordered and searched by: case-folded (``"Müller"`` -> ``"müller"``,
     ``"STRAßE"`` -> ``"strasse"``), compared byte for byte on both databases."""
     return text.casefold()
+
+
+def search_copy(*parts: str | None) -> str:
+    """The stored text a list's ``search`` reads: its parts, case-folded, space-separated."""
+    return fold(" ".join(part for part in parts if part))
+
+
+#: Terms shorter than this are a prefix search on indexed keys; longer ones use the
+#: databases' trigram indexes (SQLite FTS5 ``trigram``, PostgreSQL ``pg_trgm``).
+TRIGRAM = 3
+
+
+def search_condition(table: str, term: str, prefix_keys: Sequence[str]) -> tuple[str, list[Any]]:
+    """The condition (SQL, parameters) of a list's ``search`` on ``table``'s ``search_text``
+    (a ``search_copy``), the same rows on SQLite and PostgreSQL.
+
+    A folded term of 3 characters or more is found anywhere in the text: on SQLite the FTS5
+    trigram table ``{table}_search`` (migration 0011) gives the candidates, on PostgreSQL the
+    pg_trgm GIN index serves the ``LIKE``; the ``LIKE`` on the folded copy decides on both.
+    Shorter terms (too short for trigrams) are a prefix of one of ``prefix_keys``, folded
+    keys with their (court, key) indexes, read as a range."""
+    folded = fold(term)
+    if len(folded) >= TRIGRAM:
+        like = "search_text LIKE ? ESCAPE '\\'"
+        if connections.get("default").capabilities.dialect == "sqlite":
+            phrase = '"' + folded.replace('"', '""') + '"'
+            return f"id IN (SELECT rowid FROM {table}_search WHERE {table}_search MATCH ?) AND {like}", [
+                phrase,
+                contains(folded),
+            ]
+        return like, [contains(folded)]
+    ranges = " OR ".join(f"({key} >= ? AND {key} <= ?)" for key in prefix_keys)
+    return f"({ranges})", [value for _ in prefix_keys for value in (folded, folded + "\U0010ffff")]
 
 
 def contains(term: str) -> str:

@@ -48,7 +48,16 @@ from nextgen_gql.services.linking import (
     write_link,
 )
 from nextgen_gql.services.mail import Mailer
-from nextgen_gql.services.ordering import Sort, Window, contains, fold, keyset_page, page_of, rows_by_ids
+from nextgen_gql.services.ordering import (
+    Sort,
+    Window,
+    fold,
+    keyset_page,
+    page_of,
+    rows_by_ids,
+    search_condition,
+    search_copy,
+)
 from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.services.permissions import describe, is_case_restricted, permissions_of
 from nextgen_gql.tenancy import Court
@@ -435,7 +444,8 @@ async def list_registrations(
     """A window of the court's registrations (by default oldest first, a queue) in ``order``
     (``REGISTRATION_ORDERS``, ties by id). ``search`` matches the applicant's names, username
     and email and the bar number, in any case, on the registration's own folded copy
-    (``search_text``)."""
+    (``search_text``): 3 characters or more anywhere (trigram indexes), 1 or 2 at the start
+    of the applicant's last name (``ordering.search_condition``)."""
     win = win or Window(page_size(None))
     sort = replace(REGISTRATION_ORDERS[order], descending=descending)
     where, params = "court_id = ?", [court.code]
@@ -449,8 +459,9 @@ async def list_registrations(
             raise DomainError(
                 ErrorCode.INVALID_INPUT, f"search is at most {SEARCH_MAX} characters.", "search"
             )
-        where += " AND search_text LIKE ? ESCAPE '\\'"
-        params.append(contains(fold(term)))
+        condition, values = search_condition("registrations", term, ["applicant_last_name_key"])
+        where += f" AND {condition}"
+        params += values
     # Unsearched, the list's size (or its status's) is kept; searched, its matches are counted.
     kept = "registrations" if status is None else f"registrations.{status.value}"
     total = None if searching else await counts.kept_count(court.code, kept)
@@ -461,10 +472,11 @@ async def list_registrations(
 def applicant_keys(account: PacerAccount, bar_number: str | None) -> dict[str, str]:
     """The registration's copies of its applicant (the LAST_NAME order, the search), as the
     columns hold them."""
-    parts = (account.first_name, account.last_name, account.username, account.email, bar_number or "")
     return {
         "applicant_last_name_key": fold(account.last_name),
-        "search_text": fold(" ".join(part for part in parts if part)),
+        "search_text": search_copy(
+            account.first_name, account.last_name, account.username, account.email, bar_number
+        ),
     }
 
 

@@ -8,7 +8,15 @@ from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import CmecfAccount, CmecfLink, PacerAccount
 from nextgen_gql.models.filing import LOGIN_MAX
 from nextgen_gql.services import counts
-from nextgen_gql.services.ordering import Sort, Window, contains, keyset_page, page_of, query, rows_by_ids
+from nextgen_gql.services.ordering import (
+    Sort,
+    Window,
+    keyset_page,
+    page_of,
+    query,
+    rows_by_ids,
+    search_condition,
+)
 from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.tenancy import Court
 
@@ -35,7 +43,9 @@ async def list_cmecf_accounts(
     """A window of the court's legacy accounts in ``order`` (``ROSTER_ORDERS``, ties by id;
     ``linked_at``: unlinked accounts last either way); cursors carry the order's key and id.
 
-    ``search`` matches login, names and email in any case; ``linked`` filters on linking.
+    ``search`` matches login, names and email in any case (3 characters or more anywhere,
+    through the trigram indexes; 1 or 2 characters at the start of the login or the last
+    name: ``ordering.search_condition``); ``linked`` filters on linking.
     """
     win = win or Window(page_size(None))
     sort = replace(ROSTER_ORDERS[order], descending=descending)
@@ -45,11 +55,9 @@ async def list_cmecf_accounts(
         term = search.strip()
         if len(term) > LOGIN_MAX:
             raise DomainError(ErrorCode.INVALID_INPUT, f"search is at most {LOGIN_MAX} characters.", "search")
-        where += (
-            " AND (lower(login_key) LIKE ? ESCAPE '\\' OR lower(first_name) LIKE ? ESCAPE '\\'"
-            " OR lower(last_name) LIKE ? ESCAPE '\\' OR lower(email) LIKE ? ESCAPE '\\')"
-        )
-        params += [contains(term.lower())] * 4
+        condition, values = search_condition("cmecf_accounts", term, ["login_key", "last_name_key"])
+        where += f" AND {condition}"
+        params += values
     if linked is not None:
         where += " AND linked_at IS NOT NULL" if linked else " AND linked_at IS NULL"
     for cursor in (win.after, win.before):

@@ -1,7 +1,8 @@
 """National scale (issue 21), part 2: the partial indexes of the roster's ``linked`` filter
-(``PARTIAL_INDEXES``), one per order and side.
+(``PARTIAL_INDEXES``), one per order and side; on PostgreSQL the ``pg_trgm`` GIN indexes of
+the searched text (``TRIGRAM_INDEXES``; SQLite's FTS5 tables come with 0011).
 
-Not atomic: on PostgreSQL each index is built ``CONCURRENTLY`` (the roster may already be
+Not atomic: on PostgreSQL each index is built ``CONCURRENTLY`` (the tables may already be
 large, and a concurrent build neither blocks writes nor runs inside a transaction); an index
 left invalid by an interrupted build is dropped and built again.
 """
@@ -18,9 +19,19 @@ PARTIAL_INDEXES = [
 # (The LINKED_AT order has its index since 0010: (court_id, linked_at, id).)
 
 
+#: (index name, table): the searched text's trigram index (PostgreSQL)
+TRIGRAM_INDEXES = [("cmecf_accounts_search_trgm", "cmecf_accounts"), ("registrations_search_trgm", "registrations")]
+
+
 async def build(apps, schema_editor) -> None:
     client = schema_editor.client
     postgres = schema_editor.DIALECT != "sqlite"
+    if postgres:
+        for name, table in TRIGRAM_INDEXES:
+            await client.execute_script(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+            await client.execute_script(
+                f"CREATE INDEX CONCURRENTLY {name} ON {table} USING gin (search_text gin_trgm_ops)"
+            )
     for name, key, condition in PARTIAL_INDEXES:
         if postgres:
             await client.execute_script(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
