@@ -227,9 +227,7 @@ async def test_search_finds_the_same_on_sqlite_and_postgresql(tmp_path: Path) ->
     expected = expected_search()
     assert expected["mül"] == ["hmuller"] and expected["muel"] == ["jmueller"]
     assert expected["straße"] == expected["STRASSE"] == ["estrasse", "ustrasse"]  # ß folds to ss
-    assert expected["mu"] == ["jmueller"] and expected["@exa"] == [
-        s[0] for s in sorted(SEARCH_ROSTER)
-    ]
+    assert expected["mu"] == ["jmueller"] and expected["@exa"] == [s[0] for s in sorted(SEARCH_ROSTER)]
     backends = {"sqlite": f"sqlite://{tmp_path / 'search.sqlite3'}"}
     if databases.POSTGRES:
         backends["postgres"] = await asyncio.to_thread(databases.new_database_url, tmp_path, "search")
