@@ -25,6 +25,7 @@ UNION ALL SELECT court_id, 'roster.linked', COUNT(*) FROM cmecf_accounts WHERE l
 UNION ALL SELECT court_id, 'registrations', COUNT(*) FROM registrations GROUP BY court_id
 UNION ALL SELECT court_id, 'registrations.' || status, COUNT(*) FROM registrations GROUP BY court_id, status
 UNION ALL SELECT court_id, 'audit', COUNT(*) FROM audit_events WHERE court_id IS NOT NULL GROUP BY court_id
+UNION ALL SELECT court_id, 'privileges', COUNT(*) FROM filing_privileges GROUP BY court_id
 """
 
 

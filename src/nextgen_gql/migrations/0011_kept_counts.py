@@ -28,6 +28,7 @@ COUNTED = {
     "cmecf_accounts": [("'roster'", None), ("'roster.linked'", "linked_at IS NOT NULL")],
     "registrations": [("'registrations'", None), ("'registrations.' || status", None)],
     "audit_events": [("'audit'", "court_id IS NOT NULL")],
+    "filing_privileges": [("'privileges'", None)],
 }
 
 

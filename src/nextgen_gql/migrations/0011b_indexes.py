@@ -19,6 +19,21 @@ PARTIAL_INDEXES = [
 # (The LINKED_AT order has its index since 0010: (court_id, linked_at, id).)
 
 
+#: (index name, table and columns, condition or None): what the hot statements read, by the
+#: plans test (tests/test_plans.py): a person's sessions, the expired ones (maintenance), the
+#: audit trail by time, the privileges that still need a case.
+HOT_INDEXES = [
+    ("sessions_account_created", "sessions (account_id, created_at, id)", None),
+    ("sessions_expires", "sessions (expires_at)", None),
+    ("sessions_revoked", "sessions (revoked_at)", "revoked_at IS NOT NULL"),
+    ("audit_events_court_at", "audit_events (court_id, at)", None),
+    (
+        "filing_privileges_needs_cases",
+        "filing_privileges (court_id, id)",
+        "revoked_at IS NULL AND ((role = 'attorney' AND pro_hac_vice) OR (role = 'pro_se' AND NOT pro_hac_vice))",
+    ),
+]
+
 #: (index name, table): the searched text's trigram index (PostgreSQL)
 TRIGRAM_INDEXES = [("cmecf_accounts_search_trgm", "cmecf_accounts"), ("registrations_search_trgm", "registrations")]
 
@@ -32,6 +47,13 @@ async def build(apps, schema_editor) -> None:
             await client.execute_script(
                 f"CREATE INDEX CONCURRENTLY {name} ON {table} USING gin (search_text gin_trgm_ops)"
             )
+    for name, target, where in HOT_INDEXES:
+        condition = f" WHERE {where}" if where else ""
+        if postgres:
+            await client.execute_script(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+            await client.execute_script(f"CREATE INDEX CONCURRENTLY {name} ON {target}{condition}")
+        else:
+            await client.execute_query(f"CREATE INDEX IF NOT EXISTS {name} ON {target}{condition}")
     for name, key, condition in PARTIAL_INDEXES:
         if postgres:
             await client.execute_script(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")

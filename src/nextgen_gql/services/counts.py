@@ -2,7 +2,8 @@
 
 ``list_counts`` (migration 0011) holds, per court, the size of the roster (``roster``) and
 of its linked part (``roster.linked``), of the registrations (``registrations``) and of each
-status (``registrations.pending``, ...), and of the court's audit trail (``audit``). Database
+status (``registrations.pending``, ...), of the court's audit trail (``audit``) and of its
+filing privileges (``privileges``). Database
 triggers keep them in the transaction of every write that changes them (an import, a link, a
 decision, a retention delete): an unfiltered ``totalCount`` is one indexed row, exact, at any
 size.
