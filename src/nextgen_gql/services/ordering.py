@@ -42,6 +42,7 @@ __all__ = [
     "Sort",
     "Window",
     "contains",
+    "execute",
     "fold",
     "keyset_page",
     "page_of",
@@ -177,6 +178,17 @@ async def query(sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
         sql = _dollars(sql)
     _, rows = await conn.execute_query(sql, list(params))
     return [tuple(r.values()) if hasattr(r, "values") else tuple(r) for r in rows]
+
+
+async def execute(sql: str, params: Sequence[Any]) -> int:
+    """One ``UPDATE`` or ``DELETE`` (``?`` placeholders on either database); the rows it
+    changed (not counting what triggers changed: SQLite's count includes those, so there the
+    changed rows are returned and counted)."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        changed, _ = await conn.execute_query(_dollars(sql), list(params))
+        return int(changed)
+    return len(await query(f"{sql} RETURNING 1", params))
 
 
 def moment(value: dt.datetime) -> object:
