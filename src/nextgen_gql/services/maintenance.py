@@ -124,7 +124,8 @@ async def delete_in_batches(
     deleted = 0
     while True:
         got = await execute(
-            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {condition} LIMIT ?)", [*params, batch]
+            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {condition} LIMIT ?)",
+            [*params, batch],
         )
         deleted += got
         if got < batch:
