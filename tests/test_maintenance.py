@@ -288,3 +288,29 @@ async def test_a_runaway_statement_on_the_request_pool_ends(settings: Any) -> No
     async with TortoiseContext() as ctx:  # as a command opens the database
         await ctx.init(config=tortoise_config(settings.connection_url))
         assert (await query("SHOW statement_timeout", []))[0][0] == "0"
+
+
+def test_no_statement_reads_the_databases_clock() -> None:
+    """Time comparisons take the service's clock (``services.clock``, which tests set) as a
+    parameter: no SQL the service sends names the database's own time."""
+    import io
+    import re
+    import tokenize
+
+    source = Path(__file__).resolve().parents[1] / "src" / "nextgen_gql"
+    database_time = re.compile(
+        r"(?i)\b(now\(\)|current_timestamp|current_date|localtimestamp|datetime\('now'\))"
+    )
+    found = []
+    for path in sorted(source.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for token in tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline):
+            text = token.string
+            if token.type == tokenize.STRING and text.lower().lstrip("rb").startswith("f"):
+                text = re.sub(r"\{[^{}]*\}", "", text)  # an f-string's Python expressions
+            if token.type == tokenize.STRING and database_time.search(text):
+                if token.string.lstrip("rbuRBUf").startswith(('"""', "'''")):
+                    continue  # a docstring (it may say what is not done)
+                found.append(f"{path.relative_to(source)}:{token.start[0]}: {token.string[:80]}")
+    assert found == []
