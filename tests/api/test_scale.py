@@ -251,3 +251,27 @@ async def test_search_finds_the_same_on_sqlite_and_postgresql(tmp_path: Path) ->
         assert found == expected, name
     if len(results) == 2:
         assert results["sqlite"] == results["postgres"]
+
+
+async def test_the_linked_filter_reads_its_partial_index(api: Api) -> None:
+    """On SQLite a page filtered on linking is read by that side's partial index in its order
+    (``INDEXED BY``: its statistics would pick (court_id, linked_at) and sort every match; a
+    missing index fails the statement). PostgreSQL's plans are checked by tests/test_plans.py."""
+    from tests.api.test_batching import counting_sql
+
+    clerk = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
+    for linked, field, index in [
+        (False, "LOGIN", "cmecf_accounts_unlinked_login_key"),
+        (True, "LOGIN", "cmecf_accounts_linked_login_key"),
+        (False, "LAST_NAME", "cmecf_accounts_unlinked_last_name_key"),
+        (True, "LAST_NAME", "cmecf_accounts_linked_last_name_key"),
+    ]:
+        with counting_sql() as statements:
+            await api.data(
+                ROSTER,
+                {"first": 5, "linked": linked, "order": {"field": field, "direction": "DESC"}},
+                court="mad",
+                token=clerk,
+            )
+        hinted = [s for s in statements if f"INDEXED BY {index}" in s]
+        assert bool(hinted) is (databases.backend() == "sqlite"), (linked, field, statements)

@@ -221,6 +221,7 @@ def _segment(
     past: Cursor | None,
     limit: int,
     tag: int,
+    index: str | None = None,
 ) -> tuple[str, list[Any]]:
     """One index range of the order: the rows with a value (``with_value``), or without
     (False), or all (None: the column is never null), past ``past`` in ``descending``."""
@@ -245,8 +246,11 @@ def _segment(
             (f"{column} {direction}, " if with_value is not False else "") + f"id {direction}",
             column,
         )
+    source = table
+    if index is not None and connections.get("default").capabilities.dialect == "sqlite":
+        source = f"{table} INDEXED BY {index}"
     sql = (
-        f"SELECT {tag} AS seg, id, {key_column} AS k FROM {table} WHERE {' AND '.join(conditions)}"
+        f"SELECT {tag} AS seg, id, {key_column} AS k FROM {source} WHERE {' AND '.join(conditions)}"
         f" ORDER BY {order} LIMIT ?"
     )
     return sql, [*values, limit]
@@ -262,12 +266,22 @@ def _cursor_key(sort: Sort, value: Any) -> Any:
 
 
 async def keyset_page(
-    table: str, where: str, params: Sequence[Any], sort: Sort, win: Window, *, total: int | None = None
+    table: str,
+    where: str,
+    params: Sequence[Any],
+    sort: Sort,
+    win: Window,
+    *,
+    total: int | None = None,
+    index: str | None = None,
 ) -> KeysetPage:
     """The window of ``table``'s rows matching ``where`` (SQL with ``?`` placeholders, on
     columns of that table alone) in ``sort``: ids, cursors, and whether rows lie beyond.
     ``total``: the rows' number when the caller knows it (a kept count, ``services.counts``);
     otherwise they are counted (a filtered list: the count grows with its matches).
+    ``index``: on SQLite, the index the page must be read by (``INDEXED BY``), where its
+    planner's statistics would pick a shorter index and sort every match (a partial index
+    of the roster's ``linked`` filter); PostgreSQL's planner needs no hint.
 
     ``table`` and ``where`` come from the service's code, never from a client."""
     params = list(params)
@@ -297,6 +311,7 @@ async def keyset_page(
             past=start,
             limit=limit,
             tag=tag,
+            index=index,
         )
         for tag, (with_value, start) in enumerate(plan)
     ]

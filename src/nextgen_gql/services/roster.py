@@ -65,7 +65,12 @@ async def list_cmecf_accounts(
             raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after")
     # Unsearched, the list's size is kept (``counts``); searched, its matches are counted.
     total = None if searching else await counts.roster_count(court.code, linked)
-    found = await keyset_page("cmecf_accounts", where, params, sort, win, total=total)
+    # Filtered on linking (unsearched), a page reads that side's partial index in its order
+    # (migration 0011b): SQLite is told so, its statistics would pick (court_id, linked_at).
+    index = None
+    if linked is not None and not searching and sort.column in ("login_key", "last_name_key"):
+        index = f"cmecf_accounts_{'linked' if linked else 'unlinked'}_{sort.column}"
+    found = await keyset_page("cmecf_accounts", where, params, sort, win, total=total, index=index)
     return page_of(await rows_by_ids(CmecfAccount, found.ids), found)
 
 
