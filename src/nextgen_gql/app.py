@@ -13,6 +13,7 @@ logs, traces, ``/healthz`` and ``/readyz`` are ``nextgen_gql.observability``'s.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
@@ -35,7 +36,7 @@ from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, tortoise_config
 from nextgen_gql.observability import Observability
-from nextgen_gql.services import court_catalog, rows
+from nextgen_gql.services import court_catalog, maintenance, rows
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.services.crypto import Sealer, resolve_secret_key
 from nextgen_gql.services.demo import load_demo
@@ -49,6 +50,18 @@ from nextgen_gql.web import APP_CSP, OPERATIONS_BUNDLE, STATIC_DIR, app_page
 __all__ = ["create_app"]
 
 log = logging.getLogger("nextgen_gql")
+
+
+async def _maintain(settings: Settings) -> None:
+    """``services.maintenance`` every ``NEXTGEN_GQL_MAINTENANCE_INTERVAL_S`` seconds; on
+    PostgreSQL one process at a time across workers and machines (its advisory lock)."""
+    retention = maintenance.Retention.of(settings)
+    while True:
+        await asyncio.sleep(settings.maintenance_interval_s)
+        try:
+            await maintenance.run(retention, database_url=settings.connection_url, pause=0.01)
+        except Exception:  # the database is away for a moment: the next run tries again
+            log.warning("maintenance: the run failed", exc_info=True)
 
 
 async def spa(request: Request) -> HTMLResponse:
@@ -86,7 +99,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await apply_migrations(settings.connection_url)
         async with (
-            RegisterTortoise(app, config=tortoise_config(settings.connection_url)),
+            RegisterTortoise(
+                app,
+                config=tortoise_config(
+                    settings.connection_url, statement_timeout_ms=settings.statement_timeout_ms
+                ),
+            ),
             observability.running(),
         ):
             if files is not None:
@@ -113,10 +131,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if listener is not None:
                 await listener.start()
             restore_signals = connections.stop_on_signals()
+            upkeep = (
+                asyncio.create_task(_maintain(settings), name="maintenance")
+                if settings.maintenance_interval_s > 0
+                else None
+            )
             observability.ready()
             try:
                 yield
             finally:
+                if upkeep is not None:
+                    upkeep.cancel()
                 restore_signals()
                 await view.budgets.stop()
                 await connections.stop()

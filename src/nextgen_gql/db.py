@@ -19,10 +19,19 @@ MODELS_MODULE = "nextgen_gql.models"
 MIGRATIONS_MODULE = "nextgen_gql.migrations"
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
-    """The Tortoise configuration for one database URL."""
+def tortoise_config(database_url: str, *, statement_timeout_ms: int = 0) -> dict[str, Any]:
+    """The Tortoise configuration for one database URL. ``statement_timeout_ms`` (PostgreSQL,
+    the request pool of ``serve``): every statement on its connections ends after that long
+    (the server's ``statement_timeout``); commands, migrations and listeners open their own
+    connections without it."""
+    connection: Any = database_url
+    if statement_timeout_ms > 0 and database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        from tortoise.backends.base.config_generator import expand_db_url
+
+        connection = expand_db_url(database_url)
+        connection["credentials"]["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],

@@ -26,6 +26,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{_PREFIX}{name} must be an integer, got {raw!r}") from None
 
 
+def _optional_int(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(_PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return None
+    return _int(env, name, 0)
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(_PREFIX + name)
     if raw is None or raw == "":
@@ -148,6 +155,15 @@ class Settings:
     #: codes. None: a SQLite database keeps a generated one beside its file; PostgreSQL refuses
     #: to start (``services.crypto.resolve_secret_key``).
     secret_key: str | None = field(default=None, repr=False)
+    #: Data lifecycle (``services.maintenance``): audit events older than this many days are
+    #: deleted (None: kept forever); expired or revoked sessions are kept this many days.
+    audit_retention_days: int | None = None
+    session_retention_days: int = 30
+    #: ``serve`` runs maintenance every this many seconds (0: never; run the command instead).
+    maintenance_interval_s: int = 300
+    #: PostgreSQL: a statement on the request pool ends after this long (exports, migrations,
+    #: maintenance and listeners use connections of their own, without it).
+    statement_timeout_ms: int = 5000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -198,6 +214,10 @@ class Settings:
             shutdown_timeout_seconds=_int(env, "SHUTDOWN_TIMEOUT_SECONDS", cls.shutdown_timeout_seconds),
             otel_endpoint=(env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "").strip() or None,
             secret_key=env.get(_PREFIX + "SECRET_KEY") or None,
+            audit_retention_days=_optional_int(env, "AUDIT_RETENTION_DAYS"),
+            session_retention_days=_int(env, "SESSION_RETENTION_DAYS", cls.session_retention_days),
+            maintenance_interval_s=_int(env, "MAINTENANCE_INTERVAL_S", cls.maintenance_interval_s),
+            statement_timeout_ms=_int(env, "STATEMENT_TIMEOUT_MS", cls.statement_timeout_ms),
         )
 
     def __post_init__(self) -> None:
@@ -213,6 +233,7 @@ class Settings:
             "subscriptions_per_account",
             "subscription_queue",
             "keepalive_seconds",
+            "session_retention_days",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{_PREFIX}{name.upper()} must be at least 1, got {getattr(self, name)}")
@@ -264,6 +285,19 @@ class Settings:
         if self.secret_key is not None and len(self.secret_key) < 32:
             raise ValueError(
                 f"{_PREFIX}SECRET_KEY must be at least 32 characters (make one with: openssl rand -base64 48)"
+            )
+        if self.audit_retention_days is not None and self.audit_retention_days < 1:
+            raise ValueError(
+                f"{_PREFIX}AUDIT_RETENTION_DAYS must be at least 1 (days of audit events kept), got "
+                f"{self.audit_retention_days}; leave it unset to keep the audit trail forever"
+            )
+        if self.maintenance_interval_s < 0:
+            raise ValueError(
+                f"{_PREFIX}MAINTENANCE_INTERVAL_S must be 0 (off) or more, got {self.maintenance_interval_s}"
+            )
+        if self.statement_timeout_ms < 0:
+            raise ValueError(
+                f"{_PREFIX}STATEMENT_TIMEOUT_MS must be 0 (no limit) or more, got {self.statement_timeout_ms}"
             )
         if not 1 <= self.db_pool_min <= self.db_pool_max:
             raise ValueError(

@@ -251,3 +251,70 @@ async def test_a_malformed_idempotency_key_is_refused(api: Api, key: str) -> Non
     refused = (await api.data(IDEMPOTENT, {"i": item}, court="ca1", token=clerk))["recordUsage"]
     assert [(e["code"], e["field"]) for e in refused["errors"]] == [("INVALID_INPUT", "idempotencyKey")]
     assert await ledger() == before
+
+
+PAGED = """query($q: String!, $first: Int, $after: String) { me { firm { statement(quarter: $q) {
+  chargesCents charges { pages }
+  chargesConnection(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { pages } } } } } } }"""
+
+
+async def test_a_statements_charges_page_by_time_and_id(api: Api) -> None:
+    """chargesConnection walks the quarter's charges by time, ties by id, a page at a time;
+    the pages add up to charges; the count and the sums are the database's."""
+    maria, _, _ = await firm_with_james(api)
+    clerk = await api.sign_in(CLERKS["ca1"], CLERK_PASSWORD)
+    for pages in range(1, 8):
+        assert (await record(api, clerk, kind="TRANSCRIPT", pages=pages))["errors"] == []
+    # Times out of id order, two of them equal (ties go by id), and one in another quarter.
+    ids = await Charge.all().order_by("id").values_list("id", flat=True)
+    times = [dt.datetime(2026, 8, day, tzinfo=dt.UTC) for day in (20, 3, 3, 9, 1, 30)]
+    for charge_id, at in zip(ids, times, strict=False):
+        await Charge.filter(id=charge_id).update(at=at)
+    await Charge.filter(id=ids[-1]).update(at=dt.datetime(2026, 10, 1, tzinfo=dt.UTC))
+    expected = [p for _, p in sorted(zip(times, range(1, 7), strict=True), key=lambda t: (t[0], t[1]))]
+    assert expected == [5, 2, 3, 4, 1, 6]
+    seen, after, pages = [], None, 0
+    while True:
+        statement = (await api.data(PAGED, {"q": "2026Q3", "first": 4, "after": after}, token=maria))["me"][
+            "firm"
+        ]["statement"]
+        page = statement["chargesConnection"]
+        assert page["totalCount"] == 6 and statement["chargesCents"] == sum(range(1, 7)) * 10
+        assert page["pageInfo"]["hasPreviousPage"] is (after is not None)
+        seen += [e["node"]["pages"] for e in page["edges"]]
+        pages += 1
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == expected and pages == 2
+    assert sorted(c["pages"] for c in statement["charges"]) == sorted(seen)
+    # The next quarter holds the one charge moved there; an empty quarter pages to nothing.
+    q4 = (await api.data(PAGED, {"q": "2026Q4"}, token=maria))["me"]["firm"]["statement"]["chargesConnection"]
+    assert [e["node"]["pages"] for e in q4["edges"]] == [7] and q4["totalCount"] == 1
+    q1 = (await api.data(PAGED, {"q": "2026Q1"}, token=maria))["me"]["firm"]["statement"]["chargesConnection"]
+    assert q1 == {
+        "totalCount": 0,
+        "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "endCursor": None},
+        "edges": [],
+    }
+
+
+async def test_a_statements_page_refuses_bad_arguments(api: Api) -> None:
+    maria, _, _ = await firm_with_james(api)
+    roster_cursor = (
+        await api.data(
+            "{ cmecfAccounts(first: 1) { edges { cursor } } }",
+            court="mad",
+            token=await api.sign_in(CLERKS["mad"], CLERK_PASSWORD),
+        )
+    )["cmecfAccounts"]["edges"][0]["cursor"]
+    for variables, field in [
+        ({"first": 0}, "first"),
+        ({"first": 101}, "first"),
+        ({"after": "not-a-cursor"}, "after"),
+        ({"after": roster_cursor}, "after"),
+    ]:
+        answer = await api.gql(PAGED, {"q": "2026Q3", **variables}, token=maria)
+        assert [e["extensions"]["code"] for e in answer["errors"]] == ["INVALID_INPUT"], (variables, answer)
+        assert answer["errors"][0]["extensions"].get("field") in (field, None)

@@ -16,7 +16,7 @@ from nextgen_gql.enums import FilerRole, RegistrationStatus
 from nextgen_gql.models import AuditEvent, CmecfAccount, CmecfLink, PacerAccount, Registration
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.imports import import_cmecf_accounts
-from nextgen_gql.services.ordering import fold
+from nextgen_gql.services.ordering import fold, search_copy
 from nextgen_gql.tenancy import CourtRegistry, load_courts
 from tests.api.firm_helpers import register
 from tests.api.test_batching import counting_sql
@@ -407,6 +407,7 @@ async def bulk_roster(size: int) -> None:
             first_name="Bulk",
             last_name=f"Page{i}",
             last_name_key=fold(f"Page{i}"),
+            search_text=search_copy(f"bulkpage{i:03}", "Bulk", f"Page{i}"),
             linked_at=linked_at,
             role=FilerRole.ATTORNEY,
             password_hash=None,

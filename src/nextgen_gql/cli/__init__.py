@@ -14,6 +14,7 @@ from pathlib import Path
 from nextgen_gql.cli._common import fail
 from nextgen_gql.cli.data import cmd_clerks, cmd_import
 from nextgen_gql.cli.keys import cmd_keys
+from nextgen_gql.cli.maintenance import cmd_audit, cmd_maintenance
 from nextgen_gql.cli.operations import cmd_operations
 from nextgen_gql.cli.schema import cmd_export_schema
 from nextgen_gql.cli.serve import cmd_serve
@@ -103,6 +104,29 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--help-desk-url")
     add.add_argument("--apply", action="store_true", help="then apply the court folder (tenants apply)")
     tenants.set_defaults(handler=cmd_tenants)
+
+    maintenance = sub.add_parser(
+        "maintenance",
+        help="delete what has expired (sessions, tokens, throttles, old live events, unused automatic "
+        "persisted queries) and apply audit retention, in small batches",
+    )
+    maintenance.add_argument(
+        "--once",
+        action="store_true",
+        help="one run, then exit (default: every NEXTGEN_GQL_MAINTENANCE_INTERVAL_S)",
+    )
+    maintenance.set_defaults(handler=cmd_maintenance)
+
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit_sub = audit.add_subparsers(dest="action", required=True)
+    export = audit_sub.add_parser(
+        "export", help="audit events as JSON Lines, oldest first, streamed (without --court: every event)"
+    )
+    export.add_argument("--court", help="one court's events (default: all, national events included)")
+    export.add_argument("--since", help="events at or after this date or date-time (UTC unless given)")
+    export.add_argument("--until", help="events before this date or date-time")
+    export.add_argument("--output", help="the file to write (default: standard output)")
+    audit.set_defaults(handler=cmd_audit)
 
     operations = sub.add_parser(
         "operations", help="trusted documents: the operations front ends ship (NEXTGEN_GQL_TRUSTED_DOCUMENTS)"

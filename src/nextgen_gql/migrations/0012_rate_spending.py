@@ -4,7 +4,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0010_firms_keys_and_orders')]
+    dependencies = [('models', '0011b_indexes')]
 
     initial = False
 

@@ -54,6 +54,9 @@ class CmecfAccount(Model):
     # When it was linked, kept in step with ``cmecf_links`` (written in the link's transaction):
     # the roster's LINKED_AT order reads this table alone
     linked_at = fields.DatetimeField(null=True)
+    # Login, names and email, case-folded (``ordering.search_copy``): what ``search`` reads,
+    # through SQLite's FTS5 trigram index or PostgreSQL's pg_trgm GIN index (migration 0011)
+    search_text = fields.TextField(default="", db_default="")
 
     class Meta:
         table = "cmecf_accounts"

@@ -13,7 +13,7 @@ from tortoise.queryset import QuerySet
 
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import AuditEvent
-from nextgen_gql.services import events
+from nextgen_gql.services import counts, events
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.ordering import Sort, Window, keyset_page, moment, page_of, rows_by_ids
 from nextgen_gql.services.pagination import Page, id_page, page_size
@@ -87,7 +87,10 @@ async def court_events(
     if until is not None:
         where += " AND at < ?"
         params.append(moment(until))
-    found = await keyset_page("audit_events", where, params, Sort(descending=True), win)
+    # Unfiltered, the court's trail has a kept size; filtered, its matches are counted.
+    unfiltered = action is None and actor_id is None and since is None and until is None
+    total = await counts.kept_count(court.code, "audit") if unfiltered else None
+    found = await keyset_page("audit_events", where, params, Sort(descending=True), win, total=total)
     return page_of(await rows_by_ids(AuditEvent, found.ids), found)
 
 

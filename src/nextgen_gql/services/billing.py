@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from nextgen_gql.enums import StatementKind, UsageKind
@@ -24,6 +26,8 @@ from nextgen_gql.services import audit
 from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE
 from nextgen_gql.services.auth import check_client_code
 from nextgen_gql.services.clock import now
+from nextgen_gql.services.ordering import Cursor, Window, moment, query
+from nextgen_gql.services.pagination import Page
 from nextgen_gql.tenancy import Court
 
 __all__ = [
@@ -32,9 +36,11 @@ __all__ = [
     "Statement",
     "account_statement",
     "charge_cents",
+    "charge_page",
     "firm_statement",
     "parse_quarter",
     "record_usage",
+    "statement_charges",
 ]
 
 PAGE_CENTS = 10
@@ -88,12 +94,16 @@ def parse_quarter(raw: str) -> Quarter:
 
 @dataclass(frozen=True)
 class Statement:
-    quarter: Quarter
-    charges: list[Charge]
+    """A quarter of one billing account: a firm's charges (``firm_id``), or an account's own,
+    not billed to a firm (``account_id``). Its sums are read once, by the database; its
+    charges are read when asked for, whole (``statement_charges``) or a page at a time
+    (``charge_page``)."""
 
-    @property
-    def charges_cents(self) -> int:
-        return sum(c.amount_cents for c in self.charges)
+    quarter: Quarter
+    charges_cents: int
+    charge_count: int
+    firm_id: int | None = None
+    account_id: int | None = None
 
     @property
     def waived(self) -> bool:
@@ -242,17 +252,73 @@ def _replayed(first: Charge, idempotency_key: str, **usage: Any) -> Charge:
     return first
 
 
+def _charges(statement: Statement) -> QuerySet[Charge]:
+    quarter = statement.quarter
+    if statement.firm_id is not None:
+        return Charge.filter(firm_id=statement.firm_id, at__gte=quarter.start, at__lt=quarter.end)
+    return Charge.filter(
+        account_id=statement.account_id, firm_id__isnull=True, at__gte=quarter.start, at__lt=quarter.end
+    )
+
+
+async def _statement(
+    quarter: Quarter, *, firm_id: int | None = None, account_id: int | None = None
+) -> Statement:
+    """The quarter's number of charges and their sum, in one statement on the charges' index."""
+    scope, key = (
+        ("firm_id = ?", firm_id)
+        if firm_id is not None
+        else ("account_id = ? AND firm_id IS NULL", account_id)
+    )
+    [(n, cents)] = await query(
+        f"SELECT COUNT(*), COALESCE(SUM(amount_cents), 0) FROM charges WHERE {scope} AND at >= ? AND at < ?",
+        [key, moment(quarter.start), moment(quarter.end)],
+    )
+    return Statement(quarter, int(cents), int(n), firm_id=firm_id, account_id=account_id)
+
+
 async def firm_statement(firm: Firm, quarter: Quarter) -> Statement:
     """The firm's quarter, itemised by account and client code."""
-    rows = await Charge.filter(firm_id=firm.id, at__gte=quarter.start, at__lt=quarter.end).order_by(
-        "account_id", "client_code", "at", "id"
-    )
-    return Statement(quarter=quarter, charges=list(rows))
+    return await _statement(quarter, firm_id=firm.id)
 
 
 async def account_statement(account: PacerAccount, quarter: Quarter) -> Statement:
     """An individual's quarter: the charges billed to the account itself (not to a firm)."""
-    rows = await Charge.filter(
-        account_id=account.id, firm_id__isnull=True, at__gte=quarter.start, at__lt=quarter.end
-    ).order_by("client_code", "at", "id")
-    return Statement(quarter=quarter, charges=list(rows))
+    return await _statement(quarter, account_id=account.id)
+
+
+async def statement_charges(statement: Statement) -> list[Charge]:
+    """Every charge of the quarter: a firm's by account, client code and time; an account's
+    by client code and time."""
+    order = (
+        ("client_code", "at", "id")
+        if statement.firm_id is None
+        else ("account_id", "client_code", "at", "id")
+    )
+    return list(await _charges(statement).order_by(*order))
+
+
+async def charge_page(statement: Statement, win: Window) -> Page[Charge]:
+    """A window of the quarter's charges in the order they were recorded (by time, ties by
+    id), forward from ``win.after``: a keyset page on the charges' (firm or account, time)
+    index, the same cost on any page."""
+    query = _charges(statement)
+    if win.after is not None:
+        try:
+            at = dt.datetime.fromisoformat(str(win.after.key))
+        except ValueError:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after"
+            ) from None
+        if at.tzinfo is None:
+            raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after")
+        query = query.filter(Q(at__gt=at) | Q(at=at, id__gt=win.after.id))
+    rows = list(await query.order_by("at", "id").limit(win.size + 1))
+    shown = rows[: win.size]
+    return Page(
+        rows=shown,
+        has_next=len(rows) > win.size,
+        has_previous=win.after is not None,
+        total_count=statement.charge_count,
+        cursors=[Cursor(c.at.astimezone(dt.UTC).isoformat(), c.id) for c in shown],
+    )

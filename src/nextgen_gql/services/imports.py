@@ -34,7 +34,7 @@ from nextgen_gql.services import audit, events
 from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, check_email
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
-from nextgen_gql.services.ordering import fold
+from nextgen_gql.services.ordering import fold, search_copy
 from nextgen_gql.services.passwords import (
     LEGACY_USERNAME_RE,
     check_username,
@@ -422,6 +422,7 @@ class _CmecfImporter(_Importer):
                 "first_name": row["first_name"],
                 "last_name": row["last_name"],
                 "last_name_key": fold(row["last_name"]),
+                "search_text": search_copy(login, row["first_name"], row["last_name"], email),
                 "email": email,
                 "role": role,
                 "created_at": self.created_at,

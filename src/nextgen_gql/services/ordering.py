@@ -16,7 +16,8 @@ Rules that make an order the same on both databases:
   falls across them;
 - a cursor carries the key and the id of its row, as read from the database (``Cursor``).
 
-A page is then: one statement for the ids in order, one to count the rows, and the caller
+A page is then: one statement for the ids in order, one to count the rows (or read their
+kept count: ``services.counts``), and the caller
 reads its rows by id (``rows_by_ids``): a fixed number of statements for any page.
 """
 
@@ -41,10 +42,14 @@ __all__ = [
     "Sort",
     "Window",
     "contains",
+    "execute",
     "fold",
     "keyset_page",
     "page_of",
+    "query",
     "rows_by_ids",
+    "search_condition",
+    "search_copy",
     "window",
 ]
 
@@ -55,6 +60,39 @@ def fold(text: str) -> str:
     """The key a name is ordered and searched by: case-folded (``"Müller"`` -> ``"müller"``,
     ``"STRAßE"`` -> ``"strasse"``), compared byte for byte on both databases."""
     return text.casefold()
+
+
+def search_copy(*parts: str | None) -> str:
+    """The stored text a list's ``search`` reads: its parts, case-folded, space-separated."""
+    return fold(" ".join(part for part in parts if part))
+
+
+#: Terms shorter than this are a prefix search on indexed keys; longer ones use the
+#: databases' trigram indexes (SQLite FTS5 ``trigram``, PostgreSQL ``pg_trgm``).
+TRIGRAM = 3
+
+
+def search_condition(table: str, term: str, prefix_keys: Sequence[str]) -> tuple[str, list[Any]]:
+    """The condition (SQL, parameters) of a list's ``search`` on ``table``'s ``search_text``
+    (a ``search_copy``), the same rows on SQLite and PostgreSQL.
+
+    A folded term of 3 characters or more is found anywhere in the text: on SQLite the FTS5
+    trigram table ``{table}_search`` (migration 0011) gives the candidates, on PostgreSQL the
+    pg_trgm GIN index serves the ``LIKE``; the ``LIKE`` on the folded copy decides on both.
+    Shorter terms (too short for trigrams) are a prefix of one of ``prefix_keys``, folded
+    keys with their (court, key) indexes, read as a range."""
+    folded = fold(term)
+    if len(folded) >= TRIGRAM:
+        like = "search_text LIKE ? ESCAPE '\\'"
+        if connections.get("default").capabilities.dialect == "sqlite":
+            phrase = '"' + folded.replace('"', '""') + '"'
+            return f"id IN (SELECT rowid FROM {table}_search WHERE {table}_search MATCH ?) AND {like}", [
+                phrase,
+                contains(folded),
+            ]
+        return like, [contains(folded)]
+    ranges = " OR ".join(f"({key} >= ? AND {key} <= ?)" for key in prefix_keys)
+    return f"({ranges})", [value for _ in prefix_keys for value in (folded, folded + "\U0010ffff")]
 
 
 def contains(term: str) -> str:
@@ -133,12 +171,24 @@ def _dollars(sql: str) -> str:
     return re.sub(r"\?", lambda _: f"${next(count)}", sql)
 
 
-async def _query(sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+async def query(sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+    """The rows of one statement (``?`` placeholders on either database), as tuples."""
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":
         sql = _dollars(sql)
     _, rows = await conn.execute_query(sql, list(params))
     return [tuple(r.values()) if hasattr(r, "values") else tuple(r) for r in rows]
+
+
+async def execute(sql: str, params: Sequence[Any]) -> int:
+    """One ``UPDATE`` or ``DELETE`` (``?`` placeholders on either database); the rows it
+    changed (not counting what triggers changed: SQLite's count includes those, so there the
+    changed rows are returned and counted)."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        changed, _ = await conn.execute_query(_dollars(sql), list(params))
+        return int(changed)
+    return len(await query(f"{sql} RETURNING 1", params))
 
 
 def moment(value: dt.datetime) -> object:
@@ -171,6 +221,7 @@ def _segment(
     past: Cursor | None,
     limit: int,
     tag: int,
+    index: str | None = None,
 ) -> tuple[str, list[Any]]:
     """One index range of the order: the rows with a value (``with_value``), or without
     (False), or all (None: the column is never null), past ``past`` in ``descending``."""
@@ -195,8 +246,11 @@ def _segment(
             (f"{column} {direction}, " if with_value is not False else "") + f"id {direction}",
             column,
         )
+    source = table
+    if index is not None and connections.get("default").capabilities.dialect == "sqlite":
+        source = f"{table} INDEXED BY {index}"
     sql = (
-        f"SELECT {tag} AS seg, id, {key_column} AS k FROM {table} WHERE {' AND '.join(conditions)}"
+        f"SELECT {tag} AS seg, id, {key_column} AS k FROM {source} WHERE {' AND '.join(conditions)}"
         f" ORDER BY {order} LIMIT ?"
     )
     return sql, [*values, limit]
@@ -211,9 +265,23 @@ def _cursor_key(sort: Sort, value: Any) -> Any:
     return value
 
 
-async def keyset_page(table: str, where: str, params: Sequence[Any], sort: Sort, win: Window) -> KeysetPage:
+async def keyset_page(
+    table: str,
+    where: str,
+    params: Sequence[Any],
+    sort: Sort,
+    win: Window,
+    *,
+    total: int | None = None,
+    index: str | None = None,
+) -> KeysetPage:
     """The window of ``table``'s rows matching ``where`` (SQL with ``?`` placeholders, on
     columns of that table alone) in ``sort``: ids, cursors, and whether rows lie beyond.
+    ``total``: the rows' number when the caller knows it (a kept count, ``services.counts``);
+    otherwise they are counted (a filtered list: the count grows with its matches).
+    ``index``: on SQLite, the index the page must be read by (``INDEXED BY``), where its
+    planner's statistics would pick a shorter index and sort every match (a partial index
+    of the roster's ``linked`` filter); PostgreSQL's planner needs no hint.
 
     ``table`` and ``where`` come from the service's code, never from a client."""
     params = list(params)
@@ -243,6 +311,7 @@ async def keyset_page(table: str, where: str, params: Sequence[Any], sort: Sort,
             past=start,
             limit=limit,
             tag=tag,
+            index=index,
         )
         for tag, (with_value, start) in enumerate(plan)
     ]
@@ -250,10 +319,11 @@ async def keyset_page(table: str, where: str, params: Sequence[Any], sort: Sort,
     direction = "DESC" if descending else "ASC"
     if len(pieces) > 1:
         sql = f"SELECT seg, id, k FROM ({sql}) AS u ORDER BY seg, k {direction}, id {direction} LIMIT ?"
-    found = await _query(
+    found = await query(
         sql, [p for _, values in pieces for p in values] + ([limit] if len(pieces) > 1 else [])
     )
-    total = int((await _query(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))[0][0])
+    if total is None:
+        total = int((await query(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))[0][0])
     rows = found[: win.size]
     more = len(found) > win.size
     if win.backward:

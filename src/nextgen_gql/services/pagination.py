@@ -43,12 +43,19 @@ def page_size(first: int | None) -> int:
 
 
 async def id_page(
-    query: QuerySet[M], *, first: int | None, after: int | None, newest_first: bool = False
+    query: QuerySet[M],
+    *,
+    first: int | None,
+    after: int | None,
+    newest_first: bool = False,
+    total: int | None = None,
 ) -> Page[M]:
     """A keyset page of ``query`` by row id (ascending, or descending with ``newest_first``);
-    ``after`` is the id of the last row seen; ``total_count`` counts the whole query."""
+    ``after`` is the id of the last row seen; ``total_count`` counts the whole query, unless
+    the caller knows it (``total``: a kept count, ``services.counts``)."""
     size = page_size(first)
-    total = await query.count()
+    if total is None:
+        total = await query.count()
     if after is not None:
         query = query.filter(id__lt=after) if newest_first else query.filter(id__gt=after)
     rows = await query.order_by("-id" if newest_first else "id").limit(size + 1)

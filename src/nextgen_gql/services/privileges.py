@@ -31,7 +31,7 @@ from nextgen_gql.enums import AccountEventKind, FilerRole, PrivilegeSource
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, FilingPrivilege, PacerAccount, PrivilegeCase
 from nextgen_gql.models.filing import CASE_SEPARATOR
-from nextgen_gql.services import audit, outbox
+from nextgen_gql.services import audit, counts, outbox
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
@@ -295,7 +295,10 @@ async def list_privileges(
         query = query.filter(revoked_at__isnull=not revoked)
     if needs_cases is not None:
         query = query.filter(_needs_cases() if needs_cases else ~_needs_cases())
-    return await id_page(query, first=first, after=after)
+    # Unfiltered, the court's privileges have a kept count; filtered, the matches are counted.
+    unfiltered = role is None and needs_cases is None and revoked is None
+    total = await counts.kept_count(court.code, "privileges") if unfiltered else None
+    return await id_page(query, first=first, after=after, total=total)
 
 
 async def cases_by_privilege_ids(ids: Sequence[int]) -> list[list[str]]:

@@ -35,7 +35,7 @@ from nextgen_gql.enums import (
 from nextgen_gql.errors import DomainError, ErrorCode, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount, Registration
 from nextgen_gql.models.filing import LOGIN_MAX
-from nextgen_gql.services import audit, outbox, privileges
+from nextgen_gql.services import audit, counts, outbox, privileges
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.linking import (
@@ -48,7 +48,16 @@ from nextgen_gql.services.linking import (
     write_link,
 )
 from nextgen_gql.services.mail import Mailer
-from nextgen_gql.services.ordering import Sort, Window, contains, fold, keyset_page, page_of, rows_by_ids
+from nextgen_gql.services.ordering import (
+    Sort,
+    Window,
+    fold,
+    keyset_page,
+    page_of,
+    rows_by_ids,
+    search_condition,
+    search_copy,
+)
 from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.services.permissions import describe, is_case_restricted, permissions_of
 from nextgen_gql.tenancy import Court
@@ -435,32 +444,39 @@ async def list_registrations(
     """A window of the court's registrations (by default oldest first, a queue) in ``order``
     (``REGISTRATION_ORDERS``, ties by id). ``search`` matches the applicant's names, username
     and email and the bar number, in any case, on the registration's own folded copy
-    (``search_text``)."""
+    (``search_text``): 3 characters or more anywhere (trigram indexes), 1 or 2 at the start
+    of the applicant's last name (``ordering.search_condition``)."""
     win = win or Window(page_size(None))
     sort = replace(REGISTRATION_ORDERS[order], descending=descending)
     where, params = "court_id = ?", [court.code]
     if status is not None:
         where += " AND status = ?"
         params.append(status.value)
-    if search and search.strip():
+    searching = bool(search and search.strip())
+    if search and searching:
         term = search.strip()
         if len(term) > SEARCH_MAX:
             raise DomainError(
                 ErrorCode.INVALID_INPUT, f"search is at most {SEARCH_MAX} characters.", "search"
             )
-        where += " AND search_text LIKE ? ESCAPE '\\'"
-        params.append(contains(fold(term)))
-    found = await keyset_page("registrations", where, params, sort, win)
+        condition, values = search_condition("registrations", term, ["applicant_last_name_key"])
+        where += f" AND {condition}"
+        params += values
+    # Unsearched, the list's size (or its status's) is kept; searched, its matches are counted.
+    kept = "registrations" if status is None else f"registrations.{status.value}"
+    total = None if searching else await counts.kept_count(court.code, kept)
+    found = await keyset_page("registrations", where, params, sort, win, total=total)
     return page_of(await rows_by_ids(Registration, found.ids), found)
 
 
 def applicant_keys(account: PacerAccount, bar_number: str | None) -> dict[str, str]:
     """The registration's copies of its applicant (the LAST_NAME order, the search), as the
     columns hold them."""
-    parts = (account.first_name, account.last_name, account.username, account.email, bar_number or "")
     return {
         "applicant_last_name_key": fold(account.last_name),
-        "search_text": fold(" ".join(part for part in parts if part)),
+        "search_text": search_copy(
+            account.first_name, account.last_name, account.username, account.email, bar_number
+        ),
     }
 
 

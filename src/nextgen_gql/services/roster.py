@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tortoise.functions import Count
-
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import CmecfAccount, CmecfLink, PacerAccount
 from nextgen_gql.models.filing import LOGIN_MAX
-from nextgen_gql.services.ordering import Sort, Window, contains, keyset_page, page_of, rows_by_ids
+from nextgen_gql.services import counts
+from nextgen_gql.services.ordering import (
+    Sort,
+    Window,
+    keyset_page,
+    page_of,
+    query,
+    rows_by_ids,
+    search_condition,
+)
 from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.tenancy import Court
 
@@ -36,32 +43,40 @@ async def list_cmecf_accounts(
     """A window of the court's legacy accounts in ``order`` (``ROSTER_ORDERS``, ties by id;
     ``linked_at``: unlinked accounts last either way); cursors carry the order's key and id.
 
-    ``search`` matches login, names and email in any case; ``linked`` filters on linking.
+    ``search`` matches login, names and email in any case (3 characters or more anywhere,
+    through the trigram indexes; 1 or 2 characters at the start of the login or the last
+    name: ``ordering.search_condition``); ``linked`` filters on linking.
     """
     win = win or Window(page_size(None))
     sort = replace(ROSTER_ORDERS[order], descending=descending)
     where, params = "court_id = ?", [court.code]
-    if search and search.strip():
+    searching = bool(search and search.strip())
+    if search and searching:
         term = search.strip()
         if len(term) > LOGIN_MAX:
             raise DomainError(ErrorCode.INVALID_INPUT, f"search is at most {LOGIN_MAX} characters.", "search")
-        where += (
-            " AND (lower(login_key) LIKE ? ESCAPE '\\' OR lower(first_name) LIKE ? ESCAPE '\\'"
-            " OR lower(last_name) LIKE ? ESCAPE '\\' OR lower(email) LIKE ? ESCAPE '\\')"
-        )
-        params += [contains(term.lower())] * 4
+        condition, values = search_condition("cmecf_accounts", term, ["login_key", "last_name_key"])
+        where += f" AND {condition}"
+        params += values
     if linked is not None:
         where += " AND linked_at IS NOT NULL" if linked else " AND linked_at IS NULL"
     for cursor in (win.after, win.before):
         if cursor is not None and isinstance(cursor.key, str) and len(cursor.key) > 100:
             raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after")
-    found = await keyset_page("cmecf_accounts", where, params, sort, win)
+    # Unsearched, the list's size is kept (``counts``); searched, its matches are counted.
+    total = None if searching else await counts.roster_count(court.code, linked)
+    # Filtered on linking (unsearched), a page reads that side's partial index in its order
+    # (migration 0011b): SQLite is told so, its statistics would pick (court_id, linked_at).
+    index = None
+    if linked is not None and not searching and sort.column in ("login_key", "last_name_key"):
+        index = f"cmecf_accounts_{'linked' if linked else 'unlinked'}_{sort.column}"
+    found = await keyset_page("cmecf_accounts", where, params, sort, win, total=total, index=index)
     return page_of(await rows_by_ids(CmecfAccount, found.ids), found)
 
 
 async def roster_sizes() -> dict[str, int]:
-    """Legacy CM/ECF accounts per court code, in one query."""
-    rows = await CmecfAccount.annotate(n=Count("id")).group_by("court_id").values_list("court_id", "n")
+    """Legacy CM/ECF accounts per court code, in one query (their kept counts)."""
+    rows = await query("SELECT court_id, n FROM list_counts WHERE list = 'roster' AND n > 0", [])
     return {str(code): int(n) for code, n in rows}
 
 

@@ -399,9 +399,9 @@ async def cmecf_page(
     if after is not None:
         where += " AND (c.login_key > ? OR (c.login_key = ? AND c.id > ?))"
         params += [after[0], after[0], after[1]]
-    # The roster's size rides along as an uncorrelated subquery (computed once); an empty page
-    # has no row to carry it, and counts on its own.
-    count = "SELECT COUNT(*) FROM cmecf_accounts WHERE court_id = ?"
+    # The roster's kept size (``counts``) rides along as a subquery; an empty page has no row
+    # to carry it, and reads it on its own.
+    count = "SELECT COALESCE((SELECT n FROM list_counts WHERE court_id = ? AND list = 'roster'), 0)"
     found = await _rows(
         f"SELECT {_ROSTER_COLUMNS}, ({count}) {joins} WHERE {where} ORDER BY c.login_key, c.id LIMIT ?",
         [court_code, *params, size + 1],

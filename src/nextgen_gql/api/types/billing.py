@@ -8,17 +8,21 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from nextgen_gql.api.context import Info
-from nextgen_gql.api.types.common import describe_values
+from nextgen_gql.api.errors import graphql_error
+from nextgen_gql.api.pagination import CursorForm, order_cursors, page_info, relay_window
+from nextgen_gql.api.types.common import PageInfo, describe_values
 from nextgen_gql.api.types.courts import Court, court_node
-from nextgen_gql.api.types.filing import load_account
+from nextgen_gql.api.types.filing import CURSOR_HELP, PAGE_INFO_HELP, TOTAL_HELP, load_account
 from nextgen_gql.enums import StatementKind, UsageKind
+from nextgen_gql.errors import DomainError
 from nextgen_gql.models import Charge as ChargeModel
+from nextgen_gql.services import billing
 from nextgen_gql.services.billing import Statement as StatementValue
 
 if TYPE_CHECKING:
     from nextgen_gql.api.types.accounts import PacerAccount
 
-__all__ = ["Charge", "Statement", "StatementKindEnum", "UsageKindEnum"]
+__all__ = ["Charge", "ChargeConnection", "ChargeEdge", "Statement", "StatementKindEnum", "UsageKindEnum"]
 
 UsageKindEnum = describe_values(
     strawberry.enum(UsageKind, name="UsageKind", description="What was used; it sets the price and cap."),
@@ -116,6 +120,53 @@ class Statement:
     def amount_due_cents(self) -> int:
         return self.value.amount_due_cents
 
-    @strawberry.field(description="Every charge of the quarter, by account, client code and time.")
-    def charges(self) -> list[Charge]:
-        return [Charge(model=c) for c in self.value.charges]
+    @strawberry.field(
+        description="Every charge of the quarter, by account, client code and time, in one list (a firm's "
+        "quarter may hold many: chargesConnection pages through them)."
+    )
+    async def charges(self) -> list[Charge]:
+        return [Charge(model=c) for c in await billing.statement_charges(self.value)]
+
+    @strawberry.field(
+        description="The quarter's charges a page at a time, in the order they were recorded (by time, ties "
+        "by the charge's id); the same cost on any page."
+    )
+    async def charges_connection(
+        self,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="Page forward: at most this many (1 to 100; default 50)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Page forward: the charges after this cursor (an edge's cursor)."
+            ),
+        ] = None,
+    ) -> ChargeConnection:
+        try:
+            page = await billing.charge_page(
+                self.value, relay_window(CHARGE_CURSORS, first=first, after=after, last=None, before=None)
+            )
+        except DomainError as exc:
+            raise graphql_error(exc) from None
+        cursors = order_cursors(CHARGE_CURSORS, page)
+        edges = [ChargeEdge(cursor=c, node=Charge(model=m)) for m, c in zip(page.rows, cursors, strict=True)]
+        return ChargeConnection(edges=edges, page_info=page_info(page, cursors), total_count=page.total_count)
+
+
+#: A charge's cursor: its time and id, tagged (a cursor of another list is refused).
+CHARGE_CURSORS = CursorForm(keyed=True, tag="charges")
+
+
+@strawberry.type(description="A charge in a page of a statement, with its place.")
+class ChargeEdge:
+    cursor: str = strawberry.field(description=CURSOR_HELP)
+    node: Charge = strawberry.field(description="The charge.")
+
+
+@strawberry.type(description="A page of a quarter's charges, in the order they were recorded.")
+class ChargeConnection:
+    edges: list[ChargeEdge] = strawberry.field(description="The page's charges.")
+    page_info: PageInfo = strawberry.field(description=PAGE_INFO_HELP)
+    total_count: int = strawberry.field(description=TOTAL_HELP)

@@ -1,0 +1,423 @@
+"""National scale (issue 21): each hot request at demo size and at national size, side by side.
+
+    .venv/bin/python bench/scale.py [--database sqlite|postgres|both] [--postgres-url URL]
+        [--roster 1000000] [--audit 1000000] [--sessions 1000000] [--accounts 200000]
+        [--requests 40]
+
+For each database: the demo data (migrated and loaded as ``serve --demo`` does), each scenario
+timed in-process through ASGI (the whole app: HTTP parsing, the view, the compiled path or
+Strawberry, the SQL) ``--requests`` times, sequentially; then the big tables are loaded (one
+precomputed password hash reused; ``COPY`` on PostgreSQL, one ``executemany`` transaction on
+SQLite; the load time is reported), and the same scenarios are timed again. Then maintenance
+deletes the expired sessions while sign-ins are timed beside it. It prints a Markdown table
+(p50 and p99 in milliseconds, demo and national, and the ratio of the p50s).
+
+The issue's national load is 2,000,000 PACER accounts, 3,000,000 roster rows (1,000,000 at the
+largest court), 20,000,000 audit events and 5,000,000 sessions; the defaults here are smaller
+(the largest court's 1,000,000 roster rows at ``mad``, 1,000,000 audit events there, 1,000,000
+expired sessions, 200,000 accounts) so that a run fits in minutes on a 2-core machine. Not
+part of the test suite or of ``.ci/run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import platform
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from nextgen_gql.app import create_app  # noqa: E402
+from nextgen_gql.settings import Settings  # noqa: E402
+
+TENANTS = REPO / "tests" / "fixtures" / "tenants"
+CLERK, CLERK_PASSWORD = "madclerk01", "Court-Docket-Review-2026!"
+FILER, FILER_PASSWORD = "jmorgan2019", "Granite-Falcon-Morning-88"
+SECRET = "bench-secret-key-of-the-scale-benchmark-0123456789"
+
+SCENARIOS: dict[str, tuple[str, dict[str, Any], str]] = {
+    # name: (query, variables, who) — who: clerk (at mad), filer (national)
+    "cmecfAccounts(first: 100) with totalCount": (
+        "{ cmecfAccounts(first: 100) { totalCount edges { node { login lastName } } } }",
+        {},
+        "clerk",
+    ),
+    'cmecfAccounts(first: 20, search: "3+ chars")': (
+        "query($s: String) { cmecfAccounts(first: 20, search: $s) { totalCount edges { node { login } } } }",
+        {"s": "roster12345"},
+        "clerk",
+    ),
+    "cmecfAccounts(first: 100, linked: false)": (
+        "{ cmecfAccounts(first: 100, linked: false) { totalCount edges { node { login } } } }",
+        {},
+        "clerk",
+    ),
+    "cmecfAccounts(first: 100, orderBy: LAST_NAME DESC)": (
+        "{ cmecfAccounts(first: 100, orderBy: {field: LAST_NAME, direction: DESC}) { totalCount"
+        " edges { node { login } } } }",
+        {},
+        "clerk",
+    ),
+    "auditEvents(first: 50) with totalCount": (
+        "{ auditEvents(first: 50) { totalCount edges { node { id action } } } }",
+        {},
+        "clerk",
+    ),
+    "registrations(first: 25, status: PENDING)": (
+        "{ registrations(first: 25, status: PENDING) { totalCount edges { node { id } } } }",
+        {},
+        "clerk",
+    ),
+    "me (session lookup and the account's lists)": (
+        "{ me { username privileges { role court { code } } registrations { status } } }",
+        {},
+        "filer",
+    ),
+    "me { statement(quarter) { chargesConnection(first: 50) } }": (
+        '{ me { statement(quarter: "2026Q4") { chargesCents chargesConnection(first: 50) { totalCount'
+        " edges { node { amountCents } } } } } }",
+        {},
+        "filer",
+    ),
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@contextlib.asynccontextmanager
+async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with LifespanManager(app, startup_timeout=600, shutdown_timeout=60) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            yield client
+
+
+async def sign_in(client: httpx.AsyncClient, username: str, password: str) -> str:
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($i: SignInInput!) { signIn(input: $i) { token errors { code } } }",
+            "variables": {"i": {"username": username, "password": password}},
+        },
+    )
+    body = response.json()
+    token = body["data"]["signIn"]["token"]
+    assert token, body
+    return str(token)
+
+
+async def timed(work: Callable[[], Awaitable[None]], n: int) -> list[float]:
+    await work()  # warm
+    out = []
+    for _ in range(n):
+        started = time.perf_counter()
+        await work()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+async def measure(client: httpx.AsyncClient, tokens: dict[str, str], n: int) -> dict[str, list[float]]:
+    results = {}
+    for name, (query, variables, who) in SCENARIOS.items():
+        path = "/courts/mad/graphql" if who == "clerk" else "/graphql"
+
+        async def send(
+            query: str = query, variables: dict[str, Any] = variables, path: str = path, who: str = who
+        ) -> None:
+            response = await client.post(
+                path,
+                json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {tokens[who]}"},
+            )
+            body = response.json()
+            assert response.status_code == 200 and "errors" not in body, body
+
+        results[name] = await timed(send, n)
+    results["signIn (argon2id check, session written)"] = await timed(
+        lambda: _sign_in_once(client), max(5, n // 8)
+    )
+    return results
+
+
+async def _sign_in_once(client: httpx.AsyncClient) -> None:
+    await sign_in(client, FILER, FILER_PASSWORD)
+
+
+def rows_roster(n: int, linked_every: int = 50) -> list[tuple[Any, ...]]:
+    created = dt.datetime(2019, 1, 1, tzinfo=dt.UTC)
+    out = []
+    for g in range(1, n + 1):
+        login = f"roster{g}"
+        last = f"Roster{g}"
+        email = f"r{g}@example.org"
+        linked = created + dt.timedelta(minutes=g) if g % linked_every == 0 else None
+        out.append(
+            (
+                "mad",
+                login,
+                login,
+                "Bulk",
+                last,
+                last.casefold(),
+                email,
+                "attorney",
+                created,
+                linked,
+                f"{login} bulk {last.casefold()} {email}",
+            )
+        )
+    return out
+
+
+ROSTER_COLUMNS = (
+    "court_id",
+    "login",
+    "login_key",
+    "first_name",
+    "last_name",
+    "last_name_key",
+    "email",
+    "role",
+    "created_at",
+    "linked_at",
+    "search_text",
+)
+AUDIT_COLUMNS = ("at", "action", "court_id")
+SESSION_COLUMNS = ("token_hash", "account_id", "created_at", "expires_at", "redaction_acknowledged")
+ACCOUNT_COLUMNS = (
+    "account_number",
+    "username",
+    "username_key",
+    "first_name",
+    "last_name",
+    "email",
+    "password_hash",
+    "created_at",
+    "is_shared",
+)
+
+
+def bulk(
+    args: argparse.Namespace, first_account: int, password_hash: str
+) -> dict[str, list[tuple[Any, ...]]]:
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "pacer_accounts": [
+            (
+                f"B{g}",
+                f"bulk{g}",
+                f"bulk{g}",
+                "Bulk",
+                f"Person{g}",
+                f"bulk{g}@example.org",
+                password_hash,
+                now - dt.timedelta(days=400),
+                False,
+            )
+            for g in range(1, args.accounts + 1)
+        ],
+        "cmecf_accounts": rows_roster(args.roster),
+        "audit_events": [
+            (
+                now - dt.timedelta(seconds=30 * g),
+                ("signin.success", "signin.failure", "cmecf.link")[g % 3],
+                "mad",
+            )
+            for g in range(1, args.audit + 1)
+        ],
+        "sessions": [
+            (
+                uuid.uuid4().hex + uuid.uuid4().hex,
+                first_account,
+                now - dt.timedelta(days=90),
+                now - dt.timedelta(days=60),
+                False,
+            )
+            for _ in range(args.sessions)
+        ],
+    }
+
+
+COLUMNS = {
+    "pacer_accounts": ACCOUNT_COLUMNS,
+    "cmecf_accounts": ROSTER_COLUMNS,
+    "audit_events": AUDIT_COLUMNS,
+    "sessions": SESSION_COLUMNS,
+}
+
+
+async def load(url: str, data: dict[str, list[tuple[Any, ...]]]) -> float:
+    started = time.perf_counter()
+    if url.startswith("sqlite://"):
+        conn = sqlite3.connect(url.removeprefix("sqlite://"))
+        with conn:
+            for table, rows in data.items():
+                cols = COLUMNS[table]
+                conn.executemany(
+                    f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                    [tuple(v.isoformat(" ") if isinstance(v, dt.datetime) else v for v in r) for r in rows],
+                )
+        conn.execute("ANALYZE")
+        conn.close()
+    else:
+        import asyncpg
+
+        conn = await asyncpg.connect(url)
+        try:
+            for table, rows in data.items():
+                await conn.copy_records_to_table(table, records=rows, columns=list(COLUMNS[table]))
+            await conn.execute("ANALYZE")
+        finally:
+            await conn.close()
+    return time.perf_counter() - started
+
+
+async def leg(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    settings = Settings(
+        database_url=url,
+        tenants_dir=TENANTS,
+        mail_dir=Path(tempfile.mkdtemp()) / "mail",
+        demo=True,
+        secret_key=SECRET,
+        request_log=False,
+        log_level="warning",
+        maintenance_interval_s=0,
+        statement_timeout_ms=0,
+    )
+    async with app_client(settings) as client:
+        tokens = {
+            "clerk": await sign_in(client, CLERK, CLERK_PASSWORD),
+            "filer": await sign_in(client, FILER, FILER_PASSWORD),
+        }
+        demo = await measure(client, tokens, args.requests)
+        from nextgen_gql.models import PacerAccount
+
+        filer = await PacerAccount.get(username_key=FILER)
+        data = bulk(args, filer.id, filer.password_hash)
+    loaded = await load(url, data)
+    del data
+    async with app_client(settings.with_(demo=False)) as client:
+        tokens = {
+            "clerk": await sign_in(client, CLERK, CLERK_PASSWORD),
+            "filer": await sign_in(client, FILER, FILER_PASSWORD),
+        }
+        national = await measure(client, tokens, args.requests)
+        # Sign-in while maintenance deletes the expired sessions.
+        from nextgen_gql.services import maintenance
+
+        idle = await timed(lambda: _sign_in_once(client), 20)
+        task = asyncio.create_task(
+            maintenance.run(maintenance.Retention(), database_url=url, batch=1000, pause=0.005)
+        )
+        busy: list[float] = []
+        started = time.perf_counter()
+        while not task.done():
+            busy += await timed(lambda: _sign_in_once(client), 1)
+        report = await task
+        pruning = time.perf_counter() - started
+    return {
+        "kind": kind,
+        "demo": demo,
+        "national": national,
+        "loaded": loaded,
+        "idle": idle,
+        "busy": busy,
+        "pruned": report.deleted.get("sessions", 0),
+        "pruning": pruning,
+    }
+
+
+def table(result: dict[str, Any]) -> list[str]:
+    lines = [
+        f"### {result['kind']}",
+        "",
+        f"Loaded in {result['loaded']:.1f} s. Medians (p50) and p99 in ms, sequential requests in-process.",
+        "",
+        "| scenario | demo p50 | demo p99 | national p50 | national p99 | p50 ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, demo in result["demo"].items():
+        nat = result["national"][name]
+        d50, n50 = statistics.median(demo), statistics.median(nat)
+        lines.append(
+            f"| `{name}` | {d50:.1f} | {percentile(demo, 0.99):.1f} | {n50:.1f} | {percentile(nat, 0.99):.1f}"
+            f" | x{n50 / d50:.2f} |"
+        )
+    idle, busy = result["idle"], result["busy"]
+    lines += [
+        "",
+        f"Maintenance deleted {result['pruned']:,} expired sessions in {result['pruning']:.1f} s (batches of"
+        f" 1,000); sign-in p99 idle {percentile(idle, 0.99):.0f} ms, during the deletes"
+        f" {percentile(busy, 0.99) if busy else float('nan'):.0f} ms ({len(busy)} sign-ins).",
+        "",
+    ]
+    return lines
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--postgres-url", default=os.environ.get("NEXTGEN_GQL_BENCH_POSTGRES"))
+    parser.add_argument("--roster", type=int, default=1_000_000)
+    parser.add_argument("--audit", type=int, default=1_000_000)
+    parser.add_argument("--sessions", type=int, default=1_000_000)
+    parser.add_argument("--accounts", type=int, default=200_000)
+    parser.add_argument("--requests", type=int, default=40)
+    args = parser.parse_args()
+    if args.database == "both":
+        # Tortoise builds a model's statements for the first database it meets: one process a database.
+        for kind in ("sqlite", "postgres"):
+            argv = [a for a in sys.argv[1:] if a not in ("both", "--database")] + ["--database", kind]
+            child = await asyncio.create_subprocess_exec(sys.executable, __file__, *argv)
+            await child.wait()
+        return
+    work = Path(tempfile.mkdtemp(prefix="nextgen-scale-"))
+    results = []
+    if args.database == "sqlite":
+        results.append(await leg("SQLite", f"sqlite://{work / 'scale.sqlite3'}", args))
+    if args.database == "postgres":
+        if not args.postgres_url:
+            sys.exit("--postgres-url (or NEXTGEN_GQL_BENCH_POSTGRES) is needed for PostgreSQL")
+        import asyncpg
+
+        name = f"scale_{uuid.uuid4().hex[:8]}"
+        admin = await asyncpg.connect(f"{args.postgres_url}/postgres")
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.close()
+        try:
+            results.append(await leg("PostgreSQL", f"{args.postgres_url}/{name}", args))
+        finally:
+            admin = await asyncpg.connect(f"{args.postgres_url}/postgres")
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+    cpu = os.cpu_count()
+    print(
+        f"Machine: {platform.machine()}, {cpu} cores, Python {platform.python_version()}; roster {args.roster:,}"
+        f" at mad, {args.audit:,} audit events, {args.sessions:,} expired sessions, {args.accounts:,} accounts.\n"
+    )
+    for result in results:
+        print("\n".join(table(result)))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,35 @@
+"""The sizes of a court's lists, kept with the rows they count.
+
+``list_counts`` (migration 0011) holds, per court, the size of the roster (``roster``) and
+of its linked part (``roster.linked``), of the registrations (``registrations``) and of each
+status (``registrations.pending``, ...), of the court's audit trail (``audit``) and of its
+filing privileges (``privileges``). Database
+triggers keep them in the transaction of every write that changes them (an import, a link, a
+decision, a retention delete): an unfiltered ``totalCount`` is one indexed row, exact, at any
+size.
+"""
+
+from __future__ import annotations
+
+from nextgen_gql.services.ordering import query
+
+__all__ = ["kept_count", "roster_count"]
+
+
+async def kept_count(court_code: str, name: str) -> int:
+    """The kept size of one of the court's lists (0 when it never had a row)."""
+    found = await query("SELECT n FROM list_counts WHERE court_id = ? AND list = ?", [court_code, name])
+    return int(found[0][0]) if found else 0
+
+
+async def roster_count(court_code: str, linked: bool | None = None) -> int:
+    """The court's roster, or its linked or unlinked part."""
+    if linked is None:
+        return await kept_count(court_code, "roster")
+    found = await query(
+        "SELECT list, n FROM list_counts WHERE court_id = ? AND list IN ('roster', 'roster.linked')",
+        [court_code],
+    )
+    sizes = {str(name): int(n) for name, n in found}
+    with_link = sizes.get("roster.linked", 0)
+    return with_link if linked else sizes.get("roster", 0) - with_link
