@@ -110,6 +110,8 @@ INHERITING = {
     "PacerAccountEdge",
     "PacerAccountConnection",
     "Charge",
+    "ChargeEdge",
+    "ChargeConnection",
     "Statement",
     "PageInfo",
     "UserError",
