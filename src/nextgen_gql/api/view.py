@@ -104,6 +104,15 @@ def error_code(error: GraphQLError) -> RequestErrorCode | None:
         return None
 
 
+def _error_order(error: GraphQLError) -> tuple[tuple[int, int], tuple[tuple[int, str], ...]]:
+    """Where an error stands in the answer: its first location in the document, then its path
+    (list indexes as numbers)."""
+    where = error.locations[0] if error.locations else None
+    position = (where.line, where.column) if where is not None else (0, 0)
+    path = tuple((1, str(p).zfill(12)) if isinstance(p, int) else (0, str(p)) for p in error.path or ())
+    return position, path
+
+
 def _has_nul(value: object) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -677,7 +686,10 @@ class GraphQLView(GraphQL[Context, None]):
         request_id = request.scope.get(REQUEST_ID_KEY, "-")
         response: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
-            response["errors"] = [self.format_error(error, request_id) for error in result.errors]
+            # Fields run concurrently, so errors are raised in no fixed order: answer them in
+            # the document's order (then by path), the same for the same request every time.
+            errors = sorted(result.errors, key=_error_order)
+            response["errors"] = [self.format_error(error, request_id) for error in errors]
         if result.extensions:
             response["extensions"] = result.extensions
         return response
