@@ -59,7 +59,18 @@ def rows(n: int) -> Iterator[tuple[Any, ...]]:
         login = f"export{g:07}"
         last = f"Unlinked{g}"
         email = f"e{g}@example.org" if g % 4 else ""
-        yield ("mad", login, login, "Bulk", last, last.casefold(), email, "attorney", created, f"{login} {email}")
+        yield (
+            "mad",
+            login,
+            login,
+            "Bulk",
+            last,
+            last.casefold(),
+            email,
+            "attorney",
+            created,
+            f"{login} {email}",
+        )
 
 
 async def load(url: str, n: int) -> float:
@@ -172,13 +183,17 @@ async def one(url: str, n: int) -> dict[str, Any]:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, nargs="+", default=[1000, 1_000_000])
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()
     print(f"{platform.python_version()} on {platform.machine()}, {args.database}")
-    print("| roster rows added | rows exported | bytes | export s | peak Python alloc MiB | RSS before/after MiB |")
+    print(
+        "| roster rows added | rows exported | bytes | export s | peak Python alloc MiB | RSS before/after MiB |"
+    )
     print("|---:|---:|---:|---:|---:|---|")
     for n in args.rows:
         if args.database == "sqlite":
