@@ -17,7 +17,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -28,6 +28,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
+from nextgen_gql.api.exports import unlinked_csv
 from nextgen_gql.api.http import GraphQLGate, InFlightLimit, SecurityHeaders
 from nextgen_gql.api.live.connections import LiveConnections
 from nextgen_gql.api.persisted import read_bundle
@@ -36,7 +37,7 @@ from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, tortoise_config
 from nextgen_gql.observability import Observability
-from nextgen_gql.services import court_catalog, maintenance, rows
+from nextgen_gql.services import court_catalog, maintenance, reminders, rows
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.services.crypto import Sealer, resolve_secret_key
 from nextgen_gql.services.demo import load_demo
@@ -62,6 +63,25 @@ async def _maintain(settings: Settings) -> None:
             await maintenance.run(retention, database_url=settings.connection_url, pause=0.01)
         except Exception:  # the database is away for a moment: the next run tries again
             log.warning("maintenance: the run failed", exc_info=True)
+
+
+async def _remind(settings: Settings, courts: LiveCourts) -> None:
+    """Run linking-reminder jobs: every ``NEXTGEN_GQL_REMINDER_INTERVAL_S`` seconds, and at once
+    when one is started in this process. Any worker may run a job; its lease keeps it to one."""
+    mailer = Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
+    woken = asyncio.Event()
+    reminders.on_wake(woken.set)
+    try:
+        while True:
+            try:
+                await reminders.run_pending(courts.current, mailer)
+            except Exception:  # the job's lease runs out and a later round resumes it
+                log.warning("reminders: the run failed", exc_info=True)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), timeout=settings.reminder_interval_s)
+            woken.clear()
+    finally:
+        reminders.off_wake(woken.set)
 
 
 async def spa(request: Request) -> HTMLResponse:
@@ -136,12 +156,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if settings.maintenance_interval_s > 0
                 else None
             )
+            remind = (
+                asyncio.create_task(_remind(settings, live), name="reminders")
+                if settings.reminder_interval_s > 0
+                else None
+            )
             observability.ready()
             try:
                 yield
             finally:
                 if upkeep is not None:
                     upkeep.cancel()
+                if remind is not None:
+                    remind.cancel()
                 restore_signals()
                 await view.budgets.stop()
                 await connections.stop()
@@ -173,6 +200,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Every method reaches the view, which answers what it does not serve with a 405.
             Route("/graphql", limited),
             Route("/courts/{code}/graphql", limited),
+            Route("/courts/{code}/exports/unlinked.csv", unlinked_csv, methods=["GET"]),
             # Subscriptions over WebSocket (graphql-transport-ws) on the same two URLs.
             WebSocketRoute("/graphql", endpoint),
             WebSocketRoute("/courts/{code}/graphql", endpoint),

@@ -60,6 +60,7 @@ class ErrorCode(str, Enum):
     EMAIL_TAKEN = "EMAIL_TAKEN"  # another account has this email
     LAST_ADMIN = "LAST_ADMIN"  # a firm with members keeps at least one administrator
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"  # the same idempotencyKey came with different usage
+    REMINDER_JOB_RUNNING = "REMINDER_JOB_RUNNING"  # one reminder job per court at a time
 
 
 class DomainError(Exception):

@@ -161,6 +161,9 @@ class Settings:
     session_retention_days: int = 30
     #: ``serve`` runs maintenance every this many seconds (0: never; run the command instead).
     maintenance_interval_s: int = 300
+    #: ``serve`` looks for linking-reminder jobs to run every this many seconds (and at once
+    #: when a job is started in the process); 0: this process runs none.
+    reminder_interval_s: int = 5
     #: PostgreSQL: a statement on the request pool ends after this long (exports, migrations,
     #: maintenance and listeners use connections of their own, without it).
     statement_timeout_ms: int = 5000
@@ -217,6 +220,7 @@ class Settings:
             audit_retention_days=_optional_int(env, "AUDIT_RETENTION_DAYS"),
             session_retention_days=_int(env, "SESSION_RETENTION_DAYS", cls.session_retention_days),
             maintenance_interval_s=_int(env, "MAINTENANCE_INTERVAL_S", cls.maintenance_interval_s),
+            reminder_interval_s=_int(env, "REMINDER_INTERVAL_S", cls.reminder_interval_s),
             statement_timeout_ms=_int(env, "STATEMENT_TIMEOUT_MS", cls.statement_timeout_ms),
         )
 
@@ -294,6 +298,10 @@ class Settings:
         if self.maintenance_interval_s < 0:
             raise ValueError(
                 f"{_PREFIX}MAINTENANCE_INTERVAL_S must be 0 (off) or more, got {self.maintenance_interval_s}"
+            )
+        if self.reminder_interval_s < 0:
+            raise ValueError(
+                f"{_PREFIX}REMINDER_INTERVAL_S must be 0 (off) or more, got {self.reminder_interval_s}"
             )
         if self.statement_timeout_ms < 0:
             raise ValueError(

@@ -10,6 +10,7 @@ compares the compiled path with the reference on every query). Runs on SQLite an
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,18 @@ UNION ALL SELECT court_id, 'registrations', COUNT(*) FROM registrations GROUP BY
 UNION ALL SELECT court_id, 'registrations.' || status, COUNT(*) FROM registrations GROUP BY court_id, status
 UNION ALL SELECT court_id, 'audit', COUNT(*) FROM audit_events WHERE court_id IS NOT NULL GROUP BY court_id
 UNION ALL SELECT court_id, 'privileges', COUNT(*) FROM filing_privileges GROUP BY court_id
+UNION ALL SELECT court_id, 'roster.role.' || role, COUNT(*) FROM cmecf_accounts GROUP BY court_id, role
+UNION ALL SELECT court_id, 'roster.role.' || role || '.linked', COUNT(*) FROM cmecf_accounts
+  WHERE linked_at IS NOT NULL GROUP BY court_id, role
+UNION ALL SELECT court_id, 'roster.role.' || role || '.no_email_unlinked', COUNT(*) FROM cmecf_accounts
+  WHERE linked_at IS NULL AND email = '' GROUP BY court_id, role
 """
+#: The weekly lists (migration 0013), counted here in Python from the rows' dates.
+WEEKLY = {
+    "linked": "SELECT court_id, linked_at FROM cmecf_accounts WHERE linked_at IS NOT NULL",
+    "approved": "SELECT court_id, decided_at FROM registrations WHERE status = 'approved' AND decided_at IS NOT NULL",
+    "reminded": "SELECT court_id, sent_at FROM linking_reminders",
+}
 
 
 async def sql(api: Api, text: str) -> list[tuple[Any, ...]]:
@@ -39,6 +51,12 @@ async def kept_and_counted(api: Api) -> tuple[dict[tuple[str, str], int], dict[t
         (str(c), str(k)): int(n) for c, k, n in await sql(api, "SELECT court_id, list, n FROM list_counts")
     }
     counted = {(str(c), str(k)): int(n) for c, k, n in await sql(api, COUNTED)}
+    for name, statement in WEEKLY.items():
+        for c, at in await sql(api, statement):
+            moment = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at))
+            day = moment.astimezone(dt.UTC).date()
+            key = (str(c), f"week.{(day - dt.timedelta(days=day.weekday())).isoformat()}.{name}")
+            counted[key] = counted.get(key, 0) + 1
     # A list emptied keeps its row at 0; a list never written has none.
     return {key: n for key, n in kept.items() if n != 0}, counted
 

@@ -125,6 +125,14 @@ INHERITING = {
     "AuthenticatorEnrollment",
     "MfaChallenge",
     "Session",
+    # The move to NextGen: Court.linkingProgress and Court.reminderJob are the court's clerks'
+    # only (null to every other role, tests/api/test_move_to_nextgen.py); the job also through
+    # sendLinkingReminders' payload (the addressed court's clerks).
+    "LinkingProgress",
+    "RoleProgress",
+    "WeekProgress",
+    "ReminderJob",
+    "LinkingRemindersPayload",
 } | {
     name
     for name in [

@@ -69,6 +69,7 @@ ErrorCodeEnum = describe_values(
         "EMAIL_TAKEN": "Another account has this email.",
         "LAST_ADMIN": "A firm with members keeps at least one administrator: make another member one first.",
         "IDEMPOTENCY_KEY_REUSED": "The same idempotencyKey came with different usage: a new item needs a new key.",
+        "REMINDER_JOB_RUNNING": "A reminder job of the court is still running: one at a time, wait until it is done.",
     },
 )
 RequestErrorCodeEnum = describe_values(

@@ -14,6 +14,7 @@ from nextgen_gql.api.mutations.linking import LinkingMutations
 from nextgen_gql.api.mutations.privileges import PrivilegeMutations
 from nextgen_gql.api.mutations.recovery import RecoveryMutations
 from nextgen_gql.api.mutations.registrations import RegistrationMutations
+from nextgen_gql.api.mutations.reminders import ReminderMutations
 from nextgen_gql.api.mutations.security import SecurityMutations
 
 __all__ = ["Mutation"]
@@ -30,6 +31,7 @@ _Mutation = merge_types(
         BillingMutations,
         FirmMutations,
         KeyMutations,
+        ReminderMutations,
     ),
 )
 cast(Any, _Mutation).__strawberry_definition__.description = (

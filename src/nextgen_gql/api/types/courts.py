@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -15,6 +17,13 @@ from nextgen_gql.api.ids import encode_id
 from nextgen_gql.api.types.common import Node, describe_values
 from nextgen_gql.enums import CourtKind, FilerRole
 from nextgen_gql.tenancy import Court as CourtValue
+
+if TYPE_CHECKING:  # (no import cycle for mypy: api.types.progress imports this module)
+    _LinkingProgress = Any
+    _ReminderJob = Any
+else:
+    _LinkingProgress = Annotated["LinkingProgress", strawberry.lazy("nextgen_gql.api.types.progress")]  # noqa: F821
+    _ReminderJob = Annotated["ReminderJob", strawberry.lazy("nextgen_gql.api.types.progress")]  # noqa: F821
 
 __all__ = ["Court", "CourtKindEnum", "FilerRoleEnum", "HelpDesk", "court_node"]
 
@@ -63,6 +72,24 @@ class Court(Node):
         description="The filer roles this court accepts."
     )
     help_desk: HelpDesk | None = strawberry.field(description="The court's help desk.")
+
+    @strawberry.field(
+        description="How the court's legacy filers are moving to NextGen: totals, by role, by week "
+        "(the court's clerks only; null to everyone else)."
+    )
+    async def linking_progress(self, info: strawberry.Info) -> _LinkingProgress | None:
+        return await _progress_types().court_linking_progress(info, self.code)
+
+    @strawberry.field(
+        description="The court's latest linking-reminder job (its clerks only; null otherwise)."
+    )
+    async def reminder_job(self, info: strawberry.Info) -> _ReminderJob | None:
+        return await _progress_types().court_reminder_job(info, self.code)
+
+
+def _progress_types() -> Any:
+    """``api.types.progress`` (which imports this module), looked up when first needed."""
+    return importlib.import_module("nextgen_gql.api.types.progress")
 
 
 @functools.lru_cache(maxsize=4096)
