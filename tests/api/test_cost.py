@@ -168,3 +168,24 @@ def test_the_docs_name_the_setting() -> None:
     reference = (REPO / "docs" / "reference.md").read_text(encoding="utf-8")
     assert "`NEXTGEN_GQL_MAX_NODES` | `5000`" in reference
     assert Path(REPO / "docs" / "security.md").read_text(encoding="utf-8").count("QUERY_TOO_COSTLY") >= 2
+
+
+@pytest.mark.parametrize(
+    ("weeks", "variables", "expected"),
+    [
+        ("", {}, 26),
+        ("(weeks: 10)", {}, 10),
+        ("(weeks: $w)", {"w": 400}, 400),
+        ("(weeks: $w)", {"w": 9999}, 520),
+    ],
+)
+def test_a_list_bounded_by_an_argument_reads_it(weeks: str, variables: dict[str, Any], expected: int) -> None:
+    """LinkingProgress.weekly holds `weeks` items (26 when absent, never more than 520); its
+    byRole one per filer role."""
+    declared = "($w: Int)" if "$w" in weeks else ""
+    text = f"query{declared} {{ court {{ linkingProgress {{ byRole {{ role }} weekly{weeks} {{ weekStart }} }} }} }}"
+    document = parse(text)
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    roles = len(schema._schema.type_map["FilerRole"].values)  # type: ignore[attr-defined]
+    assert cost_function(schema._schema, document, operation).evaluate(variables, 3) == expected + roles

@@ -50,6 +50,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from nextgen_gql.enums import FilerRole
 from nextgen_gql.services.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 __all__ = ["COURTS", "LIST_BOUNDS", "Bound", "NodeCount", "cost_function", "dry_run", "rate_limit_only"]
@@ -64,6 +65,10 @@ class Bound:
     why: str
     enforced: bool = True
     per_court: bool = False
+    #: The list holds at most this argument's value (``default`` when it is absent), and
+    #: never more than ``items``.
+    argument: str | None = None
+    default: int = 0
 
 
 #: A list bounded by the number of courts (read when the cost is evaluated).
@@ -88,6 +93,10 @@ LIST_BOUNDS: dict[str, Bound] = {
     "Firm.invitations": Bound(50, "estimate: a firm's pending invitations", enforced=False),
     "Statement.charges": Bound(100, "estimate: a quarter's charges", enforced=False),
     "Query.courtServiceKeys": Bound(20, "estimate: one court's service keys", enforced=False),
+    "LinkingProgress.byRole": Bound(len(FilerRole), "one per filer role"),
+    "LinkingProgress.weekly": Bound(
+        520, "the weeks argument (default 26, at most 520)", argument="weeks", default=26
+    ),
     "*.errors": Bound(5, "estimate: a mutation's user errors (one per input field at most)", enforced=False),
 }
 
@@ -262,7 +271,7 @@ class _Builder:
                             raise LookupError(
                                 f"{object_type.name}.{name} has no bound in api.cost.LIST_BOUNDS"
                             )
-                        items = _bound_items(bound)
+                        items = _bound_items(bound, nodes[0], self.defaults)
                 if items is None and inner is None:
                     continue
                 fields.append(_Field(items, inner))
@@ -270,7 +279,18 @@ class _Builder:
         return built
 
 
-def _bound_items(bound: Bound) -> Callable[[Variables, int], int]:
+def _bound_items(
+    bound: Bound, field_node: FieldNode, defaults: Mapping[str, Any]
+) -> Callable[[Variables, int], int]:
+    if bound.argument is not None:
+        given = {a.name.value: a.value for a in field_node.arguments or ()}
+        read = _int_argument(given.get(bound.argument), defaults)
+
+        def items(variables: Variables, courts: int) -> int:
+            value = read(variables)
+            return min(max(bound.default if value is None else value, 0), bound.items)
+
+        return items
     if bound.per_court:
         return lambda variables, courts: bound.items * courts
     return lambda variables, courts: bound.items
