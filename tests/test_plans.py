@@ -153,11 +153,12 @@ def explain_all(url: str, statements: list[tuple[str, tuple[Any, ...]]]) -> list
             seen = set()
             for sql, args in statements:
                 head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
-                if head not in {"SELECT", "WITH", "UPDATE", "DELETE"} or (sql, args) in seen:
+                key = (sql, repr(args))  # arguments may be lists (ANY($1))
+                if head not in {"SELECT", "WITH", "UPDATE", "DELETE"} or key in seen:
                     continue
                 if "pg_" in sql or "tortoise_migrations" in sql:
                     continue  # locks, notifications and the migrator's own reads
-                seen.add((sql, args))
+                seen.add(key)
                 [row] = await conn.fetch(f"EXPLAIN (FORMAT JSON) {sql}", *args)
                 plan = row[0]
                 scans = seq_scans(orjson.loads(plan) if isinstance(plan, str) else plan)
