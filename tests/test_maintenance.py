@@ -172,6 +172,89 @@ async def test_one_process_at_a_time(api: Api) -> None:
     assert not report.skipped and rows["gone"] & await present() == set()
 
 
+@pytest.mark.skipif(databases.backend() != "postgres", reason="the audit trail is partitioned on PostgreSQL")
+async def test_retention_drops_whole_months_and_trims_the_boundary_month(api: Api) -> None:
+    """On PostgreSQL the trail is partitioned by month (0014): retention drops the months past
+    the cutoff whole, deletes the boundary month's older rows in batches, keeps the counts
+    exact, and each run creates the months ahead."""
+    from nextgen_gql.services import audit_partitions
+
+    assert await audit_partitions.is_partitioned()
+    # Maintenance ran in June: June, July and August exist.
+    clock.set_now(dt.datetime(2026, 6, 15, tzinfo=dt.UTC))
+    created = await audit_partitions.ensure_months(clock.now())
+    assert {"audit_events_y2026m06", "audit_events_y2026m07", "audit_events_y2026m08"} <= set(created)
+    cutoff = NOW - 90 * DAY  # 2026-08-25 12:00
+    rows = {
+        "june": NOW - 160 * DAY,
+        "july": NOW - 130 * DAY,
+        "august, before the cutoff": cutoff - DAY,
+        "august, after the cutoff": cutoff + DAY,
+        "march (default partition)": NOW - 250 * DAY,
+        "now": NOW,
+    }
+    ids = {}
+    for name, at in rows.items():
+        ids[name] = (await AuditEvent.create(at=at, action="maint.part", court_id="mad", detail=name)).id
+    where = await AuditEvent.get(id=ids["march (default partition)"])
+    assert where.detail == "march (default partition)"
+
+    def placed() -> dict[str, str]:
+        found = databases.query(
+            api.settings.database_url,
+            "SELECT detail, tableoid::regclass::text FROM audit_events WHERE action = 'maint.part'",
+        )
+        return {detail: table for detail, table in found}
+
+    assert (await asyncio.to_thread(placed))["june"] == "audit_events_y2026m06"
+    assert (await asyncio.to_thread(placed))["march (default partition)"] == "audit_events_default"
+    clock.set_now(NOW)
+    report = await maintenance.run(
+        maintenance.Retention(audit=90 * DAY), database_url=api.settings.database_url, batch=2
+    )
+    left = await AuditEvent.filter(action="maint.part").values_list("detail", flat=True)
+    assert sorted(left) == ["august, after the cutoff", "now"]
+    assert report.deleted["audit_events"] >= 4
+    months = await audit_partitions.months()
+    names = set(months.values())
+    assert not names & {"audit_events_y2026m06", "audit_events_y2026m07"}, "past months are dropped whole"
+    assert "audit_events_y2026m08" in names, "the boundary month stays, trimmed"
+    # The current month and the two after it, the "now" event in its month.
+    assert {"audit_events_y2026m11", "audit_events_y2026m12", "audit_events_y2027m01"} <= names
+    assert (await asyncio.to_thread(placed))["now"] == "audit_events_y2026m11"
+    kept = await asyncio.to_thread(
+        databases.query,
+        api.settings.database_url,
+        "SELECT n FROM list_counts WHERE court_id = 'mad' AND list = 'audit'",
+    )
+    assert kept[0][0] == await AuditEvent.filter(court_id="mad").count()
+
+
+@pytest.mark.skipif(databases.backend() != "postgres", reason="the audit trail is partitioned on PostgreSQL")
+async def test_a_month_created_late_takes_its_rows_from_the_default_partition(api: Api) -> None:
+    from nextgen_gql.services import audit_partitions
+
+    later = dt.datetime(2027, 5, 10, tzinfo=dt.UTC)
+    event = await AuditEvent.create(at=later, action="maint.late", court_id="mad")
+    before = await AuditEvent.filter(court_id="mad").count()
+    created = await audit_partitions.ensure_months(later, ahead=0)
+    assert created == ["audit_events_y2027m05"]
+    table = await asyncio.to_thread(
+        databases.query,
+        api.settings.database_url,
+        f"SELECT tableoid::regclass::text FROM audit_events WHERE id = {event.id}",
+    )
+    assert table == [("audit_events_y2027m05",)]
+    # Moving rows between partitions is no change to the kept count.
+    kept = await asyncio.to_thread(
+        databases.query,
+        api.settings.database_url,
+        "SELECT n FROM list_counts WHERE court_id = 'mad' AND list = 'audit'",
+    )
+    assert kept[0][0] == before == await AuditEvent.filter(court_id="mad").count()
+    assert await audit_partitions.ensure_months(later, ahead=0) == []
+
+
 # ------------------------------------------------------------------------------- the commands
 
 
@@ -314,3 +397,29 @@ def test_no_statement_reads_the_databases_clock() -> None:
                     continue  # a docstring (it may say what is not done)
                 found.append(f"{path.relative_to(source)}:{token.start[0]}: {token.string[:80]}")
     assert found == []
+
+
+@pytest.mark.skipif(databases.backend() != "postgres", reason="statement_timeout is PostgreSQL's")
+async def test_a_statement_past_the_timeout_is_a_clear_error_and_the_worker_goes_on(settings: Any) -> None:
+    """A statement cancelled by NEXTGEN_GQL_STATEMENT_TIMEOUT_MS (here: waiting on a lock another
+    connection holds) answers an error that says so, instead of a bare internal error or a hang;
+    the same worker then answers the next request."""
+    import asyncpg
+
+    from tests.conftest import CLERK_PASSWORD, CLERKS, running_api
+
+    async with running_api(settings.with_(statement_timeout_ms=300)) as api:
+        clerk = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
+        query = '{ cmecfAccounts(first: 5, search: "zzzz") { edges { node { login } } } }'
+        holder = await asyncpg.connect(settings.database_url)
+        try:
+            await holder.execute("BEGIN; LOCK TABLE cmecf_accounts IN ACCESS EXCLUSIVE MODE")
+            answer = await api.gql(query, court="mad", token=clerk)
+        finally:
+            await holder.close()
+        assert answer.get("data") is None or answer["data"].get("cmecfAccounts") is None
+        [error] = answer["errors"]
+        assert error["extensions"]["code"] == "INTERNAL_ERROR"
+        assert "300 ms" in error["message"] and "statement timeout" in error["message"], error
+        assert error["extensions"]["requestId"]
+        assert "errors" not in await api.gql(query, court="mad", token=clerk)

@@ -289,3 +289,53 @@ def test_0010_fills_the_orders_copies_from_their_sources(fresh_database_url: str
     assert databases.query(url, "SELECT applicant_last_name_key, search_text FROM registrations") == [
         ("müller-strasse", "jörg müller-strasse mueller01 j@example.org ma-42")
     ]
+
+
+@pytest.mark.skipif(databases.backend() != "postgres", reason="the audit trail is partitioned on PostgreSQL")
+def test_0014_partitions_the_audit_trail_by_month_keeping_every_row(fresh_database_url: str) -> None:
+    """The unpartitioned trail of 0013 becomes a table partitioned by month: every row in its
+    month's partition, ids going on from the same sequence, the kept counts and the triggers
+    that keep them carried over."""
+    url = fresh_database_url
+    asyncio.run(apply_migrations(url, target="models.0013_move_to_nextgen"))
+    databases.query(
+        url,
+        f"INSERT INTO courts (code, name, kind, synced_at) VALUES ('mad', 'D. Mass.', 'district', {AT}) RETURNING 1",
+    )
+    databases.query(
+        url,
+        "INSERT INTO audit_events (at, action, court_id, detail) SELECT"
+        " TIMESTAMPTZ '2026-01-15 00:00:00+00' + (g || ' days')::interval, 'old', CASE WHEN g % 2 = 0"
+        " THEN 'mad' END, g::text FROM generate_series(0, 99) g RETURNING 1",
+    )
+    before = databases.query(url, "SELECT id, at, action, court_id, detail FROM audit_events ORDER BY id")
+    counts = databases.query(url, "SELECT n FROM list_counts WHERE court_id = 'mad' AND list = 'audit'")
+    assert counts == [(50,)]
+    asyncio.run(apply_migrations(url))
+    assert databases.query(
+        url, "SELECT relkind::text FROM pg_class WHERE oid = 'audit_events'::regclass"
+    ) == [("p",)]
+    assert (
+        databases.query(url, "SELECT id, at, action, court_id, detail FROM audit_events ORDER BY id")
+        == before
+    )
+    placed = databases.query(
+        url,
+        "SELECT tableoid::regclass::text, to_char(at AT TIME ZONE 'UTC', 'YYYY\"m\"MM') FROM audit_events",
+    )
+    assert {table for table, _ in placed} >= {"audit_events_y2026m01", "audit_events_y2026m04"}
+    assert all(table == f"audit_events_y{month}" for table, month in placed)
+    # Inserts go on: ids from the same sequence, the count kept by the carried-over triggers.
+    (new_id,) = databases.query(
+        url, f"INSERT INTO audit_events (at, action, court_id) VALUES ({AT}, 'new', 'mad') RETURNING id"
+    )[0]
+    assert new_id > max(row[0] for row in before)
+    assert databases.query(url, "SELECT n FROM list_counts WHERE court_id = 'mad' AND list = 'audit'") == [
+        (51,)
+    ]
+    databases.query(
+        url, "DELETE FROM audit_events WHERE court_id = 'mad' AND detail IN ('0', '2') RETURNING 1"
+    )
+    assert databases.query(url, "SELECT n FROM list_counts WHERE court_id = 'mad' AND list = 'audit'") == [
+        (49,)
+    ]

@@ -79,3 +79,19 @@ async def apply_migrations(database_url: str, target: str | None = None) -> None
             await lock.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
         finally:
             await lock.close()
+
+
+#: PostgreSQL's SQLSTATE for a statement cancelled (by ``statement_timeout`` among others).
+QUERY_CANCELED = "57014"
+
+
+def statement_timed_out(error: BaseException | None) -> bool:
+    """Whether ``error`` (or what caused it: the ORM wraps the driver's errors) is a statement
+    the database cancelled, as ``NEXTGEN_GQL_STATEMENT_TIMEOUT_MS`` does."""
+    seen = 0
+    while error is not None and seen < 10:
+        if getattr(error, "sqlstate", None) == QUERY_CANCELED:
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False

@@ -65,6 +65,7 @@ from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_o
 from nextgen_gql.api.request_errors import RequestErrorCode, parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
 from nextgen_gql.api.types.rate_limit import RateLimit
+from nextgen_gql.db import statement_timed_out
 from nextgen_gql.observability import tracing
 from nextgen_gql.observability.requests import note_error, note_execution, note_operation, note_persisted
 from nextgen_gql.services.budgets import Budgets, address_caller, cost_of, next_hour
@@ -698,7 +699,18 @@ class GraphQLView(GraphQL[Context, None]):
         """An error as a client gets it: with its code; an unexpected one masked (and logged)."""
         formatted = dict(error.formatted)
         code = error_code(error)
-        if code is None:
+        if code is None and statement_timed_out(error.original_error):
+            # A runaway statement cancelled by the request pool's statement timeout: said as such.
+            limit = self.settings.statement_timeout_ms
+            log.warning("statement timeout (%d ms, request id %s) at %s", limit, request_id, error.path)
+            formatted["message"] = (
+                f"The database did not answer within the statement timeout ({limit} ms) and the statement"
+                " was cancelled. Narrow the request (a filter, a smaller page) or try again later; quote"
+                f" request id {request_id} to the help desk if it persists."
+            )
+            code = RequestErrorCode.INTERNAL_ERROR
+            formatted["extensions"] = {"code": code.value, "requestId": request_id}
+        elif code is None:
             log.error(
                 "unexpected error (request id %s) at %s",
                 request_id,

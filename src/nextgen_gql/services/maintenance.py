@@ -9,7 +9,10 @@ sign-in is never queued behind a long delete):
 - live events past the subscriptions' resume window (``outbox.prune``);
 - automatic persisted queries unused for ``Retention.apq`` (30 days); trusted documents never;
 - audit events older than ``Retention.audit`` when it is set (by default the trail is kept
-  forever). Retention does not wait for an export: export first (``audit_export``).
+  forever). Retention does not wait for an export: export first (``audit_export``). On
+  PostgreSQL, where the trail is partitioned by month (migration 0014), whole months past the
+  cutoff are dropped (``audit_partitions.drop_before``) and only the boundary month is deleted
+  in batches; each run also creates the months ahead (``audit_partitions.ensure_months``).
 
 Every time comparison takes the service's clock (``services.clock``) as a parameter, never the
 database's ``now()``. On PostgreSQL a session advisory lock (``LOCK_KEY``), held on a
@@ -28,7 +31,7 @@ from typing import Any
 
 from tortoise import connections
 
-from nextgen_gql.services import outbox
+from nextgen_gql.services import audit_partitions, outbox
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.ordering import execute, moment, query
 from nextgen_gql.settings import Settings
@@ -143,6 +146,9 @@ async def run(retention: Retention, *, database_url: str, batch: int = 1000, pau
     try:
         at = now()
         report = Report()
+        await audit_partitions.ensure_months(at)
+        if retention.audit is not None:
+            report.deleted["audit_events"] = await audit_partitions.drop_before(at - retention.audit)
         for kind, table, condition, params in _deletions(retention, at):
             got = await delete_in_batches(table, condition, params, batch=batch, pause=pause)
             report.deleted[kind] = report.deleted.get(kind, 0) + got
