@@ -25,15 +25,17 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import os
 import platform
+import shutil
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,8 @@ from asgi_lifespan import LifespanManager
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from tests.api.test_many_courts import generate_courts  # noqa: E402
 
 from nextgen_gql.app import create_app  # noqa: E402
 from nextgen_gql.settings import Settings  # noqa: E402
@@ -163,30 +167,33 @@ async def _sign_in_once(client: httpx.AsyncClient) -> None:
     await sign_in(client, FILER, FILER_PASSWORD)
 
 
-def rows_roster(n: int, linked_every: int = 50) -> list[tuple[Any, ...]]:
+CHUNK = 100_000
+
+
+def roster_rows(args: argparse.Namespace, courts: list[str]) -> Iterator[tuple[Any, ...]]:
+    """``--roster`` legacy accounts: ``--largest`` at mad, the rest spread over the other
+    courts; 1 in 50 linked (linked over the weeks since 2022)."""
     created = dt.datetime(2019, 1, 1, tzinfo=dt.UTC)
-    out = []
-    for g in range(1, n + 1):
+    others = [c for c in courts if c != "mad"] or ["mad"]
+    for g in range(1, args.roster + 1):
+        court = "mad" if g <= args.largest else others[g % len(others)]
         login = f"roster{g}"
         last = f"Roster{g}"
         email = f"r{g}@example.org"
-        linked = created + dt.timedelta(minutes=g) if g % linked_every == 0 else None
-        out.append(
-            (
-                "mad",
-                login,
-                login,
-                "Bulk",
-                last,
-                last.casefold(),
-                email,
-                "attorney",
-                created,
-                linked,
-                f"{login} bulk {last.casefold()} {email}",
-            )
+        linked = created + dt.timedelta(minutes=g) if g % 50 == 0 else None
+        yield (
+            court,
+            login,
+            login,
+            "Bulk",
+            last,
+            last.casefold(),
+            email,
+            "attorney",
+            created,
+            linked,
+            f"{login} bulk {last.casefold()} {email}",
         )
-    return out
 
 
 ROSTER_COLUMNS = (
@@ -215,15 +222,20 @@ ACCOUNT_COLUMNS = (
     "created_at",
     "is_shared",
 )
+#: The audit events span this long back from now (one every few seconds nationally).
+AUDIT_SPAN = dt.timedelta(days=730)
 
 
 def bulk(
-    args: argparse.Namespace, first_account: int, password_hash: str
-) -> dict[str, list[tuple[Any, ...]]]:
-    now = dt.datetime.now(dt.UTC)
-    return {
-        "pacer_accounts": [
-            (
+    args: argparse.Namespace, courts: list[str], first_account: int, password_hash: str, now: dt.datetime
+) -> dict[str, Callable[[], Iterator[tuple[Any, ...]]]]:
+    """Each big table's rows, generated lazily (the national set does not fit in a list)."""
+    step = AUDIT_SPAN / max(args.audit, 1)
+    others = [c for c in courts if c != "mad"] or ["mad"]
+
+    def accounts() -> Iterator[tuple[Any, ...]]:
+        for g in range(1, args.accounts + 1):
+            yield (
                 f"B{g}",
                 f"bulk{g}",
                 f"bulk{g}",
@@ -234,27 +246,30 @@ def bulk(
                 now - dt.timedelta(days=400),
                 False,
             )
-            for g in range(1, args.accounts + 1)
-        ],
-        "cmecf_accounts": rows_roster(args.roster),
-        "audit_events": [
-            (
-                now - dt.timedelta(seconds=30 * g),
-                ("signin.success", "signin.failure", "cmecf.link")[g % 3],
-                "mad",
-            )
-            for g in range(1, args.audit + 1)
-        ],
-        "sessions": [
-            (
-                uuid.uuid4().hex + uuid.uuid4().hex,
-                first_account,
-                now - dt.timedelta(days=90),
-                now - dt.timedelta(days=60),
+
+    def audit() -> Iterator[tuple[Any, ...]]:
+        # A quarter at mad, a tenth national (no court), the rest over the other courts.
+        for g in range(1, args.audit + 1):
+            court = "mad" if g % 4 == 0 else None if g % 10 == 1 else others[g % len(others)]
+            yield (now - step * g, ("signin.success", "signin.failure", "cmecf.link")[g % 3], court)
+
+    def sessions() -> Iterator[tuple[Any, ...]]:
+        # Nearly all expired long ago (what maintenance deletes); one in 20 live.
+        for g in range(args.sessions):
+            live = g % 20 == 0
+            yield (
+                f"{uuid.uuid4().hex}{g:032x}",
+                first_account + g % max(args.accounts, 1),
+                now - dt.timedelta(days=1 if live else 90),
+                now + dt.timedelta(days=1) if live else now - dt.timedelta(days=60),
                 False,
             )
-            for _ in range(args.sessions)
-        ],
+
+    return {
+        "pacer_accounts": accounts,
+        "cmecf_accounts": lambda: roster_rows(args, courts),
+        "audit_events": audit,
+        "sessions": sessions,
     }
 
 
@@ -266,18 +281,35 @@ COLUMNS = {
 }
 
 
-async def load(url: str, data: dict[str, list[tuple[Any, ...]]]) -> float:
-    started = time.perf_counter()
+def chunks(rows: Iterator[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    return iter(lambda: list(itertools.islice(rows, CHUNK)), [])
+
+
+async def load(url: str, data: dict[str, Callable[[], Iterator[tuple[Any, ...]]]]) -> dict[str, float]:
+    """Load every table (``COPY`` on PostgreSQL, ``executemany`` in one transaction on SQLite,
+    the service's triggers keeping counts and search as they do for any write); the seconds
+    each took."""
+    took: dict[str, float] = {}
     if url.startswith("sqlite://"):
         conn = sqlite3.connect(url.removeprefix("sqlite://"))
+        conn.execute("PRAGMA synchronous = OFF")
         with conn:
             for table, rows in data.items():
+                started = time.perf_counter()
                 cols = COLUMNS[table]
-                conn.executemany(
-                    f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                    [tuple(v.isoformat(" ") if isinstance(v, dt.datetime) else v for v in r) for r in rows],
-                )
+                sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+                for chunk in chunks(rows()):
+                    conn.executemany(
+                        sql,
+                        [
+                            tuple(v.isoformat(" ") if isinstance(v, dt.datetime) else v for v in r)
+                            for r in chunk
+                        ],
+                    )
+                took[table] = time.perf_counter() - started
+        started = time.perf_counter()
         conn.execute("ANALYZE")
+        took["ANALYZE"] = time.perf_counter() - started
         conn.close()
     else:
         import asyncpg
@@ -285,25 +317,37 @@ async def load(url: str, data: dict[str, list[tuple[Any, ...]]]) -> float:
         conn = await asyncpg.connect(url)
         try:
             for table, rows in data.items():
-                await conn.copy_records_to_table(table, records=rows, columns=list(COLUMNS[table]))
+                started = time.perf_counter()
+                for chunk in chunks(rows()):
+                    await conn.copy_records_to_table(table, records=chunk, columns=list(COLUMNS[table]))
+                took[table] = time.perf_counter() - started
+            started = time.perf_counter()
             await conn.execute("ANALYZE")
+            took["ANALYZE"] = time.perf_counter() - started
         finally:
             await conn.close()
-    return time.perf_counter() - started
+    return took
 
 
 async def leg(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="nextgen-scale-tenants-"))
+    tenants = work / "tenants"
+    shutil.copytree(TENANTS, tenants)
+    courts = ["ca1", "mad", "mab"] + (generate_courts(tenants, args.courts - 3) if args.courts > 3 else [])
     settings = Settings(
         database_url=url,
-        tenants_dir=TENANTS,
-        mail_dir=Path(tempfile.mkdtemp()) / "mail",
+        tenants_dir=tenants,
+        mail_dir=work / "mail",
         demo=True,
         secret_key=SECRET,
         request_log=False,
         log_level="warning",
         maintenance_interval_s=0,
+        reminder_interval_s=0,
         statement_timeout_ms=0,
+        rate_limit_points=10**9,
     )
+    now = dt.datetime.now(dt.UTC)
     async with app_client(settings) as client:
         tokens = {
             "clerk": await sign_in(client, CLERK, CLERK_PASSWORD),
@@ -311,30 +355,34 @@ async def leg(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
         }
         demo = await measure(client, tokens, args.requests)
         from nextgen_gql.models import PacerAccount
+        from nextgen_gql.services import audit_partitions
 
         filer = await PacerAccount.get(username_key=FILER)
-        data = bulk(args, filer.id, filer.password_hash)
+        data = bulk(args, courts, filer.id, filer.password_hash, now)
+        # The months of the trail (PostgreSQL), as a migrated system has them from 0014.
+        months = AUDIT_SPAN.days // 28 + 1
+        await audit_partitions.ensure_months(now - AUDIT_SPAN, ahead=months)
+    print(f"{kind}: loading ...", file=sys.stderr, flush=True)
     loaded = await load(url, data)
-    del data
+    print(f"{kind}: loaded {loaded}", file=sys.stderr, flush=True)
     async with app_client(settings.with_(demo=False)) as client:
         tokens = {
             "clerk": await sign_in(client, CLERK, CLERK_PASSWORD),
             "filer": await sign_in(client, FILER, FILER_PASSWORD),
         }
         national = await measure(client, tokens, args.requests)
-        # Sign-in while maintenance deletes the expired sessions.
+        # Sign-in while maintenance deletes the expired sessions, as `serve`'s task runs it.
         from nextgen_gql.services import maintenance
 
         idle = await timed(lambda: _sign_in_once(client), 20)
-        task = asyncio.create_task(
-            maintenance.run(maintenance.Retention(), database_url=url, batch=1000, pause=0.005)
-        )
+        task = asyncio.create_task(maintenance.run(maintenance.Retention(), database_url=url, pause=0.01))
         busy: list[float] = []
         started = time.perf_counter()
         while not task.done():
             busy += await timed(lambda: _sign_in_once(client), 1)
         report = await task
         pruning = time.perf_counter() - started
+    shutil.rmtree(work, ignore_errors=True)
     return {
         "kind": kind,
         "demo": demo,
@@ -351,7 +399,9 @@ def table(result: dict[str, Any]) -> list[str]:
     lines = [
         f"### {result['kind']}",
         "",
-        f"Loaded in {result['loaded']:.1f} s. Medians (p50) and p99 in ms, sequential requests in-process.",
+        "Loaded in "
+        + ", ".join(f"{table} {seconds:.0f} s" for table, seconds in result["loaded"].items())
+        + f" (total {sum(result['loaded'].values()):.0f} s). p50 and p99 in ms, sequential requests in-process.",
         "",
         "| scenario | demo p50 | demo p99 | national p50 | national p99 | p50 ratio |",
         "|---|---|---|---|---|---|",
@@ -367,7 +417,7 @@ def table(result: dict[str, Any]) -> list[str]:
     lines += [
         "",
         f"Maintenance deleted {result['pruned']:,} expired sessions in {result['pruning']:.1f} s (batches of"
-        f" 1,000); sign-in p99 idle {percentile(idle, 0.99):.0f} ms, during the deletes"
+        f" {1000 if result['kind'] == 'PostgreSQL' else 100:,}, 10 ms apart, as `serve` runs it); sign-in p99 idle {percentile(idle, 0.99):.0f} ms, during the deletes"
         f" {percentile(busy, 0.99) if busy else float('nan'):.0f} ms ({len(busy)} sign-ins).",
         "",
     ]
@@ -378,16 +428,25 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--postgres-url", default=os.environ.get("NEXTGEN_GQL_BENCH_POSTGRES"))
+    parser.add_argument("--national", action="store_true", help="the issue's national set (the sizes below)")
+    parser.add_argument("--courts", type=int, default=3)
     parser.add_argument("--roster", type=int, default=1_000_000)
+    parser.add_argument("--largest", type=int, default=None, help="roster rows at mad (default: all)")
     parser.add_argument("--audit", type=int, default=1_000_000)
     parser.add_argument("--sessions", type=int, default=1_000_000)
     parser.add_argument("--accounts", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=40)
     args = parser.parse_args()
+    if args.national:
+        args.courts, args.roster, args.largest = 203, 3_000_000, 1_000_000
+        args.audit, args.sessions, args.accounts = 20_000_000, 5_000_000, 2_000_000
+    if args.largest is None:
+        args.largest = args.roster
     if args.database == "both":
         # Tortoise builds a model's statements for the first database it meets: one process a database.
         for kind in ("sqlite", "postgres"):
             argv = [a for a in sys.argv[1:] if a not in ("both", "--database")] + ["--database", kind]
+            print(f"== {kind}", file=sys.stderr, flush=True)
             child = await asyncio.create_subprocess_exec(sys.executable, __file__, *argv)
             await child.wait()
         return
@@ -412,8 +471,9 @@ async def main() -> None:
             await admin.close()
     cpu = os.cpu_count()
     print(
-        f"Machine: {platform.machine()}, {cpu} cores, Python {platform.python_version()}; roster {args.roster:,}"
-        f" at mad, {args.audit:,} audit events, {args.sessions:,} expired sessions, {args.accounts:,} accounts.\n"
+        f"Machine: {platform.machine()}, {cpu} cores, Python {platform.python_version()}; {args.courts} courts,"
+        f" roster {args.roster:,} ({args.largest:,} at mad), {args.audit:,} audit events (a quarter at mad),"
+        f" {args.sessions:,} sessions (19 in 20 expired), {args.accounts:,} accounts.\n"
     )
     for result in results:
         print("\n".join(table(result)))
