@@ -90,8 +90,12 @@ async def court_events(
     # Unfiltered, the court's trail has a kept size; filtered, its matches are counted.
     unfiltered = action is None and actor_id is None and since is None and until is None
     total = await counts.kept_count(court.code, "audit") if unfiltered else None
-    found = await keyset_page("audit_events", where, params, Sort(descending=True), win, total=total)
-    return page_of(await rows_by_ids(AuditEvent, found.ids), found)
+    # Each row's time comes with its id: on PostgreSQL the trail is partitioned by month, and
+    # the page's rows are then read from the months that hold them, not from every month.
+    found = await keyset_page(
+        "audit_events", where, params, Sort(descending=True), win, total=total, also="at"
+    )
+    return page_of(await rows_by_ids(AuditEvent, found.ids, within=("at", found.also)), found)
 
 
 async def account_events(

@@ -27,7 +27,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tortoise import connections
@@ -163,6 +163,8 @@ class KeysetPage:
     has_next: bool
     has_previous: bool
     total_count: int
+    #: The ``also`` column of each row, when asked for (``keyset_page``).
+    also: list[Any] = field(default_factory=list)
 
 
 @functools.cache
@@ -222,6 +224,7 @@ def _segment(
     limit: int,
     tag: int,
     index: str | None = None,
+    also: str | None = None,
 ) -> tuple[str, list[Any]]:
     """One index range of the order: the rows with a value (``with_value``), or without
     (False), or all (None: the column is never null), past ``past`` in ``descending``."""
@@ -250,7 +253,8 @@ def _segment(
     if index is not None and connections.get("default").capabilities.dialect == "sqlite":
         source = f"{table} INDEXED BY {index}"
     sql = (
-        f"SELECT {tag} AS seg, id, {key_column} AS k FROM {source} WHERE {' AND '.join(conditions)}"
+        f"SELECT {tag} AS seg, id, {key_column} AS k{f', {also} AS a' if also else ''} FROM {source}"
+        f" WHERE {' AND '.join(conditions)}"
         f" ORDER BY {order} LIMIT ?"
     )
     return sql, [*values, limit]
@@ -274,6 +278,7 @@ async def keyset_page(
     *,
     total: int | None = None,
     index: str | None = None,
+    also: str | None = None,
 ) -> KeysetPage:
     """The window of ``table``'s rows matching ``where`` (SQL with ``?`` placeholders, on
     columns of that table alone) in ``sort``: ids, cursors, and whether rows lie beyond.
@@ -281,7 +286,9 @@ async def keyset_page(
     otherwise they are counted (a filtered list: the count grows with its matches).
     ``index``: on SQLite, the index the page must be read by (``INDEXED BY``), where its
     planner's statistics would pick a shorter index and sort every match (a partial index
-    of the roster's ``linked`` filter); PostgreSQL's planner needs no hint.
+    of the roster's ``linked`` filter); PostgreSQL's planner needs no hint. ``also``: a column
+    read with each id (``KeysetPage.also``), e.g. the partition key that lets the rows be read
+    from their partitions alone (``rows_by_ids``'s ``within``).
 
     ``table`` and ``where`` come from the service's code, never from a client."""
     params = list(params)
@@ -312,13 +319,15 @@ async def keyset_page(
             limit=limit,
             tag=tag,
             index=index,
+            also=also,
         )
         for tag, (with_value, start) in enumerate(plan)
     ]
     sql = " UNION ALL ".join(f"SELECT * FROM ({text}) AS s{i}" for i, (text, _) in enumerate(pieces))
     direction = "DESC" if descending else "ASC"
     if len(pieces) > 1:
-        sql = f"SELECT seg, id, k FROM ({sql}) AS u ORDER BY seg, k {direction}, id {direction} LIMIT ?"
+        columns = "seg, id, k, a" if also else "seg, id, k"
+        sql = f"SELECT {columns} FROM ({sql}) AS u ORDER BY seg, k {direction}, id {direction} LIMIT ?"
     found = await query(
         sql, [p for _, values in pieces for p in values] + ([limit] if len(pieces) > 1 else [])
     )
@@ -330,17 +339,34 @@ async def keyset_page(
         rows = rows[::-1]
     ids = [int(r[1]) for r in rows]
     cursors = [Cursor(_cursor_key(sort, r[2]) if sort.column is not None else None, int(r[1])) for r in rows]
+    extra = [r[3] for r in rows] if also else []
     if win.backward:
-        return KeysetPage(ids, cursors, has_next=win.before is not None, has_previous=more, total_count=total)
-    return KeysetPage(ids, cursors, has_next=more, has_previous=win.after is not None, total_count=total)
+        return KeysetPage(
+            ids, cursors, has_next=win.before is not None, has_previous=more, total_count=total, also=extra
+        )
+    return KeysetPage(
+        ids, cursors, has_next=more, has_previous=win.after is not None, total_count=total, also=extra
+    )
 
 
-async def rows_by_ids(model: type[M], ids: Iterable[int]) -> list[M]:
-    """The models of these ids, in the order given (one statement)."""
+async def rows_by_ids(
+    model: type[M], ids: Iterable[int], *, within: tuple[str, Sequence[Any]] | None = None
+) -> list[M]:
+    """The models of these ids, in the order given (one statement). ``within``: a date-time
+    column and the rows' values of it (``KeysetPage.also``): the statement is bounded by their
+    range, so that on a table partitioned by that column (the audit trail on PostgreSQL) only
+    the partitions holding the rows are read."""
     wanted = list(ids)
     if not wanted:
         return []
-    found = {row.pk: row for row in await model.filter(id__in=wanted)}
+    bounds: dict[str, Any] = {}
+    # (SQLite stores date-times as text and has no partitions: nothing to bound there.)
+    if within is not None and within[1] and connections.get("default").capabilities.dialect == "postgres":
+        column, values = within
+        moments = [v if isinstance(v, dt.datetime) else dt.datetime.fromisoformat(v) for v in values]
+        moments = [m if m.tzinfo else m.replace(tzinfo=dt.UTC) for m in moments]
+        bounds = {f"{column}__gte": min(moments), f"{column}__lte": max(moments)}
+    found = {row.pk: row for row in await model.filter(id__in=wanted, **bounds)}
     return [found[i] for i in wanted if i in found]
 
 
