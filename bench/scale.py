@@ -236,7 +236,7 @@ def bulk(
     def accounts() -> Iterator[tuple[Any, ...]]:
         for g in range(1, args.accounts + 1):
             yield (
-                f"B{g}",
+                f"B{g:06X}",  # account numbers are 7 characters
                 f"bulk{g}",
                 f"bulk{g}",
                 "Bulk",
