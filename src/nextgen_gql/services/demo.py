@@ -93,6 +93,9 @@ async def load_demo(courts: CourtRegistry, mailer: Mailer) -> bool:
 MOVE_COURT = "mad"
 MOVE_ROSTER = 160
 MOVE_APPROVALS = 12
+#: The generated legacy logins (mv0001...) and the generated filers' usernames (ngfiler0001...).
+MOVE_LOGIN_PREFIX = "mv"
+MOVE_FILER_PREFIX = "ngfiler"
 #: Role of each generated legacy account (by share) and the share of each role that linked.
 _MOVE_ROLES = [("attorney", 0.7, 0.75), ("pro_se", 0.2, 0.35), ("media", 0.1, 0.6)]
 _FIRST = ["Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper", "Jordan", "Kendall"]
@@ -141,7 +144,7 @@ async def _move_history(court: Court, mailer: Mailer) -> None:
                 role, linked_share = name, linked
                 break
             pick -= share
-        people.append((f"mv{i + 1:04}", rng.choice(_FIRST), rng.choice(_LAST), role))
+        people.append((f"{MOVE_LOGIN_PREFIX}{i + 1:04}", rng.choice(_FIRST), rng.choice(_LAST), role))
         if rng.random() < linked_share:
             linking.append(i)
     filers = len(linking) + MOVE_APPROVALS
@@ -175,10 +178,10 @@ async def _move_history(court: Court, mailer: Mailer) -> None:
                 out.writerow(
                     [
                         f"{5200001 + n}",
-                        f"ngfiler{n + 1:04}",
+                        f"{MOVE_FILER_PREFIX}{n + 1:04}",
                         first,
                         last,
-                        f"ngfiler{n + 1:04}@filers.example",
+                        f"{MOVE_FILER_PREFIX}{n + 1:04}@filers.example",
                         "2019-02-04",
                         "false",
                         secret,
@@ -192,12 +195,12 @@ async def _move_history(court: Court, mailer: Mailer) -> None:
     try:
         for n, (i, at) in enumerate(zip(linking, links, strict=True)):
             clock.set_now(at)
-            filer = await PacerAccount.get(username_key=f"ngfiler{n + 1:04}")
+            filer = await PacerAccount.get(username_key=f"{MOVE_FILER_PREFIX}{n + 1:04}")
             legacy = await CmecfAccount.get(court_id=court.code, login_key=people[i][0])
             async with in_transaction() as conn:
                 await write_link(conn, filer, filer, court, legacy)
         for n, at in enumerate(approvals, start=len(linking)):
-            filer = await PacerAccount.get(username_key=f"ngfiler{n + 1:04}")
+            filer = await PacerAccount.get(username_key=f"{MOVE_FILER_PREFIX}{n + 1:04}")
             clock.set_now(at - dt.timedelta(days=2))
             wanted: dict[str, Any] = (
                 {"role": FilerRole.ATTORNEY, "bar_number": f"{660000 + n}", "bar_state": "MA"}
