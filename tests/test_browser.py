@@ -147,11 +147,16 @@ def test_spa_upgrade_then_link_at_mad_and_see_the_privilege(
 def test_spa_clerk_approves_a_registration(browser_page: tuple[object, str, list[str]]) -> None:
     page, base, outside = browser_page
     sign_in(page, base, "jmorgan2019", "Granite-Falcon-Morning-88")
+    # A filer has no clerk's pages: neither the queue nor the move to NextGen.
+    assert page.locator("nav").get_by_text("Move to NextGen", exact=False).count() == 0  # type: ignore[attr-defined]
     page.get_by_role("link", name="E-file registration").click()  # type: ignore[attr-defined]
     page.get_by_label("Court").select_option("mad")  # type: ignore[attr-defined]
     page.get_by_label("Role").select_option("MEDIA")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Send the registration").click()  # type: ignore[attr-defined]
     page.get_by_text("the clerk will decide").wait_for()  # type: ignore[attr-defined]
+    page.goto(f"{base}/#/move/mad")  # type: ignore[attr-defined]
+    page.get_by_text("Only the court's clerks see how its filers move to NextGen.").wait_for()  # type: ignore[attr-defined]
+    assert page.locator("#linking-totals").count() == 0  # type: ignore[attr-defined]
     page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
     page.get_by_role("heading", name="Sign in with your PACER account").wait_for()  # type: ignore[attr-defined]
     sign_in(page, base, "madclerk01", "Court-Docket-Review-2026!")
