@@ -1,7 +1,7 @@
 """The unlinked export's memory (issue 23): a small roster and a 1,000,000-row one, side by side.
 
     .venv/bin/python bench/export_memory.py [--rows 1000 1000000] [--database sqlite|postgres]
-        [--postgres-url URL]
+        [--postgres-url URL]   (or NEXTGEN_GQL_BENCH_POSTGRES, as bench/scale.py)
 
 For each size: a fresh database with the demo data (``serve --demo``), ``--rows`` unlinked
 legacy accounts added at ``mad`` (streamed into the database from a generator, so the
@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import datetime as dt
 import gc
+import os
 import platform
 import sqlite3
 import sys
@@ -188,8 +189,10 @@ async def main() -> None:
     )
     parser.add_argument("--rows", type=int, nargs="+", default=[1000, 1_000_000])
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--postgres-url", default=os.environ.get("NEXTGEN_GQL_BENCH_POSTGRES"))
     args = parser.parse_args()
+    if args.database == "postgres" and not args.postgres_url:
+        sys.exit("--postgres-url (or NEXTGEN_GQL_BENCH_POSTGRES) is needed for PostgreSQL")
     print(f"{platform.python_version()} on {platform.machine()}, {args.database}")
     print(
         "| roster rows added | rows exported | bytes | export s | peak Python alloc MiB | RSS before/after MiB |"

@@ -147,11 +147,16 @@ def test_spa_upgrade_then_link_at_mad_and_see_the_privilege(
 def test_spa_clerk_approves_a_registration(browser_page: tuple[object, str, list[str]]) -> None:
     page, base, outside = browser_page
     sign_in(page, base, "jmorgan2019", "Granite-Falcon-Morning-88")
+    # A filer has no clerk's pages: neither the queue nor the move to NextGen.
+    assert page.locator("nav").get_by_text("Move to NextGen", exact=False).count() == 0  # type: ignore[attr-defined]
     page.get_by_role("link", name="E-file registration").click()  # type: ignore[attr-defined]
     page.get_by_label("Court").select_option("mad")  # type: ignore[attr-defined]
     page.get_by_label("Role").select_option("MEDIA")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Send the registration").click()  # type: ignore[attr-defined]
     page.get_by_text("the clerk will decide").wait_for()  # type: ignore[attr-defined]
+    page.goto(f"{base}/#/move/mad")  # type: ignore[attr-defined]
+    page.get_by_text("Only the court's clerks see how its filers move to NextGen.").wait_for()  # type: ignore[attr-defined]
+    assert page.locator("#linking-totals").count() == 0  # type: ignore[attr-defined]
     page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
     page.get_by_role("heading", name="Sign in with your PACER account").wait_for()  # type: ignore[attr-defined]
     sign_in(page, base, "madclerk01", "Court-Docket-Review-2026!")
@@ -647,4 +652,71 @@ def test_spa_a_clerk_who_used_the_skips_must_enrol(
     page.goto(f"{base}/#/clerk/mad")  # type: ignore[attr-defined]
     page.get_by_text("User update required.").wait_for()  # type: ignore[attr-defined]
     shot(page, "spa-mfa-required")
+    assert outside == []
+
+
+def test_spa_clerk_sees_the_move_to_nextgen_reminds_and_downloads_the_unlinked(
+    browser_page: tuple[object, str, list[str]],
+) -> None:
+    page, base, outside = browser_page
+    sign_in(page, base, "madclerk01", "Court-Docket-Review-2026!")
+    clerk = _api_sign_in(base, "madclerk01", "Court-Docket-Review-2026!")
+    progress_query = (
+        "{ court { linkingProgress { legacyAccounts linked unlinked unlinkedWithoutEmail"
+        " byRole { role legacyAccounts linked } } } }"
+    )
+    progress = api_call(base, progress_query, clerk, "mad")["court"]["linkingProgress"]  # type: ignore[index]
+    assert progress["linked"] > 50 and progress["unlinked"] > 20  # the demo's move to NextGen
+    page.get_by_role("link", name="Move to NextGen: mad").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Linked accounts over time").wait_for()  # type: ignore[attr-defined]
+    for key, name in [("legacy", "legacyAccounts"), ("linked", "linked"), ("unlinked", "unlinked")]:
+        text = page.locator(f"#total-{key} strong").inner_text()  # type: ignore[attr-defined]
+        assert text == str(progress[name]), (key, text)
+    no_email = page.locator("#total-no-email strong").inner_text()  # type: ignore[attr-defined]
+    assert no_email == str(progress["unlinkedWithoutEmail"])
+    table_text = page.locator("main table").first.inner_text()  # type: ignore[attr-defined]
+    for role in progress["byRole"]:
+        if role["role"] == "ATTORNEY":
+            assert f"Attorney\t{role['legacyAccounts']}\t{role['linked']}\t" in table_text
+    # The chart: uPlot drew on a canvas, from the weeks since mad's NextGen date (2021-09-20),
+    # and its running total of links ends at today's total.
+    chart = page.locator("#linking-chart")  # type: ignore[attr-defined]
+    chart.locator("canvas").wait_for()
+    assert int(chart.get_attribute("data-weeks")) > 200
+    assert chart.get_attribute("data-linked") == str(progress["linked"])
+    painted = page.evaluate(  # type: ignore[attr-defined]
+        """() => { const c = document.querySelector('#linking-chart canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+    )
+    assert painted > 2000, painted  # lines and fill drawn, not an empty canvas
+    # Reminders: a dry run counts and sends nothing; confirmed, the job runs to its end.
+    page.get_by_label("Media").uncheck()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Count who would be mailed").click()  # type: ignore[attr-defined]
+    page.locator("#dry-run").wait_for()  # type: ignore[attr-defined]
+    dry = page.locator("#dry-run").inner_text()  # type: ignore[attr-defined]
+    count = int(dry.split(" filer")[0])
+    assert count > 0 and "would be mailed" in dry and "Nothing was sent" in dry
+    expected = {
+        "query": "mutation { sendLinkingReminders(input: {roles: [ATTORNEY, PRO_SE], dryRun: true}) "
+        "{ recipients errors { code } } }"
+    }
+    again = api_call(base, expected["query"], clerk, "mad")["sendLinkingReminders"]  # type: ignore[index]
+    assert again == {"recipients": count, "errors": []}
+    assert "No reminder has been sent" in page.locator("#reminder-job").inner_text()  # type: ignore[attr-defined]
+    shot(page, "spa-move-to-nextgen")
+    page.get_by_role("button", name=f"Send {count} reminders").click()  # type: ignore[attr-defined]
+    page.get_by_text(f"{count} of {count} reminders sent").wait_for(timeout=60000)  # type: ignore[attr-defined]
+    assert page.locator("#job-sent").inner_text() == f"{count} of {count} sent"  # type: ignore[attr-defined]
+    assert "done" in page.locator("#reminder-job").inner_text()  # type: ignore[attr-defined]
+    # A second job while none runs is fine; the dry run now finds nobody (reminded today).
+    page.get_by_role("button", name="Count who would be mailed").click()  # type: ignore[attr-defined]
+    page.get_by_text("0 filers would be mailed").wait_for()  # type: ignore[attr-defined]
+    # The download link answers the CSV with the page's own cookie.
+    link = page.locator("#unlinked-csv")  # type: ignore[attr-defined]
+    answer = page.request.get(base + link.get_attribute("href"))  # type: ignore[attr-defined]
+    assert answer.status == 200 and answer.headers["content-type"].startswith("text/csv")
+    lines = answer.text().splitlines()
+    assert lines[0] == "login,first_name,last_name,email,role,cases,reminded_at"
+    assert len(lines) - 1 == progress["unlinked"]
     assert outside == []

@@ -240,7 +240,7 @@ async def test_an_admin_links_a_members_account_on_their_behalf(api: Api) -> Non
         "linkedBy": {"username": "marialopez"},
     }
     assert done["privilege"] == {"account": {"username": FILER[0]}, "court": {"code": "ca1"}}
-    event = await AuditEvent.filter(action="cmecf.link").get()
+    event = await AuditEvent.filter(action="cmecf.link", court_id="ca1").get()
     maria_row = await PacerAccount.get(username_key="marialopez")
     james_row = await PacerAccount.get(username_key=FILER[0])
     assert (event.actor_id, event.subject_id, event.court_id) == (maria_row.id, james_row.id, "ca1")

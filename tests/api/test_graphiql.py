@@ -61,6 +61,10 @@ def test_the_bundled_assets_carry_their_licenses_and_versions() -> None:
     assert "react@18.2.0" in versions and "graphiql@3.8.3" in versions
     for line in (STATIC_DIR / "graphiql" / "VERSIONS").read_text().splitlines():
         assert line.split()[1].startswith("sha512-")
+    # The SPA's chart (scripts/build-uplot): pinned, its license beside it.
+    assert "uplot.LICENSE" in licenses
+    assert (STATIC_DIR / "uplot" / "VERSIONS").read_text().split()[0] == "uplot@1.6.32"
+    assert (STATIC_DIR / "uplot" / "uPlot.iife.min.js").stat().st_size > 10_000
 
 
 async def test_graphiql_can_be_turned_off(settings: Settings) -> None:

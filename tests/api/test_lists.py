@@ -156,12 +156,9 @@ async def test_the_roster_in_each_order_forward_and_backward(
 async def test_names_order_case_insensitively_on_the_folded_key(api: Api, tmp_path: Path) -> None:
     clerk = await roster_world(api, tmp_path)
     order = {"field": "LAST_NAME", "direction": "ASC"}
-    names = [
-        e["node"]["lastName"]
-        for e in (await api.data(ROSTER, {"order": order, "first": 100}, court="mad", token=clerk))[
-            "cmecfAccounts"
-        ]["edges"]
-    ]
+    # Every page: the demo's roster (its move to NextGen) has more than one page of names.
+    forward, _ = await walk(api, ROSTER, "cmecfAccounts", {"order": order}, clerk, size=100)
+    names = [e["node"]["lastName"] for e in forward]
     mine = [n for n in names if n in NAMES]
     # Case does not count ("avery" < "DAVIS" < "de la Cruz"); "ß" folds to "ss"; names equal once
     # folded ("müller", "MÜLLER") keep their id order; bytes decide ("muller" < "müller", "Ávila" last).
@@ -332,7 +329,7 @@ async def test_the_audit_trail_filtered_by_action_actor_and_time(api: Api) -> No
     clerk = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
     everything = (await api.data(TRAIL, {"first": 100}, court="mad", token=clerk))["auditEvents"]
     ids = [e["node"]["id"] for e in everything["edges"]]
-    assert len(ids) == everything["totalCount"] > 4
+    assert len(ids) == min(100, everything["totalCount"]) and everything["totalCount"] > 4
     submits = (
         await api.data(TRAIL, {"first": 100, "action": "registration.submit"}, court="mad", token=clerk)
     )["auditEvents"]

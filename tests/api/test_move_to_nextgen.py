@@ -380,3 +380,49 @@ async def test_the_unlinked_export(api: Api, tmp_path: Path) -> None:
         path, headers={"Authorization": f"Bearer {usage_key['createCourtServiceKey']['secret']}"}
     )
     assert no_scope.status_code == 403
+
+
+async def test_node_resolves_a_reminder_job_for_the_courts_clerks_only(
+    quiet_api: Api, tmp_path: Path
+) -> None:
+    """``node(id:)`` answers a ReminderJob as ``Court.reminderJob`` does: to that court's clerks
+    (at any endpoint), and null to a filer, another court's clerk, a service key and anyone."""
+    from tests.api.test_service_keys import make_key
+
+    api = quiet_api
+    clerk = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
+    await add_roster(api, tmp_path, 3, prefix="nd")
+    started = (await api.data(SEND, {"i": {"roles": ["ATTORNEY"]}}, court="mad", token=clerk))[
+        "sendLinkingReminders"
+    ]
+    assert started["errors"] == [] and started["job"]["state"] == "QUEUED"
+    job_id = started["job"]["id"]
+    node = """query($id: ID!) { node(id: $id) { __typename id
+      ... on ReminderJob { state total sent startedBy { username } } } }"""
+    expected = {
+        "__typename": "ReminderJob",
+        "id": job_id,
+        "state": "QUEUED",
+        "total": started["recipients"],
+        "sent": 0,
+        "startedBy": {"username": CLERKS["mad"]},
+    }
+    for endpoint in ("mad", None, "ca1"):
+        assert (await api.data(node, {"id": job_id}, court=endpoint, token=clerk)) == {"node": expected}
+    assert await run_jobs(api) == 1
+    done = (await api.data(node, {"id": job_id}, court="mad", token=clerk))["node"]
+    assert done["state"] == "DONE" and done["sent"] == done["total"] == started["recipients"]
+    # The same job as Court.reminderJob shows it.
+    latest = (await api.data("{ court { reminderJob { id } } }", court="mad", token=clerk))["court"]
+    assert latest["reminderJob"]["id"] == job_id
+    filer = await api.sign_in(*FILER)
+    other_clerk = await api.sign_in(CLERKS["ca1"], CLERK_PASSWORD)
+    secret, _ = await make_key(api, clerk, "mad", "roster feed", "READ_ROSTER")
+    for token in (filer, other_clerk, None):
+        assert (await api.data(node, {"id": job_id}, court="mad", token=token)) == {"node": None}
+    assert (await api.data(node, {"id": job_id}, court="mad", token=secret)) == {"node": None}
+    # An id of a job that does not exist, and one that is not a job's, answer null too.
+    from nextgen_gql.api.ids import encode_id
+
+    for missing in (encode_id("ReminderJob", 987654), encode_id("ReminderJob", "x")):
+        assert (await api.data(node, {"id": missing}, court="mad", token=clerk)) == {"node": None}

@@ -17,7 +17,7 @@ from nextgen_gql.services.imports import import_cmecf_accounts
 from nextgen_gql.tenancy import CourtRegistry, load_courts
 from tests.api.firm_helpers import create_firm, invite, register
 from tests.api.test_registrations import clerk, codes, new_filer, submit
-from tests.conftest import LEGACY_ECF_PASSWORD, TENANTS, Api
+from tests.conftest import LEGACY_ECF_PASSWORD, MOVE_FILER_PREFIX, TENANTS, Api
 
 PRIVILEGE = (
     "id role proHacVice permissions cases revokedAt revokedReason revokedBy { username } court { code }"
@@ -248,19 +248,33 @@ async def test_the_privileges_list_pages_and_filters(api: Api) -> None:
     kim = await new_filer(api)
     await approved(api, kim, "mad", role="PRO_SE", caseNumber="1:26-cv-10001")
     mad = await clerk(api, "mad")
-    seen, after = [], None
-    while True:
-        page = (await api.data(LIST, {"role": "MEDIA", "first": 2, "after": after}, court="mad", token=mad))[
-            "privileges"
-        ]
-        assert page["totalCount"] == 4  # and the demo's media account
-        seen += [e["node"]["account"]["username"] for e in page["edges"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        after = page["pageInfo"]["endCursor"]
-    assert seen == ["dwalsh2022", "mediafiler0", "mediafiler1", "mediafiler2"]
-    everything = (await api.data(LIST, {}, court="mad", token=mad))["privileges"]
-    assert [e["node"]["role"] for e in everything["edges"]][-4:] == ["MEDIA", "MEDIA", "MEDIA", "PRO_SE"]
+    # The demo's media privileges: dwalsh2022's, and those of its move to NextGen's filers.
+    moved = await FilingPrivilege.filter(
+        court_id="mad", role="media", account__username_key__startswith=MOVE_FILER_PREFIX
+    ).count()
+
+    async def walk(variables: dict[str, Any], size: int) -> list[dict[str, Any]]:
+        seen: list[dict[str, Any]] = []
+        after = None
+        while True:
+            page = (
+                await api.data(LIST, {**variables, "first": size, "after": after}, court="mad", token=mad)
+            )["privileges"]
+            if variables:
+                assert page["totalCount"] == 4 + moved
+            seen += [e["node"] for e in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                return seen
+            after = page["pageInfo"]["endCursor"]
+
+    media = await walk({"role": "MEDIA"}, 2)
+    assert len(media) == 4 + moved
+    mine = [
+        n["account"]["username"] for n in media if not n["account"]["username"].startswith(MOVE_FILER_PREFIX)
+    ]
+    assert mine == ["dwalsh2022", "mediafiler0", "mediafiler1", "mediafiler2"]
+    everything = await walk({}, 100)
+    assert [n["role"] for n in everything][-4:] == ["MEDIA", "MEDIA", "MEDIA", "PRO_SE"]
     assert (await api.data(LIST, {"revoked": True}, court="mad", token=mad))["privileges"]["totalCount"] == 0
     body = await api.gql(LIST, {"after": "not-a-cursor"}, court="mad", token=mad)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["INVALID_INPUT"]

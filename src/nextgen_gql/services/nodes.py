@@ -18,6 +18,7 @@ from nextgen_gql.models import (
     Session,
 )
 from nextgen_gql.models import Authenticator as AuthenticatorModel
+from nextgen_gql.services import reminders
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.visibility import can_view_account, can_view_in_court
 from nextgen_gql.tenancy import CourtRegistry
@@ -38,10 +39,16 @@ async def _owner_of_legacy(row: CmecfAccount) -> int | None:
 
 async def visible_node(
     viewer: PacerAccount | None, type_name: str, key: int, courts: CourtRegistry
-) -> Model | None:
+) -> Model | reminders.Job | None:
     """The object, if it exists and ``viewer`` may see it; None otherwise (no difference shown)."""
     if viewer is None:
         return None
+    if type_name == "ReminderJob":
+        # As Court.reminderJob: the court's clerks (a service key has no viewer).
+        job = await reminders.job_by_id(key)
+        if job is None or job.court_id not in courts:
+            return None
+        return job if await can_view_in_court(viewer, courts.get(job.court_id), None) else None
     if type_name == "PacerAccount":
         return await PacerAccount.get_or_none(id=key) if await can_view_account(viewer, key) else None
     if type_name == "AuditEvent":

@@ -269,6 +269,10 @@ _NODE_SOURCES: dict[str, Callable[[Any], Any]] = {
     "AuditEvent": lambda model: model,
     "Firm": lambda model: model,
     "FirmInvitation": lambda model: model,
+    # No field of a ReminderJob is compiled (an operation selecting one runs on the reference
+    # executor); found here so that a node selected through another type's fragment is {} on
+    # both executors.
+    "ReminderJob": lambda job: job,
 }
 
 

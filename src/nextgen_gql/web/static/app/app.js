@@ -308,7 +308,7 @@
     if (me && !me.isLegacy && !me.isShared) links.push(["#/link", "Link a CM/ECF account"], ["#/register", "E-file registration"]);
     if (me) (me.clerkOf || []).forEach(function (c) {
       links.push(["#/clerk/" + c.code, "Queue: " + c.code], ["#/privileges/" + c.code, "Privileges: " + c.code],
-        ["#/keys/" + c.code, "Keys: " + c.code]);
+        ["#/keys/" + c.code, "Keys: " + c.code], ["#/move/" + c.code, "Move to NextGen: " + c.code]);
     });
     if (me && me.firm && me.firm.admins.some(function (a) { return a.id === me.id; })) links.push(["#/firm", "My firm"]);
     var items = links.map(function (l) {
@@ -725,6 +725,174 @@
 
   function when(iso) { return iso ? iso.slice(0, 16).replace("T", " ") + " UTC" : "never"; }
 
+  // ------------------------------------------------------------------ the move to NextGen
+
+  var JOB_STATES = { QUEUED: "waiting for a worker", RUNNING: "sending", DONE: "done", FAILED: "failed" };
+
+  // Weeks from the Monday of the court's NextGen date to this week (the API keeps at most 520).
+  function weeksSince(date) {
+    if (!date) return 26;
+    var start = new Date(date + "T00:00:00Z");
+    start.setUTCDate(start.getUTCDate() - ((start.getUTCDay() + 6) % 7));
+    var weeks = Math.floor((Date.now() - start.getTime()) / (7 * 86400000)) + 1;
+    return Math.max(1, Math.min(520, weeks));
+  }
+
+  function percent(part, whole) { return whole ? Math.round(100 * part / whole) + "%" : "-"; }
+
+  // Linked accounts over time: the running total of links (ending at today's total), with the
+  // registrations approved and the reminders sent over the same weeks. The API's weekly series
+  // counts every role together, so the roles are told apart in the table, not the chart.
+  function linkingChart(progress) {
+    var weeks = progress.weekly;
+    var before = progress.linked - weeks.reduce(function (n, w) { return n + w.linked; }, 0);
+    var xs = [], linked = [], approved = [], reminded = [];
+    var l = before, a = 0, r = 0;
+    weeks.forEach(function (w) {
+      l += w.linked; a += w.registrationsApproved; r += w.remindersSent;
+      xs.push(Date.parse(w.weekStart + "T00:00:00Z") / 1000);
+      linked.push(l); approved.push(a); reminded.push(r);
+    });
+    var box = h("figure", { id: "linking-chart", "data-weeks": String(weeks.length), "data-linked": String(l),
+      "aria-label": "Chart: legacy accounts linked, in all, week by week since " + (weeks.length ? weeks[0].weekStart : "-") +
+        " (" + l + " now); registrations approved (" + a + ") and reminders sent (" + r + ") over the same weeks" });
+    box.appendChild(h("figcaption", { class: "muted", text: "Week by week since " + (weeks.length ? weeks[0].weekStart : "-") +
+      " (weeks start on Monday, UTC). Links count every role; the table above splits today's totals by role." }));
+    if (typeof uPlot === "undefined" || !weeks.length) {
+      box.appendChild(h("p", { class: "muted", text: "No chart: " + (weeks.length ? "the chart library did not load." : "no weeks yet.") }));
+      return box;
+    }
+    var width = Math.min(900, Math.max(320, main.clientWidth - 10));
+    var chart = new uPlot({
+      width: width,
+      height: 320,
+      scales: { x: { time: true } },
+      series: [
+        { label: "Week of" , value: function (u, v) { return v == null ? "-" : new Date(v * 1000).toISOString().slice(0, 10); } },
+        { label: "Linked, in all", stroke: "#004f9e", width: 3, fill: "rgba(0, 79, 158, 0.08)" },
+        { label: "Registrations approved", stroke: "#155724", width: 2 },
+        { label: "Reminders sent", stroke: "#a4000f", width: 2, dash: [6, 4] }
+      ],
+      axes: [{}, { label: "Accounts", size: 60 }]
+    }, [xs, linked, approved, reminded], box);
+    box.insertBefore(chart.root, box.firstChild);
+    return box;
+  }
+
+  function jobLine(job) {
+    if (!job) return h("p", { class: "muted", text: "No reminder has been sent from this court yet." });
+    var ended = job.state === "DONE" || job.state === "FAILED";
+    return h("div", { class: "job" },
+      h("p", {},
+        h("strong", { text: "Reminder job: " + (JOB_STATES[job.state] || job.state) + ". " }),
+        h("span", { id: "job-sent", text: job.sent + " of " + job.total + " sent" }),
+        " (started " + when(job.startedAt) + (job.startedBy ? " by " + job.startedBy.username : "") +
+          (ended ? ", ended " + when(job.finishedAt) : "") + ")"),
+      h("progress", { max: String(Math.max(job.total, 1)), value: String(job.total ? job.sent : 1),
+        "aria-label": "Reminders sent: " + job.sent + " of " + job.total }));
+  }
+
+  // Follow a job until it ends, while its page is shown.
+  function followJob(code, jobBox, hash) {
+    setTimeout(async function () {
+      if (!stillOn(hash)) return;
+      var job;
+      try { job = (await gql("ReminderJobProgress", {}, code)).court.reminderJob; }
+      catch (err) { return say(err.message || String(err), "error"); }
+      if (!stillOn(hash)) return;
+      jobBox.replaceChildren(jobLine(job));
+      if (job && (job.state === "QUEUED" || job.state === "RUNNING")) followJob(code, jobBox, hash);
+      else if (job) say("The reminder job ended: " + job.sent + " of " + job.total + " reminders sent.",
+        job.state === "DONE" ? "ok" : "error");
+    }, 1000);
+  }
+
+  // A court's clerks: how its legacy filers are moving to NextGen, reminders to those who have
+  // not (counted first, then confirmed, then followed), and the list of them as CSV.
+  async function moveView(code) {
+    var hash = "#/move/" + code;
+    var known = state.courts.filter(function (c) { return c.code === code; })[0];
+    var court = (await gql("MoveToNextgen", { weeks: weeksSince(known && known.nextgenSince) }, code)).court;
+    if (!stillOn(hash)) return;
+    var p = court.linkingProgress;
+    if (!p) {
+      return show("Move to NextGen: " + courtName(code),
+        h("p", { text: "Only the court's clerks see how its filers move to NextGen." }));
+    }
+    var totals = h("ul", { class: "totals", id: "linking-totals" },
+      [["Legacy accounts", p.legacyAccounts, "legacy"], ["Linked", p.linked, "linked"], ["Not linked yet", p.unlinked, "unlinked"],
+        ["Not linked, no email", p.unlinkedWithoutEmail, "no-email"]].map(function (t) {
+        return h("li", { id: "total-" + t[2] }, h("strong", { text: String(t[1]) }), t[0]);
+      }));
+    var byRole = table(["Role", "Legacy accounts", "Linked", "Not linked", "Linked share"], p.byRole.map(function (r) {
+      return [ROLE_NAMES[r.role] || r.role, String(r.legacyAccounts), String(r.linked), String(r.legacyAccounts - r.linked),
+        percent(r.linked, r.legacyAccounts)];
+    }));
+    var jobBox = h("div", { id: "reminder-job", "aria-live": "polite" }, jobLine(court.reminderJob));
+    var confirmBox = h("div", { id: "reminder-confirm" });
+    var roleBoxes = court.acceptedRoles.map(function (role) {
+      return h("div", { class: "field check" },
+        h("input", { type: "checkbox", id: "f-remind-" + role, name: "remind-" + role, checked: true }),
+        h("label", { for: "f-remind-" + role, text: ROLE_NAMES[role] || role }));
+    });
+    function chosen(input) { return court.acceptedRoles.filter(function (role) { return input["remind-" + role]; }); }
+    function running() {
+      jobBox.replaceChildren(h("div", { class: "warning", role: "alert", id: "job-running" },
+        h("strong", { text: "A reminder job is already running for this court (REMINDER_JOB_RUNNING). " }),
+        "One job at a time: its progress is below; send again once it has ended."), h("div", {}));
+      followJob(code, jobBox.lastChild, hash);
+    }
+    var form = submitting(h("form", { id: "reminders", novalidate: true },
+      h("fieldset", {}, h("legend", { text: "Remind the filers of these roles" }), roleBoxes),
+      h("button", { type: "submit", text: "Count who would be mailed" })), async function (input) {
+      var roles = chosen(input);
+      confirmBox.replaceChildren();
+      var count = (await gql("SendLinkingReminders", { input: { roles: roles, dryRun: true } }, code)).sendLinkingReminders;
+      if (count.errors.length) return refused(form, count.errors);
+      var words = count.recipients === 1 ? "1 filer would be mailed" : count.recipients + " filers would be mailed";
+      var parts = [h("p", { id: "dry-run" }, h("strong", { text: words + "." }),
+        " " + count.skipped + " skipped (no email, or reminded in the last 7 days). Nothing was sent.")];
+      if (count.recipients > 0) {
+        parts.push(h("p", { text: "Each gets one mail naming this court, their legacy login and the two steps " +
+          "(upgrade, then link), with the court's help desk. Send them?" }));
+        parts.push(h("div", { class: "decide" },
+          button("Send " + count.recipients + " reminders", async function (event) {
+            event.target.disabled = true;
+            try {
+              var sent = (await gql("SendLinkingReminders", { input: { roles: roles, dryRun: false } }, code)).sendLinkingReminders;
+              confirmBox.replaceChildren();
+              if (sent.errors.some(function (e) { return e.code === "REMINDER_JOB_RUNNING"; })) return running();
+              if (sent.errors.length) return refused(form, sent.errors);
+              say("Reminders to " + sent.recipients + " filers are being sent.", "ok");
+              jobBox.replaceChildren(jobLine(sent.job));
+              followJob(code, jobBox, hash);
+            } catch (err) { say(err.message || String(err), "error"); }
+          }, { id: "send-reminders" }),
+          button("Cancel", function () { confirmBox.replaceChildren(); say("Nothing was sent."); }, { class: "danger" })));
+      }
+      confirmBox.replaceChildren(h("div", { class: "confirm", role: "region", "aria-label": "Confirm the reminders" }, parts));
+    });
+    var csv = "/courts/" + encodeURIComponent(code) + "/exports/unlinked.csv";
+    show("Move to NextGen: " + courtName(code), h("div", {},
+      h("p", { class: "muted", text: "Every legacy CM/ECF filer of this court must upgrade their PACER account and link it " +
+        "before filing again. NextGen since " + (court.nextgenSince || "-") + "." }),
+      totals,
+      h("h3", { text: "By role" }), byRole,
+      h("h3", { text: "Linked accounts over time" }), linkingChart(p),
+      h("h3", { text: "Remind the filers who have not linked" }),
+      h("p", { class: "muted", text: "Mails every unlinked legacy account of the chosen roles that has an email and was not " +
+        "reminded in the last 7 days. You see the count first." }),
+      form, confirmBox, jobBox,
+      h("h3", { text: "The filers who have not linked" }),
+      h("p", {}, h("a", { href: csv, id: "unlinked-csv", class: "button", download: "unlinked-" + code + ".csv",
+        text: "Download the list (CSV, " + p.unlinked + " accounts)" }),
+        " login, name, email, role, cases and when last reminded.")));
+    if (court.reminderJob && (court.reminderJob.state === "QUEUED" || court.reminderJob.state === "RUNNING")) {
+      followJob(code, jobBox, hash);
+    }
+  }
+
+
   // Backup codes are shown once: listed, and offered as a text file to keep.
   function backupCodesBox(codes) {
     var text = "PACER backup codes for " + state.me.username + " (each works once)\n\n" + codes.join("\n") + "\n";
@@ -910,6 +1078,7 @@
       if (hash.indexOf("#/clerk/") === 0) return await clerkView(hash.slice(8));
       if (hash.indexOf("#/privileges/") === 0) return await privilegesView(hash.slice(13));
       if (hash.indexOf("#/keys/") === 0) return await keysView(hash.slice(7));
+      if (hash.indexOf("#/move/") === 0) return await moveView(hash.slice(7));
       return accountView();
     } catch (err) {
       say(err.message || String(err), "error");
