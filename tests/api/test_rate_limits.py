@@ -107,6 +107,40 @@ async def test_a_dry_run_runs_nothing_else_and_spends_nothing(settings: Settings
         assert after == {"data": {"rateLimit": {"used": 10, "remaining": 0}}}
 
 
+async def test_a_dry_run_is_seen_through_fragments_at_the_root(settings: Settings) -> None:
+    async with running_api(settings.with_(rate_limit_points=50)) as api, peer(api, "192.0.2.21") as client:
+        shapes = [
+            # a named fragment on Query, whose own selection spreads another fragment
+            (
+                "query($d: Boolean) { ...Budget courts { code } } "
+                "fragment Budget on Query { rateLimit(dryRun: $d) { ...Numbers } } "
+                "fragment Numbers on RateLimit { used cost }",
+                {"d": True},
+            ),
+            # an inline fragment at the root
+            ("{ ... on Query { rateLimit(dryRun: true) { used cost } } courts { code } }", None),
+            # nested inline fragments, one with @include
+            (
+                "query($i: Boolean!) { ... { ... @include(if: $i) { rateLimit(dryRun: true) { used cost } } } "
+                "courts { code } }",
+                {"i": True},
+            ),
+        ]
+        for query, variables in shapes:
+            body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()
+            assert body == {"data": {"rateLimit": {"used": 0, "cost": 1}}}, (query, body)
+        # Not a dry run: the fragment is skipped, or dryRun is false; then everything runs and is spent.
+        skipped = (
+            "query($i: Boolean!) { ... @include(if: $i) { dry: rateLimit(dryRun: true) { used } } "
+            "rateLimit { used } courts { code } }"
+        )
+        body = (await client.post("/graphql", json={"query": skipped, "variables": {"i": False}})).json()
+        assert body["data"]["rateLimit"]["used"] == 1 and body["data"]["courts"]
+        real = shapes[0][0]
+        body = (await client.post("/graphql", json={"query": real, "variables": {"d": False}})).json()
+        assert body["data"]["rateLimit"]["used"] == 2 and body["data"]["courts"]
+
+
 async def test_a_mutation_past_the_budget_writes_nothing(settings: Settings) -> None:
     async with running_api(settings.with_(rate_limit_points=5)) as api, peer(api, "192.0.2.30") as client:
         sign_in = {

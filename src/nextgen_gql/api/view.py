@@ -512,9 +512,9 @@ class GraphQLView(GraphQL[Context, None]):
         if elsewhere is not None:
             raise RequestRefused(403, elsewhere, RequestErrorCode.FORBIDDEN)
         nodes = self.node_count(document, operation, params.variables)
-        if dry_run(operation, params.variables):
+        if dry_run(self.service_schema._schema, document, operation, params.variables):
             self._charge(context, await self._caller(context), nodes, dry=True)
-            return await self._dry_run(request, context, operation, params.variables)
+            return await self._dry_run(request, context, document, operation, params.variables)
         token = context.token
         if not self.budgets.enabled or token is None or context.service_key is not None:
             self._charge(context, await self._caller(context), nodes)
@@ -611,12 +611,13 @@ class GraphQLView(GraphQL[Context, None]):
         self,
         request: Request,
         context: Context,
+        document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: dict[str, Any] | None,
     ) -> bytes:
-        """``rateLimit(dryRun: true)``: the operation's ``rateLimit`` fields alone run."""
-        document, used = rate_limit_only(operation, variables)
-        result = await self.schema.execute(print_ast(document), variable_values=used, context_value=context)
+        """``rateLimit(dryRun: true)``: the operation's root ``rateLimit`` fields alone run."""
+        only, used = rate_limit_only(self.service_schema._schema, document, operation, variables)
+        result = await self.schema.execute(print_ast(only), variable_values=used, context_value=context)
         return orjson.dumps(await self.process_result(request, result))
 
     def _cache_headers(
