@@ -65,6 +65,8 @@ from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_o
 from nextgen_gql.api.request_errors import RequestErrorCode, parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
 from nextgen_gql.api.types.rate_limit import RateLimit
+from nextgen_gql.db_backends import deadline as db_deadline
+from nextgen_gql.db_backends.deadline import DatabaseBusy
 from nextgen_gql.observability import tracing
 from nextgen_gql.observability.requests import note_error, note_execution, note_operation, note_persisted
 from nextgen_gql.services.budgets import Budgets, address_caller, cost_of, next_hour
@@ -90,6 +92,8 @@ def error_code(error: GraphQLError) -> RequestErrorCode | None:
     if original is None:
         given = (error.extensions or {}).get("code")
         default = RequestErrorCode.GRAPHQL_VALIDATION_FAILED
+    elif isinstance(original, DatabaseBusy):
+        return RequestErrorCode.OVERLOADED  # a mutation that may have written: its field's error
     elif isinstance(original, GraphQLError):
         given = (original.extensions or {}).get("code")
         default = RequestErrorCode.BAD_USER_INPUT
@@ -464,6 +468,7 @@ class GraphQLView(GraphQL[Context, None]):
             )
         if operation.operation is OperationType.MUTATION:
             request.scope[WRITING_KEY] = True  # from here, a client that leaves does not cancel it
+            db_deadline.writing()  # and a database wait past the deadline is its field's error, not a 503
         sub_response = Response()
         context = await self.get_context(request, sub_response)
         court = context.court.code if context.court is not None else None
