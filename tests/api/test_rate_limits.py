@@ -179,3 +179,28 @@ def test_callers_by_address() -> None:
     )
     assert budgets.address_caller("::ffff:203.0.113.9") == "addr:203.0.113.9"
     assert budgets.cost_of(0) == 1 and budgets.cost_of(100) == 1 and budgets.cost_of(101) == 2
+
+
+async def test_a_subscription_start_is_charged_and_refused_over_the_budget(settings: Settings) -> None:
+    from tests.api.live_helpers import MY_EVENTS, error_codes, subscribed
+    from tests.live import event_stream, gql_socket
+
+    async with running_api(settings.with_(rate_limit_points=10)) as api:
+        token = await api.sign_in(*FILER)  # the anonymous address's point, not the account's
+        async with gql_socket(api.app, "/graphql") as ws:
+            await ws.init({"authorization": f"Bearer {token}"})
+            await ws.subscribe("a", MY_EVENTS)
+            await subscribed(api)
+            # The subscription's start cost a point (its node count: no lists, cost 1).
+            assert (await api.data(RATE, token=token))["rateLimit"]["used"] == 2
+            for used in range(3, 11):
+                assert (await api.data(RATE, token=token))["rateLimit"]["used"] == used
+            # The budget is spent: the next subscription is refused with the protocol's error message.
+            await ws.subscribe("b", MY_EVENTS)
+            refused = await ws.message()
+            assert refused["type"] == "error" and refused["id"] == "b", refused
+            assert error_codes(refused) == ["RATE_LIMITED"]
+            assert "points for the hour" in refused["payload"][0]["message"]
+        # Over server-sent events: 429 with Retry-After before any stream opens.
+        async with event_stream(api.app, "/graphql", query=MY_EVENTS, token=token) as stream:
+            assert stream.status == 429 and int(stream.headers["retry-after"]) >= 1

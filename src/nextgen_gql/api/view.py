@@ -458,7 +458,7 @@ class GraphQLView(GraphQL[Context, None]):
                 raise RequestRefused(
                     501, "This service does not stream subscriptions.", RequestErrorCode.BAD_REQUEST
                 )
-            return await sse.subscription_response(self, request, query, params)
+            return await sse.subscription_response(self, request, query, params, document, operation)
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise RequestRefused(
                 405,
@@ -553,6 +553,33 @@ class GraphQLView(GraphQL[Context, None]):
         if result.errors and result.data is None and all(error.path is None for error in result.errors):
             raise RequestErrors(list(result.errors))
         return orjson.dumps(await self.process_result(request, result))
+
+    def charge_subscription(
+        self,
+        account: int | None,
+        address: str,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+    ) -> None:
+        """A subscription's start costs points as a query does (by its node count), charged to
+        the signed-in account, else the address; over the budget ``RequestRefused``
+        (``RATE_LIMITED``), which each transport answers in its protocol's way (a WebSocket's
+        ``error`` message, an HTTP 429 before a stream of server-sent events starts)."""
+        if not self.budgets.enabled:
+            return
+        nodes = self.node_count(document, operation, variables)
+        caller = f"account:{account}" if account is not None else address_caller(address)
+        cost = cost_of(nodes)
+        spent = self.budgets.charge(caller, cost)
+        if not spent.allowed:
+            raise RequestRefused(
+                429,
+                f"This caller has spent its {spent.limit} points for the hour ({spent.used} used; this subscription "
+                f"costs {cost}): retry after {spent.retry_after()} seconds.",
+                RequestErrorCode.RATE_LIMITED,
+                {"retry-after": str(spent.retry_after())},
+            )
 
     async def _caller(self, context: Context) -> str:
         """Who spends the points: the service key, the signed-in account, or the address."""

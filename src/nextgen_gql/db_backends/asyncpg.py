@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -27,7 +28,15 @@ class DeadlinePool:
         return bool(pool.get_idle_size() > 0 or pool.get_size() < pool.get_max_size())
 
     async def acquire(self) -> Any:
-        return await deadline.wait(self._free, lambda limit: self._pool.acquire(timeout=limit))
+        return await deadline.wait(self._free, self._acquire_within)
+
+    async def _acquire_within(self, limit: float | None) -> Any:
+        # Not asyncpg's own acquire(timeout=...): the connection would keep that timeout for
+        # its reset on release, which then fails under load.
+        if limit is None:
+            return await self._pool.acquire()
+        async with asyncio.timeout(limit):
+            return await self._pool.acquire()
 
 
 class DeadlineAsyncpgClient(AsyncpgDBClient):
