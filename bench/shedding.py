@@ -256,6 +256,10 @@ async def main(args: argparse.Namespace) -> None:
             flush=True,
         )
         recovery = await _run(port, request, 4, args.recovery)
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            metrics = (await client.get("/metrics")).text
+        shed = [line for line in metrics.splitlines() if line.startswith("nextgen_gql_requests_shed_total")]
+        print("shed by reason (whole run): " + ("; ".join(shed) or "none recorded"))
         windows: list[float] = []
         step = 0.5
         for i in range(int(args.recovery / step)):
