@@ -271,6 +271,7 @@ async def main(args: argparse.Namespace) -> None:
             (i * step for i in range(len(windows)) if all(w >= need for w in windows[i : i + 6])), None
         )
         shown = ", ".join(f"{w:.0f}" for w in windows[:20])
+        print(_summary(f"recovery (4 connections, {args.recovery:.0f} s)", recovery, args.recovery))
         print(f"recovery: answers/s per 0.5 s window after the load: {shown}")
         print(
             f"idle speed (>= 80% of {idle_rate:.0f}/s) first back in the window starting at: "

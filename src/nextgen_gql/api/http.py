@@ -191,6 +191,7 @@ class InFlightLimit:
                 if counted and _is_stream(message):
                     counted = False  # a subscription's stream: it holds no place while it lasts
                     self.in_flight -= 1
+                    deadline.done = True  # nor a deadline: its events wait for the database as they must
             if not shed:
                 await send(message)
 
