@@ -19,17 +19,30 @@ MODELS_MODULE = "nextgen_gql.models"
 MIGRATIONS_MODULE = "nextgen_gql.migrations"
 
 
+#: Our engines by URL scheme: Tortoise's own, their waits for a connection bounded by the
+#: running request's deadline (``NEXTGEN_GQL_DB_ACQUIRE_TIMEOUT_MS``, ``db_backends.deadline``).
+_ENGINES = {
+    "sqlite": "nextgen_gql.db_backends.sqlite",
+    "postgres": "nextgen_gql.db_backends.asyncpg",
+    "postgresql": "nextgen_gql.db_backends.asyncpg",
+    "asyncpg": "nextgen_gql.db_backends.asyncpg",
+}
+
+
 def tortoise_config(database_url: str, *, statement_timeout_ms: int = 0) -> dict[str, Any]:
     """The Tortoise configuration for one database URL. ``statement_timeout_ms`` (PostgreSQL,
     the request pool of ``serve``): every statement on its connections ends after that long
     (the server's ``statement_timeout``); commands, migrations and listeners open their own
     connections without it."""
     connection: Any = database_url
-    if statement_timeout_ms > 0 and database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+    engine = _ENGINES.get(database_url.split("://", 1)[0])
+    if engine is not None:
         from tortoise.backends.base.config_generator import expand_db_url
 
         connection = expand_db_url(database_url)
-        connection["credentials"]["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
+        connection["engine"] = engine  # waits bounded by a request's deadline (db_backends)
+        if statement_timeout_ms > 0 and engine.endswith("asyncpg"):
+            connection["credentials"]["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
     return {
         "connections": {"default": connection},
         "apps": {

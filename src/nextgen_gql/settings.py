@@ -122,6 +122,10 @@ class Settings:
     #: GraphQL requests in flight per worker before more are shed (503 OVERLOADED); 0: twice
     #: ``db_pool_max``.
     max_in_flight: int = 0
+    #: One deadline per request for every wait on the database (a pool connection on
+    #: PostgreSQL, the connection's lock on SQLite): past it, 503 OVERLOADED before anything
+    #: was written (``db_backends.deadline``).
+    db_acquire_timeout_ms: int = 1000
     #: Queries run on compiled plans (``api/compiled``); false runs every request on the reference executor.
     compiled: bool = True
     #: Also run every compiled answer on the reference executor and refuse a difference (tests).
@@ -198,6 +202,7 @@ class Settings:
             max_nodes=_int(env, "MAX_NODES", cls.max_nodes),
             rate_limit_points=_int(env, "RATE_LIMIT_POINTS", cls.rate_limit_points),
             max_in_flight=_int(env, "MAX_IN_FLIGHT", cls.max_in_flight),
+            db_acquire_timeout_ms=_int(env, "DB_ACQUIRE_TIMEOUT_MS", cls.db_acquire_timeout_ms),
             compiled=_execution(env),
             compiled_check=_bool(env, "COMPILED_CHECK", False),
             trusted_documents=(env.get(_PREFIX + "TRUSTED_DOCUMENTS") or "off").strip().lower(),
@@ -255,6 +260,11 @@ class Settings:
             object.__setattr__(self, "max_in_flight", 2 * self.db_pool_max)
         if self.max_in_flight < 1:
             raise ValueError(f"{_PREFIX}MAX_IN_FLIGHT must be at least 1, got {self.max_in_flight}")
+        if not 1 <= self.db_acquire_timeout_ms <= 600_000:
+            raise ValueError(
+                f"{_PREFIX}DB_ACQUIRE_TIMEOUT_MS must be from 1 to 600000 (milliseconds a request may wait for "
+                f"the database in all), got {self.db_acquire_timeout_ms}"
+            )
         if self.rate_limit_points < 0:
             raise ValueError(
                 f"{_PREFIX}RATE_LIMIT_POINTS must be 0 (no budgets) or more, got {self.rate_limit_points}"

@@ -189,3 +189,49 @@ def test_a_list_bounded_by_an_argument_reads_it(weeks: str, variables: dict[str,
     assert isinstance(operation, OperationDefinitionNode)
     roles = len(schema._schema.type_map["FilerRole"].values)  # type: ignore[attr-defined]
     assert cost_function(schema._schema, document, operation).evaluate(variables, 3) == expected + roles
+
+
+def _bomb(levels: int, nested: bool) -> str:
+    """F1..Fn, each spreading the one before twice: at one level, or under two aliased lists."""
+    if nested:
+        parts = ["fragment F1 on Firm { admins { id } }"]
+        parts += [
+            f"fragment F{n} on Firm {{ a: admins {{ firm {{ ...F{n - 1} }} }} b: admins {{ firm {{ ...F{n - 1} }} }} }}"
+            for n in range(2, levels + 1)
+        ]
+        return f"query {{ me {{ firm {{ ...F{levels} }} }} }} " + " ".join(parts)
+    parts = ["fragment F1 on Query { courts { code } me { id } }"]
+    parts += [f"fragment F{n} on Query {{ ...F{n - 1} ...F{n - 1} }}" for n in range(2, levels + 1)]
+    return f"query {{ ...F{levels} }} " + " ".join(parts)
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["one-level", "nested"])
+def test_a_fragment_bomb_is_costed_in_a_bounded_number_of_steps(nested: bool) -> None:
+    from nextgen_gql.api.cost import _Builder
+
+    document = parse(_bomb(20, nested))
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    root = schema._schema.query_type
+    builder = _Builder(schema._schema, document, operation)
+    tree = builder.selection(root, [operation.selection_set])
+    # Without a per-fragment memo this walks 2**20 selection sets; with it, a few per fragment.
+    assert builder.visits <= 10 * 20, builder.visits
+    count = tree.evaluate({}, 200)
+    if nested:
+        # me: one object, firm: one object; each level: two aliased admin lists of 10, each
+        # admin's firm holding the level below; the last level a list of 10 admins.
+        expected = 10
+        for _ in range(19):
+            expected = 2 * (10 + 10 * expected)
+        assert count == expected
+    else:
+        assert count == 200  # the courts, once: the spreads merge into the same fields
+
+
+async def test_a_fragment_bomb_is_refused_as_too_costly_not_a_hang(settings: Settings) -> None:
+    async with running_api(settings) as api:
+        body = (await api.post(_bomb(5, nested=True))).json()  # 5 levels: within the depth limit
+        assert "data" not in body and codes(body) == ["QUERY_TOO_COSTLY"]
+        fine = (await api.post(_bomb(20, nested=False))).json()
+        assert "errors" not in fine and fine["data"]["me"] is None and len(fine["data"]["courts"]) > 0

@@ -107,6 +107,40 @@ async def test_a_dry_run_runs_nothing_else_and_spends_nothing(settings: Settings
         assert after == {"data": {"rateLimit": {"used": 10, "remaining": 0}}}
 
 
+async def test_a_dry_run_is_seen_through_fragments_at_the_root(settings: Settings) -> None:
+    async with running_api(settings.with_(rate_limit_points=50)) as api, peer(api, "192.0.2.21") as client:
+        shapes = [
+            # a named fragment on Query, whose own selection spreads another fragment
+            (
+                "query($d: Boolean) { ...Budget courts { code } } "
+                "fragment Budget on Query { rateLimit(dryRun: $d) { ...Numbers } } "
+                "fragment Numbers on RateLimit { used cost }",
+                {"d": True},
+            ),
+            # an inline fragment at the root
+            ("{ ... on Query { rateLimit(dryRun: true) { used cost } } courts { code } }", None),
+            # nested inline fragments, one with @include
+            (
+                "query($i: Boolean!) { ... { ... @include(if: $i) { rateLimit(dryRun: true) { used cost } } } "
+                "courts { code } }",
+                {"i": True},
+            ),
+        ]
+        for query, variables in shapes:
+            body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()
+            assert body == {"data": {"rateLimit": {"used": 0, "cost": 1}}}, (query, body)
+        # Not a dry run: the fragment is skipped, or dryRun is false; then everything runs and is spent.
+        skipped = (
+            "query($i: Boolean!) { ... @include(if: $i) { dry: rateLimit(dryRun: true) { used } } "
+            "rateLimit { used } courts { code } }"
+        )
+        body = (await client.post("/graphql", json={"query": skipped, "variables": {"i": False}})).json()
+        assert body["data"]["rateLimit"]["used"] == 1 and body["data"]["courts"]
+        real = shapes[0][0]
+        body = (await client.post("/graphql", json={"query": real, "variables": {"d": False}})).json()
+        assert body["data"]["rateLimit"]["used"] == 2 and body["data"]["courts"]
+
+
 async def test_a_mutation_past_the_budget_writes_nothing(settings: Settings) -> None:
     async with running_api(settings.with_(rate_limit_points=5)) as api, peer(api, "192.0.2.30") as client:
         sign_in = {
@@ -145,3 +179,28 @@ def test_callers_by_address() -> None:
     )
     assert budgets.address_caller("::ffff:203.0.113.9") == "addr:203.0.113.9"
     assert budgets.cost_of(0) == 1 and budgets.cost_of(100) == 1 and budgets.cost_of(101) == 2
+
+
+async def test_a_subscription_start_is_charged_and_refused_over_the_budget(settings: Settings) -> None:
+    from tests.api.live_helpers import MY_EVENTS, error_codes, subscribed
+    from tests.live import event_stream, gql_socket
+
+    async with running_api(settings.with_(rate_limit_points=10)) as api:
+        token = await api.sign_in(*FILER)  # the anonymous address's point, not the account's
+        async with gql_socket(api.app, "/graphql") as ws:
+            await ws.init({"authorization": f"Bearer {token}"})
+            await ws.subscribe("a", MY_EVENTS)
+            await subscribed(api)
+            # The subscription's start cost a point (its node count: no lists, cost 1).
+            assert (await api.data(RATE, token=token))["rateLimit"]["used"] == 2
+            for used in range(3, 11):
+                assert (await api.data(RATE, token=token))["rateLimit"]["used"] == used
+            # The budget is spent: the next subscription is refused with the protocol's error message.
+            await ws.subscribe("b", MY_EVENTS)
+            refused = await ws.message()
+            assert refused["type"] == "error" and refused["id"] == "b", refused
+            assert error_codes(refused) == ["RATE_LIMITED"]
+            assert "points for the hour" in refused["payload"][0]["message"]
+        # Over server-sent events: 429 with Retry-After before any stream opens.
+        async with event_stream(api.app, "/graphql", query=MY_EVENTS, token=token) as stream:
+            assert stream.status == 429 and int(stream.headers["retry-after"]) >= 1

@@ -41,6 +41,7 @@ from graphql import (
     GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
+    Node,
     NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -49,6 +50,8 @@ from graphql import (
     get_named_type,
     value_from_ast_untyped,
 )
+from graphql.execution.collect_fields import FragmentDetails, collect_fields
+from graphql.execution.values import get_variable_values
 
 from nextgen_gql.enums import FilerRole
 from nextgen_gql.services.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -169,18 +172,25 @@ class _Selection:
 
     alternatives: list[list[_Field]] = field(default_factory=list)
 
-    def evaluate(self, variables: Variables, courts: int) -> int:
+    def evaluate(self, variables: Variables, courts: int, memo: dict[int, int] | None = None) -> int:
+        """The count for one request; ``memo`` keeps each shared subtree's count (the built tree
+        is a graph: a fragment's subtree is built once and reached from every spread of it)."""
+        memo = {} if memo is None else memo
+        known = memo.get(id(self))
+        if known is not None:
+            return known
         best = 0
         for fields in self.alternatives:
             total = 0
             for f in fields:
-                inner = f.inner.evaluate(variables, courts) if f.inner is not None else 0
+                inner = f.inner.evaluate(variables, courts, memo) if f.inner is not None else 0
                 if f.items is None:
                     total += inner
                 else:
                     n = f.items(variables, courts)
                     total += n + n * inner
             best = max(best, total)
+        memo[id(self)] = best
         return best
 
 
@@ -197,6 +207,11 @@ class _Builder:
             for d in operation.variable_definitions or ()
             if d.default_value is not None
         }
+        #: Subtrees built, by (type, the page's field node, the merged selection sets): a
+        #: fragment spread many times (a "fragment bomb") is built once per parent type.
+        self.built: dict[tuple[str, int, tuple[int, ...]], _Selection] = {}
+        #: Selection sets walked while collecting fields (what a test bounds).
+        self.visits = 0
 
     def _applies(self, condition: Any, object_type: GraphQLObjectType) -> bool:
         if condition is None:
@@ -216,6 +231,7 @@ class _Builder:
         visited: set[str],
     ) -> None:
         for selection_set in selection_sets:
+            self.visits += 1
             for selection in selection_set.selections:
                 if isinstance(selection, FieldNode):
                     key = selection.alias.value if selection.alias else selection.name.value
@@ -227,27 +243,35 @@ class _Builder:
                     name = selection.name.value
                     fragment = self.fragments.get(name)
                     if fragment is None or name in visited:
-                        continue
+                        continue  # spread already in this collection: its fields merge into the same keys
+                    visited.add(name)
                     if self._applies(fragment.type_condition, object_type):
-                        self._collect(object_type, [fragment.selection_set], into, visited | {name})
+                        self._collect(object_type, [fragment.selection_set], into, visited)
 
     def selection(
         self,
         parent: Any,
         selection_sets: list[SelectionSetNode],
-        page: Callable[[Variables], int] | None = None,
+        page_node: FieldNode | None = None,
     ) -> _Selection:
         parent = get_named_type(parent)
+        unique = tuple({id(s): s for s in selection_sets}.values())  # by identity: hashing walks a node
+        key = (parent.name, id(page_node), tuple(id(s) for s in unique))
+        found = self.built.get(key)
+        if found is not None:
+            return found
+        built = _Selection()
+        self.built[key] = built
         if isinstance(parent, GraphQLObjectType):
             possible: list[GraphQLObjectType] = [parent]
         elif isinstance(parent, GraphQLAbstractType):
             possible = list(self.schema.get_possible_types(parent))
         else:
-            return _Selection()
-        built = _Selection()
+            return built
+        page = _page(page_node, self.defaults) if page_node is not None else None
         for object_type in possible:
             merged: dict[str, list[FieldNode]] = {}
-            self._collect(object_type, selection_sets, merged, set())
+            self._collect(object_type, list(unique), merged, set())
             fields = []
             for nodes in merged.values():
                 name = nodes[0].name.value
@@ -258,7 +282,7 @@ class _Builder:
                     continue  # validation refused it already
                 inner_sets = [n.selection_set for n in nodes if n.selection_set is not None]
                 named = get_named_type(definition.type)
-                child_page = _page(nodes[0], self.defaults) if named.name.endswith("Connection") else None
+                child_page = nodes[0] if named.name.endswith("Connection") else None
                 inner = self.selection(named, inner_sets, child_page) if inner_sets else None
                 items: Callable[[Variables, int], int] | None = None
                 if _list_of_objects(definition.type):
@@ -331,19 +355,48 @@ def cost_function(
 # -- Query.rateLimit(dryRun: true) ------------------------------------------------------------
 
 
-def _rate_limit_fields(operation: OperationDefinitionNode) -> list[FieldNode]:
+def _rate_limit_fields(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Variables | None,
+) -> list[FieldNode]:
+    """The root ``rateLimit`` fields of a query, collected as execution collects them
+    (graphql-core's field collection: through fragment spreads and inline fragments, with
+    ``@skip`` / ``@include`` applied); none when its variables do not fit (execution says why)."""
     if operation.operation.value != "query":
         return []
+    root = schema.query_type
+    if root is None:
+        return []
+    coerced = get_variable_values(
+        schema, operation.variable_definitions or (), dict(variables or {}), max_errors=1
+    )
+    if isinstance(coerced, list):
+        return []
+    fragments = {
+        d.name.value: FragmentDetails(d)
+        for d in document.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+    collected = collect_fields(schema, fragments, coerced, root, operation)
     return [
-        s
-        for s in operation.selection_set.selections
-        if isinstance(s, FieldNode) and s.name.value == "rateLimit"
+        details.node
+        for group in collected.grouped_field_set.values()
+        for details in group
+        if details.node.name.value == "rateLimit"
     ]
 
 
-def dry_run(operation: OperationDefinitionNode, variables: Variables | None) -> bool:
-    """Whether the operation asks ``rateLimit(dryRun: true)`` at its root."""
-    for node in _rate_limit_fields(operation):
+def dry_run(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Variables | None,
+) -> bool:
+    """Whether the operation asks ``rateLimit(dryRun: true)`` at its root (directly, or through
+    fragments on the root type)."""
+    for node in _rate_limit_fields(schema, document, operation, variables):
         for argument in node.arguments or ():
             if argument.name.value != "dryRun":
                 continue
@@ -356,16 +409,33 @@ def dry_run(operation: OperationDefinitionNode, variables: Variables | None) -> 
 
 
 def rate_limit_only(
-    operation: OperationDefinitionNode, variables: Variables | None
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Variables | None,
 ) -> tuple[DocumentNode, dict[str, Any]]:
-    """The operation with its root ``rateLimit`` fields alone, and the variables they use."""
-    fields = _rate_limit_fields(operation)
-    used = {
-        n.name.value
-        for f in fields
-        for a in f.arguments or ()
-        for n in ([a.value] if isinstance(a.value, VariableNode) else [])
-    }
+    """The operation with its root ``rateLimit`` fields alone (the fragments they spread kept),
+    and the variables they use."""
+    fields = _rate_limit_fields(schema, document, operation, variables)
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    kept: dict[str, FragmentDefinitionNode] = {}
+    used: set[str] = set()
+    pending: list[Node] = list(fields)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, VariableNode):
+            used.add(node.name.value)
+        elif isinstance(node, FragmentSpreadNode):
+            name = node.name.value
+            if name not in kept and name in fragments:
+                kept[name] = fragments[name]
+                pending.append(fragments[name])
+        for key in node.keys:
+            child = getattr(node, key, None)
+            if isinstance(child, Node):
+                pending.append(child)
+            elif isinstance(child, tuple | list):
+                pending.extend(c for c in child if isinstance(c, Node))
     stripped = OperationDefinitionNode(
         operation=operation.operation,
         name=operation.name,
@@ -376,4 +446,4 @@ def rate_limit_only(
         selection_set=SelectionSetNode(selections=tuple(fields)),
     )
     given = variables or {}
-    return DocumentNode(definitions=(stripped,)), {k: given[k] for k in used if k in given}
+    return DocumentNode(definitions=(stripped, *kept.values())), {k: given[k] for k in used if k in given}

@@ -26,6 +26,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from nextgen_gql.api.context import COOKIE_NAME
 from nextgen_gql.api.graphql_http import APPLICATION_JSON, content_type_header, negotiate
 from nextgen_gql.api.request_errors import RequestErrorCode
+from nextgen_gql.db_backends import deadline as db_deadline
+from nextgen_gql.db_backends.deadline import DatabaseBusy
+from nextgen_gql.observability.metrics import count_abandoned, count_shed
 from nextgen_gql.observability.requests import REQUEST_ID_KEY, note_court, note_error
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.settings import Settings
@@ -155,6 +158,7 @@ class InFlightLimit:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.limit = settings.max_in_flight
+        self.acquire_timeout_ms = settings.db_acquire_timeout_ms
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -162,6 +166,7 @@ class InFlightLimit:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
+            count_shed("in_flight")
             response = error_response(
                 503,
                 "The service is overloaded: nothing was run. Retry after the Retry-After seconds.",
@@ -173,22 +178,47 @@ class InFlightLimit:
             return
         self.in_flight += 1
         counted = True
+        deadline, token = db_deadline.start(self.acquire_timeout_ms)
+        shed = False  # answered 503: what the request would have sent goes nowhere
 
         async def sending(message: Message) -> None:
-            nonlocal counted
-            if counted and message["type"] == "http.response.start" and _is_stream(message):
-                counted = False  # a subscription's stream: it holds no place while it lasts
-                self.in_flight -= 1
-            await send(message)
+            nonlocal counted, shed
+            if message["type"] == "http.response.start":
+                if deadline.expired and not deadline.wrote:
+                    shed = True
+                    await self._overloaded(scope, send, "it waited too long for the database")
+                    return
+                if counted and _is_stream(message):
+                    counted = False  # a subscription's stream: it holds no place while it lasts
+                    self.in_flight -= 1
+                    deadline.done = True  # nor a deadline: its events wait for the database as they must
+            if not shed:
+                await send(message)
 
         try:
             if scope["method"] == "POST":
                 await self._abandoned_on_disconnect(scope, receive, sending)
             else:
                 await self.app(scope, receive, sending)
+        except DatabaseBusy:
+            if not deadline.expired or deadline.wrote or shed:
+                raise
+            await self._overloaded(scope, send, "it waited too long for the database")
         finally:
+            db_deadline.stop(deadline, token)
             if counted:
                 self.in_flight -= 1
+
+    async def _overloaded(self, scope: Scope, send: Send, why: str) -> None:
+        count_shed("database")
+        response = error_response(
+            503,
+            f"The service is overloaded ({why}): nothing was written. Retry after the Retry-After seconds.",
+            RequestErrorCode.OVERLOADED,
+            negotiate(Headers(scope=scope).get("accept")),
+            headers={"retry-after": self.RETRY_AFTER},
+        )
+        await response(scope, _no_body, send)
 
     async def _abandoned_on_disconnect(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the request; if its client disconnects once the body is read, cancel it, unless
@@ -223,12 +253,17 @@ class InFlightLimit:
                 running.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await running
+                count_abandoned()
                 return
             await running
         finally:
             watching.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watching
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 def _is_stream(message: Message) -> bool:

@@ -127,8 +127,10 @@ REQUEST_ERROR_CODES: dict[str, str] = {
     "nothing ran; the message gives the count and the limit. Ask for fewer (smaller first/last, fewer lists).",
     "RATE_LIMITED": "HTTP 429: the caller spent its points for the hour (NEXTGEN_GQL_RATE_LIMIT_POINTS; see "
     "Query.rateLimit); nothing ran. Retry after Retry-After seconds.",
-    "OVERLOADED": "HTTP 503: shed under load (NEXTGEN_GQL_MAX_IN_FLIGHT) before anything ran or was written; "
-    "retry after Retry-After seconds.",
+    "OVERLOADED": "HTTP 503: shed under load (NEXTGEN_GQL_MAX_IN_FLIGHT, or a wait for the database past "
+    "NEXTGEN_GQL_DB_ACQUIRE_TIMEOUT_MS) before anything was written; retry after Retry-After seconds. As a "
+    "mutation's field error (HTTP 200): the database stayed busy after the mutation may have written; read "
+    "before retrying.",
     "INTERNAL_ERROR": "An unexpected failure: the message names a request id (the X-Request-ID header) to quote to "
     "the help desk; nothing more is told.",
     "COMPILED_MISMATCH": "HTTP 500, only with NEXTGEN_GQL_COMPILED_CHECK=true (the test suite): the compiled "

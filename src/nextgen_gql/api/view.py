@@ -66,6 +66,8 @@ from nextgen_gql.api.request_errors import RequestErrorCode, parse_document, val
 from nextgen_gql.api.schema import Schema
 from nextgen_gql.api.types.rate_limit import RateLimit
 from nextgen_gql.db import statement_timed_out
+from nextgen_gql.db_backends import deadline as db_deadline
+from nextgen_gql.db_backends.deadline import DatabaseBusy
 from nextgen_gql.observability import tracing
 from nextgen_gql.observability.requests import note_error, note_execution, note_operation, note_persisted
 from nextgen_gql.services.budgets import Budgets, address_caller, cost_of, next_hour
@@ -91,6 +93,8 @@ def error_code(error: GraphQLError) -> RequestErrorCode | None:
     if original is None:
         given = (error.extensions or {}).get("code")
         default = RequestErrorCode.GRAPHQL_VALIDATION_FAILED
+    elif isinstance(original, DatabaseBusy):
+        return RequestErrorCode.OVERLOADED  # a mutation that may have written: its field's error
     elif isinstance(original, GraphQLError):
         given = (original.extensions or {}).get("code")
         default = RequestErrorCode.BAD_USER_INPUT
@@ -455,7 +459,7 @@ class GraphQLView(GraphQL[Context, None]):
                 raise RequestRefused(
                     501, "This service does not stream subscriptions.", RequestErrorCode.BAD_REQUEST
                 )
-            return await sse.subscription_response(self, request, query, params)
+            return await sse.subscription_response(self, request, query, params, document, operation)
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise RequestRefused(
                 405,
@@ -465,6 +469,7 @@ class GraphQLView(GraphQL[Context, None]):
             )
         if operation.operation is OperationType.MUTATION:
             request.scope[WRITING_KEY] = True  # from here, a client that leaves does not cancel it
+            db_deadline.writing()  # and a database wait past the deadline is its field's error, not a 503
         sub_response = Response()
         context = await self.get_context(request, sub_response)
         court = context.court.code if context.court is not None else None
@@ -513,9 +518,9 @@ class GraphQLView(GraphQL[Context, None]):
         if elsewhere is not None:
             raise RequestRefused(403, elsewhere, RequestErrorCode.FORBIDDEN)
         nodes = self.node_count(document, operation, params.variables)
-        if dry_run(operation, params.variables):
+        if dry_run(self.service_schema._schema, document, operation, params.variables):
             self._charge(context, await self._caller(context), nodes, dry=True)
-            return await self._dry_run(request, context, operation, params.variables)
+            return await self._dry_run(request, context, document, operation, params.variables)
         token = context.token
         if not self.budgets.enabled or token is None or context.service_key is not None:
             self._charge(context, await self._caller(context), nodes)
@@ -549,6 +554,33 @@ class GraphQLView(GraphQL[Context, None]):
         if result.errors and result.data is None and all(error.path is None for error in result.errors):
             raise RequestErrors(list(result.errors))
         return orjson.dumps(await self.process_result(request, result))
+
+    def charge_subscription(
+        self,
+        account: int | None,
+        address: str,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+    ) -> None:
+        """A subscription's start costs points as a query does (by its node count), charged to
+        the signed-in account, else the address; over the budget ``RequestRefused``
+        (``RATE_LIMITED``), which each transport answers in its protocol's way (a WebSocket's
+        ``error`` message, an HTTP 429 before a stream of server-sent events starts)."""
+        if not self.budgets.enabled:
+            return
+        nodes = self.node_count(document, operation, variables)
+        caller = f"account:{account}" if account is not None else address_caller(address)
+        cost = cost_of(nodes)
+        spent = self.budgets.charge(caller, cost)
+        if not spent.allowed:
+            raise RequestRefused(
+                429,
+                f"This caller has spent its {spent.limit} points for the hour ({spent.used} used; this subscription "
+                f"costs {cost}): retry after {spent.retry_after()} seconds.",
+                RequestErrorCode.RATE_LIMITED,
+                {"retry-after": str(spent.retry_after())},
+            )
 
     async def _caller(self, context: Context) -> str:
         """Who spends the points: the service key, the signed-in account, or the address."""
@@ -612,12 +644,13 @@ class GraphQLView(GraphQL[Context, None]):
         self,
         request: Request,
         context: Context,
+        document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: dict[str, Any] | None,
     ) -> bytes:
-        """``rateLimit(dryRun: true)``: the operation's ``rateLimit`` fields alone run."""
-        document, used = rate_limit_only(operation, variables)
-        result = await self.schema.execute(print_ast(document), variable_values=used, context_value=context)
+        """``rateLimit(dryRun: true)``: the operation's root ``rateLimit`` fields alone run."""
+        only, used = rate_limit_only(self.service_schema._schema, document, operation, variables)
+        result = await self.schema.execute(print_ast(only), variable_values=used, context_value=context)
         return orjson.dumps(await self.process_result(request, result))
 
     def _cache_headers(

@@ -113,6 +113,17 @@ EVENTS_FANNED_OUT = Counter(
     "nextgen_gql_events_fanned_out",
     "Events delivered to open subscriptions.",
 )
+SHED = Counter(
+    "nextgen_gql_requests_shed",
+    "GraphQL requests answered 503 OVERLOADED before anything was written, by reason (in_flight: "
+    "NEXTGEN_GQL_MAX_IN_FLIGHT reached; database: a wait for the database outlasted "
+    "NEXTGEN_GQL_DB_ACQUIRE_TIMEOUT_MS).",
+    ["reason"],
+)
+ABANDONED = Counter(
+    "nextgen_gql_requests_abandoned",
+    "GraphQL requests cancelled because their client disconnected (queries, and mutations not started).",
+)
 IMPORT_ROWS = Counter(
     "nextgen_gql_import_rows",
     "Rows written by imports, by kind (pacer_accounts, cmecf_accounts).",
@@ -192,6 +203,14 @@ def count_event(event: Event) -> None:
         SUBSCRIPTIONS.dec()
     elif name == "events.fanned_out":
         EVENTS_FANNED_OUT.inc(_amount(event, "count"))
+
+
+def count_shed(reason: str) -> None:
+    SHED.labels(reason).inc()
+
+
+def count_abandoned() -> None:
+    ABANDONED.inc()
 
 
 # --- The database pool ---------------------------------------------------------------------

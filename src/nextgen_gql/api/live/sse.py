@@ -31,6 +31,8 @@ from nextgen_gql.api.live.connections import CLOSE
 from nextgen_gql.api.request_errors import RequestErrorCode
 
 if TYPE_CHECKING:
+    from graphql import DocumentNode, OperationDefinitionNode
+
     from nextgen_gql.api.view import GraphQLView
 
 __all__ = ["one_result_response", "subscription_response"]
@@ -62,15 +64,28 @@ def _error(message: str, code: RequestErrorCode) -> bytes:
 
 
 async def subscription_response(
-    view: GraphQLView, request: Request, query: str, params: GraphQLParams
+    view: GraphQLView,
+    request: Request,
+    query: str,
+    params: GraphQLParams,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
 ) -> StreamingResponse:
     """The subscription's results as they come, until it completes, the client goes away, or
-    its connection is ended."""
+    its connection is ended. Its start is charged first (``RequestRefused``, 429, over the
+    caller's budget: no stream is opened)."""
     assert view.connections is not None
     registry = view.connections
     request_id = request.scope.get(REQUEST_ID_KEY, "-")
     context = await view.get_context(request, Response())
     session = await context.session()
+    view.charge_subscription(
+        session.account_id if session is not None else None,
+        context.source_address,
+        document,
+        operation,
+        params.variables,
+    )
     ended: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
 
     def on_end(code: int, reason: str) -> None:

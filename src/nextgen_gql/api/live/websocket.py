@@ -285,7 +285,15 @@ class LiveWebSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
         try:
             try:
                 params = params_from_mapping(cast(LiveOperation, operation).payload)
-                query, _document, chosen = await self.service.prepare(params, APPLICATION_JSON)
+                query, document, chosen = await self.service.prepare(params, APPLICATION_JSON)
+                if chosen.operation is OperationType.SUBSCRIPTION:
+                    self.service.charge_subscription(
+                        self.connection.account_id,
+                        self.connection.address,
+                        document,
+                        chosen,
+                        params.variables,
+                    )
             except RequestRefused as refused:
                 await self._errors(operation, [with_code(GraphQLError(refused.message), refused.code)])
                 return

@@ -1,0 +1,113 @@
+"""One deadline per request for every wait on the database (``NEXTGEN_GQL_DB_ACQUIRE_TIMEOUT_MS``).
+
+``api.http.InFlightLimit`` starts a ``Deadline`` for each GraphQL request over HTTP and keeps it
+in a context variable, which every task of the request inherits. Our Tortoise engines
+(``db_backends.asyncpg``, ``db_backends.sqlite``) bound their waits by it: on PostgreSQL the
+wait for a connection of the request pool, on SQLite the wait for the one connection's lock. A
+connection free at once is always taken; a wait ends at the deadline with ``DatabaseBusy``.
+
+What follows depends on whether the request may have written:
+
+- nothing written (a query, or a mutation that never held a connection): ``expired`` is set
+  and ``InFlightLimit`` answers 503 with ``Retry-After`` and ``OVERLOADED`` instead of what the
+  request would have answered;
+- a mutation that held a connection (it may have written): the wait still ends, as an error
+  of its field (coded ``OVERLOADED``), never a 503 that would invite the client to send it again.
+
+Work a request leaves behind (tasks that outlive it), commands, listeners and WebSockets run
+without a deadline.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+__all__ = ["DatabaseBusy", "Deadline", "current", "wait"]
+
+T = TypeVar("T")
+
+
+class DatabaseBusy(Exception):
+    """A wait for the database outlasted the request's deadline."""
+
+    def __init__(self, timeout_ms: int) -> None:
+        super().__init__(
+            f"The database is busy: no connection within {timeout_ms} ms. Nothing more was done; retry shortly."
+        )
+
+
+class Deadline:
+    """One request's deadline and what it did with the database."""
+
+    __slots__ = ("at", "done", "expired", "timeout_ms", "writing", "wrote")
+
+    def __init__(self, timeout_ms: int) -> None:
+        self.timeout_ms = timeout_ms
+        self.at = time.monotonic() + timeout_ms / 1000
+        #: The request ended: what it left running waits as long as it must.
+        self.done = False
+        #: A mutation runs (set by the view): a connection it gets may write.
+        self.writing = False
+        #: A mutation held a connection: past the deadline, a field error, never a 503.
+        self.wrote = False
+        #: A wait ended at the deadline before anything could be written: answer 503.
+        self.expired = False
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+
+_CURRENT: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
+    "nextgen_gql_db_deadline", default=None
+)
+
+
+def current() -> Deadline | None:
+    """The running request's deadline (None outside a request, or once it ended)."""
+    found = _CURRENT.get()
+    return None if found is None or found.done else found
+
+
+def start(timeout_ms: int) -> tuple[Deadline, contextvars.Token[Deadline | None]]:
+    deadline = Deadline(timeout_ms)
+    return deadline, _CURRENT.set(deadline)
+
+
+def stop(deadline: Deadline, token: contextvars.Token[Deadline | None]) -> None:
+    deadline.done = True
+    _CURRENT.reset(token)
+
+
+def writing() -> None:
+    """The request runs a mutation from here."""
+    found = current()
+    if found is not None:
+        found.writing = True
+
+
+async def wait(free: Callable[[], bool], acquire: Callable[[float | None], Awaitable[T]]) -> T:
+    """``acquire(timeout)`` bounded by the request's deadline. ``free()``: a connection can be had
+    without waiting (then it is taken even past the deadline). ``acquire`` raises
+    ``TimeoutError`` when its timeout ends first."""
+    deadline = current()
+    if deadline is None:
+        return await acquire(None)
+    remaining = deadline.remaining()
+    if remaining <= 0 and not free():
+        _expire(deadline)
+    try:
+        got = await acquire(max(remaining, 0.05))
+    except TimeoutError:
+        _expire(deadline)
+    if deadline.writing:
+        deadline.wrote = True
+    return got
+
+
+def _expire(deadline: Deadline) -> None:
+    if not deadline.wrote:
+        deadline.expired = True
+    raise DatabaseBusy(deadline.timeout_ms)
