@@ -35,7 +35,7 @@ from nextgen_gql.api.persisted import read_bundle
 from nextgen_gql.api.proxies import TrustedProxies
 from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
-from nextgen_gql.db import apply_migrations, tortoise_config
+from nextgen_gql.db import apply_migrations, is_postgres_url, tortoise_config
 from nextgen_gql.observability import Observability
 from nextgen_gql.services import court_catalog, maintenance, reminders, rows
 from nextgen_gql.services.court_catalog import LiveCourts
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     files = load_courts(settings.tenants_dir) if settings.tenants_dir is not None else None
     url = settings.connection_url
-    postgres = url.startswith(("postgres://", "postgresql://", "asyncpg://"))
+    postgres = is_postgres_url(url)
     listener = PgListener(url) if postgres else None
     # The hub listens first: the courts' channel is the connection's last LISTEN (tests find it by it).
     hub = EventHub(

@@ -13,9 +13,23 @@ from typing import Any
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
-__all__ = ["TORTOISE_ORM", "apply_migrations", "tortoise_config"]
+__all__ = ["TORTOISE_ORM", "apply_migrations", "is_postgres_url", "plain_postgres_url", "tortoise_config"]
 
 MODELS_MODULE = "nextgen_gql.models"
+#: The URL schemes of a PostgreSQL database (anything else is SQLite).
+POSTGRES_SCHEMES = ("postgres://", "postgresql://", "asyncpg://")
+
+
+def is_postgres_url(database_url: str) -> bool:
+    """Whether ``database_url`` names a PostgreSQL database."""
+    return database_url.startswith(POSTGRES_SCHEMES)
+
+
+def plain_postgres_url(database_url: str) -> str:
+    """The URL asyncpg takes, from a Tortoise URL (pool parameters dropped)."""
+    return "postgresql://" + database_url.split("://", 1)[1].split("?", 1)[0]
+
+
 MIGRATIONS_MODULE = "nextgen_gql.migrations"
 
 
@@ -73,15 +87,14 @@ async def apply_migrations(database_url: str, target: str | None = None) -> None
     migrates, the others wait for it and then find nothing to do.
     """
     config = tortoise_config(database_url)
-    if not database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+    if not is_postgres_url(database_url):
         async with TortoiseContext() as ctx:
             await ctx.init(config=config)
             await migrate(config=config, target=target)
         return
     import asyncpg
 
-    plain = "postgresql://" + database_url.split("://", 1)[1].split("?", 1)[0]
-    lock = await asyncpg.connect(plain)
+    lock = await asyncpg.connect(plain_postgres_url(database_url))
     try:
         await lock.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
         async with TortoiseContext() as ctx:

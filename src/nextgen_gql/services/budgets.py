@@ -24,8 +24,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from nextgen_gql.db import plain_postgres_url
 from nextgen_gql.services.clock import now
-from nextgen_gql.services.listener import plain_postgres_url
 
 __all__ = ["Budgets", "Spent", "address_caller", "cost_of", "next_hour"]
 

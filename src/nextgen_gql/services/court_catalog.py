@@ -28,6 +28,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from nextgen_gql.db import is_postgres_url
 from nextgen_gql.models import CourtCatalog, CourtRecord
 from nextgen_gql.services import audit
 from nextgen_gql.services.clock import now
@@ -225,7 +226,7 @@ class LiveCourts:
     ) -> None:
         self.current = registry
         self.database_url = database_url
-        self.postgres = database_url.startswith(("postgres://", "postgresql://", "asyncpg://"))
+        self.postgres = is_postgres_url(database_url)
         #: The version check: the only wake-up on SQLite, the safety net under LISTEN on PostgreSQL.
         self.poll_seconds = poll_seconds if poll_seconds is not None else (2.0 if self.postgres else 0.5)
         self._lock = asyncio.Lock()

@@ -33,6 +33,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 
+from nextgen_gql.db import is_postgres_url
 from nextgen_gql.services import events, outbox
 from nextgen_gql.services.listener import PgListener
 from nextgen_gql.services.outbox import Event
@@ -181,7 +182,7 @@ class EventHub:
         poll_seconds: float = 0.1,
         prune_seconds: float = 60.0,
     ) -> None:
-        self.postgres = database_url.startswith(("postgres://", "postgresql://", "asyncpg://"))
+        self.postgres = is_postgres_url(database_url)
         self.queue_size = queue_size
         self.retention = retention
         self.poll_seconds = poll_seconds

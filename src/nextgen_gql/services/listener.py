@@ -20,14 +20,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["PgListener", "plain_postgres_url"]
+from nextgen_gql.db import plain_postgres_url
+
+__all__ = ["PgListener"]
 
 log = logging.getLogger("nextgen_gql.listener")
-
-
-def plain_postgres_url(database_url: str) -> str:
-    """The URL asyncpg takes, from a Tortoise URL (pool parameters dropped)."""
-    return "postgresql://" + database_url.split("://", 1)[1].split("?", 1)[0]
 
 
 @dataclass

@@ -31,6 +31,7 @@ from typing import Any
 
 from tortoise import connections
 
+from nextgen_gql.db import is_postgres_url, plain_postgres_url
 from nextgen_gql.services import audit_partitions, outbox
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.ordering import execute, moment, query
@@ -174,12 +175,11 @@ async def run(
 async def _lock(database_url: str) -> Any:
     """PostgreSQL: a connection of its own holding the maintenance lock, or False when another
     process holds it. SQLite (one process at a time by nature): None."""
-    if not database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+    if not is_postgres_url(database_url):
         return None
     import asyncpg
 
-    plain = "postgresql://" + database_url.split("://", 1)[1].split("?", 1)[0]
-    conn = await asyncpg.connect(plain)
+    conn = await asyncpg.connect(plain_postgres_url(database_url))
     if await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
         return conn
     await conn.close()
