@@ -28,7 +28,12 @@ from nextgen_gql.enums import FilerRole
 from nextgen_gql.models import CmecfAccount, PacerAccount
 from nextgen_gql.services import clock
 from nextgen_gql.services.courts import grant_clerk
-from nextgen_gql.services.imports import import_cmecf_accounts, import_pacer_accounts
+from nextgen_gql.services.imports import (
+    CMECF_COLUMNS,
+    PACER_COLUMNS,
+    import_cmecf_accounts,
+    import_pacer_accounts,
+)
 from nextgen_gql.services.linking import write_link
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.services.passwords import hash_password
@@ -152,25 +157,14 @@ async def _move_history(court: Court, mailer: Mailer) -> None:
         roster, accounts = Path(folder) / "roster.csv", Path(folder) / "accounts.csv"
         with roster.open("w", newline="", encoding="utf-8") as handle:
             out = csv.writer(handle)
-            out.writerow(["login", "first_name", "last_name", "email", "role", "cases", "password_hash"])
+            out.writerow([*CMECF_COLUMNS, "cases", "password_hash"])
             for login, first, last, role in people:
                 email = "" if rng.random() < 0.12 else f"{login}@filers.example"
                 cases = "1:24-cv-1" + login[2:] if role == "pro_se" else ""
                 out.writerow([login, first, last, email, role, cases, secret])
         with accounts.open("w", newline="", encoding="utf-8") as handle:
             out = csv.writer(handle)
-            out.writerow(
-                [
-                    "account_number",
-                    "username",
-                    "first_name",
-                    "last_name",
-                    "email",
-                    "created_at",
-                    "is_shared",
-                    "password_hash",
-                ]
-            )
+            out.writerow([*PACER_COLUMNS, "password_hash"])
             for n in range(filers):
                 first, last = (
                     people[linking[n]][1:3] if n < len(linking) else (rng.choice(_FIRST), "Newfiler")
