@@ -131,6 +131,7 @@ INHERITING = {
     "LinkingProgress",
     "RoleProgress",
     "WeekProgress",
+    "RoleWeekProgress",
     "ReminderJob",
     "LinkingRemindersPayload",
 } | {

@@ -100,6 +100,7 @@ LIST_BOUNDS: dict[str, Bound] = {
     "LinkingProgress.weekly": Bound(
         520, "the weeks argument (default 26, at most 520)", argument="weeks", default=26
     ),
+    "WeekProgress.byRole": Bound(len(FilerRole), "one per role of LinkingProgress.byRole"),
     "*.errors": Bound(5, "estimate: a mutation's user errors (one per input field at most)", enforced=False),
 }
 

@@ -23,8 +23,9 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 
 #: (table, [(count name as an SQL expression over the row ``{r}``, condition over ``{r}`` or None)])
-#: ``{week:col}`` is the Monday (UTC) of the row's ``col`` as ``YYYY-MM-DD`` text.
-COUNTED = {
+#: ``{week:col}`` is the Monday (UTC) of the row's ``col`` as ``YYYY-MM-DD`` text. (The helpers
+#: below take another such mapping in ``counted``: migration 0015 builds its triggers with them.)
+COUNTED: dict[str, list[tuple[str, str | None]]] = {
     "cmecf_accounts": [
         ("'roster'", None),
         ("'roster.linked'", "{r}.linked_at IS NOT NULL"),
@@ -59,18 +60,20 @@ def _expr(text: str, row: str, postgres: bool) -> str:
     return text.replace("{r}", row)
 
 
-def _contributions(table: str, alias: str, sign: int, postgres: bool) -> str:
+def _contributions(
+    table: str, alias: str, sign: int, postgres: bool, counted: dict[str, list[tuple[str, str | None]]] | None = None
+) -> str:
     return " UNION ALL ".join(
         f"SELECT {alias}.court_id AS court_id, {_expr(name, alias, postgres)} AS k, {sign} AS d FROM {alias}"
         + f" WHERE {alias}.court_id IS NOT NULL{f' AND ({_expr(cond, alias, postgres)})' if cond else ''}"
-        for name, cond in COUNTED[table]
+        for name, cond in (counted or COUNTED)[table]
     )
 
 
-def _sqlite_triggers(table: str) -> list[str]:
+def _sqlite_triggers(table: str, counted: dict[str, list[tuple[str, str | None]]] | None = None) -> list[str]:
     def add(row: str, sign: int) -> list[str]:
         out = []
-        for name, cond in COUNTED[table]:
+        for name, cond in (counted or COUNTED)[table]:
             where = f"{row}.court_id IS NOT NULL" + (f" AND ({_expr(cond, row, False)})" if cond else "")
             out.append(
                 f"INSERT INTO list_counts (court_id, list, n) SELECT {row}.court_id, {_expr(name, row, False)},"
@@ -90,12 +93,12 @@ def _sqlite_triggers(table: str) -> list[str]:
     return found
 
 
-def _postgres_triggers(table: str) -> list[str]:
+def _postgres_triggers(table: str, counted: dict[str, list[tuple[str, str | None]]] | None = None) -> list[str]:
     bodies = {
-        "INSERT": _contributions(table, "new_rows", 1, True),
-        "DELETE": _contributions(table, "old_rows", -1, True),
-        "UPDATE": f"{_contributions(table, 'old_rows', -1, True)} UNION ALL"
-        f" {_contributions(table, 'new_rows', 1, True)}",
+        "INSERT": _contributions(table, "new_rows", 1, True, counted),
+        "DELETE": _contributions(table, "old_rows", -1, True, counted),
+        "UPDATE": f"{_contributions(table, 'old_rows', -1, True, counted)} UNION ALL"
+        f" {_contributions(table, 'new_rows', 1, True, counted)}",
     }
     found = []
     for event, rows in bodies.items():

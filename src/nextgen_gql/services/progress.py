@@ -4,13 +4,15 @@ week by week.
 Every number is a kept count (``list_counts``, kept by the triggers of migrations 0011 and
 0013 in the transaction of every write): per role ``roster.role.<role>``, ``.linked`` and
 ``.no_email_unlinked``; per Monday (UTC) ``week.<YYYY-MM-DD>.linked``, ``.approved`` and
-``.reminded``. A court's progress is two reads of the counts' primary key, whatever the size
-of its roster, the same on SQLite and PostgreSQL.
+``.reminded``, and ``week.<YYYY-MM-DD>.linked.<role>`` (migration 0015: the week's links by
+role, sorting inside the week's range). A court's progress is two reads of the counts'
+primary key, whatever the size of its roster, the same on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nextgen_gql.enums import FilerRole
@@ -24,6 +26,7 @@ __all__ = [
     "MAX_WEEKS",
     "Progress",
     "RoleCounts",
+    "RoleWeek",
     "Week",
     "check_weeks",
     "monday",
@@ -67,11 +70,19 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class RoleWeek:
+    role: FilerRole
+    linked: int
+
+
+@dataclass(frozen=True)
 class Week:
     week_start: dt.date
     linked: int
     registrations_approved: int
     reminders_sent: int
+    #: The week's links by role: one per role asked for, in that order (0 when none).
+    by_role: tuple[RoleWeek, ...] = ()
 
 
 def monday(day: dt.date) -> dt.date:
@@ -113,8 +124,9 @@ def check_weeks(weeks: int | None) -> int:
     return weeks
 
 
-async def weekly(court_code: str, weeks: int | None) -> list[Week]:
-    """The last ``weeks`` weeks (this one included), oldest first: one range of the kept counts."""
+async def weekly(court_code: str, weeks: int | None, roles: Sequence[FilerRole] = ()) -> list[Week]:
+    """The last ``weeks`` weeks (this one included), oldest first, with each week's links of
+    each of ``roles`` (in that order; a court's ``progress`` roles): one range of the kept counts."""
     n = check_weeks(weeks)
     last = monday(now().date())
     first = last - dt.timedelta(weeks=n - 1)
@@ -133,6 +145,7 @@ async def weekly(court_code: str, weeks: int | None) -> list[Week]:
                 sizes.get(key + "linked", 0),
                 sizes.get(key + "approved", 0),
                 sizes.get(key + "reminded", 0),
+                tuple(RoleWeek(role, sizes.get(f"{key}linked.{role.value}", 0)) for role in roles),
             )
         )
     return out

@@ -13,6 +13,7 @@ from nextgen_gql.api.errors import graphql_error
 from nextgen_gql.api.ids import encode_id
 from nextgen_gql.api.types.common import Node, describe_values
 from nextgen_gql.api.types.courts import FilerRoleEnum
+from nextgen_gql.enums import FilerRole
 from nextgen_gql.errors import DomainError
 from nextgen_gql.services import progress as progress_service
 from nextgen_gql.services import reminders
@@ -26,6 +27,7 @@ __all__ = [
     "ReminderJob",
     "ReminderJobStateEnum",
     "RoleProgress",
+    "RoleWeekProgress",
     "WeekProgress",
     "court_linking_progress",
     "court_reminder_job",
@@ -59,12 +61,22 @@ class RoleProgress:
     linked: int = strawberry.field(description="Of those, the ones linked to a PACER account.")
 
 
+@strawberry.type(description="A role's share of one week of a court's move to NextGen.")
+class RoleWeekProgress:
+    role: FilerRoleEnum = strawberry.field(description="The role.")
+    linked: int = strawberry.field(description="Legacy accounts of this role linked that week.")
+
+
 @strawberry.type(description="One week (Monday to Sunday, UTC) of a court's move to NextGen.")
 class WeekProgress:
     week_start: dt.date = strawberry.field(description="The week's Monday (UTC).")
     linked: int = strawberry.field(description="Legacy accounts linked that week.")
     registrations_approved: int = strawberry.field(description="E-file registrations approved that week.")
     reminders_sent: int = strawberry.field(description="Linking reminders sent that week.")
+    by_role: list[RoleWeekProgress] = strawberry.field(
+        description="That week's links by role: one per role of LinkingProgress.byRole, in the same "
+        "order, 0 when none."
+    )
 
 
 @strawberry.type(
@@ -73,6 +85,7 @@ class WeekProgress:
 )
 class LinkingProgress:
     court_code: strawberry.Private[str]
+    roles: strawberry.Private[tuple[FilerRole, ...]]
     legacy_accounts: int = strawberry.field(description="The court's legacy CM/ECF accounts.")
     linked: int = strawberry.field(description="Legacy accounts linked to a PACER account.")
     unlinked: int = strawberry.field(description="Legacy accounts not linked yet.")
@@ -94,7 +107,7 @@ class LinkingProgress:
         ] = None,
     ) -> list[WeekProgress]:
         try:
-            found = await progress_service.weekly(self.court_code, weeks)
+            found = await progress_service.weekly(self.court_code, weeks, self.roles)
         except DomainError as exc:
             raise graphql_error(exc) from None
         return [
@@ -103,6 +116,7 @@ class LinkingProgress:
                 linked=w.linked,
                 registrations_approved=w.registrations_approved,
                 reminders_sent=w.reminders_sent,
+                by_role=[RoleWeekProgress(role=r.role, linked=r.linked) for r in w.by_role],
             )
             for w in found
         ]
@@ -111,6 +125,7 @@ class LinkingProgress:
     def of(cls, found: progress_service.Progress) -> LinkingProgress:
         return cls(
             court_code=found.court.code,
+            roles=tuple(r.role for r in found.by_role),
             legacy_accounts=found.legacy_accounts,
             linked=found.linked,
             unlinked=found.unlinked,
