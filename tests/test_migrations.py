@@ -4,6 +4,7 @@ the data they find."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import sqlite3
 from pathlib import Path
@@ -339,3 +340,84 @@ def test_0014_partitions_the_audit_trail_by_month_keeping_every_row(fresh_databa
     assert databases.query(url, "SELECT n FROM list_counts WHERE court_id = 'mad' AND list = 'audit'") == [
         (49,)
     ]
+
+
+def _links_by_week_and_role(url: str) -> dict[tuple[str, str], int]:
+    """``week.<monday>.linked.<role>`` counted from the rows (Mondays in UTC)."""
+    counted: dict[tuple[str, str], int] = {}
+    for court, at, role in databases.query(
+        url, "SELECT court_id, linked_at, role FROM cmecf_accounts WHERE linked_at IS NOT NULL"
+    ):
+        moment = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at))
+        day = moment.astimezone(dt.UTC).date()
+        key = (str(court), f"week.{(day - dt.timedelta(days=day.weekday())).isoformat()}.linked.{role}")
+        counted[key] = counted.get(key, 0) + 1
+    return counted
+
+
+def _kept(url: str, like: str) -> dict[tuple[str, str], int]:
+    rows = databases.query(url, f"SELECT court_id, list, n FROM list_counts WHERE list LIKE '{like}'")
+    return {(str(c), str(k)): int(n) for c, k, n in rows if n != 0}
+
+
+def test_0015_counts_the_weekly_links_by_role_from_the_rows_and_keeps_them(fresh_database_url: str) -> None:
+    """Links made before 0015 are counted by week and role from the rows; from then on the
+    replaced triggers keep the counts through links, role changes, unlinks and deletes, and
+    0013's lists stay as they were."""
+    url = fresh_database_url
+    asyncio.run(apply_migrations(url, target="models.0014_audit_partitions"))
+    databases.query(
+        url,
+        "INSERT INTO courts (code, name, kind, synced_at) VALUES ('mad', 'D. Mass.', 'district', "
+        f"{AT}), ('mab', 'Bankr. D. Mass.', 'bankruptcy', {AT}) RETURNING 1",
+    )
+    # (login, court, role, linked at): two weeks, three roles, one unlinked, one linked late on
+    # a Sunday in New York (a Monday in UTC: the next week).
+    accounts = [
+        ("a1", "mad", "attorney", "'2027-01-04 09:00:00+00:00'"),
+        ("a2", "mad", "attorney", "'2027-01-10 23:59:59+00:00'"),
+        ("p1", "mad", "pro_se", "'2027-01-06 12:00:00+00:00'"),
+        ("p2", "mad", "pro_se", "'2027-01-10 23:30:00-05:00'"),
+        ("m1", "mad", "media", "NULL"),
+        ("c1", "mab", "creditor", "'2027-01-05 08:00:00+00:00'"),
+    ]
+    for login, court, role, linked_at in accounts:
+        databases.query(
+            url,
+            "INSERT INTO cmecf_accounts (court_id, login, login_key, first_name, last_name, email, role,"
+            f" password_hash, created_at, linked_at) VALUES ('{court}', '{login}', '{login}', 'F', 'L', '',"
+            f" '{role}', NULL, {AT}, {linked_at}) RETURNING 1",
+        )
+    before = _kept(url, "week.%")
+    assert _kept(url, "week.%.linked.%") == {}
+    asyncio.run(apply_migrations(url))
+    counted = _links_by_week_and_role(url)
+    assert _kept(url, "week.%.linked.%") == counted
+    assert counted == {
+        ("mad", "week.2027-01-04.linked.attorney"): 2,
+        ("mad", "week.2027-01-04.linked.pro_se"): 1,
+        ("mad", "week.2027-01-11.linked.pro_se"): 1,
+        ("mab", "week.2027-01-04.linked.creditor"): 1,
+    }
+    # 0013's lists are untouched by the migration.
+    assert {k: n for k, n in _kept(url, "week.%").items() if ".linked." not in k[1]} == before
+    # The replaced triggers keep the new lists (and 0013's) through every kind of write.
+    for statement in [
+        "UPDATE cmecf_accounts SET role = 'media' WHERE login = 'a1'",
+        "UPDATE cmecf_accounts SET linked_at = '2027-01-12 10:00:00+00:00' WHERE login = 'm1'",
+        "UPDATE cmecf_accounts SET linked_at = '2026-12-30 10:00:00+00:00' WHERE login = 'a2'",
+        "UPDATE cmecf_accounts SET linked_at = NULL WHERE login = 'p1'",
+        "UPDATE cmecf_accounts SET email = 'x@example.org' WHERE login = 'p2'",
+        "UPDATE cmecf_accounts SET court_id = 'mab', role = 'creditor' WHERE login = 'm1'",
+        "DELETE FROM cmecf_accounts WHERE login = 'c1'",
+        "INSERT INTO cmecf_accounts (court_id, login, login_key, first_name, last_name, email, role,"
+        f" password_hash, created_at, linked_at) VALUES ('mad', 'n1', 'n1', 'F', 'L', '', 'attorney', NULL, {AT},"
+        f" '2027-01-13 10:00:00+00:00'), ('mad', 'n2', 'n2', 'F', 'L', '', 'pro_se', NULL, {AT}, NULL)",
+    ]:
+        databases.query(url, statement + " RETURNING 1")
+        assert _kept(url, "week.%.linked.%") == _links_by_week_and_role(url), statement
+        by_week: dict[tuple[str, str], int] = {}
+        for (court, key), n in _links_by_week_and_role(url).items():
+            week = (court, key.rsplit(".", 1)[0])
+            by_week[week] = by_week.get(week, 0) + n
+        assert {k: n for k, n in _kept(url, "week.%.linked").items()} == by_week, statement

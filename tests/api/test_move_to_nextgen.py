@@ -149,6 +149,99 @@ async def test_linking_progress_totals_by_role_and_week(api: Api, tmp_path: Path
     }
 
 
+BY_ROLE = """query($w: Int) { court { linkingProgress { byRole { role linked }
+  weekly(weeks: $w) { weekStart linked byRole { role linked } } } } }"""
+
+
+async def links_by_week_and_role(api: Api) -> dict[tuple[str, str], int]:
+    """mad's links counted from the rows: (Monday, ROLE) -> links."""
+    found: Counter[tuple[str, str]] = Counter()
+    for at, role in await sql(
+        api, "SELECT linked_at, role FROM cmecf_accounts WHERE court_id = 'mad' AND linked_at IS NOT NULL"
+    ):
+        moment = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at))
+        day = moment.astimezone(dt.UTC).date()
+        found[((day - dt.timedelta(days=day.weekday())).isoformat(), str(role).upper())] += 1
+    return dict(found)
+
+
+async def weekly_by_role(api: Api, token: str, weeks: int) -> list[dict[str, Any]]:
+    """The weekly series by role, checked against the rows and against itself: each week has
+    one entry per role of ``byRole``, in its order, and they add up to the week's ``linked``."""
+    found = (await api.data(BY_ROLE, {"w": weeks}, court="mad", token=token))["court"]["linkingProgress"]
+    roles = [r["role"] for r in found["byRole"]]
+    counted = await links_by_week_and_role(api)
+    for week in found["weekly"]:
+        assert [r["role"] for r in week["byRole"]] == roles
+        assert sum(r["linked"] for r in week["byRole"]) == week["linked"], week
+        for r in week["byRole"]:
+            assert r["linked"] == counted.get((week["weekStart"], r["role"]), 0), (week, r)
+    # Every link of the window is in it: the per-role sums are the rows' counts.
+    first = found["weekly"][0]["weekStart"]
+    for role in roles:
+        assert sum(
+            w_r["linked"] for w in found["weekly"] for w_r in w["byRole"] if w_r["role"] == role
+        ) == sum(n for (week, r), n in counted.items() if r == role and week >= first)
+    return list(found["weekly"])
+
+
+def shares(week: dict[str, Any]) -> dict[str, int]:
+    return {r["role"]: r["linked"] for r in week["byRole"]}
+
+
+async def test_weekly_links_by_role_follow_links_role_changes_and_deletes(api: Api, tmp_path: Path) -> None:
+    clock.set_now(WEDNESDAY)
+    await add_roster(api, tmp_path, 12)  # move000, 003, 006, 009 are pro se; the others attorneys
+    await link(api, "move000", "pass-move-0", "linkerzero")
+    await link(api, "move001", "pass-move-1", "linkerone1")
+    await link(api, "move002", "pass-move-2", "linkertwo2")
+    clock.set_now(WEDNESDAY + dt.timedelta(days=7, hours=3))
+    await link(api, "move003", "pass-move-3", "linkerthre")
+    await link(api, "move004", "pass-move-4", "linkerfour")
+    clerk = await api.sign_in(CLERKS["mad"], CLERK_PASSWORD)
+
+    weeks = await weekly_by_role(api, clerk, 3)
+    assert [w["weekStart"] for w in weeks] == ["2026-12-28", "2027-01-04", "2027-01-11"]
+    assert [shares(w) for w in weeks] == [
+        {"ATTORNEY": 0, "PRO_SE": 0, "MEDIA": 0},
+        {"ATTORNEY": 2, "PRO_SE": 1, "MEDIA": 0},
+        {"ATTORNEY": 1, "PRO_SE": 1, "MEDIA": 0},
+    ]
+    # The whole history the API keeps (the demo's links too) is the rows' count, week by week.
+    assert len(await weekly_by_role(api, clerk, 520)) == 520
+
+    # A linked account's role changes: its link moves to the new role's count of its week.
+    await sql(
+        api,
+        "UPDATE cmecf_accounts SET role = 'media' WHERE court_id = 'mad' AND login = 'move001' RETURNING 1",
+    )
+    weeks = await weekly_by_role(api, clerk, 3)
+    assert shares(weeks[1]) == {"ATTORNEY": 1, "PRO_SE": 1, "MEDIA": 1} and weeks[1]["linked"] == 3
+    # A change that leaves the link alone (an email) moves nothing.
+    await sql(api, "UPDATE cmecf_accounts SET email = 'x@example.com' WHERE login = 'move003' RETURNING 1")
+    assert await weekly_by_role(api, clerk, 3) == weeks
+
+    # A linked account deleted (with its link): its week's count goes down.
+    for statement in [
+        "DELETE FROM cmecf_links WHERE cmecf_account_id IN (SELECT id FROM cmecf_accounts WHERE login = 'move004')",
+        "DELETE FROM cmecf_accounts WHERE court_id = 'mad' AND login = 'move004'",
+    ]:
+        await sql(api, statement + " RETURNING 1")
+    weeks = await weekly_by_role(api, clerk, 3)
+    assert shares(weeks[2]) == {"ATTORNEY": 0, "PRO_SE": 1, "MEDIA": 0} and weeks[2]["linked"] == 1
+    # The per-role totals agree with the role counts (what the chart's lines end at).
+    totals = (await api.data(BY_ROLE, {"w": 520}, court="mad", token=clerk))["court"]["linkingProgress"]
+    for role in totals["byRole"]:
+        assert role["linked"] == sum(
+            n for (_, r), n in (await links_by_week_and_role(api)).items() if r == role["role"]
+        )
+
+    # Only the court's clerks: a filer and another court's clerk get null, not the weeks.
+    for token in (await api.sign_in(*FILER), await api.sign_in(CLERKS["mab"], CLERK_PASSWORD)):
+        data = await api.data(BY_ROLE, {"w": 3}, court="mad", token=token)
+        assert data["court"] == {"linkingProgress": None}
+
+
 async def run_jobs(api: Api, **kw: Any) -> int:
     return await reminders.run_pending(api.app.state.courts.current, Mailer(api.settings.mail_dir), **kw)
 

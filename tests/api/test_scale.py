@@ -38,6 +38,8 @@ WEEKLY = {
     "linked": "SELECT court_id, linked_at FROM cmecf_accounts WHERE linked_at IS NOT NULL",
     "approved": "SELECT court_id, decided_at FROM registrations WHERE status = 'approved' AND decided_at IS NOT NULL",
     "reminded": "SELECT court_id, sent_at FROM linking_reminders",
+    # Migration 0015: the week's links by role (``linked.<role>``).
+    "linked.": "SELECT court_id, linked_at, role FROM cmecf_accounts WHERE linked_at IS NOT NULL",
 }
 
 
@@ -52,10 +54,11 @@ async def kept_and_counted(api: Api) -> tuple[dict[tuple[str, str], int], dict[t
     }
     counted = {(str(c), str(k)): int(n) for c, k, n in await sql(api, COUNTED)}
     for name, statement in WEEKLY.items():
-        for c, at in await sql(api, statement):
+        for c, at, *role in await sql(api, statement):
             moment = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at))
             day = moment.astimezone(dt.UTC).date()
-            key = (str(c), f"week.{(day - dt.timedelta(days=day.weekday())).isoformat()}.{name}")
+            week = (day - dt.timedelta(days=day.weekday())).isoformat()
+            key = (str(c), f"week.{week}.{name}{''.join(str(r) for r in role)}")
             counted[key] = counted.get(key, 0) + 1
     # A list emptied keeps its row at 0; a list never written has none.
     return {key: n for key, n in kept.items() if n != 0}, counted
