@@ -96,6 +96,8 @@ def test_signing_in_from_graphiql_uses_the_cookie(browser_page: tuple[object, st
     assert outside == []
 
 
+#: The SPA's names of the roles (app.js ROLE_NAMES).
+ROLE_NAMES = {"ATTORNEY": "Attorney", "PRO_SE": "Pro se party", "MEDIA": "Media"}
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
@@ -656,8 +658,12 @@ def test_spa_a_clerk_who_used_the_skips_must_enrol(
 
 
 def test_spa_clerk_sees_the_move_to_nextgen_reminds_and_downloads_the_unlinked(
-    browser_page: tuple[object, str, list[str]],
+    browser_page: tuple[object, str, list[str]], fresh_database_url: str
 ) -> None:
+    import datetime as dt
+
+    from tests import databases
+
     page, base, outside = browser_page
     sign_in(page, base, "madclerk01", "Court-Docket-Review-2026!")
     clerk = _api_sign_in(base, "madclerk01", "Court-Docket-Review-2026!")
@@ -682,8 +688,39 @@ def test_spa_clerk_sees_the_move_to_nextgen_reminds_and_downloads_the_unlinked(
     # and its running total of links ends at today's total.
     chart = page.locator("#linking-chart")  # type: ignore[attr-defined]
     chart.locator("canvas").wait_for()
-    assert int(chart.get_attribute("data-weeks")) > 200
+    weeks = int(chart.get_attribute("data-weeks"))
+    assert weeks > 200
     assert chart.get_attribute("data-linked") == str(progress["linked"])
+    # One running total per role (today's total of the role less its links of the later weeks),
+    # and the one in all: the series drawn are the API's.
+    weekly = api_call(
+        base,
+        f"{{ court {{ linkingProgress {{ linked byRole {{ role linked }} weekly(weeks: {weeks}) {{ linked"
+        " byRole { role linked } } } } }",
+        clerk,
+        "mad",
+    )["court"]["linkingProgress"]  # type: ignore[index]
+
+    def running(now: int, links: list[int]) -> str:
+        n = now - sum(links)
+        return ",".join(str(n := n + k) for k in links)
+
+    roles = [r["role"] for r in weekly["byRole"]]
+    assert chart.get_attribute("data-roles") == " ".join(roles) == "ATTORNEY PRO_SE MEDIA"
+    assert chart.get_attribute("data-series-all") == running(
+        weekly["linked"], [w["linked"] for w in weekly["weekly"]]
+    )
+    legend = chart.locator(".u-legend").inner_text()
+    for i, role in enumerate(weekly["byRole"]):
+        drawn = chart.get_attribute(f"data-series-{role['role'].lower()}")
+        assert drawn == running(role["linked"], [w["byRole"][i]["linked"] for w in weekly["weekly"]]), role
+        assert drawn.endswith(f",{role['linked']}")
+        assert ROLE_NAMES[role["role"]] in legend
+        assert f"{ROLE_NAMES[role['role']]} {role['linked']}" in chart.get_attribute("aria-label")
+    assert (
+        "only in the table" not in chart.inner_text() and "Links count every role" not in chart.inner_text()
+    )
+    assert page.locator("#activity-chart canvas").count() == 1  # type: ignore[attr-defined]
     painted = page.evaluate(  # type: ignore[attr-defined]
         """() => { const c = document.querySelector('#linking-chart canvas');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -691,7 +728,7 @@ def test_spa_clerk_sees_the_move_to_nextgen_reminds_and_downloads_the_unlinked(
     )
     assert painted > 2000, painted  # lines and fill drawn, not an empty canvas
     # Reminders: a dry run counts and sends nothing; confirmed, the job runs to its end.
-    page.get_by_label("Media").uncheck()  # type: ignore[attr-defined]
+    page.get_by_label("Media", exact=True).uncheck()  # type: ignore[attr-defined]
     page.get_by_role("button", name="Count who would be mailed").click()  # type: ignore[attr-defined]
     page.locator("#dry-run").wait_for()  # type: ignore[attr-defined]
     dry = page.locator("#dry-run").inner_text()  # type: ignore[attr-defined]
@@ -705,10 +742,37 @@ def test_spa_clerk_sees_the_move_to_nextgen_reminds_and_downloads_the_unlinked(
     assert again == {"recipients": count, "errors": []}
     assert "No reminder has been sent" in page.locator("#reminder-job").inner_text()  # type: ignore[attr-defined]
     shot(page, "spa-move-to-nextgen")
+    # A job of this court is running elsewhere (held by another runner far ahead, so no worker
+    # here takes it): sending is refused with REMINDER_JOB_RUNNING, the page says so, and
+    # nothing is sent.
+    started = dt.datetime.now(dt.UTC).isoformat(" ")
+    ((held,),) = databases.query(
+        fresh_database_url,
+        "INSERT INTO reminder_jobs (court_id, state, roles, total, sent, started_at, runner, lease_until)"
+        f" VALUES ('mad', 'running', 'attorney', 3, 0, '{started}', 'another-runner',"
+        " '2099-01-01 00:00:00+00:00') RETURNING id",
+    )
+    page.get_by_role("button", name=f"Send {count} reminders").click()  # type: ignore[attr-defined]
+    alert = page.locator("#job-running")  # type: ignore[attr-defined]
+    alert.wait_for()
+    assert alert.get_attribute("role") == "alert" and "REMINDER_JOB_RUNNING" in alert.inner_text()
+    page.get_by_text("0 of 3 sent").wait_for()  # type: ignore[attr-defined]  # the running job, followed
+    assert databases.query(fresh_database_url, "SELECT COUNT(*) FROM linking_reminders") == [(0,)]
+    assert databases.query(fresh_database_url, "SELECT id FROM reminder_jobs") == [(held,)]
+    # It ends (failed, elsewhere); now a clerk may send.
+    databases.query(
+        fresh_database_url,
+        f"UPDATE reminder_jobs SET state = 'failed', finished_at = '{started}', lease_until = NULL"
+        f" WHERE id = {held} RETURNING 1",
+    )
+    page.get_by_text("The reminder job ended: 0 of 3 reminders sent.").wait_for()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Count who would be mailed").click()  # type: ignore[attr-defined]
+    page.get_by_text(f"{count} filers would be mailed").wait_for()  # type: ignore[attr-defined]
     page.get_by_role("button", name=f"Send {count} reminders").click()  # type: ignore[attr-defined]
     page.get_by_text(f"{count} of {count} reminders sent").wait_for(timeout=60000)  # type: ignore[attr-defined]
     assert page.locator("#job-sent").inner_text() == f"{count} of {count} sent"  # type: ignore[attr-defined]
     assert "done" in page.locator("#reminder-job").inner_text()  # type: ignore[attr-defined]
+    assert databases.query(fresh_database_url, "SELECT COUNT(*) FROM linking_reminders") == [(count,)]
     # A second job while none runs is fine; the dry run now finds nobody (reminded today).
     page.get_by_role("button", name="Count who would be mailed").click()  # type: ignore[attr-defined]
     page.get_by_text("0 filers would be mailed").wait_for()  # type: ignore[attr-defined]

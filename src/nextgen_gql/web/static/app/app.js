@@ -740,42 +740,72 @@
 
   function percent(part, whole) { return whole ? Math.round(100 * part / whole) + "%" : "-"; }
 
-  // Linked accounts over time: the running total of links (ending at today's total), with the
-  // registrations approved and the reminders sent over the same weeks. The API's weekly series
-  // counts every role together, so the roles are told apart in the table, not the chart.
-  function linkingChart(progress) {
-    var weeks = progress.weekly;
-    var before = progress.linked - weeks.reduce(function (n, w) { return n + w.linked; }, 0);
-    var xs = [], linked = [], approved = [], reminded = [];
-    var l = before, a = 0, r = 0;
-    weeks.forEach(function (w) {
-      l += w.linked; a += w.registrationsApproved; r += w.remindersSent;
-      xs.push(Date.parse(w.weekStart + "T00:00:00Z") / 1000);
-      linked.push(l); approved.push(a); reminded.push(r);
-    });
-    var box = h("figure", { id: "linking-chart", "data-weeks": String(weeks.length), "data-linked": String(l),
-      "aria-label": "Chart: legacy accounts linked, in all, week by week since " + (weeks.length ? weeks[0].weekStart : "-") +
-        " (" + l + " now); registrations approved (" + a + ") and reminders sent (" + r + ") over the same weeks" });
-    box.appendChild(h("figcaption", { class: "muted", text: "Week by week since " + (weeks.length ? weeks[0].weekStart : "-") +
-      " (weeks start on Monday, UTC). Links count every role; the table above splits today's totals by role." }));
-    if (typeof uPlot === "undefined" || !weeks.length) {
-      box.appendChild(h("p", { class: "muted", text: "No chart: " + (weeks.length ? "the chart library did not load." : "no weeks yet.") }));
-      return box;
+  // One line per role (colour and dash, so it reads without colour too), in the order of byRole.
+  var ROLE_STYLES = [["#7a3e00", [10, 4]], ["#6a1b9a", [2, 3]], ["#00695c", [8, 3, 2, 3]], ["#b8860b", [4, 4]],
+    ["#455a64", [12, 6]], ["#ad1457", [1, 2]]];
+
+  function weekOf(u, v) { return v == null ? "-" : new Date(v * 1000).toISOString().slice(0, 10); }
+
+  function plot(box, width, height, series, data) {
+    if (typeof uPlot === "undefined") {
+      box.appendChild(h("p", { class: "muted", text: "No chart: the chart library did not load." }));
+      return;
     }
-    var width = Math.min(900, Math.max(320, main.clientWidth - 10));
-    var chart = new uPlot({
-      width: width,
-      height: 320,
-      scales: { x: { time: true } },
-      series: [
-        { label: "Week of" , value: function (u, v) { return v == null ? "-" : new Date(v * 1000).toISOString().slice(0, 10); } },
-        { label: "Linked, in all", stroke: "#004f9e", width: 3, fill: "rgba(0, 79, 158, 0.08)" },
-        { label: "Registrations approved", stroke: "#155724", width: 2 },
-        { label: "Reminders sent", stroke: "#a4000f", width: 2, dash: [6, 4] }
-      ],
-      axes: [{}, { label: "Accounts", size: 60 }]
-    }, [xs, linked, approved, reminded], box);
+    var chart = new uPlot({ width: width, height: height, scales: { x: { time: true } },
+      series: [{ label: "Week of", value: weekOf }].concat(series),
+      axes: [{}, { label: "Accounts", size: 60 }] }, data, box);
     box.insertBefore(chart.root, box.firstChild);
+  }
+
+  // Linked accounts over time, by role: each role's running total of links (today's total of
+  // the role, less its links of the later weeks of the window), and the running total in all.
+  // The data-* attributes hold the series drawn (the browser test reads them).
+  function linkingChart(progress) {
+    var weeks = progress.weekly, roles = progress.byRole;
+    var since = weeks.length ? weeks[0].weekStart : "-";
+    var xs = weeks.map(function (w) { return Date.parse(w.weekStart + "T00:00:00Z") / 1000; });
+    function running(now, links) {  // links: that series' links of each week of the window
+      var n = now - links.reduce(function (a, b) { return a + b; }, 0);
+      return links.map(function (k) { n += k; return n; });
+    }
+    var all = running(progress.linked, weeks.map(function (w) { return w.linked; }));
+    var byRole = roles.map(function (r, i) {
+      return running(r.linked, weeks.map(function (w) { return w.byRole[i].linked; }));
+    });
+    var figures = roles.map(function (r) { return (ROLE_NAMES[r.role] || r.role) + " " + r.linked; }).join(", ");
+    var attrs = { id: "linking-chart", "data-weeks": String(weeks.length), "data-linked": String(progress.linked),
+      "data-roles": roles.map(function (r) { return r.role; }).join(" "), "data-series-all": all.join(","),
+      "aria-label": "Chart: legacy accounts linked, running totals week by week since " + since + ": in all " +
+        progress.linked + " now; by role: " + figures + "." };
+    roles.forEach(function (r, i) { attrs["data-series-" + r.role.toLowerCase()] = byRole[i].join(","); });
+    var box = h("figure", attrs, h("figcaption", { class: "muted", text: "Running totals of links, week by week since " +
+      since + " (weeks start on Monday, UTC), ending at today's: in all " + progress.linked + "; " + figures + "." }));
+    if (!weeks.length) { box.appendChild(h("p", { class: "muted", text: "No chart: no weeks yet." })); return box; }
+    var series = [{ label: "Linked, in all", stroke: "#004f9e", width: 3, fill: "rgba(0, 79, 158, 0.08)" }].concat(
+      roles.map(function (r, i) {
+        var style = ROLE_STYLES[i % ROLE_STYLES.length];
+        return { label: ROLE_NAMES[r.role] || r.role, stroke: style[0], width: 2, dash: style[1] };
+      }));
+    plot(box, Math.min(900, Math.max(320, main.clientWidth - 10)), 320, series, [xs, all].concat(byRole));
+    return box;
+  }
+
+  // Registrations approved and reminders sent over the same weeks, running totals: a small chart
+  // of its own, so that the links' chart keeps its scale.
+  function activityChart(progress) {
+    var weeks = progress.weekly, a = 0, r = 0, approved = [], reminded = [];
+    weeks.forEach(function (w) { a += w.registrationsApproved; r += w.remindersSent; approved.push(a); reminded.push(r); });
+    var since = weeks.length ? weeks[0].weekStart : "-";
+    var box = h("figure", { id: "activity-chart", "data-approved": String(a), "data-reminded": String(r),
+      "aria-label": "Chart: since " + since + ", registrations approved (" + a + ") and linking reminders sent (" + r +
+        "), running totals week by week" },
+      h("figcaption", { class: "muted", text: "Since " + since + ": " + a + " registrations approved, " + r +
+        " linking reminders sent." }));
+    if (!weeks.length) return box;
+    plot(box, Math.min(900, Math.max(320, main.clientWidth - 10)), 180, [
+      { label: "Registrations approved", stroke: "#155724", width: 2 },
+      { label: "Reminders sent", stroke: "#a4000f", width: 2, dash: [6, 4] }
+    ], [weeks.map(function (w) { return Date.parse(w.weekStart + "T00:00:00Z") / 1000; }), approved, reminded]);
     return box;
   }
 
@@ -879,6 +909,7 @@
       totals,
       h("h3", { text: "By role" }), byRole,
       h("h3", { text: "Linked accounts over time" }), linkingChart(p),
+      h("h3", { text: "Registrations approved and reminders sent" }), activityChart(p),
       h("h3", { text: "Remind the filers who have not linked" }),
       h("p", { class: "muted", text: "Mails every unlinked legacy account of the chosen roles that has an email and was not " +
         "reminded in the last 7 days. You see the count first." }),
