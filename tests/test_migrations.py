@@ -421,3 +421,10 @@ def test_0015_counts_the_weekly_links_by_role_from_the_rows_and_keeps_them(fresh
             week = (court, key.rsplit(".", 1)[0])
             by_week[week] = by_week.get(week, 0) + n
         assert {k: n for k, n in _kept(url, "week.%.linked").items()} == by_week, statement
+    # Back to 0014: 0013's triggers again, the new lists gone; forward again: counted again.
+    asyncio.run(apply_migrations(url, target="models.0014_audit_partitions"))
+    assert _kept(url, "week.%.linked.%") == {}
+    databases.query(url, "UPDATE cmecf_accounts SET linked_at = NULL WHERE login = 'n1' RETURNING 1")
+    assert _kept(url, "week.%.linked.%") == {}
+    asyncio.run(apply_migrations(url))
+    assert _kept(url, "week.%.linked.%") == _links_by_week_and_role(url) != {}
