@@ -436,6 +436,9 @@ async def main() -> None:
     parser.add_argument("--sessions", type=int, default=1_000_000)
     parser.add_argument("--accounts", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the PostgreSQL database (its URL is printed)"
+    )
     args = parser.parse_args()
     if args.national:
         args.courts, args.roster, args.largest = 203, 3_000_000, 1_000_000
@@ -466,9 +469,12 @@ async def main() -> None:
         try:
             results.append(await leg("PostgreSQL", f"{args.postgres_url}/{name}", args))
         finally:
-            admin = await asyncpg.connect(f"{args.postgres_url}/postgres")
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+            if args.keep:
+                print(f"kept: {args.postgres_url}/{name}", file=sys.stderr, flush=True)
+            else:
+                admin = await asyncpg.connect(f"{args.postgres_url}/postgres")
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await admin.close()
     cpu = os.cpu_count()
     print(
         f"Machine: {platform.machine()}, {cpu} cores, Python {platform.python_version()}; {args.courts} courts,"
