@@ -142,6 +142,63 @@ async def test_maintenance_deletes_what_expired_and_keeps_the_rest(api: Api) -> 
     assert again.total == 0
 
 
+async def test_on_sqlite_a_batch_waits_for_the_requests_to_pause(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite has one connection for everything: maintenance starts a batch only when no
+    request runs (so a sign-in waits behind one batch at most), and a steady load delays it by
+    ``BACKGROUND_WAIT_S`` at most, never forever. PostgreSQL's maintenance has its own
+    connection and does not wait."""
+    from nextgen_gql.db_backends import deadline
+
+    clock.set_now(NOW)
+    rows = await world()
+    retention = maintenance.Retention(audit=90 * DAY)
+    monkeypatch.setattr(deadline, "BACKGROUND_WAIT_S", 60.0)
+    # The run is started before the request, so that it does not run inside the request.
+    task = asyncio.create_task(maintenance.run(retention, database_url=api.settings.database_url, batch=2))
+    request, token = deadline.start(60_000)
+    try:
+        assert deadline.running() >= 1
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+            if task.done():
+                break
+        if databases.backend() == "sqlite":
+            assert not task.done(), "a batch ran while a request was running"
+            assert rows["gone"] <= await present(), "rows were deleted while a request was running"
+    finally:
+        deadline.stop(request, token)
+    await asyncio.wait_for(task, 60)
+    assert rows["gone"] & await present() == set()
+    # A load that never pauses delays each batch by the limit at most.
+    monkeypatch.setattr(deadline, "BACKGROUND_WAIT_S", 0.05)
+    rows = await world_again()
+    task = asyncio.create_task(maintenance.run(retention, database_url=api.settings.database_url, batch=2))
+    request, token = deadline.start(60_000)
+    try:
+        report = await asyncio.wait_for(task, 60)
+    finally:
+        deadline.stop(request, token)
+    assert report.deleted["sessions"] >= 3 and rows & await present() == set()
+
+
+async def world_again() -> set[str]:
+    """Three more expired sessions (their ids)."""
+    account = await PacerAccount.first()
+    assert account is not None
+    made = [
+        await Session.create(
+            token_hash=f"again{i:02}".ljust(64, "0"),
+            account_id=account.id,
+            created_at=NOW - 60 * DAY,
+            expires_at=NOW - 40 * DAY,
+        )
+        for i in range(3)
+    ]
+    return {f"sessions:{s.id}" for s in made}
+
+
 async def test_the_audit_trail_is_kept_forever_by_default(api: Api) -> None:
     clock.set_now(NOW)
     old = await AuditEvent.create(at=NOW - 4000 * DAY, action="maint.test", court_id="mad")

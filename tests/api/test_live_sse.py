@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from nextgen_gql.db_backends import deadline
 from nextgen_gql.settings import Settings
 from tests.api.live_helpers import MY_EVENTS, REGISTRATION_EVENTS, clerk, filer, submit, subscribed
 from tests.conftest import Api, running_api
@@ -25,6 +26,9 @@ async def test_a_subscription_streams_as_server_sent_events(api: Api) -> None:
         await subscribed(api)
         registration = await submit(api, james)
         name, data = await sse.event()
+        # An open stream holds no place among the requests in flight, and does not keep
+        # background work (SQLite's maintenance) waiting for the requests to pause.
+        assert api.app.state.in_flight.in_flight == 0 and deadline.running() == 0
     assert name == "next"
     assert data["data"]["registrationEvents"]["kind"] == "SUBMITTED"
     assert data["data"]["registrationEvents"]["registration"]["id"] == registration

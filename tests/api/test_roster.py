@@ -120,3 +120,57 @@ async def test_bad_paging_arguments_are_clear_errors(api: Api, variables: dict[s
     token = await clerk(api, "mad")
     body = await api.gql(ROSTER, variables, court="mad", token=token)
     assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": field}
+
+
+async def test_a_search_counts_its_matches_once_whatever_the_page(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``totalCount`` is every match, on every page. A first page that holds every match is
+    its own count (one statement); a page that does not, or one after a cursor, counts."""
+    from nextgen_gql.services import ordering
+
+    statements: list[str] = []
+    real = ordering.query
+
+    async def recorded(sql: str, params: Any) -> Any:
+        statements.append(sql)
+        return await real(sql, params)
+
+    monkeypatch.setattr(ordering, "query", recorded)
+    term = f"{MOVE_LOGIN_PREFIX}001"
+    matches = [login for login in MAD_ROSTER if term in login]
+    assert len(matches) == 10
+    token = await clerk(api, "mad")
+
+    def counted() -> bool:
+        return any(s.lstrip().upper().startswith("SELECT COUNT(*)") for s in statements)
+
+    for first, counts in [(20, False), (10, False), (9, True), (1, True)]:
+        statements.clear()
+        data = await api.data(ROSTER, {"first": first, "search": term}, court="mad", token=token)
+        assert logins(data) == matches[:first]
+        assert data["cmecfAccounts"]["totalCount"] == len(matches)
+        assert data["cmecfAccounts"]["pageInfo"]["hasNextPage"] is (first < len(matches))
+        assert counted() is counts, (first, statements)
+    # After a cursor the page cannot see the matches before it: it counts.
+    first = await api.data(ROSTER, {"first": 3, "search": term}, court="mad", token=token)
+    statements.clear()
+    rest = await api.data(
+        ROSTER,
+        {"first": 20, "search": term, "after": first["cmecfAccounts"]["pageInfo"]["endCursor"]},
+        court="mad",
+        token=token,
+    )
+    assert logins(rest) == matches[3:]
+    assert rest["cmecfAccounts"]["totalCount"] == len(matches)
+    assert counted()
+    # Backward from the end (last: N), the same.
+    statements.clear()
+    last = await api.data(
+        "query($s: String) { cmecfAccounts(last: 20, search: $s) { totalCount edges { node { login } } } }",
+        {"s": term},
+        court="mad",
+        token=token,
+    )
+    assert logins(last) == matches and last["cmecfAccounts"]["totalCount"] == len(matches)
+    assert not counted()

@@ -191,7 +191,8 @@ class InFlightLimit:
                 if counted and _is_stream(message):
                     counted = False  # a subscription's stream: it holds no place while it lasts
                     self.in_flight -= 1
-                    deadline.done = True  # nor a deadline: its events wait for the database as they must
+                    # nor a deadline (its events wait for the database as they must), nor a running request
+                    db_deadline.release(deadline)
             if not shed:
                 await send(message)
 

@@ -16,16 +16,22 @@ What follows depends on whether the request may have written:
 
 Work a request leaves behind (tasks that outlive it), commands, listeners and WebSockets run
 without a deadline.
+
+The deadlines also tell background work when requests are running (``running``, ``idle``):
+on SQLite, where everything shares one connection, maintenance starts a batch only when no
+request runs (or after waiting ``idle``'s limit), so a request waits behind one batch at most,
+not one per statement.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-__all__ = ["DatabaseBusy", "Deadline", "current", "wait"]
+__all__ = ["DatabaseBusy", "Deadline", "background_turn", "current", "idle", "running", "wait"]
 
 T = TypeVar("T")
 
@@ -42,13 +48,15 @@ class DatabaseBusy(Exception):
 class Deadline:
     """One request's deadline and what it did with the database."""
 
-    __slots__ = ("at", "done", "expired", "timeout_ms", "writing", "wrote")
+    __slots__ = ("at", "done", "expired", "released", "timeout_ms", "writing", "wrote")
 
     def __init__(self, timeout_ms: int) -> None:
         self.timeout_ms = timeout_ms
         self.at = time.monotonic() + timeout_ms / 1000
         #: The request ended: what it left running waits as long as it must.
         self.done = False
+        #: No longer counted among the running requests (``running``).
+        self.released = False
         #: A mutation runs (set by the view): a connection it gets may write.
         self.writing = False
         #: A mutation held a connection: past the deadline, a field error, never a 503.
@@ -71,14 +79,72 @@ def current() -> Deadline | None:
     return None if found is None or found.done else found
 
 
+#: Requests between ``start`` and ``release``; the futures of ``idle``'s waiters.
+_running = 0
+_waiters: list[asyncio.Future[None]] = []
+
+
+def running() -> int:
+    """How many requests run now (a subscription's stream, once open, is not counted)."""
+    return _running
+
+
 def start(timeout_ms: int) -> tuple[Deadline, contextvars.Token[Deadline | None]]:
+    global _running
     deadline = Deadline(timeout_ms)
+    _running += 1
     return deadline, _CURRENT.set(deadline)
 
 
-def stop(deadline: Deadline, token: contextvars.Token[Deadline | None]) -> None:
+def release(deadline: Deadline) -> None:
+    """The request's own work is over (it ended, or its answer became a long-lived stream): no
+    deadline from here, and it no longer counts as running."""
+    global _running
     deadline.done = True
+    if deadline.released:
+        return
+    deadline.released = True
+    _running -= 1
+    if _running == 0:
+        for waiter in _waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        _waiters.clear()
+
+
+def stop(deadline: Deadline, token: contextvars.Token[Deadline | None]) -> None:
+    release(deadline)
     _CURRENT.reset(token)
+
+
+async def idle(limit: float) -> None:
+    """Return when no request runs, or after ``limit`` seconds at most (work in the background
+    waits for a quiet moment, but is never starved by a steady load)."""
+    if _running == 0:
+        return
+    waiter = asyncio.get_running_loop().create_future()
+    _waiters.append(waiter)
+    try:
+        await asyncio.wait_for(waiter, limit)
+    except TimeoutError:
+        pass
+    finally:
+        if waiter in _waiters:
+            _waiters.remove(waiter)
+
+
+#: How long a background batch on SQLite waits for the requests to pause, at most.
+BACKGROUND_WAIT_S = 1.0
+
+
+async def background_turn() -> None:
+    """Before each batch of background work (maintenance's deletes, event pruning): on SQLite,
+    whose one connection every request shares, wait for a moment when no request runs (at
+    most ``BACKGROUND_WAIT_S``). PostgreSQL gives the work a connection of its own: no wait."""
+    from tortoise import connections
+
+    if connections.get("default").capabilities.dialect == "sqlite":
+        await idle(BACKGROUND_WAIT_S)
 
 
 def writing() -> None:

@@ -1,7 +1,8 @@
 """Data lifecycle: what has expired is deleted, in small batches, one process at a time.
 
 ``run`` deletes, each kind in batches of ``batch`` rows (``BATCH``: 1,000 on PostgreSQL, 100 on
-SQLite; one short statement each, so that a sign-in is never queued behind a long delete):
+SQLite; one short statement each, so that a sign-in is never queued behind a long delete; on
+SQLite each batch also waits for a moment when no request runs):
 
 - sessions expired or revoked longer ago than ``Retention.sessions`` (default 30 days);
 - password-reset, email-change and multi-factor tokens once used or expired;
@@ -32,6 +33,7 @@ from typing import Any
 from tortoise import connections
 
 from nextgen_gql.db import is_postgres_url, plain_postgres_url
+from nextgen_gql.db_backends import deadline as db_deadline
 from nextgen_gql.services import audit_partitions, outbox
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.ordering import execute, moment, query
@@ -127,6 +129,7 @@ async def delete_in_batches(
     statement and transaction), until none is left. Returns how many."""
     deleted = 0
     while True:
+        await db_deadline.background_turn()
         got = await execute(
             f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {condition} LIMIT ?)",
             [*params, batch],
@@ -138,8 +141,9 @@ async def delete_in_batches(
             await asyncio.sleep(pause)
 
 
-#: Rows a delete statement takes: SQLite has one writer, so its batches are smaller (a
-#: sign-in waits behind at most one, a few milliseconds).
+#: Rows a delete statement takes: SQLite has one writer, so its batches are smaller, and each
+#: waits for a moment when no request runs (``deadline.background_turn``): a sign-in waits
+#: behind one batch at most, a few milliseconds.
 BATCH = {"postgres": 1000, "sqlite": 100}
 
 

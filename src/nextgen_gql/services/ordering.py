@@ -283,7 +283,8 @@ async def keyset_page(
     """The window of ``table``'s rows matching ``where`` (SQL with ``?`` placeholders, on
     columns of that table alone) in ``sort``: ids, cursors, and whether rows lie beyond.
     ``total``: the rows' number when the caller knows it (a kept count, ``services.counts``);
-    otherwise they are counted (a filtered list: the count grows with its matches).
+    otherwise they are counted (a filtered list: the count grows with its matches), unless a
+    page read from the start holds every match (a selective search: one statement).
     ``index``: on SQLite, the index the page must be read by (``INDEXED BY``), where its
     planner's statistics would pick a shorter index and sort every match (a partial index
     of the roster's ``linked`` filter); PostgreSQL's planner needs no hint. ``also``: a column
@@ -331,6 +332,9 @@ async def keyset_page(
     found = await query(
         sql, [p for _, values in pieces for p in values] + ([limit] if len(pieces) > 1 else [])
     )
+    if total is None and past is None and len(found) < limit:
+        # A page read from the start that holds every match: its rows are the count.
+        total = len(found)
     if total is None:
         total = int((await query(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))[0][0])
     rows = found[: win.size]

@@ -30,6 +30,7 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from nextgen_gql.db_backends import deadline as db_deadline
 from nextgen_gql.enums import AccountEventKind, RegistrationEventKind
 from nextgen_gql.models import LiveEvent
 from nextgen_gql.services.clock import now
@@ -242,6 +243,7 @@ async def prune(retention: dt.timedelta, *, batch: int = 5000) -> int:
     cutoff = now() - retention - PRUNE_MARGIN
     deleted = 0
     while True:
+        await db_deadline.background_turn()
         async with in_transaction() as conn:
             if _postgres(conn):
                 _, got = await conn.execute_query(
