@@ -125,16 +125,19 @@ async def test_bad_paging_arguments_are_clear_errors(api: Api, variables: dict[s
 async def test_a_search_counts_its_matches_once_whatever_the_page(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``totalCount`` is every match, on every page. A first page that holds every match is
-    its own count (one statement); a page that does not, or one after a cursor, counts."""
+    """``totalCount`` is every match, on every page. Read from its start, a search reads up to
+    ``COUNTED_IN_PAGE`` matches with its page and counts them there (one statement); past
+    that many matches, or after a cursor, it counts with a statement of its own."""
     from nextgen_gql.services import ordering
 
     statements: list[str] = []
     real = ordering.query
 
-    async def recorded(sql: str, params: Any) -> Any:
+    async def recorded(sql: str, params: Any, *, own_plan: bool = False) -> Any:
         statements.append(sql)
-        return await real(sql, params)
+        # A search's statements are planned for their values (never a cached generic plan).
+        assert own_plan, sql
+        return await real(sql, params, own_plan=own_plan)
 
     monkeypatch.setattr(ordering, "query", recorded)
     term = f"{MOVE_LOGIN_PREFIX}001"
@@ -145,13 +148,20 @@ async def test_a_search_counts_its_matches_once_whatever_the_page(
     def counted() -> bool:
         return any(s.lstrip().upper().startswith("SELECT COUNT(*)") for s in statements)
 
-    for first, counts in [(20, False), (10, False), (9, True), (1, True)]:
+    for first, counted_in_page, counts in [
+        (20, 1000, False),
+        (9, 1000, False),
+        (1, 1000, False),
+        (9, 5, True),
+    ]:
+        monkeypatch.setattr(ordering, "COUNTED_IN_PAGE", counted_in_page)
         statements.clear()
         data = await api.data(ROSTER, {"first": first, "search": term}, court="mad", token=token)
         assert logins(data) == matches[:first]
         assert data["cmecfAccounts"]["totalCount"] == len(matches)
         assert data["cmecfAccounts"]["pageInfo"]["hasNextPage"] is (first < len(matches))
-        assert counted() is counts, (first, statements)
+        assert counted() is counts, (first, counted_in_page, statements)
+    monkeypatch.setattr(ordering, "COUNTED_IN_PAGE", 1000)
     # After a cursor the page cannot see the matches before it: it counts.
     first = await api.data(ROSTER, {"first": 3, "search": term}, court="mad", token=token)
     statements.clear()
@@ -174,3 +184,18 @@ async def test_a_search_counts_its_matches_once_whatever_the_page(
     )
     assert logins(last) == matches and last["cmecfAccounts"]["totalCount"] == len(matches)
     assert not counted()
+
+
+async def test_a_statement_planned_for_its_values(api: Api) -> None:
+    """``own_plan``: on PostgreSQL the statement runs with ``plan_cache_mode`` at
+    ``force_custom_plan`` (a search is planned for its court and term every time) and nothing
+    else is; on SQLite, which plans every statement, the same rows."""
+    from nextgen_gql.services import ordering
+    from tests import databases
+
+    if databases.backend() == "postgres":
+        sql = "SELECT current_setting('plan_cache_mode')"
+        assert await ordering.query(sql, [], own_plan=True) == [("force_custom_plan",)]
+        assert await ordering.query(sql, []) == [("auto",)]
+    sql = "SELECT login FROM cmecf_accounts WHERE court_id = ? ORDER BY login_key LIMIT 2"
+    assert await ordering.query(sql, ["mad"], own_plan=True) == await ordering.query(sql, ["mad"])

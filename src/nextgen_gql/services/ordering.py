@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.services.pagination import MAX_PAGE_SIZE, Page, page_size
@@ -173,11 +174,22 @@ def _dollars(sql: str) -> str:
     return re.sub(r"\?", lambda _: f"${next(count)}", sql)
 
 
-async def query(sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
-    """The rows of one statement (``?`` placeholders on either database), as tuples."""
+async def query(sql: str, params: Sequence[Any], *, own_plan: bool = False) -> list[Sequence[Any]]:
+    """The rows of one statement (``?`` placeholders on either database), as tuples.
+
+    ``own_plan`` (PostgreSQL): the statement is planned for its values on every run, never
+    with the generic plan PostgreSQL caches for a prepared statement after five runs. A
+    search needs it: the generic plan knows neither the court (one court may hold a million
+    legacy accounts, most a few thousand) nor the term, and at national size it read the
+    court's whole index beside the trigram index (64 ms against 41, ``bench/scale.py``)."""
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":
         sql = _dollars(sql)
+        if own_plan:
+            async with in_transaction(conn.connection_name) as planned:
+                await planned.execute_query("SET LOCAL plan_cache_mode = force_custom_plan")
+                _, rows = await planned.execute_query(sql, list(params))
+            return [tuple(r.values()) if hasattr(r, "values") else tuple(r) for r in rows]
     _, rows = await conn.execute_query(sql, list(params))
     return [tuple(r.values()) if hasattr(r, "values") else tuple(r) for r in rows]
 
@@ -269,6 +281,11 @@ def _cursor_key(sort: Sort, value: Any) -> Any:
     return value
 
 
+#: A filtered list read from its start reads up to this many matches with its page, so that
+#: a selective filter (a search that finds a few hundred accounts) needs no count statement.
+COUNTED_IN_PAGE = 1000
+
+
 async def keyset_page(
     table: str,
     where: str,
@@ -279,24 +296,30 @@ async def keyset_page(
     total: int | None = None,
     index: str | None = None,
     also: str | None = None,
+    own_plan: bool = False,
 ) -> KeysetPage:
     """The window of ``table``'s rows matching ``where`` (SQL with ``?`` placeholders, on
     columns of that table alone) in ``sort``: ids, cursors, and whether rows lie beyond.
     ``total``: the rows' number when the caller knows it (a kept count, ``services.counts``);
-    otherwise they are counted (a filtered list: the count grows with its matches), unless a
-    page read from the start holds every match (a selective search: one statement).
+    otherwise they are counted (a filtered list: the count grows with its matches), unless
+    the list is read from its start: then up to ``COUNTED_IN_PAGE`` matches are read in the
+    page's own statement, and a filter with no more matches than that (a selective search)
+    is counted from them, in one statement.
     ``index``: on SQLite, the index the page must be read by (``INDEXED BY``), where its
     planner's statistics would pick a shorter index and sort every match (a partial index
     of the roster's ``linked`` filter); PostgreSQL's planner needs no hint. ``also``: a column
     read with each id (``KeysetPage.also``), e.g. the partition key that lets the rows be read
-    from their partitions alone (``rows_by_ids``'s ``within``).
+    from their partitions alone (``rows_by_ids``'s ``within``). ``own_plan``: the page and its
+    count are planned for their values (``query``), as a search's must be.
 
     ``table`` and ``where`` come from the service's code, never from a client."""
     params = list(params)
     limit = win.size + 1
+    past = win.before if win.backward else win.after
+    if total is None and past is None:
+        limit = max(limit, COUNTED_IN_PAGE + 1)
     # Walking backward is walking the reverse order forward from ``before``.
     descending = sort.descending != win.backward
-    past = win.before if win.backward else win.after
     if sort.column is None or not sort.nullable:
         plan: list[tuple[bool | None, Cursor | None]] = [(None, past)]
     else:
@@ -330,13 +353,17 @@ async def keyset_page(
         columns = "seg, id, k, a" if also else "seg, id, k"
         sql = f"SELECT {columns} FROM ({sql}) AS u ORDER BY seg, k {direction}, id {direction} LIMIT ?"
     found = await query(
-        sql, [p for _, values in pieces for p in values] + ([limit] if len(pieces) > 1 else [])
+        sql,
+        [p for _, values in pieces for p in values] + ([limit] if len(pieces) > 1 else []),
+        own_plan=own_plan,
     )
     if total is None and past is None and len(found) < limit:
-        # A page read from the start that holds every match: its rows are the count.
+        # Read from the start, every match was read: they are the count.
         total = len(found)
     if total is None:
-        total = int((await query(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))[0][0])
+        total = int(
+            (await query(f"SELECT COUNT(*) FROM {table} WHERE {where}", params, own_plan=own_plan))[0][0]
+        )
     rows = found[: win.size]
     more = len(found) > win.size
     if win.backward:

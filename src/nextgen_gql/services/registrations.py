@@ -465,7 +465,7 @@ async def list_registrations(
     # Unsearched, the list's size (or its status's) is kept; searched, its matches are counted.
     kept = "registrations" if status is None else f"registrations.{status.value}"
     total = None if searching else await counts.kept_count(court.code, kept)
-    found = await keyset_page("registrations", where, params, sort, win, total=total)
+    found = await keyset_page("registrations", where, params, sort, win, total=total, own_plan=searching)
     return page_of(await rows_by_ids(Registration, found.ids), found)
 
 

@@ -70,7 +70,9 @@ async def list_cmecf_accounts(
     index = None
     if linked is not None and not searching and sort.column in ("login_key", "last_name_key"):
         index = f"cmecf_accounts_{'linked' if linked else 'unlinked'}_{sort.column}"
-    found = await keyset_page("cmecf_accounts", where, params, sort, win, total=total, index=index)
+    found = await keyset_page(
+        "cmecf_accounts", where, params, sort, win, total=total, index=index, own_plan=searching
+    )
     return page_of(await rows_by_ids(CmecfAccount, found.ids), found)
 
 
