@@ -23,10 +23,11 @@ reads its rows by id (``rows_by_ids``): a fixed number of statements for any pag
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -182,16 +183,28 @@ async def query(sql: str, params: Sequence[Any], *, own_plan: bool = False) -> l
     search needs it: the generic plan knows neither the court (one court may hold a million
     legacy accounts, most a few thousand) nor the term, and at national size it read the
     court's whole index beside the trigram index (64 ms against 41, ``bench/scale.py``)."""
+    if own_plan:
+        async with own_plans():
+            return await query(sql, params)
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":
         sql = _dollars(sql)
-        if own_plan:
-            async with in_transaction(conn.connection_name) as planned:
-                await planned.execute_query("SET LOCAL plan_cache_mode = force_custom_plan")
-                _, rows = await planned.execute_query(sql, list(params))
-            return [tuple(r.values()) if hasattr(r, "values") else tuple(r) for r in rows]
     _, rows = await conn.execute_query(sql, list(params))
     return [tuple(r.values()) if hasattr(r, "values") else tuple(r) for r in rows]
+
+
+@contextlib.asynccontextmanager
+async def own_plans(enabled: bool = True) -> AsyncIterator[None]:
+    """Statements run inside are planned for their values (``query``'s ``own_plan``): on
+    PostgreSQL, one transaction with ``plan_cache_mode`` at ``force_custom_plan`` for its
+    length alone; elsewhere, or not ``enabled``, nothing."""
+    conn = connections.get("default")
+    if not enabled or conn.capabilities.dialect != "postgres":
+        yield
+        return
+    async with in_transaction(conn.connection_name) as planned:
+        await planned.execute_query("SET LOCAL plan_cache_mode = force_custom_plan")
+        yield
 
 
 async def execute(sql: str, params: Sequence[Any]) -> int:
@@ -352,18 +365,15 @@ async def keyset_page(
     if len(pieces) > 1:
         columns = "seg, id, k, a" if also else "seg, id, k"
         sql = f"SELECT {columns} FROM ({sql}) AS u ORDER BY seg, k {direction}, id {direction} LIMIT ?"
-    found = await query(
-        sql,
-        [p for _, values in pieces for p in values] + ([limit] if len(pieces) > 1 else []),
-        own_plan=own_plan,
-    )
-    if total is None and past is None and len(found) < limit:
-        # Read from the start, every match was read: they are the count.
-        total = len(found)
-    if total is None:
-        total = int(
-            (await query(f"SELECT COUNT(*) FROM {table} WHERE {where}", params, own_plan=own_plan))[0][0]
+    async with own_plans(own_plan):
+        found = await query(
+            sql, [p for _, values in pieces for p in values] + ([limit] if len(pieces) > 1 else [])
         )
+        if total is None and past is None and len(found) < limit:
+            # Read from the start, every match was read: they are the count.
+            total = len(found)
+        if total is None:
+            total = int((await query(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))[0][0])
     rows = found[: win.size]
     more = len(found) > win.size
     if win.backward:
