@@ -8,6 +8,7 @@ a fresh database per test, copied from a template where the demo data is needed.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import itertools
 import os
 import sqlite3
@@ -87,4 +88,10 @@ def query(url: str, sql: str) -> list[tuple[Any, ...]]:
             await conn.close()
         return [tuple(int(v) if isinstance(v, bool) else v for v in row.values()) for row in rows]
 
-    return asyncio.run(run())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run())
+    # A loop runs in this thread (Playwright's synchronous API keeps one): in a thread of its own.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(run())).result()
