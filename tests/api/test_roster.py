@@ -134,13 +134,13 @@ async def test_a_search_counts_its_matches_once_whatever_the_page(
     statements: list[str] = []
     real = ordering.query
 
-    async def recorded(sql: str, params: Any, *, own_plan: bool = False) -> Any:
+    async def recorded(sql: str, params: Any) -> Any:
         statements.append(sql)
         if databases.backend() == "postgres":
             # A search's statements are planned for their values (never a cached generic plan).
             mode = await real("SELECT current_setting('plan_cache_mode')", [])
             assert mode == [("force_custom_plan",)], sql
-        return await real(sql, params, own_plan=own_plan)
+        return await real(sql, params)
 
     monkeypatch.setattr(ordering, "query", recorded)
     term = f"{MOVE_LOGIN_PREFIX}001"
@@ -190,14 +190,18 @@ async def test_a_search_counts_its_matches_once_whatever_the_page(
 
 
 async def test_a_statement_planned_for_its_values(api: Api) -> None:
-    """``own_plan``: on PostgreSQL the statement runs with ``plan_cache_mode`` at
+    """``own_plans``: on PostgreSQL the statements inside run with ``plan_cache_mode`` at
     ``force_custom_plan`` (a search is planned for its court and term every time) and nothing
     else is; on SQLite, which plans every statement, the same rows."""
     from nextgen_gql.services import ordering
 
+    async def planned(sql: str, params: list[Any]) -> Any:
+        async with ordering.own_plans():
+            return await ordering.query(sql, params)
+
     if databases.backend() == "postgres":
         sql = "SELECT current_setting('plan_cache_mode')"
-        assert await ordering.query(sql, [], own_plan=True) == [("force_custom_plan",)]
+        assert await planned(sql, []) == [("force_custom_plan",)]
         assert await ordering.query(sql, []) == [("auto",)]
     sql = "SELECT login FROM cmecf_accounts WHERE court_id = ? ORDER BY login_key LIMIT 2"
-    assert await ordering.query(sql, ["mad"], own_plan=True) == await ordering.query(sql, ["mad"])
+    assert await planned(sql, ["mad"]) == await ordering.query(sql, ["mad"])

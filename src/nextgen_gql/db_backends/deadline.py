@@ -31,6 +31,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from tortoise import connections
+
 __all__ = ["DatabaseBusy", "Deadline", "background_turn", "current", "idle", "running", "wait"]
 
 T = TypeVar("T")
@@ -48,15 +50,14 @@ class DatabaseBusy(Exception):
 class Deadline:
     """One request's deadline and what it did with the database."""
 
-    __slots__ = ("at", "done", "expired", "released", "timeout_ms", "writing", "wrote")
+    __slots__ = ("at", "done", "expired", "timeout_ms", "writing", "wrote")
 
     def __init__(self, timeout_ms: int) -> None:
         self.timeout_ms = timeout_ms
         self.at = time.monotonic() + timeout_ms / 1000
-        #: The request ended: what it left running waits as long as it must.
+        #: The request ended (or became a stream, ``release``): what it left running waits as
+        #: long as it must, and it no longer counts among the running requests.
         self.done = False
-        #: No longer counted among the running requests (``running``).
-        self.released = False
         #: A mutation runs (set by the view): a connection it gets may write.
         self.writing = False
         #: A mutation held a connection: past the deadline, a field error, never a 503.
@@ -100,10 +101,9 @@ def release(deadline: Deadline) -> None:
     """The request's own work is over (it ended, or its answer became a long-lived stream): no
     deadline from here, and it no longer counts as running."""
     global _running
-    deadline.done = True
-    if deadline.released:
+    if deadline.done:
         return
-    deadline.released = True
+    deadline.done = True
     _running -= 1
     if _running == 0:
         for waiter in _waiters:
@@ -141,8 +141,6 @@ async def background_turn() -> None:
     """Before each batch of background work (maintenance's deletes, event pruning): on SQLite,
     whose one connection every request shares, wait for a moment when no request runs (at
     most ``BACKGROUND_WAIT_S``). PostgreSQL gives the work a connection of its own: no wait."""
-    from tortoise import connections
-
     if connections.get("default").capabilities.dialect == "sqlite":
         await idle(BACKGROUND_WAIT_S)
 

@@ -175,17 +175,8 @@ def _dollars(sql: str) -> str:
     return re.sub(r"\?", lambda _: f"${next(count)}", sql)
 
 
-async def query(sql: str, params: Sequence[Any], *, own_plan: bool = False) -> list[Sequence[Any]]:
-    """The rows of one statement (``?`` placeholders on either database), as tuples.
-
-    ``own_plan`` (PostgreSQL): the statement is planned for its values on every run, never
-    with the generic plan PostgreSQL caches for a prepared statement after five runs. A
-    search needs it: the generic plan knows neither the court (one court may hold a million
-    legacy accounts, most a few thousand) nor the term, and at national size it read the
-    court's whole index beside the trigram index (64 ms against 41, ``bench/scale.py``)."""
-    if own_plan:
-        async with own_plans():
-            return await query(sql, params)
+async def query(sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+    """The rows of one statement (``?`` placeholders on either database), as tuples."""
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":
         sql = _dollars(sql)
@@ -195,9 +186,13 @@ async def query(sql: str, params: Sequence[Any], *, own_plan: bool = False) -> l
 
 @contextlib.asynccontextmanager
 async def own_plans(enabled: bool = True) -> AsyncIterator[None]:
-    """Statements run inside are planned for their values (``query``'s ``own_plan``): on
-    PostgreSQL, one transaction with ``plan_cache_mode`` at ``force_custom_plan`` for its
-    length alone; elsewhere, or not ``enabled``, nothing."""
+    """Statements run inside are planned for their values on every run, never with the generic
+    plan PostgreSQL caches for a prepared statement after five runs: one transaction with
+    ``plan_cache_mode`` at ``force_custom_plan`` for its length alone. Elsewhere, or not
+    ``enabled``, nothing. A search needs it: the generic plan knows neither the court (one
+    court may hold a million legacy accounts, most a few thousand) nor the term, and at
+    national size it read the court's whole index beside the trigram index (64 ms against 41,
+    ``bench/scale.py``)."""
     conn = connections.get("default")
     if not enabled or conn.capabilities.dialect != "postgres":
         yield
@@ -323,7 +318,7 @@ async def keyset_page(
     of the roster's ``linked`` filter); PostgreSQL's planner needs no hint. ``also``: a column
     read with each id (``KeysetPage.also``), e.g. the partition key that lets the rows be read
     from their partitions alone (``rows_by_ids``'s ``within``). ``own_plan``: the page and its
-    count are planned for their values (``query``), as a search's must be.
+    count are planned for their values (``own_plans``), as a search's must be.
 
     ``table`` and ``where`` come from the service's code, never from a client."""
     params = list(params)

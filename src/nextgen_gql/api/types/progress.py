@@ -13,7 +13,6 @@ from nextgen_gql.api.errors import graphql_error
 from nextgen_gql.api.ids import encode_id
 from nextgen_gql.api.types.common import Node, describe_values
 from nextgen_gql.api.types.courts import FilerRoleEnum
-from nextgen_gql.enums import FilerRole
 from nextgen_gql.errors import DomainError
 from nextgen_gql.services import progress as progress_service
 from nextgen_gql.services import reminders
@@ -85,7 +84,6 @@ class WeekProgress:
 )
 class LinkingProgress:
     court_code: strawberry.Private[str]
-    roles: strawberry.Private[tuple[FilerRole, ...]]
     legacy_accounts: int = strawberry.field(description="The court's legacy CM/ECF accounts.")
     linked: int = strawberry.field(description="Legacy accounts linked to a PACER account.")
     unlinked: int = strawberry.field(description="Legacy accounts not linked yet.")
@@ -107,7 +105,7 @@ class LinkingProgress:
         ] = None,
     ) -> list[WeekProgress]:
         try:
-            found = await progress_service.weekly(self.court_code, weeks, self.roles)
+            found = await progress_service.weekly(self.court_code, weeks, [r.role for r in self.by_role])
         except DomainError as exc:
             raise graphql_error(exc) from None
         return [
@@ -125,7 +123,6 @@ class LinkingProgress:
     def of(cls, found: progress_service.Progress) -> LinkingProgress:
         return cls(
             court_code=found.court.code,
-            roles=tuple(r.role for r in found.by_role),
             legacy_accounts=found.legacy_accounts,
             linked=found.linked,
             unlinked=found.unlinked,
