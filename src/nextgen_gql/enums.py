@@ -89,7 +89,7 @@ class StatementKind(str, Enum):
 
 
 class CourtKeyScope(str, Enum):
-    """What a court's service key may do at its court (CONTRACT.md, "HTTP")."""
+    """What a court's service key may do at its court (docs/integrators.md, "Court systems: service keys")."""
 
     RECORD_USAGE = "record_usage"  # recordUsage
     READ_ROSTER = "read_roster"  # what a clerk reads of the legacy roster

@@ -1,4 +1,4 @@
-"""Court service keys (issue 20, item 3; CONTRACT.md, "HTTP"): a court's clerks (or the
+"""Court service keys (issue 20, item 3; docs/integrators.md, "Court systems: service keys"): a court's clerks (or the
 command line) make a named key with scopes, its secret ``ngk_<id>_<secret>`` shown once
 and stored as SHA-256 only; the key acts at its court within its scopes and for no person,
 its actions are audited with it, ``lastUsedAt`` is written at most once a minute, and a

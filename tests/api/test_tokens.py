@@ -1,4 +1,4 @@
-"""Tokens refused, not ignored (CONTRACT.md, "HTTP"): a bearer token that is malformed,
+"""Tokens refused, not ignored (docs/front-ends.md, "Endpoints"): a bearer token that is malformed,
 expired, revoked or signed out is answered 401 with ``WWW-Authenticate: Bearer
 error="invalid_token"`` (RFC 6750) and a GraphQL error coded ``UNAUTHENTICATED``, for
 queries and mutations alike, before anything runs; a stale ``NextGenCSO`` cookie is treated

@@ -1,6 +1,6 @@
 """What every resolver receives: the request, the addressed court, the viewer, loaders.
 
-Credentials (CONTRACT.md, "HTTP"): ``Authorization: Bearer <token>``, else the
+Credentials (docs/front-ends.md, "Endpoints"): ``Authorization: Bearer <token>``, else the
 ``NextGenCSO`` cookie. A bearer token that names no live session (malformed, expired,
 revoked, signed out) is refused before anything runs (``InvalidToken``: the view answers
 401 with ``WWW-Authenticate: Bearer error="invalid_token"``); a cookie that names none is

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nextgen_gql.cli._common import fail
+from nextgen_gql.cli.backup import cmd_backup
 from nextgen_gql.cli.data import cmd_clerks, cmd_import
 from nextgen_gql.cli.keys import cmd_keys
 from nextgen_gql.cli.maintenance import cmd_audit, cmd_maintenance
@@ -116,6 +117,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="one run, then exit (default: every NEXTGEN_GQL_MAINTENANCE_INTERVAL_S)",
     )
     maintenance.set_defaults(handler=cmd_maintenance)
+
+    backup = sub.add_parser(
+        "backup",
+        help="a consistent copy of the database, made while the service runs, checked and counted "
+        "(SQLite: a copy of the file; PostgreSQL: pg_dump's custom format, pg_dump and pg_restore on the PATH)",
+    )
+    backup.add_argument(
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="the file to write (refused if it exists, unless --force)",
+    )
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    backup.set_defaults(handler=cmd_backup)
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit_sub = audit.add_subparsers(dest="action", required=True)

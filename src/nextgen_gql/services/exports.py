@@ -3,7 +3,7 @@
 Read in keyset batches along the roster's partial index of unlinked accounts (login order,
 ``cmecf_accounts_unlinked_login_key``, migration 0011b) and written a batch at a time, so a
 1,000,000-row roster streams in the memory of one batch (bench/export_memory.py measures it).
-Columns (CONTRACT.md): ``login,first_name,last_name,email,role,cases,reminded_at``; ``role``
+Columns (docs/reference.md, "Export files"): ``login,first_name,last_name,email,role,cases,reminded_at``; ``role``
 as the API spells it (``ATTORNEY``), ``cases`` separated by ``;``, ``reminded_at`` in ISO 8601
 UTC (empty when never reminded). A cell that a spreadsheet would read as a formula (starting
 with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written after a ``'``.

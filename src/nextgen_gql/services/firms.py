@@ -52,7 +52,7 @@ __all__ = [
     "set_client_code_required",
 ]
 
-#: A firm invitation's mail carries its id after these words (CONTRACT.md).
+#: A firm invitation's mail carries its id after these words (docs/reference.md, "Mail").
 INVITATION_ID_LABEL = "Invitation id:"
 
 

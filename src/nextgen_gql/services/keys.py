@@ -1,5 +1,5 @@
 """A court's service keys: its own systems (CM/ECF, billing feeds) act with a key, not a
-person's password (CONTRACT.md, "HTTP"; DOMAIN.md, "Firms").
+person's password (docs/integrators.md, "Court systems: service keys").
 
 A key is the bearer secret ``ngk_<id>_<secret>``: ``ngk_`` so that secret scanners find one
 that leaks, ``<id>`` 8 characters naming the key (its ``prefix`` is ``ngk_<id>``, unique),
