@@ -35,7 +35,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{name:<{width}}  {rows:>10}")
     print(
         f"backup: {report.database} database to {report.path} ({_size(report.size_bytes)}) in "
-        f"{report.seconds:.1f} s: {len(report.counts)} tables, {report.rows} rows; {report.check}."
+        f"{report.seconds:.2f} s: {len(report.counts)} tables, {report.rows} rows; {report.check}."
     )
     if report.secret_key_file is not None:
         print(
