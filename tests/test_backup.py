@@ -289,6 +289,22 @@ def test_a_failing_pg_dump_leaves_nothing(
     assert list(output.parent.iterdir()) == []
 
 
+@pytest.mark.skipif(shutil.which("pg_dump") is None, reason="needs PostgreSQL's client programs")
+def test_a_database_that_cannot_be_reached_fails_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEXTGEN_GQL_DATABASE_URL", "postgres://nextgen:secret@127.0.0.1:9/nextgen")
+    output = tmp_path / "out" / "nextgen.dump"
+    output.parent.mkdir()
+    assert main(["backup", "--output", str(output)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "backup failed: cannot connect to the database" in err and f"nothing was written to {output}" in err
+    )
+    assert "secret" not in err
+    assert list(output.parent.iterdir()) == []
+
+
 @pytest.mark.skipif(databases.POSTGRES is not None, reason="SQLite: the database file itself")
 def test_the_database_itself_is_never_the_output(
     backup: Any, settings: Settings, capsys: pytest.CaptureFixture[str]

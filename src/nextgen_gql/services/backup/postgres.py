@@ -141,12 +141,15 @@ async def dump(database_url: str, output: Path, tools: Tools) -> tuple[dict[str,
     conn = Connection.of(database_url)
     try:
         db = await asyncpg.connect(plain_postgres_url(database_url))
-    except (OSError, asyncpg.PostgresError) as exc:
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise BackupFailed(f"cannot connect to the database: {exc}") from None
     try:
         transaction = db.transaction(isolation="repeatable_read", readonly=True)
         await transaction.start()
         snapshot = await db.fetchval("SELECT pg_export_snapshot()")
+        # Limits a role may carry (as behind a transaction-pooling PgBouncer) would end the
+        # counts on a big table, or this transaction while it waits for pg_dump.
+        await db.execute("SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0")
         argv, env = pg_dump_command(tools.pg_dump, conn, snapshot, output)
         process = await asyncio.create_subprocess_exec(
             *argv, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
