@@ -22,7 +22,7 @@ the backup itself (``BackupFailed``: exit 1) both name what is wrong.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from nextgen_gql.db import is_postgres_url
@@ -47,7 +47,6 @@ class Report:
     #: SQLite without NEXTGEN_GQL_SECRET_KEY: the file holding the database's secret key, which
     #: the backup does not contain and a restored database needs.
     secret_key_file: Path | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:

@@ -14,6 +14,8 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+from nextgen_gql.services.backup._target import BackupFailed, BackupRefused
+
 __all__ = ["copy", "count_rows"]
 
 #: How long to wait for a lock when the database is not in WAL mode and a writer holds it (s).
@@ -29,8 +31,6 @@ async def copy(source: Path, target: Path) -> tuple[dict[str, int], str]:
 
 
 def _copy(source: Path, target: Path) -> tuple[dict[str, int], str]:
-    from nextgen_gql.services.backup._target import BackupFailed, BackupRefused
-
     try:
         src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_S)
     except sqlite3.Error as exc:
