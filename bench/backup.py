@@ -1,9 +1,10 @@
 """``nextgen-gql backup`` of the demo database, and its restore (issue 31, item 5).
 
     .venv/bin/python bench/backup.py [--database sqlite postgres] [--runs 3]
-        [--postgres-url URL]   (or NEXTGEN_GQL_BENCH_POSTGRES, as bench/scale.py)
+        [--roster N] [--postgres-url URL]   (or NEXTGEN_GQL_BENCH_POSTGRES, as bench/scale.py)
 
-For each database: a fresh database filled with the demo data (as ``serve --demo`` fills it),
+For each database: a fresh database filled with the demo data (as ``serve --demo`` fills it)
+and ``--roster`` more legacy accounts at mad (loaded as bench/export_memory.py loads them),
 then ``--runs`` backups through the command, each to a new file (the command's wall time,
 Python's start-up included, and the time it reports for the backup itself), then a restore
 of the last one (SQLite: a copy of the file; PostgreSQL: ``pg_restore`` into a fresh
@@ -38,7 +39,7 @@ TENANTS = REPO / "tests" / "fixtures" / "tenants"
 SECRET = "bench-secret-key-of-the-backup-benchmark-0123456789"
 
 
-async def demo(url: str, folder: Path) -> None:
+async def demo(url: str, folder: Path, roster: int) -> None:
     settings = Settings(
         database_url=url,
         tenants_dir=TENANTS,
@@ -50,6 +51,11 @@ async def demo(url: str, folder: Path) -> None:
     )
     async with LifespanManager(create_app(settings), startup_timeout=600, shutdown_timeout=60):
         pass
+    if roster:
+        sys.path.insert(0, str(REPO / "bench"))
+        from export_memory import load  # legacy accounts at mad, streamed in (COPY on PostgreSQL)
+
+        await load(url, roster)
 
 
 async def admin(server: str, sql: str) -> None:
@@ -93,7 +99,7 @@ def count(url: str, table: str) -> int:
     return int(databases.query(url, f'SELECT count(*) FROM "{table}"')[0][0])
 
 
-async def one(kind: str, runs: int, server: str | None) -> dict[str, Any]:
+async def one(kind: str, runs: int, server: str | None, roster: int) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="bench-backup-"))
     made: list[str] = []
     try:
@@ -106,7 +112,16 @@ async def one(kind: str, runs: int, server: str | None) -> dict[str, Any]:
             made.append(name)
             url = f"{server}/{name}"
         # In a process of its own: one process fills one dialect's database (statements are cached).
-        argv = [sys.executable, __file__, "--demo-into", url, "--folder", str(folder)]
+        argv = [
+            sys.executable,
+            __file__,
+            "--demo-into",
+            url,
+            "--folder",
+            str(folder),
+            "--roster",
+            str(roster),
+        ]
         await asyncio.to_thread(subprocess.run, argv, check=True)
         walls, reported = [], []
         counts: dict[str, int] = {}
@@ -158,12 +173,13 @@ async def main() -> None:
         "--database", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
     )
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--roster", type=int, default=0, help="legacy accounts added to the demo's (at mad)")
     parser.add_argument("--postgres-url", default=os.environ.get("NEXTGEN_GQL_BENCH_POSTGRES"))
     parser.add_argument("--demo-into", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.demo_into:
-        await demo(args.demo_into, Path(args.folder))
+        await demo(args.demo_into, Path(args.folder), args.roster)
         return
     kinds = [k for k in args.database if k == "sqlite" or args.postgres_url]
     if "postgres" in args.database and not args.postgres_url:
@@ -177,7 +193,7 @@ async def main() -> None:
     )
     print("|---|---:|---:|---:|---|---|---:|---|")
     for kind in kinds:
-        r = await one(kind, args.runs, args.postgres_url)
+        r = await one(kind, args.runs, args.postgres_url, args.roster)
         walls = ", ".join(f"{w:.2f}" for w in r["wall"])
         took = ", ".join(f"{t:.2f}" for t in r["reported"])
         same = "yes" if not r["differs"] else "NO: " + ", ".join(r["differs"])
