@@ -122,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
         "backup",
         help="a consistent copy of the database, made while the service runs, checked and counted "
         "(SQLite: a copy of the file; PostgreSQL: pg_dump's custom format, pg_dump and pg_restore on the PATH)",
+        description="Copy the configured database to FILE while the service runs: one consistent moment, "
+        "checked (SQLite: PRAGMA integrity_check; PostgreSQL: pg_restore --list), with each table's rows "
+        "printed. Nothing is left at FILE unless the whole backup succeeded. Restoring: docs/operations.md "
+        "(Backups); messages and exit statuses: docs/reference.md.",
     )
     backup.add_argument(
         "--output",
