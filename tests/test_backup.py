@@ -306,14 +306,19 @@ def test_a_database_that_cannot_be_reached_fails_and_leaves_nothing(
 
 
 @pytest.mark.skipif(databases.POSTGRES is not None, reason="SQLite: the database file itself")
-def test_the_database_itself_is_never_the_output(
+def test_the_database_and_its_key_are_never_the_output(
     backup: Any, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     database = Path(settings.database_url.removeprefix("sqlite://"))
+    key_file = Path(f"{database}.secret-key")
+    key_file.write_text("k" * 48 + "\n")
     before = database.read_bytes()
     assert backup("--output", str(database), "--force") == 2
     assert "is the database itself" in capsys.readouterr().err
     assert database.read_bytes() == before
+    assert backup("--output", str(key_file), "--force") == 2
+    assert "is the database's secret key" in capsys.readouterr().err
+    assert key_file.read_text() == "k" * 48 + "\n"
 
 
 @pytest.mark.skipif(databases.POSTGRES is not None, reason="SQLite: the key kept beside the file")

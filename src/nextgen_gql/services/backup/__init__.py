@@ -86,10 +86,14 @@ async def backup(database_url: str, output: Path, *, force: bool = False) -> Rep
         raise BackupRefused("an in-memory SQLite database has nothing to back up")
     if not source.is_file():
         raise BackupRefused(f"no SQLite database at {source} (NEXTGEN_GQL_DATABASE_URL)")
-    with Target(output, force=force, not_over=source) as target:
+    key_file = secret_key_file(database_url)
+    own = {source: "the database itself"}
+    own |= {Path(f"{source}{side}"): f"the database's {side} file" for side in ("-wal", "-shm", "-journal")}
+    if key_file is not None:
+        own[key_file] = "the database's secret key"
+    with Target(output, force=force, not_over=own) as target:
         counts, check = await sqlite.copy(source, target.temporary)
         size = target.commit()
-    key_file = secret_key_file(database_url)
     return Report(
         output,
         "SQLite",

@@ -29,17 +29,18 @@ class Target:
     by ``commit``. Leaving the ``with`` block without a commit removes the temporary file.
 
     Refused at once (``BackupRefused``): an existing ``output`` without ``force``; a folder,
-    the database itself (``not_over``), or a place where no file can be made (no such folder,
+    a file of the database itself (``not_over``, even with ``force``), or a place where no file can be made (no such folder,
     no permission, a read-only file system: tried, not guessed, by making the temporary file).
     """
 
-    def __init__(self, output: Path, *, force: bool, not_over: Path | None = None) -> None:
+    def __init__(self, output: Path, *, force: bool, not_over: dict[Path, str] | None = None) -> None:
         self.output = output
         self.force = force
         if output.is_dir():
             raise BackupRefused(f"--output: {output} is a folder; name the file to write")
-        if not_over is not None and output.exists() and os.path.samefile(output, not_over):
-            raise BackupRefused(f"--output: {output} is the database itself; name another file")
+        for path, what in (not_over or {}).items():
+            if output.exists() and path.exists() and os.path.samefile(output, path):
+                raise BackupRefused(f"--output: {output} is {what}; name another file")
         if output.exists() and not force:
             raise BackupRefused(f"--output: {output} exists; add --force to replace it")
         folder = output.parent
