@@ -98,6 +98,9 @@ class Client:
         body = self.post(SIGN_IN, {"u": username, "p": password}).json()
         assert body["data"]["signIn"]["errors"] == [], (role, body)
         self.credentials[role] = body["data"]["signIn"]["token"]
+        # signIn also sets the NextGenCSO cookie, which the client would send from then on:
+        # roles sign in with their bearer token alone (anonymous is no one at all).
+        self.http.cookies.clear()
 
     def as_role(self, query: str, role: str, court: str | None) -> httpx.Response:
         """``query`` sent as ``role``. A person's token refused (401: an earlier example signed
