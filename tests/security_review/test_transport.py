@@ -19,6 +19,7 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from nextgen_gql.api.live.sockets import SocketsPerAddress
 from nextgen_gql.api.persisted import documents_from_text
 from nextgen_gql.settings import Settings
 from nextgen_gql.web import OPERATIONS_BUNDLE
@@ -347,3 +348,18 @@ async def test_a_refused_socket_never_reaches_the_protocol(api: Api) -> None:
         assert closed.value.code == 4429
     finally:
         await close_all(held)
+
+
+def test_an_ipv6_64_is_one_address_and_a_closed_socket_gives_its_place_back() -> None:
+    sockets = SocketsPerAddress(2)
+    near = [{"client": (f"2001:db8:1:2::{i}", 1)} for i in range(3)]
+    addresses = {sockets.address_of(scope) for scope in near}
+    assert len(addresses) == 1  # rotating within one /64 is one caller
+    address = addresses.pop()
+    assert sockets.enter(address) and sockets.enter(address) and not sockets.enter(address)
+    assert sockets.enter(sockets.address_of({"client": ("2001:db8:1:3::1", 1)}))  # another /64
+    assert sockets.address_of({"client": ("::ffff:198.51.100.4", 1)}) == sockets.address_of(
+        {"client": ("198.51.100.4", 1)}
+    )
+    sockets.leave(address)
+    assert sockets.count(address) == 1 and sockets.enter(address)
