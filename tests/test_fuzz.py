@@ -1,6 +1,11 @@
 """Fuzzing: schema-valid random queries and mutations (hypothesis-graphql), and invalid ones,
 against the app with its lifespan running. None may answer 5xx or hit an unexpected
-exception (an INTERNAL_ERROR in the answer is a bug: it means an exception was masked)."""
+exception (an INTERNAL_ERROR in the answer is a bug: it means an exception was masked).
+
+Valid documents are sent as every role (``ROLES``: nobody, a legacy account, an upgraded filer,
+a shared account, a firm's admin, the addressed court's clerk, another court's clerk, the
+court's service key) at both endpoints (national, and ``/courts/mad/graphql``), a bounded
+number of examples per role so that the whole stays quick on two cores."""
 
 from __future__ import annotations
 
@@ -20,10 +25,37 @@ from hypothesis_graphql import Mode, from_schema, mutations, queries
 
 from nextgen_gql.app import create_app
 from nextgen_gql.settings import Settings
-from tests.conftest import CLERK_PASSWORD, CLERKS, FILER, REPO, STARTUP
+from tests.conftest import CLERK_PASSWORD, CLERKS, FILER, LEGACY, REPO, SHARED, STARTUP
 
 SDL = (REPO / "schema" / "schema.graphql").read_text()
 EXAMPLES = 120
+#: The court the court endpoint addresses: its clerk is "clerk of the court", its key the key.
+COURT = "mad"
+ROLES = (
+    "anonymous",
+    "legacy",
+    "upgraded filer",
+    "shared account",
+    "firm admin",
+    "clerk of the court",
+    "clerk of another court",
+    "service key",
+)
+#: Random valid documents per role and endpoint (8 roles: 120 a test, as before the roles).
+EXAMPLES_PER_ROLE = 15
+#: Who signs in as each role that is a person (the firm admin's firm is made at start).
+PEOPLE = {
+    "legacy": LEGACY,
+    "upgraded filer": FILER,
+    "shared account": SHARED,
+    "firm admin": ("mlopez2018", "Harbor-Signal-Evening-5"),
+    "clerk of the court": (CLERKS[COURT], CLERK_PASSWORD),
+    "clerk of another court": (CLERKS["mab"], CLERK_PASSWORD),
+}
+SIGN_IN = (
+    "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p,"
+    " redactionAcknowledged: true}) { token errors { code } } }"
+)
 
 
 class Client:
@@ -41,14 +73,43 @@ class Client:
             return manager, httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
         self.manager, self.http = self.runner.run(start())
-        self.tokens: list[str | None] = [None]
-        for username, password in [FILER, (CLERKS["mad"], CLERK_PASSWORD)]:
-            body = self.post(
-                "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p,"
-                " redactionAcknowledged: true}) { token } }",
-                {"u": username, "p": password},
-            ).json()
-            self.tokens.append(body["data"]["signIn"]["token"])
+        self.credentials: dict[str, str | None] = {"anonymous": None}
+        for role in PEOPLE:
+            self.sign_in(role)
+        firm = self.post(
+            'mutation { createFirm(input: {name: "Fuzz & Partners LLP"}) { errors { code } } }',
+            token=self.credentials["firm admin"],
+        ).json()
+        assert firm["data"]["createFirm"]["errors"] == [], firm
+        key = self.post(
+            'mutation { createCourtServiceKey(input: {name: "fuzz", scopes: [RECORD_USAGE, READ_ROSTER,'
+            " READ_REGISTRATIONS]}) { secret errors { code } } }",
+            court=COURT,
+            token=self.credentials["clerk of the court"],
+        ).json()
+        assert key["data"]["createCourtServiceKey"]["errors"] == [], key
+        self.credentials["service key"] = key["data"]["createCourtServiceKey"]["secret"]
+        # The first tests' roles: nobody, a filer, a clerk.
+        self.tokens = [None, self.credentials["upgraded filer"], self.credentials["clerk of the court"]]
+
+    def sign_in(self, role: str) -> None:
+        """(Again) sign in as ``role``: a fuzzed ``signOut`` may have ended its session."""
+        username, password = PEOPLE[role]
+        body = self.post(SIGN_IN, {"u": username, "p": password}).json()
+        assert body["data"]["signIn"]["errors"] == [], (role, body)
+        self.credentials[role] = body["data"]["signIn"]["token"]
+        # signIn also sets the NextGenCSO cookie, which the client would send from then on:
+        # roles sign in with their bearer token alone (anonymous is no one at all).
+        self.http.cookies.clear()
+
+    def as_role(self, query: str, role: str, court: str | None) -> httpx.Response:
+        """``query`` sent as ``role``. A person's token refused (401: an earlier example signed
+        it out) is replaced by a new sign-in and the query sent again, so every role stays itself."""
+        response = self.post(query, court=court, token=self.credentials[role])
+        if response.status_code == 401 and role in PEOPLE:
+            self.sign_in(role)
+            response = self.post(query, court=court, token=self.credentials[role])
+        return response
 
     def post(
         self,
@@ -95,26 +156,56 @@ QUERIES = queries(SDL)
 MUTATIONS = mutations(SDL)
 
 
-@pytest.mark.parametrize("court", [None, "mad"])
+def fuzz_role(
+    client: Client, documents: st.SearchStrategy[str], role: str, court: str | None, at: int
+) -> None:
+    """``EXAMPLES_PER_ROLE`` random valid documents as ``role``, at ``court`` (None: national)."""
+
+    @seed(at)
+    @hsettings(
+        max_examples=EXAMPLES_PER_ROLE, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
+    @given(query=documents)
+    def check(query: str) -> None:
+        assert_safe(client.as_role(query, role, court), f"as {role}: {query}")
+
+    check()
+
+
+def fuzz_every_role(
+    client: Client, documents: st.SearchStrategy[str], court: str | None, first_seed: int
+) -> None:
+    for number, role in enumerate(ROLES):
+        fuzz_role(client, documents, role, court, first_seed + number)
+
+
+@pytest.mark.parametrize("court", [None, COURT])
 def test_random_valid_queries(client: Client, court: str | None) -> None:
-    @seed(20261121)
-    @hsettings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    @given(query=QUERIES, who=st.integers(0, 2))
-    def check(query: str, who: int) -> None:
-        assert_safe(client.post(query, court=court, token=client.tokens[who]), query)
-
-    check()
+    fuzz_every_role(client, QUERIES, court, 20261121_00)
 
 
-@pytest.mark.parametrize("court", [None, "mab"])
+@pytest.mark.parametrize("court", [None, COURT])
 def test_random_valid_mutations(client: Client, court: str | None) -> None:
-    @seed(20261122)
-    @hsettings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    @given(query=MUTATIONS, who=st.integers(0, 2))
-    def check(query: str, who: int) -> None:
-        assert_safe(client.post(query, court=court, token=client.tokens[who]), query)
+    fuzz_every_role(client, MUTATIONS, court, 20261122_00)
 
-    check()
+
+def test_every_role_is_who_it_says(client: Client) -> None:
+    """The roles the fuzzing sends are live and distinct: each is recognised as itself."""
+    me = "{ me { username clerkOf { code } firm { admins { username } } } }"
+    seen = {}
+    for role in ROLES:
+        response = client.post(me, court=COURT, token=client.credentials[role])
+        assert response.status_code == 200, (role, response.text)
+        seen[role] = response.json()["data"]["me"]
+    assert seen["anonymous"] is None and seen["service key"] is None  # a key is no person
+    assert {seen[role]["username"] for role in PEOPLE} == {username for username, _ in PEOPLE.values()}
+    assert seen["clerk of the court"]["clerkOf"] == [{"code": COURT}]
+    assert seen["clerk of another court"]["clerkOf"] == [{"code": "mab"}]
+    assert seen["firm admin"]["firm"]["admins"] == [{"username": "mlopez2018"}]
+    roster = client.post(
+        "{ cmecfAccounts(first: 1) { totalCount } }", court=COURT, token=client.credentials["service key"]
+    )
+    assert roster.json()["data"]["cmecfAccounts"]["totalCount"] > 0  # the key acts at its court
 
 
 def test_random_invalid_documents(client: Client) -> None:

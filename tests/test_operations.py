@@ -186,10 +186,10 @@ def test_serve_counts_in_multiprocess_mode_and_cleans_up(tmp_path: Path, fresh_d
         tmp_path, database_url=fresh_database_url, env={"PROMETHEUS_MULTIPROC_DIR": str(shared)}
     ) as base:
         for _ in range(4):
-            gql(base, "query Kinds { courts { code kind } }")
+            gql(base, "query Courts { courts { code kind } }")
         samples = scrape(base)
         assert (
-            total(samples, "nextgen_gql_requests_total", operation="Kinds", court="national", outcome="ok")
+            total(samples, "nextgen_gql_requests_total", operation="Courts", court="national", outcome="ok")
             == 4
         )
         assert sorted(p.name.split("_")[0] for p in shared.glob("*.db"))  # the workers' files
@@ -197,8 +197,8 @@ def test_serve_counts_in_multiprocess_mode_and_cleans_up(tmp_path: Path, fresh_d
     # Without PROMETHEUS_MULTIPROC_DIR, serve makes a folder of its own and removes it.
     before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("nextgen-gql-metrics-*"))
     with serving(tmp_path, database_url=fresh_database_url) as base:
-        gql(base, "query Kinds { courts { code kind } }")
-        assert total(scrape(base), "nextgen_gql_requests_total", operation="Kinds") == 1
+        gql(base, "query Courts { courts { code kind } }")
+        assert total(scrape(base), "nextgen_gql_requests_total", operation="Courts") == 1
     assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("nextgen-gql-metrics-*")) == before
 
 

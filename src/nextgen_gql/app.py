@@ -36,7 +36,7 @@ from nextgen_gql.api.proxies import TrustedProxies
 from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, is_postgres_url, tortoise_config
-from nextgen_gql.observability import Observability
+from nextgen_gql.observability import Observability, metrics
 from nextgen_gql.services import court_catalog, maintenance, reminders, rows
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.services.crypto import Sealer, resolve_secret_key
@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 log.info("loaded the demo data")
             await live.start()
             await view.documents.ensure_trusted(read_bundle(OPERATIONS_BUNDLE))
+            metrics.name_operations(await view.documents.trusted_operation_names())
             log.info("planned %d trusted operations ahead", await view.compile_ahead())
             await rows.open_reader()
             await view.budgets.start()
@@ -220,4 +221,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.hub = hub
     app.state.connections = connections
     app.state.listener = listener
+    app.state.gate = endpoint  # the GraphQL routes' gate (its open WebSockets per address)
     return app

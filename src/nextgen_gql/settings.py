@@ -137,6 +137,9 @@ class Settings:
     #: Subscriptions at once on one WebSocket; per account (per address when signed out) on one worker.
     subscriptions_per_connection: int = 20
     subscriptions_per_account: int = 50
+    #: WebSockets open at once from one address (as the throttles see it, behind trusted proxies
+    #: too; an IPv6 /64 is one address) on one worker: past it the handshake is closed ``4429``.
+    max_websockets_per_address: int = 50
     #: Events waiting for one subscriber before it counts as too slow and is disconnected.
     subscription_queue: int = 256
     #: Seconds between keep-alive pings (WebSocket ``ping``, a comment on server-sent events).
@@ -211,6 +214,9 @@ class Settings:
                 env, "SUBSCRIPTIONS_PER_CONNECTION", cls.subscriptions_per_connection
             ),
             subscriptions_per_account=_int(env, "SUBSCRIPTIONS_PER_ACCOUNT", cls.subscriptions_per_account),
+            max_websockets_per_address=_int(
+                env, "MAX_WEBSOCKETS_PER_ADDRESS", cls.max_websockets_per_address
+            ),
             subscription_queue=_int(env, "SUBSCRIPTION_QUEUE", cls.subscription_queue),
             keepalive_seconds=_int(env, "KEEPALIVE_SECONDS", cls.keepalive_seconds),
             metrics=_bool(env, "METRICS", True),
@@ -240,6 +246,7 @@ class Settings:
             "event_retention_seconds",
             "subscriptions_per_connection",
             "subscriptions_per_account",
+            "max_websockets_per_address",
             "subscription_queue",
             "keepalive_seconds",
             "session_retention_days",

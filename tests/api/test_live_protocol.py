@@ -36,7 +36,7 @@ SUBSCRIBE = {"type": "subscribe", "id": "1", "payload": {"query": COURTS_CHANGED
         (
             [{"type": "connection_init", "payload": {"authorization": "Bearer nope"}}],
             4403,
-            "token is invalid",
+            "token is not valid",
         ),
         ([{"type": "connection_init", "payload": {"authorization": "Basic eDp5"}}], 4403, "Bearer <token>"),
         ([{"type": "connection_init", "payload": {"authorization": 42}}], 4403, "Bearer <token>"),

@@ -400,11 +400,17 @@ async def test_who_may_manage_a_privilege(api: Api) -> None:
         # The holder; a clerk of another court, there and here; nobody; the national endpoint.
         assert codes(await mutate(api, operation, kim, "mad", **fields)) == [("FORBIDDEN", None)]
         assert codes(await mutate(api, operation, mab, "mad", **fields)) == [("FORBIDDEN", None)]
-        assert codes(await mutate(api, operation, mab, "mab", **fields)) == [("FORBIDDEN", field)]
+        # At their own court, another court's privilege is no privilege: the answer an unknown
+        # id gets, word for word (it does not say where the privilege is).
+        foreign = await mutate(api, operation, mab, "mab", **fields)
+        assert codes(foreign) == [("NOT_FOUND", field)]
+        assert "mad" not in foreign["errors"][0]["message"]
         assert codes(await mutate(api, operation, None, "mad", **fields)) == [("UNAUTHENTICATED", None)]
         assert codes(await mutate(api, operation, mad, None, **fields)) == [("COURT_REQUIRED", None)]
         unknown = {**fields, field: "RmlsaW5nUHJpdmlsZWdlOjk5OTk5"}  # FilingPrivilege:99999
         assert codes(await mutate(api, operation, mad, "mad", **unknown)) == [("NOT_FOUND", field)]
+        missing = await mutate(api, operation, mab, "mab", **unknown)
+        assert codes(missing) == [("NOT_FOUND", field)] and missing["errors"] == foreign["errors"]
     # A court-wide privilege lists no case.
     assert codes(await mutate(api, ADD, mad, "mad", privilegeId=wide, caseNumber="1:26-cv-2")) == [
         ("INVALID_INPUT", "privilegeId")

@@ -32,7 +32,16 @@ from nextgen_gql.tenancy import Court, CourtRegistry
 if TYPE_CHECKING:
     from nextgen_gql.api.live.connections import LiveConnection
 
-__all__ = ["COOKIE_NAME", "Context", "Credentials", "Info", "InvalidToken", "credentials_from_request"]
+__all__ = [
+    "COOKIE_NAME",
+    "Context",
+    "Credentials",
+    "Info",
+    "InvalidToken",
+    "KeyElsewhere",
+    "credentials_from_header",
+    "credentials_from_request",
+]
 
 COOKIE_NAME = "NextGenCSO"
 T = TypeVar("T")
@@ -63,6 +72,19 @@ class InvalidToken(Exception):
         super().__init__(message)
         self.message = message
         self.error = error
+
+
+class KeyElsewhere(Exception):
+    """A live service key sent where it may not act (another court, the national endpoint):
+    the request is refused (403, ``FORBIDDEN``).
+
+    Args:
+        message: where the key acts.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass
@@ -176,6 +198,23 @@ class Context:
         if self.token is not None and await self.session() is None:
             self.session_missing()
 
+    async def admit(self) -> Session | None:
+        """The one check of a request's credentials, whole, before anything runs: an unusable
+        Authorization header or a bearer token that names no live session or key is refused
+        (``InvalidToken``: 401), a key away from its court too (``KeyElsewhere``: 403); a
+        stale cookie is forgotten. Returns the live session (None: anonymous, or a key).
+
+        HTTP queries and mutations take these same steps one by one (``GraphQLView._execute``:
+        the compiled path reads the session with its plan); subscriptions over server-sent
+        events and WebSockets take them here (``api.live.admission``)."""
+        if self.credentials.refused is not None:
+            raise InvalidToken(self.credentials.refused, "invalid_request")
+        elsewhere = await self.authenticate_key()
+        if elsewhere is not None:
+            raise KeyElsewhere(elsewhere)
+        await self.check_credentials()
+        return await self.session() if self.token is not None else None
+
     async def viewer(self) -> PacerAccount | None:
         """The signed-in PACER account, or None."""
         session = await self.session()
@@ -286,19 +325,24 @@ class Context:
         self.response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
 
 
-def credentials_from_request(request: HTTPConnection) -> Credentials:
-    """``Authorization: Bearer <token>``, else the ``NextGenCSO`` cookie, else none. An
-    Authorization header of another scheme (or a Bearer without a token) is refused."""
-    header = request.headers.get("authorization")
-    if header is not None and header.strip():
-        scheme, _, value = header.strip().partition(" ")
+def credentials_from_header(header: object, cookie: str | None) -> Credentials:
+    """An ``Authorization`` value (a header, or a WebSocket's ``connection_init`` payload), else
+    the ``NextGenCSO`` cookie, else none. An Authorization value of another scheme, a Bearer
+    without a token, or a value that is no text is refused."""
+    if header is not None and (not isinstance(header, str) or header.strip()):
+        scheme, _, value = header.strip().partition(" ") if isinstance(header, str) else ("", "", "")
         if scheme.lower() != "bearer" or not value.strip():
             return Credentials(
                 source="bearer", refused="Send credentials as Authorization: Bearer <token>, or none."
             )
         return Credentials(value.strip(), "bearer")
-    cookie = request.cookies.get(COOKIE_NAME)
     return Credentials(cookie, "cookie") if cookie else NO_CREDENTIALS
+
+
+def credentials_from_request(request: HTTPConnection) -> Credentials:
+    """``Authorization: Bearer <token>``, else the ``NextGenCSO`` cookie, else none
+    (``credentials_from_header``)."""
+    return credentials_from_header(request.headers.get("authorization"), request.cookies.get(COOKIE_NAME))
 
 
 Info = _Info[Context, None]

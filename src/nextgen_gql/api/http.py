@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nextgen_gql.api.context import COOKIE_NAME
 from nextgen_gql.api.graphql_http import APPLICATION_JSON, content_type_header, negotiate
+from nextgen_gql.api.live.sockets import SocketsPerAddress
 from nextgen_gql.api.request_errors import RequestErrorCode
 from nextgen_gql.db_backends import deadline as db_deadline
 from nextgen_gql.db_backends.deadline import DatabaseBusy
@@ -279,6 +280,8 @@ class GraphQLGate:
         self.app = app
         self.courts = courts
         self.settings = settings
+        #: Open WebSockets per address (``NEXTGEN_GQL_MAX_WEBSOCKETS_PER_ADDRESS``).
+        self.sockets = SocketsPerAddress(settings.max_websockets_per_address)
 
     def _cross_site_refusal(self, scope: Scope, headers: Headers) -> str | None:
         """Why a cookie-authenticated request looks like one a cross-site page could send."""
@@ -303,6 +306,18 @@ class GraphQLGate:
         return None
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket: counted against its address's limit (past it, closed ``4429``:
+        ``api.live.sockets``) for its whole life, then addressed to its court."""
+        address = self.sockets.address_of(scope)
+        if not self.sockets.enter(address):  # one address holds too many: closed 4429
+            await self.sockets.refuse(scope, receive, send)
+            return
+        try:
+            await self._addressed_websocket(scope, receive, send)
+        finally:
+            self.sockets.leave(address)
+
+    async def _addressed_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         registry = self.courts.current
         scope[COURTS_SCOPE_KEY] = registry

@@ -46,6 +46,7 @@ from tortoise.transactions import in_transaction
 
 from nextgen_gql.api.request_errors import parse_document, validate
 from nextgen_gql.models import PersistedDocument
+from nextgen_gql.observability.metrics import name_operations
 
 __all__ = [
     "SHA256_HEX",
@@ -310,6 +311,8 @@ class DocumentStore:
         if row is None:
             return None
         document = Document(key=key, text=row.document, trusted=row.trusted)
+        if row.trusted:  # registered since the start, perhaps: counted by name from now on
+            name_operations(row.operation_names.split())
         self._keep(document)
         await self._mark_used(row.key)
         return document
@@ -415,6 +418,18 @@ class DocumentStore:
             )
         await PersistedDocument.bulk_create(rows, ignore_conflicts=True)
         await PersistedDocument.filter(key__in=[d.key for d in documents], trusted=False).update(trusted=True)
+
+    async def trusted_operation_names(self) -> list[str]:
+        """The operation names of the trusted documents, oldest first: the operations the
+        metrics count by name (``observability.metrics.name_operations``)."""
+        names: list[str] = []
+        for joined in (
+            await PersistedDocument.filter(trusted=True)
+            .order_by("id")
+            .values_list("operation_names", flat=True)
+        ):
+            names.extend(str(joined).split())
+        return names
 
     async def trusted(self, limit: int | None = None) -> list[PersistedDocument]:
         """Trusted documents, oldest first (``operations list``, and compiling ahead at start)."""

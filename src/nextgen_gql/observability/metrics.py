@@ -8,8 +8,12 @@ metrics live in the process's default registry.
 Counts come from two places only: ``count_request`` (each finished ``RequestRecord``) and
 ``count_event`` (the domain's events); the database pool is sampled each second and at each
 scrape (``sample_pool``). Labels are bounded: routes, outcomes and codes are fixed sets, a
-court is a court file's code, and at most ``MAX_OPERATIONS`` operation names are kept a
-process (the rest count as ``(other)``); a request's own text never becomes a label.
+court is a court file's code, and an operation is counted by its name only when that name is
+registered: an operation of a trusted document (the service's own front end's, those added with
+``nextgen-gql operations add``; the documents the compiled path plans ahead), at most
+``MAX_OPERATIONS`` of them a process. Any other name counts as ``(other)``, so that names a
+client makes up can neither grow the labels nor take the place of real ones; a request's own
+text never becomes a label.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import contextlib
 import hmac
 import ipaddress
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +50,13 @@ __all__ = [
     "MetricsEndpoint",
     "count_event",
     "count_request",
+    "name_operations",
     "process_exiting",
     "sample_pool",
     "sampling_pool",
 ]
 
-#: Distinct operation names a process keeps as label values; later ones count as ``(other)``.
+#: Registered operation names a process keeps as label values; any other counts as ``(other)``.
 MAX_OPERATIONS = 200
 
 REQUESTS = Counter(
@@ -138,16 +143,21 @@ _duration_children: dict[tuple[str, str], Any] = {}
 _error_children: dict[str, Any] = {}
 
 
+def name_operations(names: Iterable[str]) -> None:
+    """Count these operations by name from now on: the operation names of registered (trusted)
+    documents, given at start and whenever a request finds one registered since. Past
+    ``MAX_OPERATIONS`` names a process, the others count as ``(other)``."""
+    for name in names:
+        if len(_operations) >= MAX_OPERATIONS:
+            return
+        _operations.add(name)
+
+
 def _operation_label(record: RequestRecord) -> str:
     name = record.operation
     if name is None:
         return "-" if record.operation_type is None else "(anonymous)"
-    if name in _operations:
-        return name
-    if len(_operations) < MAX_OPERATIONS:
-        _operations.add(name)
-        return name
-    return "(other)"
+    return name if name in _operations else "(other)"
 
 
 def count_request(record: RequestRecord) -> None:

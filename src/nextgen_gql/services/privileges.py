@@ -131,13 +131,11 @@ async def grant(
 
 async def _managed(clerk: PacerAccount, court: Court, privilege_id: int, field: str) -> FilingPrivilege:
     """A live privilege of ``court`` that ``clerk`` may change; a DomainError saying why not otherwise."""
-    privilege = await FilingPrivilege.get_or_none(id=privilege_id)
+    # Another court's privilege is, to this court's clerk, no privilege at all: the same answer
+    # as an id that names none, so that a foreign clerk learns nothing (not even that it exists).
+    privilege = await FilingPrivilege.get_or_none(id=privilege_id, court_id=court.code)
     if privilege is None:
-        raise NotFound("No filing privilege has that id.", field)
-    if privilege.court_id != court.code:
-        raise Forbidden(
-            f"That privilege belongs to {privilege.court_id}: only its clerks may change it.", field
-        )
+        raise NotFound("No filing privilege of this court has that id.", field)
     if privilege.account_id == clerk.id:
         raise Forbidden(
             "You may not change your own filing privilege: another clerk of the court must.", field

@@ -25,8 +25,10 @@ from starlette.responses import Response, StreamingResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from nextgen_gql.api.graphql_http import GraphQLParams
+from nextgen_gql.api.context import COOKIE_NAME
+from nextgen_gql.api.graphql_http import GraphQLParams, RequestRefused
 from nextgen_gql.api.http import REQUEST_ID_KEY
+from nextgen_gql.api.live.admission import LiveRefused, admit
 from nextgen_gql.api.live.connections import CLOSE
 from nextgen_gql.api.request_errors import RequestErrorCode
 
@@ -72,13 +74,17 @@ async def subscription_response(
     operation: OperationDefinitionNode,
 ) -> StreamingResponse:
     """The subscription's results as they come, until it completes, the client goes away, or
-    its connection is ended. Its start is charged first (``RequestRefused``, 429, over the
-    caller's budget: no stream is opened)."""
+    its connection is ended. Its credentials are checked first, as a query's are
+    (``api.live.admission``: ``RequestRefused``, 401 or 403), then its start is charged
+    (``RequestRefused``, 429, over the caller's budget): either way no stream is opened."""
     assert view.connections is not None
     registry = view.connections
     request_id = request.scope.get(REQUEST_ID_KEY, "-")
     context = await view.get_context(request, Response())
-    session = await context.session()
+    try:
+        session = await admit(context)
+    except LiveRefused as refused:
+        raise RequestRefused(refused.status, refused.message, refused.code, refused.headers) from None
     view.charge_subscription(
         session.account_id if session is not None else None,
         context.source_address,
@@ -163,4 +169,7 @@ async def subscription_response(
         finally:
             registry.close(connection)
 
-    return StreamingResponse(stream(), media_type=_MEDIA_TYPE, headers=_HEADERS)
+    response = StreamingResponse(stream(), media_type=_MEDIA_TYPE, headers=_HEADERS)
+    if context.cookie_stale:  # a cookie that names no live session: anonymous, and cleared
+        response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
+    return response

@@ -6,8 +6,9 @@ Strawberry's protocol handler, with what a court's service needs on top:
 - **Signing in**: ``connection_init``'s payload ``{"authorization": "Bearer <token>"}``, else
   an ``Authorization`` header on the handshake, else the ``NextGenCSO`` cookie, taken only
   from the service's own pages and the allowed origins (``NEXTGEN_GQL_CORS_ORIGINS``), as
-  HTTP takes it. A token that does not hold closes the socket ``4403``; no credentials is
-  anonymous (``courtsChanged``). When the session ends later, ``4401`` (``LiveConnections``).
+  HTTP takes it. Credentials are checked by the rules a query's are (``api.live.admission``):
+  what a query answers 401 or 403 (a malformed header, a token that does not hold, a service
+  key) closes the socket ``4403``; no credentials is anonymous (``courtsChanged``). When the session ends later, ``4401`` (``LiveConnections``).
 - **Documents** as HTTP takes them (``GraphQLView.prepare``): text, a persisted document's
   id (``documentId``, ``doc_id``, ``id``) or an automatic persisted query's hash, under the
   same limits and trusted-documents rule. Subscriptions only: queries and mutations go
@@ -48,12 +49,12 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType as StreamedTypes
 from strawberry.utils.aio import aclosing
 
-from nextgen_gql.api.context import COOKIE_NAME, Context
+from nextgen_gql.api.context import COOKIE_NAME, Context, credentials_from_header
 from nextgen_gql.api.graphql_http import APPLICATION_JSON, RequestErrors, RequestRefused, params_from_mapping
+from nextgen_gql.api.live.admission import LiveRefused, admit
 from nextgen_gql.api.live.connections import CLOSE, LiveConnection, safe_reason
 from nextgen_gql.api.request_errors import RequestErrorCode, with_code
 from nextgen_gql.models import Session
-from nextgen_gql.services import auth
 from nextgen_gql.settings import Settings
 
 if TYPE_CHECKING:
@@ -224,28 +225,27 @@ class LiveWebSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self._keepalive = asyncio.create_task(self._keep_alive(), name="live-keepalive")
 
     async def _session(self, payload: dict[str, Any]) -> Session | None:
-        """The session the connection signs in with: the payload's token, the handshake's
-        ``Authorization`` header, or the cookie (from an allowed page); None: anonymous."""
+        """The session the connection signs in with: the payload's ``authorization``, else the
+        handshake's ``Authorization`` header, else the cookie (from an allowed page); None:
+        anonymous. Checked as a query's credentials are (``api.live.admission``): what a query
+        answers 401 or 403 closes the socket ``4403`` (``_Refused``)."""
         request = self.context.request
         given = payload.get("authorization", payload.get("Authorization"))
-        if given is None:
-            header = request.headers.get("authorization")
-            given = header if header and header.strip() else None
-        if given is not None:
-            scheme, _, token = given.strip().partition(" ") if isinstance(given, str) else ("", "", "")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise _Refused('Forbidden: authorization must be "Bearer <token>"')
-            session = await auth.session_for_token(token.strip())
-            if session is None:
-                raise _Refused("Forbidden: the token is invalid, expired or signed out")
-            return session
         cookie = request.cookies.get(COOKIE_NAME)
-        if not cookie:
-            return None
-        refusal = cookie_origin_refusal(request.scope, request.headers, self.registry.settings)
-        if refusal is not None:
-            raise _Refused(refusal)
-        return await auth.session_for_token(cookie)  # a cookie that no longer holds: anonymous
+        credentials = credentials_from_header(
+            given if given is not None else request.headers.get("authorization"), cookie
+        )
+        if credentials.source == "cookie":
+            refusal = cookie_origin_refusal(request.scope, request.headers, self.registry.settings)
+            if refusal is not None:
+                raise _Refused(refusal)
+        context = self.service.live_context(request, self.connection)
+        context.credentials = credentials
+        context.token = credentials.token
+        try:
+            return await admit(context)  # a cookie that no longer holds: anonymous
+        except LiveRefused as refused:
+            raise _Refused(f"Forbidden: {refused.message}") from None
 
     async def handle_pong(self, message: PongMessage) -> None:
         self._pong_seen = asyncio.get_running_loop().time()
