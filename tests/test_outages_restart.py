@@ -49,6 +49,8 @@ USAGE = (
 ROSTER = "{ cmecfAccounts(first: 1) { totalCount } }"
 #: The hour's points would run out under a steady stream of writes.
 PLENTY = {"NEXTGEN_GQL_RATE_LIMIT_POINTS": "10000000"}
+#: A new database is migrated and the demo loaded before the server answers: slow on a busy machine.
+START = 300
 
 
 def _pg_bin() -> Path:
@@ -238,7 +240,9 @@ def wait_for(what: str, check: Any, limit: float = 30) -> float:
 def test_a_database_restart_under_writes_answers_503s_loses_nothing_and_recovers(tmp_path: Path) -> None:
     with (
         own_cluster() as cluster,
-        serving(tmp_path, "--demo", "--workers", "2", database_url=cluster.url, env=PLENTY) as base,
+        serving(
+            tmp_path, "--demo", "--workers", "2", database_url=cluster.url, env=PLENTY, start_timeout=START
+        ) as base,
     ):
         workers = sorted(workers_of(base.process.pid))
         secret = service_key(base)
@@ -315,7 +319,9 @@ def test_a_database_restart_under_writes_answers_503s_loses_nothing_and_recovers
 def test_a_killed_worker_is_replaced_and_nothing_acknowledged_is_lost(
     tmp_path: Path, fresh_database_url: str
 ) -> None:
-    with serving(tmp_path, "--demo", "--workers", "2", database_url=fresh_database_url, env=PLENTY) as base:
+    with serving(
+        tmp_path, "--demo", "--workers", "2", database_url=fresh_database_url, env=PLENTY, start_timeout=START
+    ) as base:
         secret = service_key(base)
         before = set(workers_of(base.process.pid))
         writes = Writes(base, secret)

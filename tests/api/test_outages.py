@@ -15,17 +15,23 @@ import pytest
 from tortoise import connections
 from tortoise.exceptions import OperationalError
 
+from nextgen_gql.api.context import Context
 from nextgen_gql.db_backends.deadline import DatabaseBusy
 from nextgen_gql.db_backends.outages import DatabaseUnavailable, is_unavailable
 from nextgen_gql.models import Charge
 from nextgen_gql.services import auth, billing
+from nextgen_gql.settings import Settings
 from tests import databases
 from tests.api.live_helpers import COURTS_CHANGED
 from tests.api.test_service_keys import USAGE, make_key
-from tests.conftest import CLERK_PASSWORD, CLERKS, FILER, Api
+from tests.conftest import CLERK_PASSWORD, CLERKS, FILER, Api, running_api
 from tests.live import gql_socket
 
 ME = "{ me { username } }"
+
+
+async def lost(*args: Any, **kwargs: Any) -> Any:
+    raise lost_connection()
 
 
 def lost_connection() -> Exception:
@@ -130,20 +136,27 @@ async def test_the_token_lookup_before_graphql_answers_503_in_the_negotiated_med
         assert_unavailable(response, accept)
     # A client that takes server-sent events only (graphql-sse) is told the same, before any stream.
     response = await api.post(ME, token=token, headers={"accept": "text/event-stream"})
-    print(response.status_code, response.headers, response.text)
     assert_unavailable(response, "application/json")
     monkeypatch.undo()
     assert (await api.data(ME, token=token))["me"]["username"] == FILER[0]
 
 
-async def test_queries_on_both_paths_answer_503_and_service_returns_after(
-    api: Api, database_away: Any, settings: Any
+async def test_a_query_whose_field_lost_the_database_answers_503_not_200_with_errors(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    async with running_api(settings.with_(compiled=False)) as api:  # the reference executor
+        token = await api.sign_in(*FILER, redactionAcknowledged=True)
+        with monkeypatch.context() as patched:
+            patched.setattr(Context, "viewer", lost)  # the token was looked up; the field's read fails
+            assert_unavailable(await api.post("{ courts { code } me { username } }", token=token))
+        assert (await api.data(ME, token=token))["me"]["username"] == FILER[0]
+
+
+async def test_queries_on_the_compiled_path_answer_503(api: Api, database_away: Any) -> None:
     token = await api.sign_in(*FILER, redactionAcknowledged=True)
-    database_away()
-    assert_unavailable(await api.post(ME, token=token))  # the compiled path, and its token lookup
+    database_away()  # every statement fails: the compiled path, and its token lookup
+    assert_unavailable(await api.post(ME, token=token))
     assert_unavailable(await api.post("{ courts { code } me { username } }", token=token))
-    assert_unavailable(await api.post(ME))  # anonymous: the reference executor's field
 
 
 async def test_a_mutation_that_may_have_written_gets_a_field_error_and_a_keyed_resend_is_safe(

@@ -93,8 +93,11 @@ class OutageAnswers:
         try:
             await self.app(scope, receive, sending)
         except Exception as exc:
-            if started or replaced or not is_unavailable(exc):
+            if replaced or not is_unavailable(exc):
                 raise
+            if started:  # rows under way (a CSV export): the answer stops short, the client sees it cut
+                log.warning("database unavailable (%s) during an answer: it stops short", type(exc).__name__)
+                return
             log.warning("database unavailable (%s): answered 503", type(exc).__name__)
             await self._unavailable(scope, send)
         finally:
