@@ -6,6 +6,7 @@ tests/test_outages_restart.py (PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -237,3 +238,84 @@ async def test_a_websocket_operation_gets_an_error_message_and_the_socket_stays(
         monkeypatch.undo()
         await ws.send({"type": "ping"})
         assert (await ws.message())["type"] == "pong"
+
+
+postgres_only = pytest.mark.skipif(
+    databases.backend() != "postgres", reason="the asyncpg engine's transactions"
+)
+
+
+@postgres_only
+async def test_a_begin_on_a_connection_the_server_ended_is_given_back_and_begun_again(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cause of "cannot switch to state 15; another operation (2) is in progress": a pooled
+    connection the server ended, handed out before its close was read. Its BEGIN fails; the
+    transaction gives it back terminated and begins on a fresh one (nothing was written), and
+    the task is never left pointing at the dead one."""
+    from tortoise.transactions import in_transaction
+
+    from nextgen_gql.db_backends.asyncpg import SafeTransactionWrapper
+
+    client = connections.get("default")
+    pool = client._pool
+    real_begin = SafeTransactionWrapper.begin
+    failures = [
+        asyncpg.exceptions.InternalClientError(
+            "cannot switch to state 15; another operation (2) is in progress"
+        )
+    ]
+    ended: list[Any] = []
+
+    async def begin(self: Any) -> None:
+        if failures:
+            ended.append(self._connection)
+            raise failures.pop()
+        await real_begin(self)
+
+    monkeypatch.setattr(SafeTransactionWrapper, "begin", begin)
+    async with in_transaction() as conn:
+        rows = await conn.execute_query_dict("SELECT 1 AS one")
+    assert rows == [{"one": 1}]
+    assert len(ended) == 1 and ended[0]._con is None  # given back (terminated), its proxy detached
+    assert connections.get("default") is client  # the task's connection is the pool again
+    assert pool.get_idle_size() == pool.get_size()  # nothing left checked out
+
+    # Twice lost: the error is the database's absence, and nothing is left behind either.
+    failures[:] = [asyncpg.exceptions.ConnectionDoesNotExistError("gone")] * 2
+    with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError) as raised:
+        async with in_transaction():
+            pass
+    assert is_unavailable(raised.value)
+    assert connections.get("default") is client
+    assert pool.get_idle_size() == pool.get_size()
+
+
+@postgres_only
+async def test_a_cancelled_begin_leaves_no_connection_checked_out(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tortoise.transactions import in_transaction
+
+    from nextgen_gql.db_backends.asyncpg import SafeTransactionWrapper
+
+    client = connections.get("default")
+    pool = client._pool
+    started = asyncio.Event()
+
+    async def slow_begin(self: Any) -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    monkeypatch.setattr(SafeTransactionWrapper, "begin", slow_begin)
+
+    async def transaction() -> None:
+        async with in_transaction():
+            pass
+
+    task = asyncio.create_task(transaction())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert pool.get_idle_size() == pool.get_size()

@@ -1,9 +1,9 @@
 """Database outages answered as such: ``503``, ``Retry-After``, ``DATABASE_UNAVAILABLE``.
 
 One stage (``OutageAnswers``) around the GraphQL routes over HTTP (queries, mutations, the
-start of a stream of server-sent events) and the CSV exports; ``error_code`` for errors inside
-an answer; the WebSocket's operations use ``is_unavailable`` (``api.live.websocket``). Which
-failures count is ``db_backends.outages``'s.
+start of a stream of server-sent events) and the CSV exports; ``database_code`` for the errors
+inside an answer (``api.view.error_code`` asks it); the WebSocket's operations use
+``is_unavailable`` (``api.live.websocket``). Which failures count is ``db_backends.outages``'s.
 
 - A request that fails before running anything (the token or key lookup, a persisted document,
   the compiled path) raises: answered ``503`` with ``Retry-After`` and ``DATABASE_UNAVAILABLE``,

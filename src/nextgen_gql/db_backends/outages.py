@@ -28,8 +28,9 @@ import sqlite3
 
 import asyncpg
 
-__all__ = ["DatabaseUnavailable", "is_unavailable"]
+__all__ = ["RETRY_AFTER_S", "DatabaseUnavailable", "connecting_failed", "is_unavailable"]
 
+#: What ``Retry-After`` tells a client refused for an outage (a restart takes about a second).
 RETRY_AFTER_S = 1
 
 
