@@ -223,6 +223,21 @@ def service_key(base: str) -> str:
     return secret
 
 
+def serving_workers(parent: int) -> set[int]:
+    """uvicorn's live worker processes under ``parent`` (not multiprocessing's resource tracker,
+    nor a killed worker not reaped yet)."""
+    found = set()
+    for pid in workers_of(parent):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] != "Z" and b"spawn_main" in command:
+            found.add(pid)
+    return found
+
+
 def charged_keys(url: str) -> Counter[str]:
     rows = databases.query(url, "SELECT idempotency_key FROM charges WHERE idempotency_key IS NOT NULL")
     return Counter(str(row[0]) for row in rows)
@@ -244,7 +259,7 @@ def test_a_database_restart_under_writes_answers_503s_loses_nothing_and_recovers
             tmp_path, "--demo", "--workers", "2", database_url=cluster.url, env=PLENTY, start_timeout=START
         ) as base,
     ):
-        workers = sorted(workers_of(base.process.pid))
+        workers = serving_workers(base.process.pid)
         secret = service_key(base)
         ready: list[tuple[float, int]] = []
         roster: Counter[str] = Counter()
@@ -307,7 +322,7 @@ def test_a_database_restart_under_writes_answers_503s_loses_nothing_and_recovers
         # Every acknowledged write is there, once; the service came back without a restart.
         charged = charged_keys(cluster.url)
         assert writes.acknowledged <= set(charged), sorted(writes.acknowledged - set(charged))[:10]
-        assert sorted(workers_of(base.process.pid)) == workers
+        assert serving_workers(base.process.pid) == workers
         writes.resend_the_unacknowledged()
         charged = charged_keys(cluster.url)
         assert set(charged) >= writes.acknowledged | writes.unacknowledged
@@ -323,7 +338,8 @@ def test_a_killed_worker_is_replaced_and_nothing_acknowledged_is_lost(
         tmp_path, "--demo", "--workers", "2", database_url=fresh_database_url, env=PLENTY, start_timeout=START
     ) as base:
         secret = service_key(base)
-        before = set(workers_of(base.process.pid))
+        before = serving_workers(base.process.pid)
+        assert len(before) == 2, before
         writes = Writes(base, secret)
         with writes.running():
             wait_for("writes acknowledged", lambda: len(writes.acknowledged) >= 20)
@@ -333,21 +349,21 @@ def test_a_killed_worker_is_replaced_and_nothing_acknowledged_is_lost(
                 replaced = wait_for(
                     "a new worker",
                     lambda: (
-                        victim not in workers_of(base.process.pid)
-                        and len(set(workers_of(base.process.pid)) - before) >= 1
+                        len(serving_workers(base.process.pid) - before) == 1
+                        and len(serving_workers(base.process.pid)) == 2
                     ),
                     limit=120,
                 )
             except AssertionError:
                 raise AssertionError(
-                    f"workers before {sorted(before)}, now {workers_of(base.process.pid)}:\n"
+                    f"workers before {sorted(before)}, now {sorted(serving_workers(base.process.pid))}:\n"
                     + (tmp_path / "server.log").read_text()[-5000:]
                 ) from None
             count = len(writes.acknowledged)
             wait_for("writes acknowledged after the kill", lambda: len(writes.acknowledged) >= count + 20)
         print(f"\nworker replaced within {replaced:.2f} s; answers {dict(writes.answers)}")
         assert writes.problems == [], writes.problems[:10]
-        assert victim not in workers_of(base.process.pid)
+        assert victim not in serving_workers(base.process.pid)
         charged = charged_keys(fresh_database_url)
         assert writes.acknowledged <= set(charged), sorted(writes.acknowledged - set(charged))[:10]
         writes.resend_the_unacknowledged()
