@@ -304,7 +304,7 @@ def test_a_database_restart_under_writes_answers_503s_loses_nothing_and_recovers
             stop_polling.set()
             poller.join(30)
         print(  # the figures docs/operations.md quotes
-            f"\nrestart took {restart_took:.2f} s; first acknowledged write {back:.2f} s after the restart began; "
+            f"\nrestart took {restart_took:.2f} s; first acknowledged write {back:.2f} s after pg_ctl returned; "
             f"answers {dict(writes.answers)}; reads {dict(roster)}"
         )
         assert writes.problems == [], writes.problems[:10]
