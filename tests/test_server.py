@@ -46,6 +46,7 @@ def serving(
     database_url: str | None = None,
     tenants: Path = TENANTS,
     env: dict[str, str] | None = None,
+    start_timeout: float = 60,
 ) -> Iterator[Served]:
     """``nextgen-gql serve`` in ``workdir`` (its output in ``server.log``), with ``env`` added to
     this process's environment; stopped with SIGINT at the end (unless it stopped already)."""
@@ -68,7 +69,7 @@ def serving(
     base = Served(f"http://127.0.0.1:{port}")
     base.process = proc
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_timeout
         while True:
             if proc.poll() is not None:
                 raise AssertionError("server exited:\n" + (workdir / "server.log").read_text())

@@ -24,13 +24,14 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute, request_response
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from nextgen_gql.api.exports import unlinked_csv
 from nextgen_gql.api.http import GraphQLGate, InFlightLimit, SecurityHeaders
 from nextgen_gql.api.live.connections import LiveConnections
+from nextgen_gql.api.outages import OutageAnswers
 from nextgen_gql.api.persisted import read_bundle
 from nextgen_gql.api.proxies import TrustedProxies
 from nextgen_gql.api.schema import build_schema
@@ -113,6 +114,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     endpoint = GraphQLGate(view, live, settings)
     # HTTP queries and mutations pass the in-flight limit first (WebSockets do not count).
     limited = InFlightLimit(endpoint, settings)
+    # What the database's absence stopped is answered 503 DATABASE_UNAVAILABLE (api.outages).
+    guarded = OutageAnswers(limited)
     observability = Observability(settings, lambda: live.current)
 
     @asynccontextmanager
@@ -199,9 +202,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             # Every method reaches the view, which answers what it does not serve with a 405.
-            Route("/graphql", limited),
-            Route("/courts/{code}/graphql", limited),
-            Route("/courts/{code}/exports/unlinked.csv", unlinked_csv, methods=["GET"]),
+            Route("/graphql", guarded),
+            Route("/courts/{code}/graphql", guarded),
+            Route(
+                "/courts/{code}/exports/unlinked.csv",
+                OutageAnswers(request_response(unlinked_csv)),
+                methods=["GET"],
+            ),
             # Subscriptions over WebSocket (graphql-transport-ws) on the same two URLs.
             WebSocketRoute("/graphql", endpoint),
             WebSocketRoute("/courts/{code}/graphql", endpoint),

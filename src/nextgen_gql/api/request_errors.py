@@ -86,6 +86,7 @@ class RequestErrorCode(str, Enum):
     QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
     RATE_LIMITED = "RATE_LIMITED"
     OVERLOADED = "OVERLOADED"
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     COMPILED_MISMATCH = "COMPILED_MISMATCH"
 
@@ -131,6 +132,10 @@ REQUEST_ERROR_CODES: dict[str, str] = {
     "NEXTGEN_GQL_DB_ACQUIRE_TIMEOUT_MS) before anything was written; retry after Retry-After seconds. As a "
     "mutation's field error (HTTP 200): the database stayed busy after the mutation may have written; read "
     "before retrying.",
+    "DATABASE_UNAVAILABLE": "HTTP 503: the database cannot be reached now (refused, restarting, the connection "
+    "lost) and nothing was written; retry after Retry-After seconds. As a mutation's field error (HTTP 200): the "
+    "database was lost after the mutation may have written; read before retrying, or resend with the same "
+    "idempotencyKey (recordUsage).",
     "INTERNAL_ERROR": "An unexpected failure: the message names a request id (the X-Request-ID header) to quote to "
     "the help desk; nothing more is told.",
     "COMPILED_MISMATCH": "HTTP 500, only with NEXTGEN_GQL_COMPILED_CHECK=true (the test suite): the compiled "

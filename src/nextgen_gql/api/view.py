@@ -61,13 +61,13 @@ from nextgen_gql.api.http import (
 from nextgen_gql.api.live import sse
 from nextgen_gql.api.live.connections import LiveConnection, LiveConnections
 from nextgen_gql.api.live.websocket import LiveSocket, LiveWebSocketHandler
+from nextgen_gql.api.outages import database_code
 from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_only, sha256_hex
 from nextgen_gql.api.request_errors import RequestErrorCode, parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
 from nextgen_gql.api.types.rate_limit import RateLimit
 from nextgen_gql.db import statement_timed_out
 from nextgen_gql.db_backends import deadline as db_deadline
-from nextgen_gql.db_backends.deadline import DatabaseBusy
 from nextgen_gql.observability import tracing
 from nextgen_gql.observability.requests import note_error, note_execution, note_operation, note_persisted
 from nextgen_gql.services.budgets import Budgets, address_caller, cost_of, next_hour
@@ -93,8 +93,8 @@ def error_code(error: GraphQLError) -> RequestErrorCode | None:
     if original is None:
         given = (error.extensions or {}).get("code")
         default = RequestErrorCode.GRAPHQL_VALIDATION_FAILED
-    elif isinstance(original, DatabaseBusy):
-        return RequestErrorCode.OVERLOADED  # a mutation that may have written: its field's error
+    elif (database := database_code(original)) is not None:
+        return database  # OVERLOADED, DATABASE_UNAVAILABLE (api.outages)
     elif isinstance(original, GraphQLError):
         given = (original.extensions or {}).get("code")
         default = RequestErrorCode.BAD_USER_INPUT

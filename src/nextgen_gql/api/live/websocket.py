@@ -54,6 +54,7 @@ from nextgen_gql.api.graphql_http import APPLICATION_JSON, RequestErrors, Reques
 from nextgen_gql.api.live.admission import LiveRefused, admit
 from nextgen_gql.api.live.connections import CLOSE, LiveConnection, safe_reason
 from nextgen_gql.api.request_errors import RequestErrorCode, with_code
+from nextgen_gql.db_backends.outages import is_unavailable
 from nextgen_gql.models import Session
 from nextgen_gql.settings import Settings
 
@@ -332,7 +333,12 @@ class LiveWebSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):  # an `error` message with the code; the socket stays open
+                lost = GraphQLError("The database cannot be reached now: subscribe again in a moment.")
+                with contextlib.suppress(Exception):
+                    await self._errors(operation, [with_code(lost, RequestErrorCode.DATABASE_UNAVAILABLE)])
+                return
             log.exception("live: a subscription failed (request id %s)", self.request_id)
             with contextlib.suppress(Exception):
                 await operation.send_operation_message(
