@@ -26,7 +26,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from nextgen_gql.app import create_app
-from nextgen_gql.services import clock
+from nextgen_gql.services import clock, mail
 from nextgen_gql.services.demo import MOVE_FILER_PREFIX as MOVE_FILER_PREFIX
 from nextgen_gql.services.demo import MOVE_LOGIN_PREFIX as MOVE_LOGIN_PREFIX
 from nextgen_gql.settings import Settings
@@ -137,6 +137,28 @@ class Api:
             if to is None or message["To"] == to:
                 found.append(message)
         return found
+
+    async def wait_mails(
+        self, to: str | None = None, count: int = 1, within_s: float = 10.0
+    ) -> list[EmailMessage]:
+        """``mails(to)`` once at least ``count`` are there: for mail sent after the answer
+        (``Mailer.send_later``), written a moment after the request returned. Fails the test
+        after ``within_s`` seconds."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + within_s
+        while True:
+            found = self.mails(to)
+            if len(found) >= count:
+                return found
+            assert loop.time() < until, (
+                f"{len(found)} of {count} message(s) to {to or 'anyone'} after {within_s} s"
+            )
+            await asyncio.sleep(0.01)
+
+    async def no_more_mail(self) -> None:
+        """Let every message handed over for sending be written (``mail.drain``), so that a test
+        asserting that nothing was mailed does not look too early."""
+        await mail.drain()
 
     async def sign_in(self, username: str, password: str, **extra: Any) -> str:
         data = await self.data(

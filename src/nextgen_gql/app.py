@@ -38,7 +38,7 @@ from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, is_postgres_url, tortoise_config
 from nextgen_gql.observability import Observability, metrics
-from nextgen_gql.services import court_catalog, maintenance, reminders, rows
+from nextgen_gql.services import court_catalog, mail, maintenance, reminders, rows
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.services.crypto import Sealer, resolve_secret_key
 from nextgen_gql.services.demo import load_demo
@@ -169,6 +169,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             try:
                 yield
             finally:
+                await mail.drain()  # messages handed to Mailer.send_later go out before we stop
                 if upkeep is not None:
                     upkeep.cancel()
                 if remind is not None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
+from email.message import EmailMessage
 
 import pytest
 
-from nextgen_gql.models import PasswordReset
+from nextgen_gql.models import PasswordReset, Throttle
 from nextgen_gql.services.clock import now
+from nextgen_gql.services.mail import Mailer
 from tests.conftest import FILER, Api
 
 REQUEST = (
@@ -92,7 +96,7 @@ async def test_the_reset_token_is_stored_only_hashed(api: Api) -> None:
 async def test_cmecf_login_reminder_names_the_courts_logins_only(api: Api) -> None:
     ok = await api.data(REMIND, {"e": JAMES_EMAIL.upper()}, court="mab")
     assert ok["retrieveCmecfLogin"] == {"ok": True, "errors": []}
-    [mail] = api.mails(JAMES_EMAIL)
+    [mail] = await api.wait_mails(JAMES_EMAIL)
     body = mail.get_content()
     assert "CM/ECF login: jmorgan (ATTORNEY)" in body and "mab" in mail["Subject"]
     assert "jmorgan1" not in body  # the ca1 login belongs to another court
@@ -101,6 +105,52 @@ async def test_cmecf_login_reminder_names_the_courts_logins_only(api: Api) -> No
 async def test_cmecf_login_reminder_does_not_disclose(api: Api) -> None:
     ok = await api.data(REMIND, {"e": "ghost@example.org"}, court="mad")
     assert ok["retrieveCmecfLogin"] == {"ok": True, "errors": []}
+    await api.no_more_mail()
     assert api.mails() == []
     national = await api.data(REMIND, {"e": JAMES_EMAIL})
     assert national["retrieveCmecfLogin"] == {"ok": False, "errors": [{"code": "COURT_REQUIRED"}]}
+
+
+async def test_cmecf_login_reminders_stop_at_ten_from_one_address(api: Api) -> None:
+    """Each address (any court) asks ten times in 15 minutes; then nothing is mailed, and
+    the answer stays the same."""
+    for n in range(12):
+        ok = await api.data(REMIND, {"e": f"someone{n}@example.org"}, court="mad")
+        assert ok["retrieveCmecfLogin"] == {"ok": True, "errors": []}
+    ok = await api.data(REMIND, {"e": JAMES_EMAIL}, court="mab")
+    assert ok["retrieveCmecfLogin"] == {"ok": True, "errors": []}
+    await api.no_more_mail()
+    assert api.mails(JAMES_EMAIL) == []
+    assert await Throttle.filter(kind="retrieve", failures=10).exists()
+
+
+async def test_cmecf_login_reminders_to_one_email_stop_at_five_whoever_asks(api: Api) -> None:
+    """A mailbox gets five reminders an hour, though the requests come from many addresses."""
+    for n in range(7):
+        forwarded = {"X-Forwarded-For": f"203.0.113.{n}"}
+        ok = await api.data(REMIND, {"e": JAMES_EMAIL}, court="mab", headers=forwarded)
+        assert ok["retrieveCmecfLogin"] == {"ok": True, "errors": []}
+    mails = await api.wait_mails(JAMES_EMAIL, count=5)
+    await api.no_more_mail()
+    assert len(api.mails(JAMES_EMAIL)) == len(mails) == 5
+
+
+async def test_cmecf_login_reminder_is_mailed_after_the_answer(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mail is handed to a task: the answer does not wait for its delivery, whether or
+    not the roster holds the address (the request takes the same steps either way)."""
+    release = threading.Event()
+    real = Mailer._deliver
+
+    def slow(self: Mailer, message: EmailMessage) -> None:
+        release.wait(10)
+        real(self, message)
+
+    monkeypatch.setattr(Mailer, "_deliver", slow)
+    ok = await asyncio.wait_for(api.data(REMIND, {"e": JAMES_EMAIL}, court="mab"), 5)
+    assert ok["retrieveCmecfLogin"] == {"ok": True, "errors": []}
+    assert api.mails(JAMES_EMAIL) == []  # answered while the delivery still waits
+    release.set()
+    [mail] = await api.wait_mails(JAMES_EMAIL)
+    assert "CM/ECF login: jmorgan" in mail.get_content()

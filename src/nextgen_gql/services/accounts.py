@@ -12,9 +12,10 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import PacerAccount
-from nextgen_gql.services import audit, outbox
+from nextgen_gql.services import audit, outbox, throttle
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.passwords import check_password_policy, check_username, hash_password
+from nextgen_gql.services.text import control_character, single_line
 
 __all__ = [
     "accounts_by_ids",
@@ -31,7 +32,7 @@ ACCOUNT_NUMBER_RE = re.compile(r"^\d{7}$")
 def check_email(email: str, *, field: str = "email") -> str:
     """Validate an email address; return it stripped, else ``INVALID_INPUT`` on ``field``."""
     value = email.strip()
-    if len(value) > 254 or not EMAIL_RE.match(value):
+    if len(value) > 254 or not EMAIL_RE.match(value) or control_character(value) is not None:
         raise DomainError(ErrorCode.INVALID_INPUT, f"{value!r} is not a valid email address.", field)
     return value
 
@@ -40,7 +41,17 @@ def _check_name(value: str, field: str, label: str) -> str:
     name = value.strip()
     if not name or len(name) > 100:
         raise DomainError(ErrorCode.INVALID_INPUT, f"A {label} of 1 to 100 characters is required.", field)
-    return name
+    return single_line(name, field, f"A {label}")
+
+
+async def _take_registration_turn(address: str) -> None:
+    if not await throttle.take_turn(throttle.REGISTRATIONS, address):
+        until = await throttle.locked_until(throttle.REGISTRATIONS, address)
+        wait = throttle.wait_words(until) if until is not None else "a while"
+        raise DomainError(
+            ErrorCode.RATE_LIMITED,
+            f"Too many accounts were registered from your network; try again in {wait}.",
+        )
 
 
 def new_account_number() -> str:
@@ -63,9 +74,16 @@ async def accounts_by_ids(ids: Sequence[int]) -> list[PacerAccount | None]:
 
 
 async def register(
-    *, username: str, password: str, first_name: str, last_name: str, email: str
+    *, username: str, password: str, first_name: str, last_name: str, email: str, source: str | None = None
 ) -> PacerAccount:
-    """Register a new PACER account. It is born upgraded (created after 2014-08-11)."""
+    """Register a new PACER account. It is born upgraded (created after 2014-08-11).
+
+    Every attempt over the API counts toward ``throttle.REGISTRATIONS`` of its ``source``
+    address, answered or refused (a refusal may say a username is taken): past it,
+    ``RATE_LIMITED``. A caller without a source (a command) is not counted.
+    """
+    if source is not None:
+        await _take_registration_turn(source)
     username = check_username(username)
     first_name = _check_name(first_name, "firstName", "first name")
     last_name = _check_name(last_name, "lastName", "last name")

@@ -13,7 +13,7 @@ from tortoise.queryset import QuerySet
 
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import AuditEvent
-from nextgen_gql.services import counts, events
+from nextgen_gql.services import counts, events, moments
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.ordering import Sort, Window, keyset_page, moment, page_of, rows_by_ids
 from nextgen_gql.services.pagination import Page, id_page, page_size
@@ -79,6 +79,8 @@ async def court_events(
     if actor_id is not None:
         where += " AND actor_id = ?"
         params.append(actor_id)
+    since = moments.in_range(since, "since") if since is not None else None
+    until = moments.in_range(until, "until") if until is not None else None
     if since is not None and until is not None and until <= since:
         raise DomainError(ErrorCode.INVALID_INPUT, "until must be later than since.", "until")
     if since is not None:

@@ -32,6 +32,7 @@ from nextgen_gql.services.clock import now
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.services.passwords import USERNAME_MAX, password_policy_problem, verify_password
+from nextgen_gql.services.text import control_character
 
 __all__ = [
     "CHALLENGE_TTL",
@@ -95,7 +96,7 @@ def check_client_code(client_code: str | None) -> str | None:
     """A client code is at most 32 characters, with no spaces or commas."""
     if client_code is None or client_code == "":
         return None
-    if not CLIENT_CODE_RE.match(client_code):
+    if not CLIENT_CODE_RE.match(client_code) or control_character(client_code) is not None:
         raise DomainError(
             ErrorCode.INVALID_INPUT,
             "A client code is 1 to 32 characters with no spaces or commas.",

@@ -20,14 +20,15 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from nextgen_gql.enums import StatementKind, UsageKind
-from nextgen_gql.errors import DomainError, ErrorCode, NotFound
+from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import Charge, Firm, FirmMembership, PacerAccount, Session
-from nextgen_gql.services import audit
+from nextgen_gql.services import audit, moments
 from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE
 from nextgen_gql.services.auth import check_client_code
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.ordering import Cursor, Window, moment, query
 from nextgen_gql.services.pagination import Page
+from nextgen_gql.services.text import single_line
 from nextgen_gql.tenancy import Court
 
 __all__ = [
@@ -168,7 +169,7 @@ async def record_usage(
     no audit event); the same key with different usage is ``IDEMPOTENCY_KEY_REUSED``. The
     database's UNIQUE(court_id, idempotency_key) decides between retries racing on workers.
     """
-    if idempotency_key is not None and not IDEMPOTENCY_KEY_RE.match(idempotency_key):
+    if idempotency_key is not None and not IDEMPOTENCY_KEY_RE.fullmatch(idempotency_key):
         raise DomainError(
             ErrorCode.INVALID_INPUT,
             "An idempotency key is 1 to 128 printable characters, without spaces.",
@@ -180,11 +181,18 @@ async def record_usage(
     )
     if account is None:
         raise NotFound("No PACER account has that account number.", "accountNumber")
+    if recorder.account_id == account.id:
+        raise Forbidden(
+            "You may not record usage on your own PACER account: the court's system or another clerk must.",
+            "accountNumber",
+        )
     if not 0 <= pages <= MAX_PAGES:
         raise DomainError(ErrorCode.INVALID_INPUT, f"pages must be between 0 and {MAX_PAGES}.", "pages")
     client_code = check_client_code(client_code)
     if description is not None and len(description) > 500:
         raise DomainError(ErrorCode.INVALID_INPUT, "A description is at most 500 characters.", "description")
+    if description is not None:
+        single_line(description, "description", "A usage's description")
     usage = {
         "account_id": account.id,
         "kind": kind,
@@ -304,14 +312,7 @@ async def charge_page(statement: Statement, win: Window) -> Page[Charge]:
     index, the same cost on any page."""
     query = _charges(statement)
     if win.after is not None:
-        try:
-            at = dt.datetime.fromisoformat(str(win.after.key))
-        except ValueError:
-            raise DomainError(
-                ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after"
-            ) from None
-        if at.tzinfo is None:
-            raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after")
+        at = moments.from_text(str(win.after.key), "after")
         query = query.filter(Q(at__gt=at) | Q(at=at, id__gt=win.after.id))
     rows = list(await query.order_by("at", "id").limit(win.size + 1))
     shown = rows[: win.size]

@@ -33,6 +33,7 @@ from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, new_account_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.services.pagination import Page, id_page
+from nextgen_gql.services.text import single_line
 
 __all__ = [
     "INVITATION_ID_LABEL",
@@ -134,6 +135,7 @@ async def create_firm(account: PacerAccount, *, name: str) -> Firm:
     name = name.strip()
     if not name or len(name) > 200:
         raise DomainError(ErrorCode.INVALID_INPUT, "A firm name of 1 to 200 characters is required.", "name")
+    single_line(name, "name", "A firm name")
     if account.is_legacy:
         raise DomainError(ErrorCode.UPGRADE_REQUIRED, "Upgrade your PACER account before you create a firm.")
     if await FirmMembership.filter(account_id=account.id).exists():

@@ -43,6 +43,7 @@ from nextgen_gql.services.passwords import (
 )
 from nextgen_gql.services.passwords import _hasher as hasher
 from nextgen_gql.services.permissions import is_case_restricted
+from nextgen_gql.services.text import control_character
 from nextgen_gql.tenancy import Court
 
 __all__ = [
@@ -176,6 +177,8 @@ def _check_names(problems: _Problems, line: int, row: dict[str, str]) -> None:
     for column in ("first_name", "last_name"):
         if not row[column] or len(row[column]) > 100:
             problems.add(line, column, "is required (1 to 100 characters)")
+        elif control_character(row[column]) is not None:
+            problems.add(line, column, "must be one line of text, without control characters")
 
 
 def _hash_chunk(passwords: list[str]) -> list[str]:

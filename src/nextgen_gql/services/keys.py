@@ -33,6 +33,7 @@ from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CourtServiceKey, PacerAccount
 from nextgen_gql.services import audit
 from nextgen_gql.services.clock import now
+from nextgen_gql.services.text import single_line
 from nextgen_gql.tenancy import Court
 
 __all__ = [
@@ -140,6 +141,7 @@ async def create_key(
     name = name.strip()
     if not name or len(name) > NAME_MAX:
         raise DomainError(ErrorCode.INVALID_INPUT, f"A key's name is 1 to {NAME_MAX} characters.", "name")
+    single_line(name, "name", "A key's name")
     if not scopes:
         raise DomainError(
             ErrorCode.INVALID_INPUT,

@@ -116,10 +116,14 @@ async def link_cmecf_account(
         else None
     )
     if legacy is not None and legacy.password_hash is None:
+        # A linked login has no password left to check, so its owner is told so at once; the
+        # answer says the login exists, so it counts as a failed attempt of the caller.
+        await throttle.record_failure(throttle.LINK_ATTEMPTS, str(actor.id))
         raise cmecf_already_linked(legacy)
     login_lock = f"{court.code}:{login_key}"
     until = await throttle.locked_until(throttle.CMECF_LOGIN, login_lock)
     if until is not None:
+        await throttle.record_failure(throttle.LINK_ATTEMPTS, str(actor.id))
         raise DomainError(
             ErrorCode.ACCOUNT_LOCKED, throttle.locked_message(until, "This CM/ECF login") + ".", "login"
         )
@@ -152,6 +156,7 @@ async def link_cmecf_account(
         except IntegrityError:
             conflict = await link_conflict(target, court, legacy)
             if conflict is not None:
+                await throttle.record_failure(throttle.LINK_ATTEMPTS, str(actor.id))
                 raise conflict from None
             if attempt == 2:
                 raise

@@ -40,6 +40,7 @@ from nextgen_gql.services import audit, outbox, throttle, totp
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
+from nextgen_gql.services.text import single_line
 
 __all__ = [
     "BACKUP_CODE_COUNT",
@@ -155,6 +156,7 @@ async def status(account: PacerAccount) -> MfaState:
 
 
 def _check_name(name: str) -> str:
+    single_line(name.strip(), "name", "An app's name")
     value = " ".join(name.split())
     if not 1 <= len(value) <= 64:
         raise DomainError(ErrorCode.INVALID_INPUT, "Name the app in 1 to 64 characters.", "name")

@@ -36,6 +36,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from nextgen_gql.errors import DomainError, ErrorCode
+from nextgen_gql.services import moments
 from nextgen_gql.services.pagination import MAX_PAGE_SIZE, Page, page_size
 
 __all__ = [
@@ -223,12 +224,10 @@ def moment(value: dt.datetime) -> object:
 
 
 def _param(sort: Sort, key: Any) -> Any:
-    """A cursor's key as a statement parameter (date-times travel as ISO text in cursors)."""
-    if sort.datetime and isinstance(key, str):
-        try:
-            return moment(dt.datetime.fromisoformat(key))
-        except ValueError:
-            raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.") from None
+    """A cursor's key as a statement parameter (date-times travel as ISO text in cursors,
+    read and checked by ``keyset_page``)."""
+    if sort.datetime and isinstance(key, dt.datetime):
+        return moment(key)
     return key
 
 
@@ -324,6 +323,11 @@ async def keyset_page(
     params = list(params)
     limit = win.size + 1
     past = win.before if win.backward else win.after
+    if past is not None and sort.datetime and isinstance(past.key, str):
+        # A cursor's date-time is the caller's text: one that names no moment we can compare
+        # (year 1 with an offset) is refused here, naming the argument, before any statement.
+        field = "before" if win.backward else "after"
+        past = Cursor(moments.from_text(past.key, field), past.id)
     if total is None and past is None:
         limit = max(limit, COUNTED_IN_PAGE + 1)
     # Walking backward is walking the reverse order forward from ``before``.

@@ -37,6 +37,7 @@ from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.services.pagination import Page, id_page
 from nextgen_gql.services.permissions import CASE_RESTRICTED, is_case_restricted, is_live
+from nextgen_gql.services.text import multi_line
 from nextgen_gql.tenancy import Court
 
 __all__ = [
@@ -228,6 +229,7 @@ async def revoke(
             f"A revocation needs a reason the holder can act on (1 to {REASON_MAX} characters).",
             "reason",
         )
+    multi_line(reason, "reason", "A revocation's reason")
     privilege = await _managed(clerk, court, privilege_id, "id")
     async with in_transaction() as conn:
         changed = (

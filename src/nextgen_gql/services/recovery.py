@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
-from nextgen_gql.models import CmecfAccount, CmecfLink, PacerAccount, PasswordReset, Session
+from nextgen_gql.models import CmecfAccount, PacerAccount, PasswordReset, Session
 from nextgen_gql.services import audit, events, outbox, throttle
 from nextgen_gql.services.auth import token_hash
 from nextgen_gql.services.clock import now
@@ -125,10 +125,22 @@ async def reset_password(token: str, new_password: str, *, source: str | None = 
     return account
 
 
-async def retrieve_cmecf_login(court: Court, email: str, *, mailer: Mailer) -> None:
-    """Mail the court's legacy login(s) registered to ``email``, if any."""
+async def retrieve_cmecf_login(
+    court: Court, email: str, *, mailer: Mailer, source: str | None = None
+) -> None:
+    """Mail the court's legacy login(s) registered to ``email``, if any.
+
+    Whether or not the roster holds the address, the request takes the same steps: the
+    throttles count it, one statement reads the roster, and the mail (when there is one) is
+    handed to a task (``Mailer.send_later``), so the answer's timing tells nothing. A source
+    address, or an email, asked for too often is quietly ignored (the answer never changes).
+    """
     key = email.strip().lower()
     if not key or len(key) > 254:
+        return
+    if not await throttle.take_turn(throttle.CMECF_RETRIEVALS, source or "unknown"):
+        return
+    if not await throttle.take_turn(throttle.CMECF_RETRIEVALS_TO, key):
         return
     rows = (
         await CmecfAccount.annotate(email_key=Lower("email"))
@@ -137,13 +149,13 @@ async def retrieve_cmecf_login(court: Court, email: str, *, mailer: Mailer) -> N
     )
     if not rows:
         return
-    links = await CmecfLink.filter(cmecf_account_id__in=[r.id for r in rows])
-    linked = {link.cmecf_account_id for link in links}
     lines = []
     for row in rows:
-        note = " (already linked: sign in with your PACER account)" if row.id in linked else ""
+        # The roster keeps the link's date (``linking.write_link``): no statement more.
+        linked = row.linked_at is not None or row.password_hash is None
+        note = " (already linked: sign in with your PACER account)" if linked else ""
         lines.append(f"  CM/ECF login: {row.login} ({row.role.name}){note}")
-    await mailer.send(
+    mailer.send_later(
         rows[0].email,
         f"{court.code}: your CM/ECF login",
         f"You asked for the legacy CM/ECF login(s) of {court.name} registered to this address.\n\n"

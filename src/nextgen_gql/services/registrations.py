@@ -32,7 +32,7 @@ from nextgen_gql.enums import (
     RegistrationEventKind,
     RegistrationStatus,
 )
-from nextgen_gql.errors import DomainError, ErrorCode, NotFound
+from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount, Registration
 from nextgen_gql.models.filing import LOGIN_MAX
 from nextgen_gql.services import audit, counts, outbox, privileges
@@ -60,6 +60,7 @@ from nextgen_gql.services.ordering import (
 )
 from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.services.permissions import describe, is_case_restricted, permissions_of
+from nextgen_gql.services.text import multi_line
 from nextgen_gql.tenancy import Court
 
 __all__ = [
@@ -248,14 +249,19 @@ async def decide_registration(
     mailer: Mailer,
 ) -> Decision:
     """A clerk of ``court`` approves or rejects a pending registration (the caller checked
-    the clerk role); final, and mailed to the applicant."""
+    the clerk role); final, and mailed to the applicant. A clerk never decides their own
+    registration (``FORBIDDEN``): another clerk of the court must."""
     registration = await _in_court(court, registration_id)
+    if registration.account_id == clerk.id:
+        raise Forbidden("You may not decide your own registration: another clerk of the court must.", "id")
     reason = _clean(reason)
     link_login = _clean(link_cmecf_login)
     if not approve and not reason:
         raise DomainError(
             ErrorCode.INVALID_INPUT, "A rejection needs a reason the applicant can act on.", "reason"
         )
+    if reason:
+        multi_line(reason, "reason", "A decision's reason")
     if not approve and link_login:
         raise DomainError(
             ErrorCode.INVALID_INPUT, "Only an approval links a legacy account.", "linkCmecfLogin"

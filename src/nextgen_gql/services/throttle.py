@@ -23,9 +23,12 @@ __all__ = [
     "ACCOUNT_SIGN_IN",
     "ADDRESS_SIGN_IN",
     "CMECF_LOGIN",
+    "CMECF_RETRIEVALS",
+    "CMECF_RETRIEVALS_TO",
     "LINK_ATTEMPTS",
     "MFA_CODES",
     "PAIR_SIGN_IN",
+    "REGISTRATIONS",
     "RESET_REQUESTS",
     "RESET_TOKENS",
     "Policy",
@@ -35,6 +38,8 @@ __all__ = [
     "pair_key",
     "record_failure",
     "refuse_if_limited",
+    "take_turn",
+    "wait_words",
 ]
 
 
@@ -68,6 +73,15 @@ LINK_ATTEMPTS = Policy("linker", 10, _15_MIN, _15_MIN)
 RESET_TOKENS = Policy("reset", 10, _15_MIN, _15_MIN)
 #: Password-reset requests from one source address (mail bombing).
 RESET_REQUESTS = Policy("reset_req", 10, _15_MIN, _15_MIN)
+_HOUR = dt.timedelta(hours=1)
+#: CM/ECF login reminders (retrieveCmecfLogin) asked from one source address, at any court:
+#: each may mail someone, and each tells a little about a roster.
+CMECF_RETRIEVALS = Policy("retrieve", 10, _15_MIN, _15_MIN)
+#: CM/ECF login reminders asked for one email (folded), from anywhere: its owner's mailbox.
+CMECF_RETRIEVALS_TO = Policy("retrieve_to", 5, _HOUR, _HOUR)
+#: Account registrations (registerPacerAccount) from one source address, answered or
+#: refused: each answer says whether a username is taken.
+REGISTRATIONS = Policy("register", 20, _HOUR, _HOUR)
 
 
 def pair_key(username_key: str, address: str) -> str:
@@ -118,6 +132,11 @@ async def clear_sign_in(username_key: str) -> None:
     await Throttle.filter(kind=PAIR_SIGN_IN.kind, key__startswith=pair_key(username_key, "")).delete()
 
 
+def wait_words(until: dt.datetime) -> str:
+    """How long until ``until``, in words a message can hold ("3 minutes")."""
+    return _wait(until)
+
+
 def _wait(until: dt.datetime) -> str:
     minutes = max(1, int((until - now()).total_seconds() + 59) // 60)
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
@@ -132,3 +151,14 @@ async def refuse_if_limited(policy: Policy, key: str, what: str) -> None:
 
 def locked_message(until: dt.datetime, what: str) -> str:
     return f"{what} is locked after too many failed attempts; try again in {_wait(until)}"
+
+
+async def take_turn(policy: Policy, key: str) -> bool:
+    """Count one request under ``policy`` (every request, not only failures: mail sent,
+    accounts made), as ``RESET_REQUESTS`` counts: ``limit`` requests in a window go through,
+    and the ``limit``-th locks the key. False, counting nothing, while the key is locked:
+    the request should do nothing."""
+    if await locked_until(policy, key) is not None:
+        return False
+    await record_failure(policy, key)
+    return True

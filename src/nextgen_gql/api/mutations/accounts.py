@@ -139,6 +139,7 @@ class AccountMutations:
             first_name=input.first_name,
             last_name=input.last_name,
             email=input.email,
+            source=info.context.source_address,
         )
         info.context.owner_proved(account.id)
         return PacerAccountPayload(account=PacerAccount.of(account, FULL_ACCESS))

@@ -88,5 +88,7 @@ class RecoveryMutations:
         ],
     ) -> AcceptedPayload:
         court = require_court(info.context.court)
-        await recovery.retrieve_cmecf_login(court, input.email, mailer=info.context.mailer)
+        await recovery.retrieve_cmecf_login(
+            court, input.email, mailer=info.context.mailer, source=info.context.source_address
+        )
         return AcceptedPayload(ok=True)

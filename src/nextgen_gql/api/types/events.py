@@ -23,6 +23,7 @@ from nextgen_gql.api.types.firms import FirmInvitation
 from nextgen_gql.api.types.registrations import Registration
 from nextgen_gql.enums import AccountEventKind, RegistrationEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
+from nextgen_gql.services import moments
 from nextgen_gql.services.outbox import Event
 
 __all__ = [
@@ -91,7 +92,7 @@ def decode_event_cursor(cursor: str | None, retention: dt.timedelta) -> int | No
         or not 0 < raw[1] < 2**63
     ):
         raise DomainError(ErrorCode.INVALID_INPUT, "The cursor is not one this API gave out.", "after")
-    at = dt.datetime.fromtimestamp(raw[2] / 1000, dt.UTC)
+    at = moments.from_epoch_ms(raw[2], "after")
     if at < dt.datetime.now(dt.UTC) - retention:
         hours = retention.total_seconds() / 3600
         raise DomainError(
