@@ -1,7 +1,7 @@
 """Goodput under overload: `nextgen-gql serve --workers 2` on PostgreSQL, driven by wrk.
 
     .venv/bin/python bench/shedding.py --postgres postgres://postgres@127.0.0.1:55401 \
-        [--seconds 15] [--connections 256 2048] [--workers 2] [--write docs/benchmarks.md] \
+        [--seconds 15] [--connections 256 2048] [--workers 2] [--compare] [--write docs/benchmarks.md] \
         [--env NEXTGEN_GQL_QUEUE_TARGET_MS=500 ...]
 
 Needs `wrk` (Debian: `apt-get install wrk`) and a file-descriptor limit above the largest
@@ -15,7 +15,8 @@ an answer, a 503 included (wrk ignores Retry-After: the worst case, as retry lib
 impatient browsers behave). wrk's own timeout is 10 s (a client timeout). Phases:
 
 1. idle: 4 connections (``--seconds`` s): `me` served per second, p50/p99;
-2. for each ``--connections`` N: N connections for ``--seconds`` s: `me` served per second
+2. for each ``--connections`` N (and, with ``--compare``, again on a server without the
+   queue, ``NEXTGEN_GQL_QUEUE_TARGET_MS=0``: the fixed limit of before): N connections for ``--seconds`` s: `me` served per second
    (200s) and its ratio to idle, 503s, other statuses, client timeouts, p50/p99/max of every
    answer (200s and 503s alike, from wrk); and from the server's own histograms over the
    phase (``/metrics`` read before and after): the queue delay of the requests started and
@@ -189,7 +190,9 @@ def _free_port() -> int:
         return port
 
 
-def start_server(url: str, work: Path, port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, work: Path, port: int, args: argparse.Namespace, extra_env: list[str]
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "NEXTGEN_GQL_DATABASE_URL": url,
@@ -200,7 +203,7 @@ def start_server(url: str, work: Path, port: int, args: argparse.Namespace) -> s
         "NEXTGEN_GQL_LOG_LEVEL": "warning",
         "NEXTGEN_GQL_RATE_LIMIT_POINTS": str(10**9),
     }
-    for item in args.env:
+    for item in [*args.env, *extra_env]:
         key, _, value = item.partition("=")
         env[key] = value
     exe = shutil.which("nextgen-gql", path=str(Path(sys.executable).parent)) or "nextgen-gql"
@@ -258,14 +261,13 @@ def recovery(url: str, script: Path, idle_rate: float, windows: int) -> tuple[li
     return rates, (f"within {back} s" if back is not None else f"not within {windows} s")
 
 
-def main(args: argparse.Namespace) -> None:
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
+def measure(args: argparse.Namespace, policy: str, extra_env: list[str]) -> tuple[list[str], list[str]]:
+    """One server (``extra_env`` added to its settings): the idle row and one row per load."""
     url = asyncio.run(_database(args.postgres, "shed_bench"))
     work = Path(tempfile.mkdtemp(prefix="shedding-"))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(url, work, port, args)
+    server = start_server(url, work, port, args, extra_env)
     rows: list[str] = []
     notes: list[str] = []
     try:
@@ -278,7 +280,7 @@ def main(args: argparse.Namespace) -> None:
         idle = run_wrk(graphql, script, 4, args.seconds)
         idle_rate = served(idle)
         rows.append(
-            f"| idle, 4 | {load_before} | {idle_rate:,.0f} | 1.00 | {idle.get('s503', 0):,.0f} | "
+            f"| {policy} | idle, 4 | {load_before} | {idle_rate:,.0f} | 1.00 | {idle.get('s503', 0):,.0f} | "
             f"{idle['timeouts']:.0f} | {idle['p50_us'] / 1000:.1f} / {idle['p99_us'] / 1000:.1f} / "
             f"{idle['max_us'] / 1000:.0f} | - | - | - | - |"
         )
@@ -291,10 +293,12 @@ def main(args: argparse.Namespace) -> None:
             rates, back = recovery(graphql, script, idle_rate, args.recovery)
             delay = histogram(before, after, "nextgen_gql_admission_queue_delay_seconds")
             refusal = histogram(before, after, "nextgen_gql_admission_refusal_seconds")
-            others = {k: v for k, v in result.items() if re.fullmatch(r"s\d+", k) and k not in ("s200", "s503")}
+            others = {
+                k: v for k, v in result.items() if re.fullmatch(r"s\d+", k) and k not in ("s200", "s503")
+            }
             rate = served(result)
             rows.append(
-                f"| {connections:,} | {load_before} | {rate:,.0f} | {rate / idle_rate:.2f} | "
+                f"| {policy} | {connections:,} | {load_before} | {rate:,.0f} | {rate / idle_rate:.2f} | "
                 f"{result.get('s503', 0):,.0f} | {result['timeouts']:.0f} | "
                 f"{result['p50_us'] / 1000:.1f} / {result['p99_us'] / 1000:.1f} / {result['max_us'] / 1000:.0f} | "
                 f"{quantile_bound(delay, 0.5)} / {quantile_bound(delay, 0.99)} | "
@@ -303,13 +307,12 @@ def main(args: argparse.Namespace) -> None:
             )
             print(rows[-1], flush=True)
             notes.append(
-                f"{connections:,} connections: refused by reason {shed(before, after) or 'none'}; other statuses "
-                f"{others or 'none'}; socket errors connect/read/write {result['connect']:.0f}/"
+                f"{policy}, {connections:,} connections: refused by reason {shed(before, after) or 'none'}; "
+                f"other statuses {others or 'none'}; socket errors connect/read/write {result['connect']:.0f}/"
                 f"{result['read']:.0f}/{result['write']:.0f}; `me` served per 1 s window after: "
                 + ", ".join(f"{r:,.0f}" for r in rates)
             )
             print(notes[-1], flush=True)
-        notes.append(f"load average after: {load_average()}")
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -317,18 +320,34 @@ def main(args: argparse.Namespace) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
         print(f"server log: {work / 'server.log'}")
-    settings = (
-        " ".join(args.env) or "defaults (NEXTGEN_GQL_MAX_IN_FLIGHT 20, NEXTGEN_GQL_QUEUE_TARGET_MS 500)"
-    )
+    return rows, notes
+
+
+def main(args: argparse.Namespace) -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
+    policies = [("queue", [])]
+    if args.compare:
+        policies.append(("fixed limit", ["NEXTGEN_GQL_QUEUE_TARGET_MS=0"]))
+    rows: list[str] = []
+    notes: list[str] = []
+    for policy, extra in policies:
+        more_rows, more_notes = measure(args, policy, extra)
+        rows += more_rows
+        notes += more_notes
+    notes.append(f"load average after: {load_average()}")
+    settings = " ".join(args.env) or "defaults: NEXTGEN_GQL_MAX_IN_FLIGHT 20, NEXTGEN_GQL_QUEUE_TARGET_MS 500"
     table = "\n".join(
         [
-            f"Measured {dt.date.today().isoformat()} with `bench/shedding.py --seconds {args.seconds:g}` "
-            f"({os.cpu_count()} cores, {args.workers} workers, PostgreSQL, server settings: {settings}).",
+            f"Measured {dt.date.today().isoformat()} with `bench/shedding.py --seconds {args.seconds}"
+            f"{' --compare' if args.compare else ''}` ({os.cpu_count()} cores, {args.workers} workers, "
+            f'PostgreSQL; {settings}; "fixed limit": NEXTGEN_GQL_QUEUE_TARGET_MS=0, no queue, the behaviour '
+            "before admission by delay).",
             "",
-            "| connections | load avg (1/5/15 min) before | `me` served/s | of idle | 503s | client timeouts "
+            "| policy | connections | load avg (1/5/15 min) before | `me` served/s | of idle | 503s | client timeouts "
             "| every answer p50 / p99 / max ms (wrk) | queue delay p50 / p99 (server) "
             "| refusals within 50 ms of arrival (count) | refusal time p99 (server) | idle speed back |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
             *[f"- {note}" for note in notes],
@@ -363,4 +382,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--write", help="a Markdown file to put the table in (between the shedding markers)")
     parser.add_argument("--env", action="append", default=[], help="NAME=value for the server")
+    parser.add_argument(
+        "--compare", action="store_true", help="also measure the fixed limit (NEXTGEN_GQL_QUEUE_TARGET_MS=0)"
+    )
     main(parser.parse_args())
