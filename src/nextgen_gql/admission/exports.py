@@ -13,12 +13,18 @@ budget: 429 ``RATE_LIMITED`` with ``Retry-After``, and nothing written.
 
 from __future__ import annotations
 
-from starlette.responses import StreamingResponse
+from collections.abc import Awaitable, Callable
+
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from nextgen_gql.admission.stage import RETRY_AFTER
+from nextgen_gql.api.http import error_response
+from nextgen_gql.api.request_errors import RequestErrorCode
+from nextgen_gql.observability.metrics import count_shed
 from nextgen_gql.services.budgets import Budgets, Spent, cost_of
 
-__all__ = ["ExportSlots", "HeldStream", "charge"]
+__all__ = ["ExportSlots", "HeldStream", "admit", "charge"]
 
 
 class ExportSlots:
@@ -61,3 +67,44 @@ def charge(budgets: Budgets, caller: str, rows: int) -> Spent | None:
         return None
     spent = budgets.charge(caller, cost_of(rows))
     return None if spent.allowed else spent
+
+
+async def admit(
+    slots: ExportSlots,
+    budgets: Budgets,
+    caller: str,
+    rows: Callable[[], Awaitable[int]],
+    media_type: str | None,
+) -> Response | None:
+    """Admit one export of ``caller`` (who may export): None when it holds a place and was
+    charged (``HeldStream`` gives the place back), else the refusal to answer, in
+    ``media_type``: 503 ``OVERLOADED`` (no place: nothing counted or charged) or 429
+    ``RATE_LIMITED`` (its ``rows()`` cost more than the caller has left: nothing charged)."""
+    if not slots.take():
+        count_shed("exports")
+        return error_response(
+            503,
+            f"The service is overloaded: {slots.limit} exports are running in this worker, so nothing was "
+            "read. Retry after the Retry-After seconds.",
+            RequestErrorCode.OVERLOADED,
+            media_type,
+            headers={"retry-after": RETRY_AFTER},
+        )
+    try:
+        count = await rows()
+        refused = charge(budgets, caller, count)
+    except BaseException:
+        slots.give_back()
+        raise
+    if refused is None:
+        return None
+    slots.give_back()
+    retry = refused.retry_after()
+    return error_response(
+        429,
+        f"This caller has spent its {refused.limit} points for the hour ({refused.used} used; this export of "
+        f"{count} rows costs {cost_of(count)}): retry after {retry} seconds.",
+        RequestErrorCode.RATE_LIMITED,
+        media_type,
+        headers={"retry-after": str(retry)},
+    )

@@ -14,18 +14,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from nextgen_gql.admission.exports import ExportSlots, HeldStream, charge
-from nextgen_gql.admission.stage import RETRY_AFTER
+from nextgen_gql.admission.exports import ExportSlots, HeldStream, admit
 from nextgen_gql.api.context import credentials_from_request
 from nextgen_gql.api.graphql_http import negotiate
-from nextgen_gql.api.http import error_response
 from nextgen_gql.api.request_errors import RequestErrorCode
 from nextgen_gql.enums import CourtKeyScope
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import PacerAccount
-from nextgen_gql.observability.metrics import count_shed
 from nextgen_gql.services import auth, exports, keys
-from nextgen_gql.services.budgets import Budgets, cost_of
 from nextgen_gql.services.counts import roster_count
 from nextgen_gql.services.courts import require_reader
 from nextgen_gql.services.keys import KeyGrant
@@ -73,40 +69,22 @@ async def unlinked_csv(request: Request) -> Response:
         if exc.code is ErrorCode.UNAUTHENTICATED:
             return _refuse(401, RequestErrorCode.UNAUTHENTICATED, exc.message)
         return _refuse(403, RequestErrorCode.FORBIDDEN, exc.message)
+    if key is not None:
+        caller = f"key:{key.prefix}"
+    elif account is not None:
+        caller = f"account:{account.id}"
+    else:  # require_reader refuses it first
+        return _refuse(401, RequestErrorCode.UNAUTHENTICATED, "Sign in first.")
     slots: ExportSlots = request.app.state.exports
-    media_type = negotiate(request.headers.get("accept"))
-    if not slots.take():
-        count_shed("exports")
-        return error_response(
-            503,
-            f"The service is overloaded: {slots.limit} exports are running in this worker, so nothing was "
-            "read. Retry after the Retry-After seconds.",
-            RequestErrorCode.OVERLOADED,
-            media_type,
-            headers={"retry-after": RETRY_AFTER},
-        )
-    try:
-        rows = await roster_count(court.code, linked=False)
-        # require_reader let it through: a key of the court's, or a signed-in account.
-        caller = (
-            f"key:{key.prefix}" if key is not None else f"account:{account.id if account is not None else ''}"
-        )
-        budgets: Budgets = request.app.state.view.budgets
-        refused = charge(budgets, caller, rows)
-    except BaseException:
-        slots.give_back()
-        raise
-    if refused is not None:
-        slots.give_back()
-        retry = refused.retry_after()
-        return error_response(
-            429,
-            f"This caller has spent its {refused.limit} points for the hour ({refused.used} used; this export "
-            f"of {rows} rows costs {cost_of(rows)}): retry after {retry} seconds.",
-            RequestErrorCode.RATE_LIMITED,
-            media_type,
-            headers={"retry-after": str(retry)},
-        )
+    refusal = await admit(
+        slots,
+        request.app.state.view.budgets,
+        caller,
+        lambda: roster_count(court.code, linked=False),
+        negotiate(request.headers.get("accept")),
+    )
+    if refusal is not None:
+        return refusal
     return HeldStream(
         exports.unlinked_csv(court.code),
         slots=slots,
