@@ -248,7 +248,15 @@ def sign_in(base: str, server: subprocess.Popen[bytes], work: Path) -> str:
 
 
 def metrics(base: str) -> dict:  # type: ignore[type-arg]
-    return samples(httpx.get(base + "/metrics", timeout=30).text)
+    """The server's samples (a swamped server may take a while to answer the scrape)."""
+    for attempt in range(3):
+        try:
+            return samples(httpx.get(base + "/metrics", timeout=60).text)
+        except httpx.TransportError:
+            if attempt == 2:
+                raise
+            time.sleep(5)
+    raise AssertionError("unreachable")
 
 
 def load_average() -> str:
@@ -287,10 +295,15 @@ def measure(args: argparse.Namespace, policy: str, extra_env: list[str]) -> tupl
         print(rows[-1], flush=True)
         for connections in args.connections:
             load_before = load_average()
-            before = metrics(base)
-            result = run_wrk(graphql, script, connections, args.seconds)
-            after = metrics(base)
-            rates, back = recovery(graphql, script, idle_rate, args.recovery)
+            try:
+                before = metrics(base)
+                result = run_wrk(graphql, script, connections, args.seconds)
+                after = metrics(base)
+                rates, back = recovery(graphql, script, idle_rate, args.recovery)
+            except (httpx.TransportError, RuntimeError) as failed:
+                rows.append(f"| {policy} | {connections:,} | {load_before} | failed: {failed!r:.120} |")
+                print(rows[-1], flush=True)
+                continue
             delay = histogram(before, after, "nextgen_gql_admission_queue_delay_seconds")
             refusal = histogram(before, after, "nextgen_gql_admission_refusal_seconds")
             others = {
