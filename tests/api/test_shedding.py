@@ -225,14 +225,14 @@ async def test_the_queues_recent_delay_decides_who_is_refused() -> None:
     clock.now += 0.1
     # Nothing started for 0.1 s: a newcomer would wait about that long, and is let in.
     first = queue.arrive()
-    assert isinstance(first, Waiter) and queue.predicted_wait() == pytest.approx(0.2)
-    clock.now += 0.2  # 0.3 s since the last start: one more, behind the first, would wait 0.6 s
+    assert isinstance(first, Waiter) and queue.predicted_wait() == pytest.approx(0.1)
+    clock.now += 0.45  # nothing started for 0.55 s: the next could not start within 0.5 s
     assert queue.arrive() is Decision.REFUSED and queue.queued == 1
     queue.release()  # the running one ends: the waiter starts, and the start interval is measured
     assert await queue.wait(first) is Decision.STARTED
-    assert queue.interval == pytest.approx(0.2) and queue.running == 1 and queue.queued == 0
+    assert queue.interval == pytest.approx(0.45) and queue.running == 1 and queue.queued == 0
     # The queue starts one every 10 ms from now on: its measured delay falls...
-    for _ in range(100):
+    for _ in range(150):
         waiter = queue.arrive()
         assert isinstance(waiter, Waiter)
         clock.now += 0.01

@@ -5,10 +5,11 @@ first-in, first-out queue, for at most ``target`` seconds (``NEXTGEN_GQL_QUEUE_T
 Whether it may wait at all is decided when it arrives, from the queue's recent delay:
 
 - the queue drains one request per *start interval*, measured on the requests it started
-  lately (a moving average of the time between two starts from the queue), or longer when
-  nothing has started for that long (``now - last start``: a queue that stopped draining says so
-  at once, without waiting for a sample);
-- a newcomer would wait about ``(queued + 1) * interval`` (Little's law): over ``target``, it
+  lately (a moving average of the time between two starts from the queue);
+- a newcomer would wait about ``queued * interval`` for those ahead of it (Little's law), plus
+  one more interval, or, when nothing has started for longer than that, the time since the
+  last start (a queue that stopped draining says so at once, without waiting for a sample;
+  the stall is counted once, not as the pace of every start): over ``target``, it
   is refused at once (``REFUSED``), before its body is read, so that its client learns it in
   the time of a refusal instead of after a wait that ends in one;
 - one that was let in but has still not started when its ``target`` has passed (the estimate
@@ -85,9 +86,10 @@ class Queue:
         now = self.clock() if now is None else now
         if self.running < self.limit and self.queued == 0:
             return 0.0
-        # Nothing started for longer than the average interval: the queue drains that slowly now.
-        interval = max(self.interval, now - self._last_start)
-        return (self.queued + 1) * interval
+        # Those waiting start one per interval; the newcomer's turn comes an interval after them,
+        # or, when nothing has started for longer than that (a stall), once the stall ends: the
+        # stall delays the whole queue once, it is not taken for the pace of every start.
+        return self.queued * self.interval + max(self.interval, now - self._last_start)
 
     def arrive(self) -> Decision | Waiter:
         """At a request's arrival: ``STARTED`` (it runs now and holds a place), ``REFUSED``
