@@ -28,8 +28,9 @@ from starlette.routing import Mount, Route, WebSocketRoute, request_response
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
+from nextgen_gql.admission import Admission, ExportSlots
 from nextgen_gql.api.exports import unlinked_csv
-from nextgen_gql.api.http import GraphQLGate, InFlightLimit, SecurityHeaders
+from nextgen_gql.api.http import GraphQLGate, SecurityHeaders
 from nextgen_gql.api.live.connections import LiveConnections
 from nextgen_gql.api.outages import OutageAnswers
 from nextgen_gql.api.persisted import read_bundle
@@ -112,8 +113,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         build_schema(settings), settings=settings, courts=live, sealer=sealer, connections=connections
     )
     endpoint = GraphQLGate(view, live, settings)
-    # HTTP queries and mutations pass the in-flight limit first (WebSockets do not count).
-    limited = InFlightLimit(endpoint, settings)
+    # HTTP queries and mutations pass admission first: the running cap and its queue
+    # (WebSockets do not count; CSV exports have their own cap).
+    limited = Admission(endpoint, settings)
     # What the database's absence stopped is answered 503 DATABASE_UNAVAILABLE (api.outages).
     guarded = OutageAnswers(limited)
     observability = Observability(settings, lambda: live.current)
@@ -225,7 +227,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.compiled = view.compiled
     app.state.documents = view.documents
     app.state.view = view
-    app.state.in_flight = limited
+    app.state.admission = limited
+    app.state.exports = ExportSlots(settings.max_exports)
     app.state.hub = hub
     app.state.connections = connections
     app.state.listener = listener

@@ -119,9 +119,15 @@ class Settings:
     max_nodes: int = 5000
     #: Points per hour per account or service key (an anonymous address: a fifth); 0: no budgets.
     rate_limit_points: int = 5000
-    #: GraphQL requests in flight per worker before more are shed (503 OVERLOADED); 0: twice
-    #: ``db_pool_max``.
+    #: GraphQL requests running per worker; more wait in the admission queue (``admission``);
+    #: 0: twice ``db_pool_max``.
     max_in_flight: int = 0
+    #: The longest a request may wait in the admission queue for a running place: one the
+    #: queue's recent delay says could not start in time is refused at once (503 OVERLOADED);
+    #: 0: no queue (refused whenever every place is taken).
+    queue_target_ms: int = 500
+    #: CSV exports streaming at once per worker (``admission.exports``): more, 503 OVERLOADED.
+    max_exports: int = 2
     #: One deadline per request for every wait on the database (a pool connection on
     #: PostgreSQL, the connection's lock on SQLite): past it, 503 OVERLOADED before anything
     #: was written (``db_backends.deadline``).
@@ -205,6 +211,8 @@ class Settings:
             max_nodes=_int(env, "MAX_NODES", cls.max_nodes),
             rate_limit_points=_int(env, "RATE_LIMIT_POINTS", cls.rate_limit_points),
             max_in_flight=_int(env, "MAX_IN_FLIGHT", cls.max_in_flight),
+            queue_target_ms=_int(env, "QUEUE_TARGET_MS", cls.queue_target_ms),
+            max_exports=_int(env, "MAX_EXPORTS", cls.max_exports),
             db_acquire_timeout_ms=_int(env, "DB_ACQUIRE_TIMEOUT_MS", cls.db_acquire_timeout_ms),
             compiled=_execution(env),
             compiled_check=_bool(env, "COMPILED_CHECK", False),
@@ -267,6 +275,15 @@ class Settings:
             object.__setattr__(self, "max_in_flight", 2 * self.db_pool_max)
         if self.max_in_flight < 1:
             raise ValueError(f"{_PREFIX}MAX_IN_FLIGHT must be at least 1, got {self.max_in_flight}")
+        if not 0 <= self.queue_target_ms <= 60_000:
+            raise ValueError(
+                f"{_PREFIX}QUEUE_TARGET_MS must be from 0 (no queue) to 60000 (milliseconds a request may "
+                f"wait for a running place), got {self.queue_target_ms}"
+            )
+        if self.max_exports < 1:
+            raise ValueError(
+                f"{_PREFIX}MAX_EXPORTS must be at least 1 (CSV exports at once per worker), got {self.max_exports}"
+            )
         if not 1 <= self.db_acquire_timeout_ms <= 600_000:
             raise ValueError(
                 f"{_PREFIX}DB_ACQUIRE_TIMEOUT_MS must be from 1 to 600000 (milliseconds a request may wait for "

@@ -28,7 +28,7 @@ async def test_a_subscription_streams_as_server_sent_events(api: Api) -> None:
         name, data = await sse.event()
         # An open stream holds no place among the requests in flight, and does not keep
         # background work (SQLite's maintenance) waiting for the requests to pause.
-        assert api.app.state.in_flight.in_flight == 0 and deadline.running() == 0
+        assert api.app.state.admission.running == 0 and deadline.running() == 0
     assert name == "next"
     assert data["data"]["registrationEvents"]["kind"] == "SUBMITTED"
     assert data["data"]["registrationEvents"]["registration"]["id"] == registration

@@ -3,20 +3,26 @@
 For the court's clerks (the session cookie or a bearer token) and its service keys with
 ``READ_ROSTER``; the rows come from ``services.exports``. Refusals are JSON with the code of a
 GraphQL request error: 401 ``UNAUTHENTICATED`` (no or dead credentials), 403 ``FORBIDDEN``,
-404 ``UNKNOWN_COURT``.
+404 ``UNKNOWN_COURT``; and, once the caller may export, as GraphQL answers them
+(``admission.exports``): 503 ``OVERLOADED`` when the worker's exports are all running, 429
+``RATE_LIMITED`` when the caller's budget cannot pay for the rows. A refused export writes
+nothing.
 """
 
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
+from nextgen_gql.admission.exports import ExportSlots, HeldStream, admit
 from nextgen_gql.api.context import credentials_from_request
+from nextgen_gql.api.graphql_http import negotiate
 from nextgen_gql.api.request_errors import RequestErrorCode
 from nextgen_gql.enums import CourtKeyScope
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import PacerAccount
 from nextgen_gql.services import auth, exports, keys
+from nextgen_gql.services.counts import roster_count
 from nextgen_gql.services.courts import require_reader
 from nextgen_gql.services.keys import KeyGrant
 
@@ -63,8 +69,25 @@ async def unlinked_csv(request: Request) -> Response:
         if exc.code is ErrorCode.UNAUTHENTICATED:
             return _refuse(401, RequestErrorCode.UNAUTHENTICATED, exc.message)
         return _refuse(403, RequestErrorCode.FORBIDDEN, exc.message)
-    return StreamingResponse(
+    if key is not None:
+        caller = f"key:{key.prefix}"
+    elif account is not None:
+        caller = f"account:{account.id}"
+    else:  # require_reader refuses it first
+        return _refuse(401, RequestErrorCode.UNAUTHENTICATED, "Sign in first.")
+    slots: ExportSlots = request.app.state.exports
+    refusal = await admit(
+        slots,
+        request.app.state.view.budgets,
+        caller,
+        lambda: roster_count(court.code, linked=False),
+        negotiate(request.headers.get("accept")),
+    )
+    if refusal is not None:
+        return refusal
+    return HeldStream(
         exports.unlinked_csv(court.code),
+        slots=slots,
         media_type="text/csv; charset=utf-8",
         headers={
             "content-disposition": f'attachment; filename="{court.code}-unlinked.csv"',

@@ -14,8 +14,6 @@ Refusals are GraphQL-shaped JSON with ``extensions.code``, never a bare 4xx page
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import secrets
 
 import orjson
@@ -27,9 +25,6 @@ from nextgen_gql.api.context import COOKIE_NAME
 from nextgen_gql.api.graphql_http import APPLICATION_JSON, content_type_header, negotiate
 from nextgen_gql.api.live.sockets import SocketsPerAddress
 from nextgen_gql.api.request_errors import RequestErrorCode
-from nextgen_gql.db_backends import deadline as db_deadline
-from nextgen_gql.db_backends.deadline import DatabaseBusy
-from nextgen_gql.observability.metrics import count_abandoned, count_shed
 from nextgen_gql.observability.requests import REQUEST_ID_KEY, note_court, note_error
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.settings import Settings
@@ -39,6 +34,7 @@ __all__ = [
     "COURTS_SCOPE_KEY",
     "COURT_SCOPE_KEY",
     "REQUEST_ID_KEY",
+    "WRITING_KEY",
     "GraphQLGate",
     "SecurityHeaders",
     "error_response",
@@ -139,140 +135,8 @@ async def _deny(scope: Scope, receive: Receive, send: Send, response: Response) 
 
 
 #: Set in a request's scope when a mutation starts running: a client that disconnects no
-#: longer abandons it (``InFlightLimit``).
+#: longer abandons it (``admission.stage``).
 WRITING_KEY = "nextgen_gql.writing"
-
-
-class InFlightLimit:
-    """At most ``NEXTGEN_GQL_MAX_IN_FLIGHT`` GraphQL requests in flight in this worker: one more
-    is answered at once, before its token is looked up or its body read (so before anything is
-    written), ``503`` with ``Retry-After`` and a GraphQL error coded ``OVERLOADED``.
-
-    Counted: HTTP requests to the GraphQL routes (queries and mutations). A request answered
-    with a stream of server-sent events (a subscription, held open for its life) gives its
-    place back when the stream starts. WebSockets, health and metrics are other routes. Unlike uvicorn's ``--limit-concurrency``, idle keep-alive
-    connections count for nothing and the refusal is a GraphQL answer.
-    """
-
-    RETRY_AFTER = "1"
-
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
-        self.limit = settings.max_in_flight
-        self.acquire_timeout_ms = settings.db_acquire_timeout_ms
-        self.in_flight = 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if self.in_flight >= self.limit:
-            count_shed("in_flight")
-            response = error_response(
-                503,
-                "The service is overloaded: nothing was run. Retry after the Retry-After seconds.",
-                RequestErrorCode.OVERLOADED,
-                negotiate(Headers(scope=scope).get("accept")),
-                headers={"retry-after": self.RETRY_AFTER},
-            )
-            await response(scope, receive, send)
-            return
-        self.in_flight += 1
-        counted = True
-        deadline, token = db_deadline.start(self.acquire_timeout_ms)
-        shed = False  # answered 503: what the request would have sent goes nowhere
-
-        async def sending(message: Message) -> None:
-            nonlocal counted, shed
-            if message["type"] == "http.response.start":
-                if deadline.expired and not deadline.wrote:
-                    shed = True
-                    await self._overloaded(scope, send, "it waited too long for the database")
-                    return
-                if counted and _is_stream(message):
-                    counted = False  # a subscription's stream: it holds no place while it lasts
-                    self.in_flight -= 1
-                    # nor a deadline (its events wait for the database as they must), nor a running request
-                    db_deadline.release(deadline)
-            if not shed:
-                await send(message)
-
-        try:
-            if scope["method"] == "POST":
-                await self._abandoned_on_disconnect(scope, receive, sending)
-            else:
-                await self.app(scope, receive, sending)
-        except DatabaseBusy:
-            if not deadline.expired or deadline.wrote or shed:
-                raise
-            await self._overloaded(scope, send, "it waited too long for the database")
-        finally:
-            db_deadline.stop(deadline, token)
-            if counted:
-                self.in_flight -= 1
-
-    async def _overloaded(self, scope: Scope, send: Send, why: str) -> None:
-        count_shed("database")
-        response = error_response(
-            503,
-            f"The service is overloaded ({why}): nothing was written. Retry after the Retry-After seconds.",
-            RequestErrorCode.OVERLOADED,
-            negotiate(Headers(scope=scope).get("accept")),
-            headers={"retry-after": self.RETRY_AFTER},
-        )
-        await response(scope, _no_body, send)
-
-    async def _abandoned_on_disconnect(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the request; if its client disconnects once the body is read, cancel it, unless
-        it is a mutation that started (``WRITING_KEY``): that one finishes, so that what it
-        writes is whole, and its answer goes nowhere."""
-        body_read = asyncio.Event()
-
-        async def tracked() -> Message:
-            message = await receive()
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                body_read.set()
-            return message
-
-        async def disconnected() -> None:
-            await body_read.wait()
-            while (await receive())["type"] != "http.disconnect":
-                pass
-
-        answered = False
-
-        async def sending(message: Message) -> None:
-            nonlocal answered
-            if message["type"] == "http.response.start":
-                answered = True  # from here the answer is on its way: nothing is abandoned
-            await send(message)
-
-        running = asyncio.ensure_future(self.app(scope, tracked, sending))
-        watching = asyncio.ensure_future(disconnected())
-        try:
-            await asyncio.wait({running, watching}, return_when=asyncio.FIRST_COMPLETED)
-            if not running.done() and not answered and not scope.get(WRITING_KEY):
-                running.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await running
-                count_abandoned()
-                return
-            await running
-        finally:
-            watching.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watching
-
-
-async def _no_body() -> Message:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
-def _is_stream(message: Message) -> bool:
-    return any(
-        name.lower() == b"content-type" and value.startswith(b"text/event-stream")
-        for name, value in message.get("headers", ())
-    )
 
 
 class GraphQLGate:

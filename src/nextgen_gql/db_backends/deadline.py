@@ -1,7 +1,9 @@
 """One deadline per request for every wait on the database (``NEXTGEN_GQL_DB_ACQUIRE_TIMEOUT_MS``).
 
-``api.http.InFlightLimit`` starts a ``Deadline`` for each GraphQL request over HTTP and keeps it
-in a context variable, which every task of the request inherits. Our Tortoise engines
+``admission.stage.Admission`` starts a ``Deadline`` for each GraphQL request over HTTP when the
+request starts running (after its wait in the admission queue: the queue's delay is not taken
+from its database waits) and keeps it in a context variable, which every task of the request
+inherits. Our Tortoise engines
 (``db_backends.asyncpg``, ``db_backends.sqlite``) bound their waits by it: on PostgreSQL the
 wait for a connection of the request pool, on SQLite the wait for the one connection's lock. A
 connection free at once is always taken; a wait ends at the deadline with ``DatabaseBusy``.
@@ -9,7 +11,7 @@ connection free at once is always taken; a wait ends at the deadline with ``Data
 What follows depends on whether the request may have written:
 
 - nothing written (a query, or a mutation that never held a connection): ``expired`` is set
-  and ``InFlightLimit`` answers 503 with ``Retry-After`` and ``OVERLOADED`` instead of what the
+  and ``Admission`` answers 503 with ``Retry-After`` and ``OVERLOADED`` instead of what the
   request would have answered;
 - a mutation that held a connection (it may have written): the wait still ends, as an error
   of its field (coded ``OVERLOADED``), never a 503 that would invite the client to send it again.

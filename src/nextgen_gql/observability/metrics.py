@@ -50,7 +50,10 @@ __all__ = [
     "MetricsEndpoint",
     "count_event",
     "count_request",
+    "count_shed",
     "name_operations",
+    "observe_queue_delay",
+    "observe_refusal",
     "process_exiting",
     "sample_pool",
     "sampling_pool",
@@ -120,10 +123,25 @@ EVENTS_FANNED_OUT = Counter(
 )
 SHED = Counter(
     "nextgen_gql_requests_shed",
-    "GraphQL requests answered 503 OVERLOADED before anything was written, by reason (in_flight: "
-    "NEXTGEN_GQL_MAX_IN_FLIGHT reached; database: a wait for the database outlasted "
-    "NEXTGEN_GQL_DB_ACQUIRE_TIMEOUT_MS).",
+    "Requests answered 503 OVERLOADED before anything was written, by reason (queue: refused at "
+    "arrival, the queue's recent delay past NEXTGEN_GQL_QUEUE_TARGET_MS; queue_timeout: queued "
+    "but not started within it; database: a wait for the database outlasted "
+    "NEXTGEN_GQL_DB_ACQUIRE_TIMEOUT_MS; exports: NEXTGEN_GQL_MAX_EXPORTS CSV exports running).",
     ["reason"],
+)
+_ADMISSION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+QUEUE_DELAY = Histogram(
+    "nextgen_gql_admission_queue_delay_seconds",
+    "Time a GraphQL request over HTTP waited for a running place (NEXTGEN_GQL_MAX_IN_FLIGHT) "
+    "before it started; 0 for one that started at once.",
+    buckets=_ADMISSION_BUCKETS,
+)
+REFUSAL_TIME = Histogram(
+    "nextgen_gql_admission_refusal_seconds",
+    "Time from a GraphQL request's arrival at the admission stage to the end of its 503 "
+    "OVERLOADED refusal, by reason (queue, queue_timeout).",
+    ["reason"],
+    buckets=_ADMISSION_BUCKETS,
 )
 ABANDONED = Counter(
     "nextgen_gql_requests_abandoned",
@@ -221,6 +239,20 @@ def count_shed(reason: str) -> None:
 
 def count_abandoned() -> None:
     ABANDONED.inc()
+
+
+_refusal_children: dict[str, Any] = {}
+
+
+def observe_queue_delay(seconds: float) -> None:
+    QUEUE_DELAY.observe(seconds)
+
+
+def observe_refusal(reason: str, seconds: float) -> None:
+    child = _refusal_children.get(reason)
+    if child is None:
+        child = _refusal_children[reason] = REFUSAL_TIME.labels(reason)
+    child.observe(seconds)
 
 
 # --- The database pool ---------------------------------------------------------------------
