@@ -225,8 +225,18 @@ class DocumentLimit(ASTValidationRule):
         found = cls.check(document)
         return [with_code(error, cls.code) for error in found]
 
+    @classmethod
+    def refusals(cls, document: DocumentNode) -> list[GraphQLError]:
+        """``errors``; a document whose fragments nest past what Python's stack measures
+        (only with a token limit raised far past its default) is refused as too deep."""
+        try:
+            return cls.errors(document)
+        except RecursionError:
+            error = GraphQLError("The document nests its fragments too deeply to be measured.")
+            return [with_code(error, RequestErrorCode.QUERY_TOO_DEEP)]
+
     def enter_document(self, node: DocumentNode, *_args: Any) -> Any:
-        for error in self.errors(node):
+        for error in self.refusals(node):
             self.report_error(error)
         return SKIP
 

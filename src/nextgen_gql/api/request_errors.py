@@ -301,7 +301,7 @@ def validate(
     limits = [r for r in rules if issubclass(r, DocumentLimit)]
     others = tuple(r for r in rules if r not in limits)
     for limit in limits:  # the first limit broken is the answer
-        refused = limit.errors(document)
+        refused = limit.refusals(document)
         if refused:
             return refused
     errors = graphql_validate(
