@@ -17,9 +17,11 @@ every round pays as an attacker who changes one character each time would. Shape
 - wide aliases (``a0: courts{code} ...``) as many as fit, and deep nesting
   (``me{privileges{account{...}}}``) as deep as the parser takes.
 
-It prints a Markdown table: the document, its bytes, what it answered (the codes) and the
-slowest and median milliseconds over the rounds; the exit status is 1 when any document
-took longer than the target (50 ms).
+It prints a Markdown table: the document, its bytes, what it answered (the codes), the
+median and slowest CPU milliseconds of the thread over the rounds, and the median wall
+milliseconds (on a busy machine wall time measures the neighbours; CPU time is what the
+document costs the worker). The exit status is 1 when a document's median CPU time is over
+the target (50 ms).
 """
 
 from __future__ import annotations
@@ -113,32 +115,37 @@ def documents() -> Iterator[tuple[str, str]]:
             yield f"nesting {2 * levels + 1} levels", deep(levels)
 
 
-def once(text: str) -> tuple[float, list[str]]:
-    started = time.perf_counter()
+def once(text: str) -> tuple[float, float, list[str]]:
+    """Wall and CPU milliseconds to parse and validate ``text``, and the codes answered."""
+    started, cpu = time.perf_counter(), time.thread_time()
     parsed = _parse.__wrapped__(text, SETTINGS.max_tokens)  # type: ignore[attr-defined]
     if isinstance(parsed, GraphQLError):
         errors = [parsed]
     else:
         errors = validate.__wrapped__(SCHEMA._schema, parsed, SCHEMA.service_rules)  # type: ignore[attr-defined]
-    took = (time.perf_counter() - started) * 1000
-    return took, sorted({str((e.extensions or {}).get("code")) for e in errors})
+    took, took_cpu = (time.perf_counter() - started) * 1000, (time.thread_time() - cpu) * 1000
+    return took, took_cpu, sorted({str((e.extensions or {}).get("code")) for e in errors})
 
 
 def main(rounds: int, target_ms: float) -> int:
     load = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
     print(f"bench/validation.py, {rounds} rounds, {os.cpu_count()} cores; uptime: {load}\n")
-    print("| document | bytes | answer | slowest ms | median ms |")
-    print("|---|---:|---|---:|---:|")
+    print("| document | bytes | answer | CPU ms, median | CPU ms, slowest | wall ms, median |")
+    print("|---|---:|---|---:|---:|---:|")
     worst = 0.0
     for name, text in documents():
-        times, codes = [], []
+        walls, cpus, codes = [], [], []
         for _ in range(rounds):
-            took, codes = once(text)
-            times.append(took)
+            wall, cpu, codes = once(text)
+            walls.append(wall)
+            cpus.append(cpu)
         answer = ", ".join(codes) if codes else "valid"
-        worst = max(worst, max(times))
-        print(f"| {name} | {len(text):,} | {answer} | {max(times):.1f} | {statistics.median(times):.1f} |")
-    print(f"\nslowest of all: {worst:.1f} ms (target {target_ms:g} ms)")
+        worst = max(worst, statistics.median(cpus))
+        print(
+            f"| {name} | {len(text):,} | {answer} | {statistics.median(cpus):.1f} | {max(cpus):.1f} "
+            f"| {statistics.median(walls):.1f} |"
+        )
+    print(f"\nslowest median CPU time: {worst:.1f} ms (target {target_ms:g} ms)")
     return 0 if worst <= target_ms else 1
 
 
