@@ -200,3 +200,20 @@ async def test_refused_requests_keep_no_persisted_query(settings: Settings) -> N
                 extensions = {"persistedQuery": {"version": 1, "sha256Hash": sha(text)}}
                 assert codes((await post(fresh, text, extensions=extensions)).json()) == [code]
             assert not await PersistedDocument.filter(sha256=sha(text)).exists()
+
+
+async def test_a_refused_document_over_a_websocket_costs_its_account_points(settings: Settings) -> None:
+    from tests.api.live_helpers import error_codes
+    from tests.live import gql_socket
+
+    async with running_api(settings.with_(rate_limit_points=10)) as api:
+        token = await api.sign_in(*FILER)
+        async with gql_socket(api.app, "/graphql") as ws:
+            await ws.init({"authorization": f"Bearer {token}"})
+            for i in range(10):
+                await ws.subscribe(f"s{i}", bomb(20 + i))
+                refused = await ws.message()
+                assert refused["type"] == "error" and error_codes(refused) == ["TOO_MANY_FRAGMENT_SPREADS"]
+            await ws.subscribe("over", bomb(30))
+            over = await ws.message()
+            assert over["type"] == "error" and error_codes(over) == ["RATE_LIMITED"], over
