@@ -3,8 +3,9 @@
 A document is refused before it runs when an operation nests deeper than ``max_depth``
 (``QUERY_TOO_DEEP``), holds more aliases than ``max_aliases`` (``TOO_MANY_ALIASES``),
 reaches more fragment spreads than ``max_fragment_spreads`` (``TOO_MANY_FRAGMENT_SPREADS``),
-or merges more than ``max_field_repeats`` fields into one response key
-(``TOO_MANY_REPEATED_FIELDS``).
+merges more than ``max_field_repeats`` fields into one response key
+(``TOO_MANY_REPEATED_FIELDS``), or spreads more than ``max_field_repeats`` fragments into
+one selection set (``TOO_MANY_FRAGMENT_SPREADS``). The first limit broken is the answer.
 
 Every measure counts what execution would see, fragments expanded where they are spread
 (a fragment spread twice counts twice), yet measures each fragment once and remembers it:
