@@ -113,6 +113,12 @@ class Settings:
     forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1", "::1")
     max_depth: int = 12
     max_aliases: int = 30
+    #: Fragment spreads a document's operations may reach, each fragment's counted wherever it
+    #: is spread (``api.limits``): over it, TOO_MANY_FRAGMENT_SPREADS.
+    max_fragment_spreads: int = 100
+    #: Fields one response key may merge (repeated, or through fragments): over it,
+    #: TOO_MANY_REPEATED_FIELDS.
+    max_field_repeats: int = 20
     max_tokens: int = 3000
     max_body_bytes: int = 64 * 1024
     #: The most list items one operation may return (``api.cost``): over it, QUERY_TOO_COSTLY.
@@ -206,6 +212,8 @@ class Settings:
             forwarded_allow_ips=_forwarded_allow_ips(env),
             max_depth=_int(env, "MAX_DEPTH", cls.max_depth),
             max_aliases=_int(env, "MAX_ALIASES", cls.max_aliases),
+            max_fragment_spreads=_int(env, "MAX_FRAGMENT_SPREADS", cls.max_fragment_spreads),
+            max_field_repeats=_int(env, "MAX_FIELD_REPEATS", cls.max_field_repeats),
             max_tokens=_int(env, "MAX_TOKENS", cls.max_tokens),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
             max_nodes=_int(env, "MAX_NODES", cls.max_nodes),
@@ -247,6 +255,8 @@ class Settings:
         for name in (
             "max_depth",
             "max_aliases",
+            "max_fragment_spreads",
+            "max_field_repeats",
             "max_tokens",
             "max_body_bytes",
             "max_nodes",

@@ -178,6 +178,11 @@ async def provoke(api: Api, tokens: dict[str, str]) -> dict[str, httpx.Response]
         "QUERY_TOO_DEEP": await api.post("{ me { " + "firm { admins { " * 8 + "id" + " } }" * 8 + " } }"),
         "TOO_MANY_ALIASES": await api.post("{ " + " ".join(f"a{i}: __typename" for i in range(40)) + " }"),
         "TOO_MANY_TOKENS": await api.post("{ " + "__typename " * 3100 + "}"),
+        "TOO_MANY_FRAGMENT_SPREADS": await api.post(
+            "{ ...F9 } fragment F0 on Query { courts { code } } "
+            + " ".join(f"fragment F{k} on Query {{ ...F{k - 1} ...F{k - 1} }}" for k in range(1, 10))
+        ),
+        "TOO_MANY_REPEATED_FIELDS": await api.post("{ " + "me { id } " * 40 + "}"),
         "QUERY_TOO_COSTLY": await api.post(
             "{ me { firm { "
             + " ".join(

@@ -3,7 +3,8 @@
 A request error stops a request before any field runs: the document does not parse
 (``GRAPHQL_PARSE_FAILED``) or has too many tokens (``TOO_MANY_TOKENS``), breaks a rule of
 the specification (``GRAPHQL_VALIDATION_FAILED``) or of the service (``QUERY_TOO_DEEP``,
-``TOO_MANY_ALIASES``, ``INTROSPECTION_DISABLED``), names no operation of the document
+``TOO_MANY_ALIASES``, ``TOO_MANY_FRAGMENT_SPREADS``, ``TOO_MANY_REPEATED_FIELDS``: ``api.limits``;
+``INTROSPECTION_DISABLED``), names no operation of the document
 (``GRAPHQL_VALIDATION_FAILED``), or its variables do not fit their types
 (``BAD_USER_INPUT``). Each error carries ``extensions.code`` from the place that makes
 it: the parse below, validation rules wrapped to code what they report, and the
@@ -35,7 +36,7 @@ from graphql.validation import (
     specified_rules,
 )
 from graphql.validation import validate as graphql_validate
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -80,6 +81,8 @@ class RequestErrorCode(str, Enum):
     QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
     TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
     TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+    TOO_MANY_FRAGMENT_SPREADS = "TOO_MANY_FRAGMENT_SPREADS"
+    TOO_MANY_REPEATED_FIELDS = "TOO_MANY_REPEATED_FIELDS"
     INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
@@ -119,6 +122,10 @@ REQUEST_ERROR_CODES: dict[str, str] = {
     "QUERY_TOO_DEEP": "The document nests deeper than NEXTGEN_GQL_MAX_DEPTH: nothing ran.",
     "TOO_MANY_ALIASES": "The document has more aliases than NEXTGEN_GQL_MAX_ALIASES: nothing ran.",
     "TOO_MANY_TOKENS": "The document has more tokens than NEXTGEN_GQL_MAX_TOKENS: nothing ran.",
+    "TOO_MANY_FRAGMENT_SPREADS": "The document's operations reach more fragment spreads than "
+    "NEXTGEN_GQL_MAX_FRAGMENT_SPREADS (a fragment's own spreads counted wherever it is spread): nothing ran.",
+    "TOO_MANY_REPEATED_FIELDS": "One response key merges more fields (repeated, or through fragments) than "
+    "NEXTGEN_GQL_MAX_FIELD_REPEATS: nothing ran; the message names the key's path. Select each field once.",
     "INTROSPECTION_DISABLED": "Introspection is turned off on this service (NEXTGEN_GQL_INTROSPECTION=false).",
     "PERSISTED_QUERY_NOT_FOUND": "The persisted document's hash or id is not known here: send the query text with "
     "its hash (automatic persisted queries), or register the document.",
@@ -183,18 +190,24 @@ SPECIFIED_RULES: tuple[type[ASTValidationRule], ...] = tuple(
 
 
 def service_rules(
-    *, max_depth: int, max_aliases: int, introspection: bool
+    *,
+    max_depth: int,
+    max_aliases: int,
+    introspection: bool,
+    max_fragment_spreads: int = 100,
+    max_field_repeats: int = 20,
 ) -> tuple[type[ASTValidationRule], ...]:
-    """Every rule a document must pass: the specification's, then the service's limits."""
-    rules = [
+    """Every rule a document must pass: the specification's, then the service's limits
+    (``api.limits``: measured once per fragment, linear in the document)."""
+    from nextgen_gql.api.limits import document_limits  # it codes with this module's codes
+
+    rules: list[type[ASTValidationRule]] = [
         *SPECIFIED_RULES,
-        *(
-            coded(r, RequestErrorCode.QUERY_TOO_DEEP)
-            for r in QueryDepthLimiter(max_depth=max_depth).validation_rules
-        ),
-        *(
-            coded(r, RequestErrorCode.TOO_MANY_ALIASES)
-            for r in MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules
+        *document_limits(
+            max_depth=max_depth,
+            max_aliases=max_aliases,
+            max_fragment_spreads=max_fragment_spreads,
+            max_field_repeats=max_field_repeats,
         ),
     ]
     if not introspection:
@@ -282,10 +295,22 @@ def validate(
     schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[GraphQLError]:
     """Strawberry's validation (the rules given, and Strawberry's own), kept per document;
-    with ``HideSuggestions`` among the rules, no schema names in the messages."""
+    with ``HideSuggestions`` among the rules, no schema names in the messages.
+
+    The service's limits (``api.limits``) run first, without a visitor: a document over one
+    is refused by the first it breaks alone, and the other rules do not run (graphql-core's
+    ``OverlappingFieldsCanBeMergedRule`` is quadratic in what they bound)."""
+    from nextgen_gql.api.limits import DocumentLimit
+
     hide = HideSuggestions in rules
+    limits = [r for r in rules if issubclass(r, DocumentLimit)]
+    others = tuple(r for r in rules if r not in limits)
+    for limit in limits:  # the first limit broken is the answer
+        refused = limit.refusals(document)
+        if refused:
+            return refused
     errors = graphql_validate(
-        schema, document, (*rules, MaybeNullValidationRule, OneOfInputValidationRule), hide_suggestions=hide
+        schema, document, (*others, MaybeNullValidationRule, OneOfInputValidationRule), hide_suggestions=hide
     )
     return hide_names(errors) if hide else errors
 

@@ -142,14 +142,19 @@ def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
     """Every rule a document must pass, coded (``api.request_errors``); built once, so that
     validation is kept per document."""
     return service_rules(
-        max_depth=settings.max_depth, max_aliases=settings.max_aliases, introspection=settings.introspection
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        introspection=settings.introspection,
+        max_fragment_spreads=settings.max_fragment_spreads,
+        max_field_repeats=settings.max_field_repeats,
     )
 
 
 def limits(
     settings: Settings, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[Callable[[], SchemaExtension]]:
-    """Refuse query bombs before execution: tokens, depth, aliases; introspection if turned off;
+    """Refuse query bombs before execution: tokens, depth, aliases, fragment spreads, repeated
+    fields (``api.limits``); introspection if turned off;
     and whatever a session restricted to MFA enrolment may not run (``api.enrolment``).
     Parsed and validated documents are kept: front ends send the same few operations.
 

@@ -18,9 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, print_ast
@@ -33,6 +32,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
+from nextgen_gql.api.charging import Charging
 from nextgen_gql.api.compiled import CompiledQueries, tenant_only
 from nextgen_gql.api.context import COOKIE_NAME, Context, InvalidToken, credentials_from_request
 from nextgen_gql.api.cost import cost_function, dry_run, rate_limit_only
@@ -65,19 +65,18 @@ from nextgen_gql.api.outages import database_code
 from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_only, sha256_hex
 from nextgen_gql.api.request_errors import RequestErrorCode, parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
-from nextgen_gql.api.types.rate_limit import RateLimit
 from nextgen_gql.db import statement_timed_out
 from nextgen_gql.db_backends import deadline as db_deadline
 from nextgen_gql.observability import tracing
 from nextgen_gql.observability.requests import note_error, note_execution, note_operation, note_persisted
-from nextgen_gql.services.budgets import Budgets, address_caller, cost_of, next_hour
+from nextgen_gql.services.budgets import Budgets
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.web import GRAPHIQL_CSP, graphiql_page
 
-__all__ = ["GraphQLView", "error_code"]
+__all__ = ["GraphQLView", "Prepared", "error_code"]
 
 log = logging.getLogger("nextgen_gql.errors")
 
@@ -141,6 +140,16 @@ def _etag_matches(if_none_match: str, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
+class Prepared(NamedTuple):
+    """A request's document, ready to run (``GraphQLView.prepare``)."""
+
+    query: str
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    #: An automatic persisted query to keep once the request was charged and ran.
+    remember: bool
+
+
 class GraphQLView(GraphQL[Context, None]):
     """GraphQL over HTTP (``api.graphql_http``), persisted and trusted documents
     (``api.persisted``), the compiled path for queries and the reference executor for the rest;
@@ -184,9 +193,8 @@ class GraphQLView(GraphQL[Context, None]):
         self.budgets = Budgets(
             settings.rate_limit_points, database_url=settings.database_url if settings.is_postgres else None
         )
-        # Signed-in callers' accounts by token (a token names one account for its life), so
-        # that charging the account costs no extra query on the compiled path.
-        self._token_accounts: OrderedDict[str, int] = OrderedDict()
+        #: Who pays for each request, and when (``api.charging``).
+        self.charging = Charging(self.budgets)
         self.documents = DocumentStore(
             trusted_only=settings.trusted_documents == "only", max_tokens=settings.max_tokens
         )
@@ -383,12 +391,12 @@ class GraphQLView(GraphQL[Context, None]):
             )
         return query, remember
 
-    async def prepare(
-        self, params: GraphQLParams, media_type: str
-    ) -> tuple[str, DocumentNode, OperationDefinitionNode]:
-        """The request's document, parsed and validated, and the operation it runs; every
-        transport (HTTP, server-sent events, WebSocket) takes a request through here.
-        Raises ``RequestRefused`` (a refusal of the request itself) or ``RequestErrors``."""
+    async def prepare(self, params: GraphQLParams, media_type: str) -> Prepared:
+        """The request's document, parsed and validated, the operation it runs, and whether
+        to keep it as an automatic persisted query once it was charged and ran
+        (``DocumentStore.remember``); every transport (HTTP, server-sent events, WebSocket)
+        takes a request through here. Raises ``RequestRefused`` (a refusal of the request
+        itself) or ``RequestErrors``."""
         query, remember = await self.document_text(params, media_type)
         try:
             document = parse_document(query, self.settings.max_tokens)
@@ -397,8 +405,6 @@ class GraphQLView(GraphQL[Context, None]):
         errors = validate(self.service_schema._schema, document, self.service_schema.service_rules)
         if errors:
             raise RequestErrors(errors)
-        if remember:
-            await self.documents.remember(query, document)
         operation = _operation(document, params.operation_name)
         if operation is None:
             message = (
@@ -416,7 +422,7 @@ class GraphQLView(GraphQL[Context, None]):
                 "ask for fewer (smaller first or last, fewer aliased or nested lists)."
             )
             raise RequestErrors([with_code(refusal, RequestErrorCode.QUERY_TOO_COSTLY)])
-        return query, document, operation
+        return Prepared(query, document, operation, remember)
 
     def node_count(
         self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None
@@ -441,8 +447,9 @@ class GraphQLView(GraphQL[Context, None]):
         """``media_type`` None: the client accepts server-sent events only (graphql-sse)."""
         json_type = media_type or APPLICATION_JSON
         try:
-            query, document, operation = await self.prepare(params, json_type)
+            query, document, operation, remember = await self.prepare(params, json_type)
         except RequestErrors as failed:
+            await self.charging.charge_refusal(await self.get_context(request, Response()))
             return self._answer_errors(request, failed.errors, media_type)
         operation_type = operation.operation.value
         operation_name = operation.name.value if operation.name is not None else None
@@ -459,7 +466,10 @@ class GraphQLView(GraphQL[Context, None]):
                 raise RequestRefused(
                     501, "This service does not stream subscriptions.", RequestErrorCode.BAD_REQUEST
                 )
-            return await sse.subscription_response(self, request, query, params, document, operation)
+            streamed = await sse.subscription_response(self, request, query, params, document, operation)
+            if remember and streamed.status_code == 200:
+                await self.documents.remember(query, document)
+            return streamed
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise RequestRefused(
                 405,
@@ -477,6 +487,7 @@ class GraphQLView(GraphQL[Context, None]):
             try:
                 payload = await self._execute(request, context, query, params, operation, document)
             except InvalidToken as refused:
+                self.charging.charge_address(context)  # the address pays, never an account
                 raise RequestRefused(
                     401,
                     refused.message,
@@ -487,6 +498,8 @@ class GraphQLView(GraphQL[Context, None]):
                 ) from None
             except RequestErrors as failed:
                 return self._answer_errors(request, failed.errors, media_type)
+        if remember:  # charged and ran: kept (a refused request keeps nothing)
+            await self.documents.remember(query, document)
         if media_type is None:  # graphql-sse: the one result, then complete
             response = sse.one_result_response(payload)
         else:
@@ -519,15 +532,9 @@ class GraphQLView(GraphQL[Context, None]):
             raise RequestRefused(403, elsewhere, RequestErrorCode.FORBIDDEN)
         nodes = self.node_count(document, operation, params.variables)
         if dry_run(self.service_schema._schema, document, operation, params.variables):
-            self._charge(context, await self._caller(context), nodes, dry=True)
+            self.charging.charge(context, await self.charging.caller(context), nodes, dry=True)
             return await self._dry_run(request, context, document, operation, params.variables)
-        token = context.token
-        if not self.budgets.enabled or token is None or context.service_key is not None:
-            self._charge(context, await self._caller(context), nodes)
-        elif token in self._token_accounts:
-            self._charge(context, f"account:{self._token_accounts[token]}", nodes)
-        else:  # charged once the account is read (no statement of its own)
-            context.before_run = lambda account: self._charge_account(context, token, account, nodes)
+        await self.charging.before_execution(context, nodes)
         if self.compiled is not None and operation.operation is OperationType.QUERY:
             # The compiled path reads the viewer first (with what its plan needs of it).
             data = await self.compiled.execute(context, query, params.operation_name, params.variables)
@@ -539,9 +546,7 @@ class GraphQLView(GraphQL[Context, None]):
                     await self._check_compiled(request, query, params, payload)
                 return payload
         await context.check_credentials()
-        if context.rate_limit is None:  # not charged yet: the session is read (and kept) now
-            session = await context.session() if context.token is not None else None
-            self._charge_account(context, token or "", session.account_id if session else None, nodes)
+        await self.charging.before_reference(context, nodes)
         note_execution("reference")
         tracing.note_span_execution("reference")
         result = await self.schema.execute(
@@ -567,78 +572,8 @@ class GraphQLView(GraphQL[Context, None]):
         the signed-in account, else the address; over the budget ``RequestRefused``
         (``RATE_LIMITED``), which each transport answers in its protocol's way (a WebSocket's
         ``error`` message, an HTTP 429 before a stream of server-sent events starts)."""
-        if not self.budgets.enabled:
-            return
-        nodes = self.node_count(document, operation, variables)
-        caller = f"account:{account}" if account is not None else address_caller(address)
-        cost = cost_of(nodes)
-        spent = self.budgets.charge(caller, cost)
-        if not spent.allowed:
-            raise RequestRefused(
-                429,
-                f"This caller has spent its {spent.limit} points for the hour ({spent.used} used; this subscription "
-                f"costs {cost}): retry after {spent.retry_after()} seconds.",
-                RequestErrorCode.RATE_LIMITED,
-                {"retry-after": str(spent.retry_after())},
-            )
-
-    async def _caller(self, context: Context) -> str:
-        """Who spends the points: the service key, the signed-in account, or the address."""
-        if context.service_key is not None:
-            return f"key:{context.service_key.prefix}"
-        token = context.token
-        if token is not None:
-            account = self._token_accounts.get(token)
-            if account is None:
-                session = await context.session()
-                if session is None:
-                    context.session_missing()  # a bearer token: refused (401); a cookie: forgotten
-                    return address_caller(context.source_address)
-                account = session.account_id
-                self._token_accounts[token] = account
-            return f"account:{account}"
-        return address_caller(context.source_address)
-
-    def _charge_account(self, context: Context, token: str, account: int | None, nodes: int) -> None:
-        """Charge the signed-in account (remembered for its token), or the address."""
-        if context.rate_limit is not None:
-            return  # charged already (the compiled path fell back to the reference executor)
-        if account is None:
-            self._charge(context, address_caller(context.source_address), nodes)
-            return
-        self._token_accounts[token] = account
-        if len(self._token_accounts) > 10_000:
-            self._token_accounts.popitem(last=False)
-        self._charge(context, f"account:{account}", nodes)
-
-    def _charge(self, context: Context, caller: str, nodes: int, *, dry: bool = False) -> None:
-        """Before anything runs: charge the operation's cost to its caller (``RATE_LIMITED``,
-        429, past the hour's budget) and keep what ``Query.rateLimit`` tells; a dry run
-        (``rateLimit(dryRun: true)``) spends nothing and is never refused."""
-        cost = cost_of(nodes)
-        if not self.budgets.enabled:
-            context.rate_limit = RateLimit(
-                cost=cost, node_count=nodes, limit=0, used=0, remaining=0, reset_at=next_hour()
-            )
-            return
-        spent = self.budgets.charge(caller, cost, dry_run=dry)
-        if not spent.allowed and not dry:
-            retry = spent.retry_after()
-            raise RequestRefused(
-                429,
-                f"This caller has spent its {spent.limit} points for the hour ({spent.used} used; this operation "
-                f"costs {cost}): retry after {retry} seconds.",
-                RequestErrorCode.RATE_LIMITED,
-                {"retry-after": str(retry)},
-            )
-        context.rate_limit = RateLimit(
-            cost=cost,
-            node_count=nodes,
-            limit=spent.limit,
-            used=spent.used,
-            remaining=spent.remaining,
-            reset_at=spent.reset_at,
-        )
+        nodes = self.node_count(document, operation, variables) if self.budgets.enabled else 0
+        self.charging.charge_live(account, address, nodes, "this subscription")
 
     async def _dry_run(
         self,

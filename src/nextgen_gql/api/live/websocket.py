@@ -286,7 +286,7 @@ class LiveWebSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
         try:
             try:
                 params = params_from_mapping(cast(LiveOperation, operation).payload)
-                query, document, chosen = await self.service.prepare(params, APPLICATION_JSON)
+                query, document, chosen, remember = await self.service.prepare(params, APPLICATION_JSON)
                 if chosen.operation is OperationType.SUBSCRIPTION:
                     self.service.charge_subscription(
                         self.connection.account_id,
@@ -295,10 +295,19 @@ class LiveWebSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
                         chosen,
                         params.variables,
                     )
+                    if remember:  # charged: kept (a refused start keeps nothing)
+                        await self.service.documents.remember(query, document)
             except RequestRefused as refused:
                 await self._errors(operation, [with_code(GraphQLError(refused.message), refused.code)])
                 return
             except RequestErrors as failed:
+                try:  # a refused document costs its caller points too (``api.charging``)
+                    self.service.charging.charge_live(
+                        self.connection.account_id, self.connection.address, 0, "a refused document"
+                    )
+                except RequestRefused as refused:
+                    await self._errors(operation, [with_code(GraphQLError(refused.message), refused.code)])
+                    return
                 await self._errors(operation, failed.errors)
                 return
             if chosen.operation is not OperationType.SUBSCRIPTION:
