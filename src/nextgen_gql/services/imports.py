@@ -30,7 +30,7 @@ from nextgen_gql.errors import DomainError
 from nextgen_gql.models import CmecfAccount, PacerAccount
 from nextgen_gql.models.accounts import LEGACY_CUTOFF
 from nextgen_gql.models.filing import CASE_SEPARATOR
-from nextgen_gql.services import audit, events
+from nextgen_gql.services import audit, events, statistics
 from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, check_email
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
@@ -43,6 +43,8 @@ from nextgen_gql.services.passwords import (
 )
 from nextgen_gql.services.passwords import _hasher as hasher
 from nextgen_gql.services.permissions import is_case_restricted
+from nextgen_gql.services.roster_load import COLUMNS as ROSTER_COLUMNS
+from nextgen_gql.services.roster_load import RosterLoad
 from nextgen_gql.tenancy import Court
 
 __all__ = [
@@ -251,10 +253,20 @@ class _Importer:
             chunks = [secrets[i : i + 32] for i in range(0, len(secrets), 32)]
             hashed = await asyncio.gather(*(loop.run_in_executor(pool, _hash_chunk, c) for c in chunks))
             secrets = [h for chunk in hashed for h in chunk]
-        objects = [self.model(password_hash=h, **row.values) for row, h in zip(batch, secrets, strict=True)]
-        await self.model.bulk_create(objects, batch_size=BATCH_SIZE, using_db=conn)
+        await self.insert(batch, secrets, conn)
         if self.progress:
             self.progress(len(batch))
+
+    async def insert(self, batch: list[_Row], secrets: list[str], conn: BaseDBAsyncClient) -> None:
+        """Write one valid batch (its rows' password hashes in ``secrets``)."""
+        objects = [self.model(password_hash=h, **row.values) for row, h in zip(batch, secrets, strict=True)]
+        await self.model.bulk_create(objects, batch_size=BATCH_SIZE, using_db=conn)
+
+    async def start(self, conn: BaseDBAsyncClient) -> None:
+        """Called first inside the import's transaction."""
+
+    async def finish(self, conn: BaseDBAsyncClient) -> None:
+        """Called last inside the import's transaction, once every row was written."""
 
     async def run(self) -> int:
         written = 0
@@ -262,6 +274,7 @@ class _Importer:
         try:
             with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
                 async with in_transaction() as conn:
+                    await self.start(conn)
                     batch: list[_Row] = []
                     for line, row, secret_column in _rows(
                         self.path, self.columns, self.problems, self.optional
@@ -282,6 +295,7 @@ class _Importer:
                         written += len(batch)
                     if self.problems:
                         raise _Abort
+                    await self.finish(conn)
                     await self.record(written, conn)
         except _Abort:
             raise ImportFailed(self.problems.found, self.problems.truncated) from None
@@ -375,6 +389,24 @@ class _CmecfImporter(_Importer):
         self.court = court
         self.where = f" in {court.code}"
         self.created_at = now()
+        self.load: RosterLoad | None = None
+
+    async def start(self, conn: BaseDBAsyncClient) -> None:
+        self.load = RosterLoad(conn, self.court.code)
+        await self.load.start()
+
+    async def insert(self, batch: list[_Row], secrets: list[str], conn: BaseDBAsyncClient) -> None:
+        assert self.load is not None
+        await self.load.write(
+            [
+                (*(row.values[c] for c in ROSTER_COLUMNS[:-1]), secret)
+                for row, secret in zip(batch, secrets, strict=True)
+            ]
+        )
+
+    async def finish(self, conn: BaseDBAsyncClient) -> None:
+        assert self.load is not None
+        await self.load.finish()
 
     def scope(self, query: Any) -> Any:
         return query.filter(court_id=self.court.code)
@@ -424,7 +456,7 @@ class _CmecfImporter(_Importer):
                 "last_name_key": fold(row["last_name"]),
                 "search_text": search_copy(login, row["first_name"], row["last_name"], email),
                 "email": email,
-                "role": role,
+                "role": role.value if role is not None else None,
                 "created_at": self.created_at,
                 "cases": CASE_SEPARATOR.join(cases),
             },
@@ -467,6 +499,7 @@ class _CmecfImporter(_Importer):
 async def import_pacer_accounts(path: Path, *, progress: Progress | None = None) -> int:
     """Load PACER accounts from ``path``; return how many were written."""
     written = await _PacerImporter(path, progress).run()
+    await statistics.refresh(["pacer_accounts"])
     events.emit("import.rows", kind="pacer_accounts", rows=written)
     return written
 
@@ -474,5 +507,7 @@ async def import_pacer_accounts(path: Path, *, progress: Progress | None = None)
 async def import_cmecf_accounts(court: Court, path: Path, *, progress: Progress | None = None) -> int:
     """Load ``court``'s legacy CM/ECF roster from ``path``; return how many were written."""
     written = await _CmecfImporter(court, path, progress).run()
+    # The planner's statistics, at once: a court loaded in bulk is searched next.
+    await statistics.refresh(["cmecf_accounts"])
     events.emit("import.rows", court=court.code, kind="cmecf_accounts", rows=written)
     return written
