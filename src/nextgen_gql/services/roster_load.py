@@ -91,7 +91,11 @@ class RosterLoad:
             return
         if self.sqlite:
             at = COLUMNS.index("created_at")
-            values = [[*r[:at], _sqlite_moment(r[at]), *r[at + 1 :]] for r in rows]
+            moments: dict[dt.datetime, str] = {}  # an import stamps every row with one moment
+            values = [
+                [*r[:at], moments.get(r[at]) or moments.setdefault(r[at], _sqlite_moment(r[at])), *r[at + 1 :]]
+                for r in rows
+            ]
             placeholders = ", ".join("?" * len(COLUMNS))
             await self.conn.execute_many(
                 f"INSERT INTO cmecf_accounts ({', '.join(COLUMNS)}) VALUES ({placeholders})", values
