@@ -41,9 +41,14 @@ EXE = Path(sys.executable).parent / "nextgen-gql"
 SECRET = "bench-secret-key-of-the-import-benchmark-0123456789"
 
 
+_HASHES: list[str] = []
+
+
 def make_roster(path: Path, rows: int, prefix: str = "filer") -> None:
-    hasher = PasswordHasher()
-    hashes = [hasher.hash(f"legacy-password-{i}") for i in range(200)]
+    if not _HASHES:  # made once: argon2 is slow on purpose
+        hasher = PasswordHasher()
+        _HASHES.extend(hasher.hash(f"legacy-password-{i}") for i in range(200))
+    hashes = _HASHES
     roles = ["attorney", "pro_se", "media"]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

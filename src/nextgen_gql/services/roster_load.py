@@ -93,7 +93,11 @@ class RosterLoad:
             at = COLUMNS.index("created_at")
             moments: dict[dt.datetime, str] = {}  # an import stamps every row with one moment
             values = [
-                [*r[:at], moments.get(r[at]) or moments.setdefault(r[at], _sqlite_moment(r[at])), *r[at + 1 :]]
+                [
+                    *r[:at],
+                    moments.get(r[at]) or moments.setdefault(r[at], _sqlite_moment(r[at])),
+                    *r[at + 1 :],
+                ]
                 for r in rows
             ]
             placeholders = ", ".join("?" * len(COLUMNS))
