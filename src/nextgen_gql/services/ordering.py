@@ -99,11 +99,14 @@ def search_condition(table: str, term: str, prefix_keys: Sequence[str]) -> tuple
     return f"({ranges})", [value for _ in prefix_keys for value in (folded, folded + "\U0010ffff")]
 
 
-#: ``keyset_page``'s ``index`` for a trigram search on SQLite: the table is read by its ids
-#: alone (``NOT INDEXED``), so the page starts from the FTS5 candidates whatever the planner
-#: knows. Without statistics (a court just loaded in bulk) SQLite otherwise walked the
-#: court's whole ``(court_id, key)`` index for the order and tested every row against the
-#: candidates: 125 ms for a 5-row term at a court of 1,000,000, against 0.2 ms.
+#: ``keyset_page``'s ``index`` for a trigram search: the page starts from the trigram
+#: candidates whatever the planner knows. On SQLite the table is read by its ids alone
+#: (``NOT INDEXED``): without statistics (a court just loaded in bulk) SQLite otherwise walked
+#: the court's whole ``(court_id, key)`` index for the order and tested every row against the
+#: FTS5 candidates (125 ms for a 5-row term at a court of 1,000,000, against 0.2 ms). On
+#: PostgreSQL the order is written as an expression no index holds, so no plan can walk an
+#: index in the order: the ``pg_trgm`` index (or, for a small court, the court's rows) gives
+#: the matches, which are sorted.
 CANDIDATES_FIRST = "NOT INDEXED"
 
 
@@ -114,7 +117,8 @@ def search_index(term: str) -> str | None:
 
 
 def _source(table: str, index: str | None) -> str:
-    """``table`` as a statement reads it: on SQLite with its ``INDEXED BY`` or ``NOT INDEXED``."""
+    """``table`` as a statement reads it: on SQLite with its ``INDEXED BY`` or ``NOT INDEXED``
+    (on PostgreSQL ``CANDIDATES_FIRST`` is in the order: ``_segment``)."""
     if index is None or connections.get("default").capabilities.dialect != "sqlite":
         return table
     return f"{table} NOT INDEXED" if index == CANDIDATES_FIRST else f"{table} INDEXED BY {index}"
@@ -285,11 +289,19 @@ def _segment(
             conditions.append(f"({column} {beyond} ? OR ({column} = ? AND id {beyond} ?))")
             values += [key, key, past.id]
     direction = "DESC" if descending else "ASC"
+    # PostgreSQL, a trigram search: the order as an expression no index holds (the same order:
+    # COALESCE(x, x) is x), so the page is the candidates sorted, never an index walked in the
+    # order and filtered row by row (``CANDIDATES_FIRST``).
+    by = (
+        (lambda name: f"COALESCE({name}, {name})")
+        if index == CANDIDATES_FIRST and connections.get("default").capabilities.dialect != "sqlite"
+        else (lambda name: name)
+    )
     if column is None:
-        order, key_column = f"id {direction}", "NULL"
+        order, key_column = f"{by('id')} {direction}", "NULL"
     else:  # without a value, the column reads NULL (typed, as the other segment's)
         order, key_column = (
-            (f"{column} {direction}, " if with_value is not False else "") + f"id {direction}",
+            (f"{by(column)} {direction}, " if with_value is not False else "") + f"{by('id')} {direction}",
             column,
         )
     source = _source(table, index)
@@ -336,8 +348,8 @@ async def keyset_page(
     is counted from them, in one statement.
     ``index``: on SQLite, the index the page must be read by (``INDEXED BY``), where its
     planner's statistics would pick a shorter index and sort every match (a partial index
-    of the roster's ``linked`` filter), or ``CANDIDATES_FIRST`` (a trigram search: by ids
-    alone, from the FTS5 candidates); PostgreSQL's planner needs no hint. ``also``: a column
+    of the roster's ``linked`` filter), or ``CANDIDATES_FIRST`` (a trigram search: its
+    candidates first, on either database); PostgreSQL's planner needs no other hint. ``also``: a column
     read with each id (``KeysetPage.also``), e.g. the partition key that lets the rows be read
     from their partitions alone (``rows_by_ids``'s ``within``). ``own_plan``: the page and its
     count are planned for their values (``own_plans``), as a search's must be.
