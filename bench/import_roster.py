@@ -66,6 +66,12 @@ def make_roster(path: Path, rows: int, prefix: str = "filer") -> None:
             )
 
 
+def report(line: str) -> str:
+    """A table row, also printed to stderr as soon as it is measured (a long run shows progress)."""
+    print(line, file=sys.stderr, flush=True)
+    return line
+
+
 def load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
@@ -132,7 +138,9 @@ def sqlite_leg(args: argparse.Namespace, workdir: Path) -> list[str]:
     lines = []
     took, at = run_import(f"sqlite://{workdir / 'empty.sqlite3'}", "mad", roster)
     lines.append(
-        f"| SQLite | {args.rows:,} into an empty court, fresh database | {took:.2f} s | {args.rows / took:,.0f} | {at} |"
+        report(
+            f"| SQLite | {args.rows:,} into an empty court, fresh database | {took:.2f} s | {args.rows / took:,.0f} | {at} |"
+        )
     )
     if args.beside:
         big = workdir / "big.csv"
@@ -140,15 +148,21 @@ def sqlite_leg(args: argparse.Namespace, workdir: Path) -> list[str]:
         url = f"sqlite://{workdir / 'beside.sqlite3'}"
         took, at = run_import(url, "mab", big)
         lines.append(
-            f"| SQLite | {args.beside:,} into an empty court (`mab`), fresh database | {took:.2f} s | {args.beside / took:,.0f} | {at} |"
+            report(
+                f"| SQLite | {args.beside:,} into an empty court (`mab`), fresh database | {took:.2f} s | {args.beside / took:,.0f} | {at} |"
+            )
         )
         took, at = run_import(url, "mad", roster)
         lines.append(
-            f"| SQLite | {args.rows:,} into an empty court (`mad`) beside `mab`'s {args.beside:,} | {took:.2f} s | {args.rows / took:,.0f} | {at} |"
+            report(
+                f"| SQLite | {args.rows:,} into an empty court (`mad`) beside `mab`'s {args.beside:,} | {took:.2f} s | {args.rows / took:,.0f} | {at} |"
+            )
         )
     raw = time_raw(workdir, roster)
     lines.append(
-        f"| SQLite | {args.rows:,}: raw `sqlite3.executemany`, no validation, no triggers (the floor) | {raw:.2f} s | {args.rows / raw:,.0f} | {load()} |"
+        report(
+            f"| SQLite | {args.rows:,}: raw `sqlite3.executemany`, no validation, no triggers (the floor) | {raw:.2f} s | {args.rows / raw:,.0f} | {load()} |"
+        )
     )
     return lines
 
@@ -181,7 +195,9 @@ def postgres_leg(args: argparse.Namespace, workdir: Path) -> list[str]:
             asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         roster.unlink()
         lines.append(
-            f"| PostgreSQL | {rows:,} into an empty court (migrated database) | {took:.2f} s | {rows / took:,.0f} | {at} |"
+            report(
+                f"| PostgreSQL | {rows:,} into an empty court (migrated database) | {took:.2f} s | {rows / took:,.0f} | {at} |"
+            )
         )
     return lines
 

@@ -201,7 +201,7 @@ async def test_maintenance_analyses_what_has_no_statistics(api: Api) -> None:
     await sql(api, "ANALYZE registrations")
     await sql(
         api,
-        "INSERT INTO throttles (key, window_started, failures) SELECT 'stats-' || g, now(), 0"
+        "INSERT INTO throttles (kind, key, window_started, failures) SELECT 'stats', 'stats-' || g, now(), 0"
         " FROM generate_series(1, 300) g RETURNING 1",
     )
     deadline = time.monotonic() + 10
