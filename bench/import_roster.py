@@ -44,12 +44,15 @@ SECRET = "bench-secret-key-of-the-import-benchmark-0123456789"
 _HASHES: list[str] = []
 
 
-def make_roster(path: Path, rows: int, prefix: str = "filer") -> None:
+def make_roster(
+    path: Path, rows: int, prefix: str = "filer", roles: tuple[str, ...] = ("attorney", "pro_se", "media")
+) -> None:
+    """``rows`` accounts in ``roles`` by turns (the default: a district court's; ``mab``, a
+    bankruptcy court, takes attorneys)."""
     if not _HASHES:  # made once: argon2 is slow on purpose
         hasher = PasswordHasher()
         _HASHES.extend(hasher.hash(f"legacy-password-{i}") for i in range(200))
     hashes = _HASHES
-    roles = ["attorney", "pro_se", "media"]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["login", "first_name", "last_name", "email", "role", "password_hash"])
@@ -144,7 +147,7 @@ def sqlite_leg(args: argparse.Namespace, workdir: Path) -> list[str]:
     )
     if args.beside:
         big = workdir / "big.csv"
-        make_roster(big, args.beside, prefix="big")
+        make_roster(big, args.beside, prefix="big", roles=("attorney",))
         url = f"sqlite://{workdir / 'beside.sqlite3'}"
         took, at = run_import(url, "mab", big)
         lines.append(
