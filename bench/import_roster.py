@@ -63,7 +63,7 @@ def make_roster(
                     "Pat",
                     f"Filer{i}",
                     f"{prefix}{i}@example.org" if i % 10 else "",
-                    roles[i % 3],
+                    roles[i % len(roles)],
                     hashes[i % len(hashes)],
                 ]
             )
