@@ -39,7 +39,7 @@ from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, is_postgres_url, tortoise_config
 from nextgen_gql.observability import Observability, metrics
-from nextgen_gql.services import court_catalog, mail, maintenance, reminders, rows
+from nextgen_gql.services import court_catalog, mail, maintenance, reminders, rows, statistics
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.services.crypto import Sealer, resolve_secret_key
 from nextgen_gql.services.demo import load_demo
@@ -184,6 +184,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     await listener.stop()
                 await live.stop()
                 await rows.close_reader()
+                with suppress(Exception):  # SQLite's advice for a closing connection; best effort
+                    await statistics.optimize()
 
     # The real caller first: everything after (logs, limits, HTTPS) reads the settled client.
     middleware = [

@@ -47,6 +47,8 @@ def _print(report: Any) -> None:
         return
     kinds = ", ".join(f"{kind} {n}" for kind, n in report.deleted.items())
     print(f"maintenance: deleted {report.total} row(s): {kinds}.")
+    if report.analyzed:
+        print(f"maintenance: analysed {len(report.analyzed)} table(s): {', '.join(report.analyzed)}.")
 
 
 def _moment(raw: str | None, option: str) -> dt.datetime | None:

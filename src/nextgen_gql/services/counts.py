@@ -11,9 +11,17 @@ size.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from nextgen_gql.services.ordering import query
 
-__all__ = ["kept_count", "roster_count"]
+__all__ = ["kept_count", "roster_contributions", "roster_count"]
+
+# The latest definitions of what the roster's triggers count (0015 extends 0013's), so that a
+# bulk write (``roster_load``) adds exactly what the triggers would have added row by row.
+_0013: Any = importlib.import_module("nextgen_gql.migrations.0013_move_to_nextgen")
+_0015: Any = importlib.import_module("nextgen_gql.migrations.0015_weekly_links_by_role")
 
 
 async def kept_count(court_code: str, name: str) -> int:
@@ -33,3 +41,10 @@ async def roster_count(court_code: str, linked: bool | None = None) -> int:
     sizes = {str(name): int(n) for name, n in found}
     with_link = sizes.get("roster.linked", 0)
     return with_link if linked else sizes.get("roster", 0) - with_link
+
+
+def roster_contributions(alias: str, *, postgres: bool = False) -> str:
+    """SQL of the (court_id, k, d) rows a set of roster rows ``alias`` (a table or a CTE)
+    adds to the kept counts: one per list each row counts in, ``d`` = 1. Summed by
+    (court_id, k), the counts those rows' insert triggers would have added."""
+    return str(_0013._contributions("cmecf_accounts", alias, 1, postgres, _0015.COUNTED))

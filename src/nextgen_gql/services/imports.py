@@ -30,7 +30,7 @@ from nextgen_gql.errors import DomainError
 from nextgen_gql.models import CmecfAccount, PacerAccount
 from nextgen_gql.models.accounts import LEGACY_CUTOFF
 from nextgen_gql.models.filing import CASE_SEPARATOR
-from nextgen_gql.services import audit, events
+from nextgen_gql.services import audit, events, statistics
 from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, check_email
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
@@ -43,6 +43,8 @@ from nextgen_gql.services.passwords import (
 )
 from nextgen_gql.services.passwords import _hasher as hasher
 from nextgen_gql.services.permissions import is_case_restricted
+from nextgen_gql.services.roster_load import COLUMNS as ROSTER_COLUMNS
+from nextgen_gql.services.roster_load import RosterLoad
 from nextgen_gql.services.text import control_character
 from nextgen_gql.tenancy import Court
 
@@ -154,16 +156,27 @@ def _rows(
         if problems:
             return
         absent = {column: "" for column in optional if column not in header}
+        width = len(header)
+        fields = reader.reader  # the plain reader under DictReader: lists, without a dict per row
         try:
-            for row in reader:
-                if None in row:
-                    problems.add(reader.line_num, None, "the row has more fields than the header")
-                elif any(v is None for v in row.values()):
-                    problems.add(reader.line_num, None, "the row has fewer fields than the header")
+            for values in fields:
+                if not values:
+                    continue  # a blank line (DictReader skips them too)
+                if len(values) > width:
+                    problems.add(fields.line_num, None, "the row has more fields than the header")
+                elif len(values) < width:
+                    problems.add(fields.line_num, None, "the row has fewer fields than the header")
                 else:
-                    yield reader.line_num, {**absent, **{k: v.strip() for k, v in row.items()}}, secret[0]
+                    row = dict(zip(header, (v.strip() for v in values), strict=True))
+                    yield fields.line_num, {**absent, **row} if absent else row, secret[0]
         except (UnicodeDecodeError, csv.Error) as exc:
-            problems.add(reader.line_num + 1, None, f"not valid UTF-8 CSV: {exc}")
+            problems.add(fields.line_num + 1, None, f"not valid UTF-8 CSV: {exc}")
+
+
+def _numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1``, ``$2``, ..."""
+    count = iter(range(1, sql.count("?") + 1))
+    return re.sub(r"\?", lambda _: f"${next(count)}", sql)
 
 
 def _check_secret(problems: _Problems, line: int, column: str, value: str) -> None:
@@ -217,9 +230,9 @@ class _Importer:
     def validate(self, line: int, row: dict[str, str], secret_column: str) -> _Row | None:
         raise NotImplementedError
 
-    def scope(self, query: Any) -> Any:
-        """Narrow the duplicate check (a court's roster is per court)."""
-        return query
+    def scope(self) -> tuple[str, list[Any]]:
+        """Narrow the duplicate check (a court's roster is per court): SQL and parameters."""
+        return "1 = 1", []
 
     def _first_seen(self, line: int, column: str, key: str, shown: str) -> None:
         lines = self.seen.setdefault(column, {})
@@ -229,10 +242,16 @@ class _Importer:
             lines[key] = line
 
     async def _existing(self, batch: list[_Row], conn: BaseDBAsyncClient) -> None:
+        # One plain statement a key column (a queryset of 2,000 keys cost more to build than to run).
+        table = self.model._meta.db_table
+        where, params = self.scope()
         for column in batch[0].keys:
             keys = {row.keys[column]: row.line for row in batch}
-            query = self.scope(self.model.filter(**{f"{column}__in": list(keys)})).using_db(conn)
-            for taken in await query.values_list(column, flat=True):
+            sql = f"SELECT {column} FROM {table} WHERE {where} AND {column} IN ({', '.join('?' * len(keys))})"
+            if conn.capabilities.dialect != "sqlite":
+                sql = _numbered(sql)
+            _, found = await conn.execute_query(sql, [*params, *keys])
+            for taken in (row[column] for row in found):
                 self.problems.add(
                     keys[str(taken)], self.display_column(column), f"{taken!r} already exists{self.where}"
                 )
@@ -254,10 +273,20 @@ class _Importer:
             chunks = [secrets[i : i + 32] for i in range(0, len(secrets), 32)]
             hashed = await asyncio.gather(*(loop.run_in_executor(pool, _hash_chunk, c) for c in chunks))
             secrets = [h for chunk in hashed for h in chunk]
-        objects = [self.model(password_hash=h, **row.values) for row, h in zip(batch, secrets, strict=True)]
-        await self.model.bulk_create(objects, batch_size=BATCH_SIZE, using_db=conn)
+        await self.insert(batch, secrets, conn)
         if self.progress:
             self.progress(len(batch))
+
+    async def insert(self, batch: list[_Row], secrets: list[str], conn: BaseDBAsyncClient) -> None:
+        """Write one valid batch (its rows' password hashes in ``secrets``)."""
+        objects = [self.model(password_hash=h, **row.values) for row, h in zip(batch, secrets, strict=True)]
+        await self.model.bulk_create(objects, batch_size=BATCH_SIZE, using_db=conn)
+
+    async def start(self, conn: BaseDBAsyncClient) -> None:
+        """Called first inside the import's transaction."""
+
+    async def finish(self, conn: BaseDBAsyncClient) -> None:
+        """Called last inside the import's transaction, once every row was written."""
 
     async def run(self) -> int:
         written = 0
@@ -265,6 +294,7 @@ class _Importer:
         try:
             with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
                 async with in_transaction() as conn:
+                    await self.start(conn)
                     batch: list[_Row] = []
                     for line, row, secret_column in _rows(
                         self.path, self.columns, self.problems, self.optional
@@ -285,6 +315,7 @@ class _Importer:
                         written += len(batch)
                     if self.problems:
                         raise _Abort
+                    await self.finish(conn)
                     await self.record(written, conn)
         except _Abort:
             raise ImportFailed(self.problems.found, self.problems.truncated) from None
@@ -378,9 +409,28 @@ class _CmecfImporter(_Importer):
         self.court = court
         self.where = f" in {court.code}"
         self.created_at = now()
+        self.load: RosterLoad | None = None
+        self.roles: dict[str, FilerRole] = {}  # the file's spellings of roles, parsed once
 
-    def scope(self, query: Any) -> Any:
-        return query.filter(court_id=self.court.code)
+    async def start(self, conn: BaseDBAsyncClient) -> None:
+        self.load = RosterLoad(conn, self.court.code)
+        await self.load.start()
+
+    async def insert(self, batch: list[_Row], secrets: list[str], conn: BaseDBAsyncClient) -> None:
+        assert self.load is not None
+        await self.load.write(
+            [
+                (*(row.values[c] for c in ROSTER_COLUMNS[:-1]), secret)
+                for row, secret in zip(batch, secrets, strict=True)
+            ]
+        )
+
+    async def finish(self, conn: BaseDBAsyncClient) -> None:
+        assert self.load is not None
+        await self.load.finish()
+
+    def scope(self) -> tuple[str, list[Any]]:
+        return "court_id = ?", [self.court.code]
 
     def display_column(self, column: str) -> str:
         return "login" if column == "login_key" else column
@@ -399,11 +449,12 @@ class _CmecfImporter(_Importer):
                 email = check_email(email)
             except DomainError as exc:
                 add(line, "email", exc.message)
-        role: FilerRole | None = None
-        try:
-            role = FilerRole.parse(row["role"])
-        except ValueError as exc:
-            add(line, "role", str(exc))
+        role: FilerRole | None = self.roles.get(row["role"])
+        if role is None:
+            try:
+                role = self.roles[row["role"]] = FilerRole.parse(row["role"])
+            except ValueError as exc:
+                add(line, "role", str(exc))
         if role is not None and not self.court.accepts(role):
             accepted = ", ".join(r.value for r in self.court.accepted_roles)
             add(
@@ -427,7 +478,7 @@ class _CmecfImporter(_Importer):
                 "last_name_key": fold(row["last_name"]),
                 "search_text": search_copy(login, row["first_name"], row["last_name"], email),
                 "email": email,
-                "role": role,
+                "role": role.value if role is not None else None,
                 "created_at": self.created_at,
                 "cases": CASE_SEPARATOR.join(cases),
             },
@@ -437,6 +488,8 @@ class _CmecfImporter(_Importer):
     def _cases(self, line: int, raw: str, role: FilerRole | None) -> list[str]:
         """The ;-separated case numbers, canonical and without repeats; problems are reported."""
         numbers: list[str] = []
+        if not raw:
+            return numbers
         for part in (p.strip() for p in raw.split(CASE_SEPARATOR)):
             if not part:
                 continue
@@ -470,6 +523,7 @@ class _CmecfImporter(_Importer):
 async def import_pacer_accounts(path: Path, *, progress: Progress | None = None) -> int:
     """Load PACER accounts from ``path``; return how many were written."""
     written = await _PacerImporter(path, progress).run()
+    await statistics.refresh(["pacer_accounts"])
     events.emit("import.rows", kind="pacer_accounts", rows=written)
     return written
 
@@ -477,5 +531,7 @@ async def import_pacer_accounts(path: Path, *, progress: Progress | None = None)
 async def import_cmecf_accounts(court: Court, path: Path, *, progress: Progress | None = None) -> int:
     """Load ``court``'s legacy CM/ECF roster from ``path``; return how many were written."""
     written = await _CmecfImporter(court, path, progress).run()
+    # The planner's statistics, at once: a court loaded in bulk is searched next.
+    await statistics.refresh(["cmecf_accounts"])
     events.emit("import.rows", court=court.code, kind="cmecf_accounts", rows=written)
     return written

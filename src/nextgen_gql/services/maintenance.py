@@ -15,6 +15,9 @@ SQLite each batch also waits for a moment when no request runs):
   cutoff are dropped (``audit_partitions.drop_before``) and only the boundary month is deleted
   in batches; each run also creates the months ahead (``audit_partitions.ensure_months``).
 
+Each run then keeps the planner's statistics (``statistics.upkeep``): tables never analysed
+or much changed since are analysed, and on SQLite ``PRAGMA optimize`` runs.
+
 Every time comparison takes the service's clock (``services.clock``) as a parameter, never the
 database's ``now()``. On PostgreSQL a session advisory lock (``LOCK_KEY``), held on a
 connection of its own for the length of the run, lets one process at a time work across
@@ -34,7 +37,7 @@ from tortoise import connections
 
 from nextgen_gql.db import is_postgres_url, plain_postgres_url
 from nextgen_gql.db_backends import deadline as db_deadline
-from nextgen_gql.services import audit_partitions, outbox
+from nextgen_gql.services import audit_partitions, outbox, statistics
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.ordering import execute, moment, query
 from nextgen_gql.settings import Settings
@@ -82,6 +85,8 @@ class Report:
 
     deleted: dict[str, int] = field(default_factory=dict)
     skipped: bool = False
+    #: The tables whose planner statistics were missing or stale, analysed (``statistics.upkeep``).
+    analyzed: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -170,6 +175,10 @@ async def run(
         report.deleted["live_events"] = await outbox.prune(retention.events, batch=batch)
         if report.total:
             log.info("maintenance: deleted %s", ", ".join(f"{k} {n}" for k, n in report.deleted.items() if n))
+        await db_deadline.background_turn()
+        report.analyzed = await statistics.upkeep()
+        if report.analyzed:
+            log.info("maintenance: analysed %s", ", ".join(report.analyzed))
         return report
     finally:
         if lock is not None and lock is not False:

@@ -57,6 +57,7 @@ from nextgen_gql.services.ordering import (
     rows_by_ids,
     search_condition,
     search_copy,
+    search_index,
 )
 from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.services.permissions import describe, is_case_restricted, permissions_of
@@ -471,7 +472,11 @@ async def list_registrations(
     # Unsearched, the list's size (or its status's) is kept; searched, its matches are counted.
     kept = "registrations" if status is None else f"registrations.{status.value}"
     total = None if searching else await counts.kept_count(court.code, kept)
-    found = await keyset_page("registrations", where, params, sort, win, total=total, own_plan=searching)
+    # Searched for 3 characters or more, the trigram candidates come first (``search_index``).
+    index = search_index(search.strip()) if search and searching else None
+    found = await keyset_page(
+        "registrations", where, params, sort, win, total=total, index=index, own_plan=searching
+    )
     return page_of(await rows_by_ids(Registration, found.ids), found)
 
 

@@ -16,6 +16,7 @@ from nextgen_gql.services.ordering import (
     query,
     rows_by_ids,
     search_condition,
+    search_index,
 )
 from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.tenancy import Court
@@ -67,7 +68,8 @@ async def list_cmecf_accounts(
     total = None if searching else await counts.roster_count(court.code, linked)
     # Filtered on linking (unsearched), a page reads that side's partial index in its order
     # (migration 0011b): SQLite is told so, its statistics would pick (court_id, linked_at).
-    index = None
+    # Searched for 3 characters or more, the trigram candidates come first (``search_index``).
+    index = search_index(search.strip()) if search and searching else None
     if linked is not None and not searching and sort.column in ("login_key", "last_name_key"):
         index = f"cmecf_accounts_{'linked' if linked else 'unlinked'}_{sort.column}"
     found = await keyset_page(
