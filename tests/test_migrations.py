@@ -63,7 +63,9 @@ def test_every_index_names_real_columns(tmp_path: Path) -> None:
             columns = [row[2] for row in keys if row[1] != -2]
             assert keys and None not in columns, (name, columns)
             if len(columns) < len(keys):  # an expression (``LOWER(email)``): the columns it names are real
-                table, sql = conn.execute("SELECT tbl_name, sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+                table, sql = conn.execute(
+                    "SELECT tbl_name, sql FROM sqlite_master WHERE name = ?", (name,)
+                ).fetchone()
                 real = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
                 named = re.findall(r"\(\s*\"?(\w+)\"?\s*\)", sql.split(" ON ", 1)[1])
                 assert named and set(named) <= real, (name, sql)
