@@ -602,7 +602,7 @@ def test_spa_enrol_an_app_then_sign_in_with_a_code_and_manage_the_account(
     page.get_by_text("INVALID_CREDENTIALS").wait_for()  # type: ignore[attr-defined]
     form.get_by_label("Password").fill("Granite-Falcon-Morning-88")
     form.get_by_role("button").click()
-    page.get_by_text("A token went to james@morgan-appeals.example").wait_for()  # type: ignore[attr-defined]
+    page.get_by_text("A message was sent to james@morgan-appeals.example").wait_for()  # type: ignore[attr-defined]
     page.get_by_label("Token from the message").fill(_latest_mail(tmp_path, "Email change token:"))  # type: ignore[attr-defined]
     page.get_by_role("button", name="Confirm the new email").click()  # type: ignore[attr-defined]
     page.get_by_text("Your email is now james@morgan-appeals.example").wait_for()  # type: ignore[attr-defined]

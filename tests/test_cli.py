@@ -288,3 +288,33 @@ def test_operations_add_refuses_an_id_that_names_another_document(
     assert [r[0] for r in rows(run.db, "SELECT operation_names FROM persisted_documents WHERE trusted")] == [
         "A"
     ]
+
+
+def test_imported_addresses_count_as_verified_for_their_first_holder(run, tmp_path: Path) -> None:
+    """PACER's own accounts hold verified addresses (as migration 0016 counted them), one
+    account an address: the first in the file, or one imported before."""
+    first = write(
+        tmp_path,
+        "first.csv",
+        PACER_HEADER
+        + "1111111,Early.Bird,Ann,Bell,Shared@Example.org,2020-01-02,false,Winter-Lights-Glow-77\n"
+        + "2222222,Late.Comer,Carl,Dunn,shared@example.org,2020-01-03,false,Winter-Lights-Glow-77\n"
+        + "3333333,ab1234,Ed,Fox,,2010-01-02,false,old-pass\n",
+    )
+    assert run("import", "pacer-accounts", str(first)) == 0
+    second = write(
+        tmp_path,
+        "second.csv",
+        PACER_HEADER
+        + "4444444,Third.Party,Gil,Hay,SHARED@example.org,2020-01-04,false,Winter-Lights-Glow-77\n"
+        + "5555555,Own.Address,Ida,Jay,ida@example.org,2020-01-05,false,Winter-Lights-Glow-77\n",
+    )
+    assert run("import", "pacer-accounts", str(second)) == 0
+    got = rows(run.db, "SELECT account_number, email_verified FROM pacer_accounts ORDER BY account_number")
+    assert [(n, bool(v)) for n, v in got] == [
+        ("1111111", True),
+        ("2222222", False),
+        ("3333333", False),
+        ("4444444", False),
+        ("5555555", True),
+    ]

@@ -98,6 +98,15 @@ def test_no_secret_reaches_the_logs_at_debug(tmp_path: Path, fresh_database_url:
             token=str(token),
         )
         assert upgraded == {"upgradePacerAccount": {"errors": []}}
+        # The address given is confirmed from the mail it received, before anything else is mailed to it.
+        verification = _mailed(tmp_path, "Email verification token:")
+        secrets.append(verification)
+        verified = gql(
+            base,
+            "mutation($t: String!) { verifyEmail(input: {token: $t}) { errors { code } } }",
+            {"t": verification},
+        )
+        assert verified == {"verifyEmail": {"errors": []}}
         link = 'mutation($p: String!) { linkCmecfAccount(input: {login: "lperez", password: $p, confirm: true}) { errors { code } } }'
         wrong_link = post(base, link, {"p": "wrong-ecf-pass-5"}, court="mad", token=token).json()
         assert wrong_link["data"]["linkCmecfAccount"]["errors"] == [{"code": "INVALID_CMECF_CREDENTIALS"}]

@@ -57,7 +57,7 @@ class ErrorCode(str, Enum):
     MFA_ENROLLMENT_REQUIRED = "MFA_ENROLLMENT_REQUIRED"  # the account used its skips: it may only enrol
     TOO_MANY_AUTHENTICATORS = "TOO_MANY_AUTHENTICATORS"  # at most 5
     INVALID_SECURITY_CODE = "INVALID_SECURITY_CODE"  # the code mailed to add an authenticator
-    EMAIL_TAKEN = "EMAIL_TAKEN"  # another account has this email
+    EMAIL_TAKEN = "EMAIL_TAKEN"  # another account verified this email first
     LAST_ADMIN = "LAST_ADMIN"  # a firm with members keeps at least one administrator
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"  # the same idempotencyKey came with different usage
     REMINDER_JOB_RUNNING = "REMINDER_JOB_RUNNING"  # one reminder job per court at a time

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.conftest import FILER, Api
@@ -26,7 +27,19 @@ async def register(api: Api, username: str, first: str, last: str) -> tuple[str,
         },
     )
     assert data["registerPacerAccount"]["errors"] == [], data
+    await verify_address(api, f"{username}@example.org")
     return await api.sign_in(username, PASSWORD), data["registerPacerAccount"]["account"]
+
+
+async def verify_address(api: Api, address: str) -> None:
+    """Confirm an address with the verification token last mailed to it (its owner reads the mail)."""
+    found = re.search(r"Email verification token: (\S+)", api.mails(address)[-1].get_content())
+    assert found, address
+    data = await api.data(
+        "mutation($t: String!) { verifyEmail(input: {token: $t}) { account { emailVerified } errors { code } } }",
+        {"t": found.group(1)},
+    )
+    assert data["verifyEmail"] == {"account": {"emailVerified": True}, "errors": []}, data
 
 
 async def create_firm(api: Api, token: str, name: str = "Lopez & Morgan LLP") -> dict[str, Any]:

@@ -29,6 +29,7 @@ async def test_each_state_change_writes_an_event_with_actor_subject_and_court(ap
     assert events == [
         ("account.sign_in", laura.id, laura.id, None),
         ("account.upgrade", laura.id, laura.id, None),
+        ("account.email_verification_sent", laura.id, laura.id, None),
         ("cmecf.link", laura.id, laura.id, "mad"),
         ("account.sign_out", laura.id, laura.id, None),
     ]

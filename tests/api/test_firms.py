@@ -62,7 +62,11 @@ async def test_invite_accept_and_both_sides_are_mailed(api: Api) -> None:
         "You joined Lopez & Morgan LLP",
     ]
     admin_mail = [m["Subject"] for m in api.mails("marialopez@example.org")]
-    assert admin_mail == ["Lopez & Morgan LLP: invitation sent", "Lopez & Morgan LLP: invitation accepted"]
+    assert admin_mail == [
+        "PACER: verify your email",  # at registration; the firm's mail comes once it is verified
+        "Lopez & Morgan LLP: invitation sent",
+        "Lopez & Morgan LLP: invitation accepted",
+    ]
     actions = [e.action for e in await AuditEvent.filter(action__startswith="firm.").order_by("id")]
     assert actions == ["firm.create", "firm.invite", "firm.member.join"]
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from nextgen_gql.models import CmecfLink, FilingPrivilege, Registration
+from tests.api.firm_helpers import verify_address
 from tests.conftest import CLERK_PASSWORD, CLERKS, FILER, LEGACY, SHARED, Api, not_demo
 
 SUBMIT = """mutation($i: SubmitRegistrationInput!) { submitRegistration(input: $i) {
@@ -43,6 +44,7 @@ async def new_filer(api: Api, username: str = "kimpro2026", last: str = "Pro") -
         },
     )
     assert data["registerPacerAccount"]["errors"] == []
+    await verify_address(api, f"{username}@example.org")  # decisions are mailed to verified addresses only
     return await api.sign_in(username, PRO_SE_PASSWORD)
 
 
@@ -99,7 +101,8 @@ async def test_pro_se_registers_the_clerk_approves_and_the_party_files_at_mad_on
     # A pro se party files in their own case at mad, and nowhere else.
     assert (mine["inCase"], mine["mad"], mine["mab"], mine["ca1"]) == (True, False, False, False)
     assert mine["registrations"][0]["status"] == "APPROVED"
-    [mail] = api.mails("kimpro2026@example.org")
+    verification, mail = api.mails("kimpro2026@example.org")  # the address was verified first
+    assert "Email verification token:" in verification.get_content()
     assert "approved" in mail["Subject"] and "mad" in mail["Subject"]
     assert "You may now file" in mail.get_content()
     # A decision is final.
@@ -114,6 +117,7 @@ async def test_an_attorney_who_lost_the_login_is_linked_on_approval(api: Api) ->
         newPassword: "Blue-Harbor-Lantern-42"}) { errors { code } } }""",
         token=laura,
     )
+    await verify_address(api, "laura@perezlaw.example")
     submitted = await submit(api, laura, role="ATTORNEY", barNumber="654321", barState="ma")
     assert submitted["errors"] == [] and submitted["registration"]["barState"] == "MA"
     madclerk = await clerk(api, "mad")
@@ -135,7 +139,8 @@ async def test_an_attorney_who_lost_the_login_is_linked_on_approval(api: Api) ->
     assert mine["mad"] is True and mine["privileges"] == [
         {"court": {"code": "mad"}, "role": "ATTORNEY", "source": "REGISTRATION"}
     ]
-    [mail] = api.mails("laura@perezlaw.example")
+    verification, mail = api.mails("laura@perezlaw.example")  # the address was verified first
+    assert "Email verification token:" in verification.get_content()
     assert "'lperez' is now linked" in mail.get_content()
 
 
@@ -257,7 +262,8 @@ async def test_rejection_needs_a_reason_and_mails_it(api: Api) -> None:
     assert rejected["errors"] == [] and rejected["privilege"] is None
     assert rejected["registration"]["status"] == "REJECTED"
     assert rejected["registration"]["reason"] == "No case 1:26-cv-3 is open in this court."
-    [mail] = api.mails("kimpro2026@example.org")
+    verification, mail = api.mails("kimpro2026@example.org")  # the address was verified first
+    assert "Email verification token:" in verification.get_content()
     assert "not approved" in mail["Subject"] and "No case 1:26-cv-3 is open" in mail.get_content()
     assert await not_demo(FilingPrivilege.all()).count() == 0
 
@@ -277,7 +283,9 @@ async def test_a_failed_link_on_approval_leaves_the_request_pending(api: Api) ->
     unknown = await decide(api, madclerk, "mad", id=registration_id, approve=True, linkCmecfLogin="rsilva")
     assert codes(unknown) == [("NOT_FOUND", "linkCmecfLogin")]  # a login of mab, not of mad
     assert (await not_demo(Registration.all()).get()).status.value == "pending"
-    assert await not_demo(CmecfLink.all()).count() == 1 and api.mails("kimpro2026@example.org") == []
+    # Nothing decided, nothing mailed but the address's verification.
+    assert await not_demo(CmecfLink.all()).count() == 1
+    assert [m["Subject"] for m in api.mails("kimpro2026@example.org")] == ["PACER: verify your email"]
 
 
 async def test_the_queue_pages_and_filters(api: Api) -> None:

@@ -45,6 +45,7 @@ RULES: dict[str, str] = {
     },
     "PacerAccount.accountNumber": SELF_ADMIN_CLERK,
     "PacerAccount.email": SELF_ADMIN_CLERK,
+    "PacerAccount.emailVerified": SELF_ADMIN_CLERK,
     "PacerAccount.cmecfAccounts": PER_COURT,
     "PacerAccount.privileges": PER_COURT,
     "PacerAccount.canFile": PER_COURT,
@@ -279,7 +280,7 @@ async def test_node_visibility(api: Api, world: World, what: str) -> None:
 
 
 ACCOUNT_FIELDS = """query($id: ID!) { node(id: $id) { ... on PacerAccount {
-  username accountNumber email
+  username accountNumber email emailVerified
   privileges { court { code } } cmecfAccounts { court { code } } registrations { court { code } }
   firm { name } } } }"""
 
@@ -296,6 +297,7 @@ async def test_account_fields_per_role(api: Api, world: World) -> None:
         "username": FILER[0],
         "accountNumber": JAMES_NUMBER,
         "email": "james.morgan@morganlegal.example",
+        "emailVerified": True,
         "privileges": [{"court": {"code": "mad"}}],
         "cmecfAccounts": [{"court": {"code": "mad"}}],
         "registrations": [{"court": {"code": "mab"}}],

@@ -66,7 +66,7 @@ ErrorCodeEnum = describe_values(
         "authenticator app.",
         "TOO_MANY_AUTHENTICATORS": "An account has at most 5 authenticator apps.",
         "INVALID_SECURITY_CODE": "The security code mailed to add an authenticator app is wrong or expired.",
-        "EMAIL_TAKEN": "Another account has this email.",
+        "EMAIL_TAKEN": "Another account verified this email first (confirmEmailChange, verifyEmail).",
         "LAST_ADMIN": "A firm with members keeps at least one administrator: make another member one first.",
         "IDEMPOTENCY_KEY_REUSED": "The same idempotencyKey came with different usage: a new item needs a new key.",
         "REMINDER_JOB_RUNNING": "A reminder job of the court is still running: one at a time, wait until it is done.",

@@ -24,6 +24,10 @@ class PacerAccount(Model):
     first_name = fields.CharField(max_length=100)
     last_name = fields.CharField(max_length=100)
     email = fields.CharField(max_length=254, default="")
+    # Whether the owner confirmed ``email`` with the token mailed to it (``services.email_addresses``):
+    # until then it receives no mail but that token's, and blocks nobody (a partial unique index
+    # on ``lower(email)`` holds among verified addresses only).
+    email_verified = fields.BooleanField(default=False, db_default=False)
     password_hash = fields.CharField(max_length=255)
     # Whether the password met the 2025 policy when last seen in clear (None: never seen).
     password_compliant = fields.BooleanField(null=True)

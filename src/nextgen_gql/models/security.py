@@ -109,6 +109,9 @@ class MfaChallenge(Model):
 class EmailChange(Model):
     """A requested change of email: the token mailed to the new address (its SHA-256), single use."""
 
+    # Also the verification of the address an account holds (``new_email`` that address):
+    # one kind of mailed token, one outstanding per account (``services.email_addresses``).
+
     id = fields.IntField(primary_key=True)
     account: fields.ForeignKeyRelation[PacerAccount] = fields.ForeignKeyField(
         "models.PacerAccount", related_name="email_changes", on_delete=fields.CASCADE

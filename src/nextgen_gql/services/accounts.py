@@ -12,8 +12,9 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import PacerAccount
-from nextgen_gql.services import audit, outbox, throttle
+from nextgen_gql.services import audit, email_addresses, outbox, throttle
 from nextgen_gql.services.clock import now
+from nextgen_gql.services.mail import Mailer
 from nextgen_gql.services.passwords import check_password_policy, check_username, hash_password
 from nextgen_gql.services.text import control_character, single_line
 
@@ -74,9 +75,17 @@ async def accounts_by_ids(ids: Sequence[int]) -> list[PacerAccount | None]:
 
 
 async def register(
-    *, username: str, password: str, first_name: str, last_name: str, email: str, source: str | None = None
+    *,
+    username: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    mailer: Mailer,
+    source: str | None = None,
 ) -> PacerAccount:
-    """Register a new PACER account. It is born upgraded (created after 2014-08-11).
+    """Register a new PACER account. It is born upgraded (created after 2014-08-11); its email
+    is held unverified until confirmed with the token mailed to it (``email_addresses``).
 
     Every attempt over the API counts toward ``throttle.REGISTRATIONS`` of its ``source``
     address, answered or refused (a refusal may say a username is taken): past it,
@@ -114,10 +123,12 @@ async def register(
                     using_db=conn,
                 )
                 await audit.record("account.register", actor_id=account.id, using_db=conn)
-                return account
         except IntegrityError:
             # Either the username was taken a moment ago, or the account number collided.
             await _username_free(username)
+            continue
+        await email_addresses.send_verification(account, mailer=mailer)
+        return account
     raise RuntimeError("could not allocate a unique account number")  # pragma: no cover
 
 
@@ -127,10 +138,12 @@ async def upgrade(
     email: str,
     new_username: str | None,
     new_password: str | None,
+    mailer: Mailer,
 ) -> PacerAccount:
     """Upgrade a legacy account, once.
 
-    A legacy username shorter than 8 characters must be replaced, and so must a password
+    The email given is held unverified until confirmed with the token mailed to it, unless it
+    is the account's verified address already. A legacy username shorter than 8 characters must be replaced, and so must a password
     that does not meet today's policy (as last checked at sign-in).
     """
     if not account.is_legacy:
@@ -171,6 +184,7 @@ async def upgrade(
             "newPassword",
         )
     changed = _changes(account, username=username, email=email, new_password=bool(new_password))
+    verified = account.email_verified and email.lower() == account.email.lower()
     try:
         async with in_transaction() as conn:
             updated = (
@@ -180,6 +194,7 @@ async def upgrade(
                     username=username,
                     username_key=username.lower(),
                     email=email,
+                    email_verified=verified,
                     password_hash=password_hash,
                     password_compliant=True,
                     upgraded_at=now(),
@@ -198,6 +213,7 @@ async def upgrade(
             ErrorCode.USERNAME_TAKEN, f"The username {username!r} is taken.", "newUsername"
         ) from None
     await account.refresh_from_db()
+    await email_addresses.send_verification(account, mailer=mailer)
     return account
 
 

@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import AccountEventKind, InvitationStatus
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import Firm, FirmInvitation, FirmMembership, PacerAccount
-from nextgen_gql.services import audit, outbox
+from nextgen_gql.services import audit, email_addresses, outbox
 from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, new_account_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
@@ -98,7 +98,7 @@ async def _mail_admins(
 ) -> None:
     admins = await PacerAccount.filter(membership__firm_id=firm.id, membership__is_admin=True)
     for admin in admins:
-        if admin.email and admin.id != skip:
+        if email_addresses.reachable(admin) and admin.id != skip:
             await mailer.send(admin.email, subject, body)
 
 
@@ -220,7 +220,7 @@ async def invite_member(
             )
     except IntegrityError:
         return await FirmInvitation.get(open_key=open_key)
-    if invitee.email:
+    if email_addresses.reachable(invitee):
         await mailer.send(
             invitee.email,
             f"Invitation to join {firm.name} on PACER",
@@ -290,7 +290,7 @@ async def accept_invitation(account: PacerAccount, invitation_id: int, *, mailer
         f"{firm.name}: invitation accepted",
         f"{account.first_name} {account.last_name} joined the firm.\n",
     )
-    if account.email:
+    if email_addresses.reachable(account):
         await mailer.send(
             account.email, f"You joined {firm.name}", f"Your PACER fees are now billed to {firm.name}.\n"
         )
@@ -366,7 +366,7 @@ async def remove_member(actor: PacerAccount, member_id: int, *, mailer: Mailer) 
     member = await PacerAccount.get(id=member_id)
     subject = f"{firm.name}: membership ended"
     text = f"{member.first_name} {member.last_name} is no longer a member of {firm.name}.\n"
-    if member.email:
+    if email_addresses.reachable(member):
         await mailer.send(
             member.email, subject, text + "Your PACER fees are billed to your own account again.\n"
         )
@@ -421,7 +421,7 @@ async def set_admin(actor: PacerAccount, account_id: int, admin: bool, *, mailer
         subject = f"{firm.name}: {name} stepped down as administrator"
         text = f"{name} is no longer an administrator of {firm.name} (still a member).\n"
     await _mail_admins(mailer, firm, subject, text, skip=None if admin else person.id)
-    if not admin and person.email:
+    if not admin and email_addresses.reachable(person):
         await mailer.send(person.email, subject, text)
     return firm
 
@@ -460,7 +460,7 @@ async def cancel_invitation(admin: PacerAccount, invitation_id: int, *, mailer: 
             using_db=conn,
         )
     invitee = invitation.account
-    if invitee.email:
+    if email_addresses.reachable(invitee):
         await mailer.send(
             invitee.email,
             f"{firm.name} withdrew its invitation",

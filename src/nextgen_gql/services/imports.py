@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.functions import Lower
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -326,8 +327,31 @@ class _Importer:
 
 
 class _PacerImporter(_Importer):
+    """PACER's own accounts: an address they hold counts as verified (as migration 0016 counted
+    the addresses held before it), for the first account holding it, in the file or before."""
+
     model = PacerAccount
     columns = PACER_COLUMNS
+
+    def __init__(self, path: Path, progress: Progress | None) -> None:
+        super().__init__(path, progress)
+        self.addresses: set[str] = set()  # lower-cased addresses already given in the file
+
+    async def _write(
+        self, batch: list[_Row], secret_column: str, pool: ThreadPoolExecutor, conn: BaseDBAsyncClient
+    ) -> None:
+        wanted = {row.values["email"].lower() for row in batch if row.values["email_verified"]}
+        if wanted:
+            held = await (
+                PacerAccount.annotate(email_key=Lower("email"))
+                .filter(email_key__in=list(wanted), email_verified=True)
+                .using_db(conn)
+                .values_list("email_key", flat=True)
+            )
+            for row in batch:
+                if row.values["email"].lower() in held:
+                    row.values["email_verified"] = False
+        await super()._write(batch, secret_column, pool, conn)
 
     def validate(self, line: int, row: dict[str, str], secret_column: str) -> _Row | None:
         before = len(self.problems.found)
@@ -374,6 +398,9 @@ class _PacerImporter(_Importer):
                 email=email,
             )
             compliant = problem is None
+        first_holder = bool(email) and email.lower() not in self.addresses
+        if email:
+            self.addresses.add(email.lower())
         return _Row(
             line=line,
             keys={"account_number": number, "username_key": username.lower()},
@@ -384,6 +411,7 @@ class _PacerImporter(_Importer):
                 "first_name": row["first_name"],
                 "last_name": row["last_name"],
                 "email": email,
+                "email_verified": first_holder,
                 "created_at": created,
                 "is_shared": shared == "true",
                 "password_compliant": compliant,

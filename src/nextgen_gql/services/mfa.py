@@ -36,7 +36,7 @@ from nextgen_gql.models import (
     PacerAccount,
     Session,
 )
-from nextgen_gql.services import audit, outbox, throttle, totp
+from nextgen_gql.services import audit, email_addresses, outbox, throttle, totp
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
@@ -167,9 +167,11 @@ async def start_enrollment(account: PacerAccount, name: str, *, sealer: Sealer, 
     """Begin adding an app: a new secret for it, and a security code mailed to the email on file."""
     if account.is_legacy:
         raise DomainError(ErrorCode.UPGRADE_REQUIRED, "Upgrade your PACER account before adding an app.")
-    if not account.email:
+    if not email_addresses.reachable(account):
         raise DomainError(
-            ErrorCode.INVALID_INPUT, "Your account has no email for the security code: add one first."
+            ErrorCode.INVALID_INPUT,
+            "Your account has no verified email for the security code: verify it (verifyEmail) or "
+            "change it first.",
         )
     name = _check_name(name)
     confirmed = await Authenticator.filter(account_id=account.id, confirmed_at__isnull=False)
@@ -428,7 +430,7 @@ async def regenerate_backup_codes(
 
 
 async def _notify(mailer: Mailer, account: PacerAccount, subject: str, what: str) -> None:
-    if not account.email:
+    if not email_addresses.reachable(account):
         return
     await mailer.send(
         account.email,

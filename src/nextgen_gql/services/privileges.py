@@ -31,7 +31,7 @@ from nextgen_gql.enums import AccountEventKind, FilerRole, PrivilegeSource
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, FilingPrivilege, PacerAccount, PrivilegeCase
 from nextgen_gql.models.filing import CASE_SEPARATOR
-from nextgen_gql.services import audit, counts, outbox
+from nextgen_gql.services import audit, counts, email_addresses, outbox
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
@@ -250,7 +250,7 @@ async def revoke(
         await outbox.publish(conn, [_event(AccountEventKind.PRIVILEGE_REVOKED, privilege)])
     await privilege.refresh_from_db()
     holder = await PacerAccount.get(id=privilege.account_id)
-    if holder.email:
+    if email_addresses.reachable(holder):
         role = _role_name(privilege.role)
         await mailer.send(
             holder.email,

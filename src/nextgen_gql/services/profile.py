@@ -3,23 +3,22 @@
 Both ask for the current password again (wrong ones count as failed sign-ins). A new
 password follows the 2025 rules and ends every other session; a new email is confirmed
 from the new address with a token mailed there (after ``Email change token:``, one hour,
-single use), and the old address is told of both steps. Legacy accounts upgrade first.
+single use; ``services.email_addresses``), and the old address, when verified, is told of
+both steps. Legacy accounts upgrade first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
-from tortoise.functions import Lower
 from tortoise.transactions import in_transaction
 
 from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
-from nextgen_gql.models import EmailChange, PacerAccount, PasswordReset, Session
-from nextgen_gql.services import audit, outbox
+from nextgen_gql.models import PacerAccount, PasswordReset, Session
+from nextgen_gql.services import audit, email_addresses, outbox
 from nextgen_gql.services.accounts import check_email
-from nextgen_gql.services.auth import check_password_of, token_hash
+from nextgen_gql.services.auth import check_password_of
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.services.passwords import check_password_policy, hash_password, verify_password
@@ -93,7 +92,7 @@ async def change_password(
         )
         await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
     account.password_hash = password_hash
-    if account.email:
+    if email_addresses.reachable(account):
         await mailer.send(
             account.email,
             "PACER: your password was changed",
@@ -104,13 +103,13 @@ async def change_password(
         )
 
 
-async def _email_taken(email: str, account_id: int) -> bool:
-    return (
-        await PacerAccount.annotate(email_key=Lower("email"))
-        .filter(email_key=email.lower())
-        .exclude(id=account_id)
-        .exists()
-    )
+EMAIL_CHANGE = email_addresses.Purpose(
+    label=EMAIL_CHANGE_TOKEN_LABEL,
+    ttl=EMAIL_CHANGE_TTL,
+    subject="PACER: confirm your new email",
+    asked="asked to use this address from now on",
+    mutation="confirmEmailChange",
+)
 
 
 async def request_email_change(
@@ -121,41 +120,20 @@ async def request_email_change(
     mailer: Mailer,
     source: str | None = None,
 ) -> None:
-    """Mail a token to the new address, and a notice to the old one."""
+    """Mail a token to the new address, and a notice to the old one.
+
+    The answer is the same whoever holds the new address: when another account verified it,
+    that account is told instead of a token being sent (``email_addresses.mail_token``).
+    """
     _require_upgraded(account)
     await check_password_of(account, password, source=source)
     email = check_email(new_email, field="newEmail")
     if email.lower() == account.email.lower():
         raise DomainError(ErrorCode.INVALID_INPUT, "This is already your email.", "newEmail")
-    if await _email_taken(email, account.id):
-        raise DomainError(ErrorCode.EMAIL_TAKEN, "Another PACER account has this email.", "newEmail")
-    token = secrets.token_urlsafe(32)
-    at = now()
-    async with in_transaction() as conn:
-        # One change at a time: an earlier token dies with this request.
-        await (
-            EmailChange.filter(account_id=account.id, used_at__isnull=True).using_db(conn).update(used_at=at)
-        )
-        await EmailChange.create(
-            account_id=account.id,
-            new_email=email,
-            token_hash=token_hash(token),
-            created_at=at,
-            expires_at=at + EMAIL_CHANGE_TTL,
-            using_db=conn,
-        )
-        await audit.record("account.email_change_request", actor_id=account.id, using_db=conn)
-    minutes = int(EMAIL_CHANGE_TTL.total_seconds()) // 60
-    await mailer.send(
-        email,
-        "PACER: confirm your new email",
-        f"Dear {account.first_name} {account.last_name},\n\n"
-        f"The PACER account {account.username} asked to use this address from now on.\n"
-        f"To confirm, use this token within {minutes} minutes (confirmEmailChange); it works once.\n\n"
-        f"{EMAIL_CHANGE_TOKEN_LABEL} {token}\n\n"
-        "If you did not ask for this, ignore this message.\n",
+    await email_addresses.mail_token(
+        account, email, EMAIL_CHANGE, mailer=mailer, audit_action="account.email_change_request"
     )
-    if account.email:
+    if email_addresses.reachable(account):
         await mailer.send(
             account.email,
             "PACER: a change of your email was asked for",
@@ -167,34 +145,14 @@ async def request_email_change(
 
 
 async def confirm_email_change(account: PacerAccount, token: str, *, mailer: Mailer) -> PacerAccount:
-    """Make the new email the account's, with the token mailed there (once)."""
+    """Make the new email the account's, verified, with the token mailed there (once)."""
     invalid = DomainError(
         ErrorCode.INVALID_INPUT, "The email change token is invalid, used or expired.", "token"
     )
-    change = (
-        await EmailChange.get_or_none(token_hash=token_hash(token.strip()), account_id=account.id)
-        if 0 < len(token) <= 256
-        else None
-    )
-    at = now()
-    if change is None or change.used_at is not None or change.expires_at <= at:
-        raise invalid
-    if await _email_taken(change.new_email, account.id):
-        raise DomainError(ErrorCode.EMAIL_TAKEN, "Another PACER account has this email now.", "token")
-    old = account.email
-    async with in_transaction() as conn:
-        if not await EmailChange.filter(id=change.id, used_at__isnull=True).using_db(conn).update(used_at=at):
-            raise invalid
-        await PacerAccount.filter(id=account.id).using_db(conn).update(email=change.new_email)
-        await audit.record("account.email_change", actor_id=account.id, using_db=conn)
-        # The registrations' copies of the applicant (their search) follow the new email.
-        from nextgen_gql.services.registrations import refresh_applicant
-
-        await account.refresh_from_db(using_db=conn)
-        await refresh_applicant(account, conn)
-        await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
-    await account.refresh_from_db()
-    if old:
+    change = await email_addresses.redeem(token, invalid, account_id=account.id)
+    old, was_reachable = account.email, email_addresses.reachable(account)
+    await email_addresses.claim(account, change, invalid, audit_action="account.email_change")
+    if was_reachable and old.lower() != account.email.lower():
         await mailer.send(
             old,
             "PACER: your email was changed",

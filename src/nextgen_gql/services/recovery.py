@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import CmecfAccount, PacerAccount, PasswordReset, Session
-from nextgen_gql.services import audit, events, outbox, throttle
+from nextgen_gql.services import audit, email_addresses, events, outbox, throttle
 from nextgen_gql.services.auth import token_hash
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
@@ -31,9 +31,11 @@ RESET_TOKEN_LABEL = "Reset token:"
 async def request_password_reset(
     username_or_email: str, *, mailer: Mailer, ttl_seconds: int, source: str | None = None
 ) -> None:
-    """Mail a single-use reset token to the account(s) named by username or email.
+    """Mail a single-use reset token to the account named by username or verified email.
 
-    A source address asking too often is quietly ignored (the answer never changes).
+    An email matches verified addresses only; an account whose address is unverified is sent
+    its verification mail instead, and nothing else (``email_addresses``). A source address
+    asking too often is quietly ignored (the answer never changes).
     """
     key = username_or_email.strip().lower()
     if not key or len(key) > 254:
@@ -42,11 +44,19 @@ async def request_password_reset(
     if await throttle.locked_until(throttle.RESET_REQUESTS, address) is not None:
         return
     await throttle.record_failure(throttle.RESET_REQUESTS, address)
-    matches = Q(email_key=key) | Q(username_key=key) if len(key) <= USERNAME_MAX else Q(email_key=key)
-    accounts = await PacerAccount.annotate(email_key=Lower("email")).filter(matches)
+    matches = Q(email_key=key, email_verified=True)
+    if len(key) <= USERNAME_MAX:
+        matches |= Q(username_key=key)
+    accounts = list(await PacerAccount.annotate(email_key=Lower("email")).filter(matches))
+    if not accounts:
+        # Nobody verified this address: whoever holds it unverified gets the verification mail.
+        accounts = list(await email_addresses.holders(key).filter(email_verified=False))
     for account in accounts:
         if not account.email:
             continue  # a legacy account that never gave an email cannot be reached
+        if not email_addresses.reachable(account):
+            await email_addresses.send_verification(account, mailer=mailer)
+            continue
         token = secrets.token_urlsafe(32)
         at = now()
         async with in_transaction() as conn:

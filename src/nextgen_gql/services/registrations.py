@@ -35,7 +35,7 @@ from nextgen_gql.enums import (
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount, Registration
 from nextgen_gql.models.filing import LOGIN_MAX
-from nextgen_gql.services import audit, counts, outbox, privileges
+from nextgen_gql.services import audit, counts, email_addresses, outbox, privileges
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.linking import (
@@ -405,7 +405,7 @@ async def _mail_decision(
     privilege: FilingPrivilege | None,
     link: LinkResult | None,
 ) -> None:
-    if not applicant.email:
+    if not email_addresses.reachable(applicant):
         return
     role = registration.role.name.replace("_", " ").title()
     if registration.status is RegistrationStatus.APPROVED and privilege is not None:

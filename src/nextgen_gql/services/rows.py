@@ -80,6 +80,11 @@ class AccountRow(NamedTuple):
     created_raw: Any
     upgraded_raw: Any
     shared_raw: Any
+    verified_raw: Any
+
+    @property
+    def email_verified(self) -> bool:
+        return bool(self.email) and bool(self.verified_raw)
 
     @property
     def created_at(self) -> dt.datetime:
@@ -101,13 +106,15 @@ class AccountRow(NamedTuple):
 
 _ACCOUNT_COLUMNS = (
     "a.id, a.account_number, a.username, a.first_name, a.last_name, a.email, a.created_at, "
-    "a.upgraded_at, a.is_shared"
+    "a.upgraded_at, a.is_shared, a.email_verified"
 )
+#: How many columns ``_ACCOUNT_COLUMNS`` selects.
+ACCOUNT_WIDTH = len(AccountRow._fields)
 _make_account = AccountRow._make
 
 
 def _account(r: Sequence[Any], at: int = 0) -> AccountRow:
-    return _make_account(tuple(r)[at : at + 9])
+    return _make_account(tuple(r)[at : at + ACCOUNT_WIDTH])
 
 
 class PrivilegeRow(NamedTuple):
@@ -286,8 +293,9 @@ async def viewer_for_token(
     if not found:
         return None
     first = found[0]
-    await touch(first[9], _datetime(first[10]))
-    at = 12
+    session_at = ACCOUNT_WIDTH  # s.id, s.last_used_at, s.mfa_restricted follow the account
+    await touch(first[session_at], _datetime(first[session_at + 1]))
+    at = session_at + 3
     member: MembershipRow | None = None
     if membership:
         if first[at] is not None:
@@ -303,7 +311,7 @@ async def viewer_for_token(
         held = list(seen.values())
         at += 10
     clerk_of = frozenset(str(r[at]) for r in found if r[at] is not None) if clerk_courts else None
-    return Viewer(_account(first), member, held, clerk_of, bool(first[11]))
+    return Viewer(_account(first), member, held, clerk_of, bool(first[session_at + 2]))
 
 
 async def accounts_by_ids(ids: Iterable[int]) -> dict[int, AccountRow]:
@@ -415,7 +423,7 @@ async def cmecf_page(
                 CmecfRow(r[0], r[1], r[2], r[3], r[4], r[5], _ROLES[r[6]]),
                 LinkRow(r[7], r[8], r[9], r[10], r[11], r[12]) if linked else None,
                 _account(r, 13) if linked else None,
-                _account(r, 22) if linked else None,
+                _account(r, 13 + ACCOUNT_WIDTH) if linked else None,
             )
         )
     return entries, total

@@ -293,14 +293,14 @@ async def _court_audit(runtime: Runtime, sources: list[Any], args: dict[str, Any
 # ---------------------------------------------------------------------------- PacerAccount
 
 
-def _contact(column: str) -> Resolver:
+def _contact(column: str, hidden: Any = "") -> Resolver:
     async def resolve(runtime: Runtime, sources: list[Account], args: dict[str, Any]) -> list[Any]:
         undecided = [s for s in sources if s.contact is None]
         accesses = dict(zip((id(s) for s in undecided), await _accesses(runtime, undecided), strict=True))
         values = []
         for s in sources:
             sees = s.contact if s.contact is not None else accesses[id(s)].sees_contact
-            values.append(getattr(s.row, column) if sees else "")
+            values.append(getattr(s.row, column) if sees else hidden)
         return values
 
     return batch(resolve)
@@ -570,6 +570,7 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("PacerAccount", "isShared"): _row("is_shared"),
     ("PacerAccount", "accountNumber"): _contact("account_number"),
     ("PacerAccount", "email"): _contact("email"),
+    ("PacerAccount", "emailVerified"): _contact("email_verified", False),
     ("PacerAccount", "privileges"): batch(_privileges),
     ("PacerAccount", "canFile"): batch(_can_file),
     ("PacerAccount", "cmecfAccounts"): batch(_linked_accounts),

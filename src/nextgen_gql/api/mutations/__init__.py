@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 
 from nextgen_gql.api.mutations.accounts import AccountMutations
 from nextgen_gql.api.mutations.billing import BillingMutations
+from nextgen_gql.api.mutations.email_verification import EmailVerificationMutations
 from nextgen_gql.api.mutations.firms import FirmMutations
 from nextgen_gql.api.mutations.keys import KeyMutations
 from nextgen_gql.api.mutations.linking import LinkingMutations
@@ -24,6 +25,7 @@ _Mutation = merge_types(
     (
         AccountMutations,
         SecurityMutations,
+        EmailVerificationMutations,
         RecoveryMutations,
         LinkingMutations,
         RegistrationMutations,

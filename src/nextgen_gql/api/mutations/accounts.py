@@ -124,7 +124,10 @@ class AccountMutations:
         info.context.clear_token_cookie()
         return SignOutPayload(ok=True)
 
-    @strawberry.mutation(description="Register a new PACER account (born upgraded).")
+    @strawberry.mutation(
+        description="Register a new PACER account (born upgraded); its email is held unverified until "
+        "confirmed with the token mailed to it (verifyEmail)."
+    )
     @payload_errors(PacerAccountPayload)
     async def register_pacer_account(
         self,
@@ -140,11 +143,15 @@ class AccountMutations:
             last_name=input.last_name,
             email=input.email,
             source=info.context.source_address,
+            mailer=info.context.mailer,
         )
         info.context.owner_proved(account.id)
         return PacerAccountPayload(account=PacerAccount.of(account, FULL_ACCESS))
 
-    @strawberry.mutation(description="Upgrade the signed-in legacy PACER account, once.")
+    @strawberry.mutation(
+        description="Upgrade the signed-in legacy PACER account, once; a new email is held unverified "
+        "until confirmed with the token mailed to it (verifyEmail)."
+    )
     @payload_errors(PacerAccountPayload)
     async def upgrade_pacer_account(
         self,
@@ -158,6 +165,10 @@ class AccountMutations:
     ) -> PacerAccountPayload:
         viewer = await info.context.require_viewer()
         account = await accounts.upgrade(
-            viewer, email=input.email, new_username=input.new_username, new_password=input.new_password
+            viewer,
+            email=input.email,
+            new_username=input.new_username,
+            new_password=input.new_password,
+            mailer=info.context.mailer,
         )
         return PacerAccountPayload(account=PacerAccount.of(account, FULL_ACCESS))

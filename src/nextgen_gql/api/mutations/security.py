@@ -246,7 +246,9 @@ class SecurityMutations:
         return AcceptedPayload(ok=True)
 
     @strawberry.mutation(
-        description="Ask to change your email: a token goes to the new address (one hour), a notice to the old."
+        description="Ask to change your email: a token goes to the new address (one hour), a notice to the old "
+        "(when verified). Answers ok whoever holds the new address: when another account verified it, that "
+        "account is told instead and no token is sent."
     )
     @payload_errors(AcceptedPayload)
     async def request_email_change(

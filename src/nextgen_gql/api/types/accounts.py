@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from nextgen_gql.api.types.security import MfaStatus, Session
 
 __all__ = ["PacerAccount"]
+
+T = TypeVar("T")
 
 
 @strawberry.type(description="A national PACER account (Central Sign-On): one login for every NextGen court.")
@@ -78,28 +80,36 @@ class PacerAccount(Node):
             return self.known_access
         return await info.context.account_access(self.model.id)
 
-    async def _contact(self, info: Info, value: str) -> str:
-        return value if (await self._access(info)).sees_contact else ""
+    async def _contact(self, info: Info, value: T, hidden: T) -> T:
+        return value if (await self._access(info)).sees_contact else hidden
 
-    def _contact_now_or_later(self, info: Info, value: str) -> str:
+    def _contact_now_or_later(self, info: Info, value: T, hidden: T) -> T:
         # Synchronous when the answer is known (the common case), an awaitable otherwise.
         if self.known_contact is not None:
-            return value if self.known_contact else ""
-        return self._contact(info, value)  # type: ignore[return-value]
+            return value if self.known_contact else hidden
+        return self._contact(info, value, hidden)  # type: ignore[return-value]
 
     @strawberry.field(
         description="7 digits, fixed for life. Empty unless you are the account, its firm's "
         "administrator, or a clerk of a court it files or asks to file in."
     )
     def account_number(self, info: Info) -> str:
-        return self._contact_now_or_later(info, self.model.account_number)
+        return self._contact_now_or_later(info, self.model.account_number, "")
 
     @strawberry.field(
         description="Empty for a legacy account that never gave one, and unless you are the account, its "
         "firm's administrator, or a clerk of a court it files or asks to file in."
     )
     def email(self, info: Info) -> str:
-        return self._contact_now_or_later(info, self.model.email)
+        return self._contact_now_or_later(info, self.model.email, "")
+
+    @strawberry.field(
+        description="Whether the owner confirmed the email with the token mailed to it (verifyEmail); "
+        "until then it receives no other mail and blocks nobody. Addresses held before 2026-12-04 count "
+        "as verified. False whenever the email is not shown to you."
+    )
+    def email_verified(self, info: Info) -> bool:
+        return self._contact_now_or_later(info, bool(self.model.email and self.model.email_verified), False)
 
     @strawberry.field(
         description="Legacy CM/ECF accounts this account linked, in every court (to a court's clerks, theirs)."

@@ -427,7 +427,7 @@
         h("dt", { text: "Username" }), h("dd", { text: me.username }),
         h("dt", { text: "Name" }), h("dd", { text: me.firstName + " " + me.lastName }),
         h("dt", { text: "Account number" }), h("dd", { text: me.accountNumber }),
-        h("dt", { text: "Email" }), h("dd", { text: me.email || "none on file" }),
+        h("dt", { text: "Email" }), h("dd", { id: "account-email", text: emailText(me) }),
         h("dt", { text: "Status" }), h("dd", { id: "account-status", text: status }),
         h("dt", { text: "Firm" }), h("dd", { text: me.firm ? me.firm.name + " (" + me.firm.accountNumber + ")" : "none" })),
       h("h3", { text: "Where I may file" }),
@@ -535,7 +535,8 @@
         say("Registration of " + r.account.username + " " + result.registration.status.toLowerCase() + ".", "ok");
         clerkView(code);
       }
-      return [r.account.firstName + " " + r.account.lastName + " (" + r.account.username + ")",
+      return [h("span", {}, r.account.firstName + " " + r.account.lastName + " (" + r.account.username + ")",
+          r.account.email ? h("br") : null, r.account.email ? emailText(r.account) : null),
         ROLE_NAMES[r.role] || r.role,
         [r.caseNumber, r.barNumber && "bar " + r.barNumber + " " + (r.barState || "")].filter(Boolean).join(", ") || "-",
         h("div", { class: "decide" }, linkLogin,
@@ -1027,6 +1028,12 @@
     return box;
   }
 
+  // An address held unverified says so: it receives no mail until confirmed (verifyEmail).
+  function emailText(account) {
+    if (!account.email) return "none on file";
+    return account.email + (account.emailVerified ? "" : " (not verified)");
+  }
+
   function settingsView() {
     var password = h("form", { novalidate: true, id: "change-password" },
       field("Current password", "currentPassword", { type: "password", required: true, autocomplete: "current-password" }),
@@ -1049,7 +1056,7 @@
     submitting(email, async function (input) {
       var result = (await gql("RequestEmailChange", { input: input })).requestEmailChange;
       if (result.errors.length) return refused(email, result.errors);
-      say("A token went to " + input.newEmail + " (valid for one hour); your current address was told.", "ok");
+      say("A message was sent to " + input.newEmail + "; your current address was told.", "ok");
     });
     submitting(confirmEmail, async function (input) {
       var result = (await gql("ConfirmEmailChange", { input: input })).confirmEmailChange;
@@ -1058,10 +1065,33 @@
       settingsView();
       say("Your email is now " + result.account.email + ".", "ok");
     });
+    var verify = null;
+    if (state.me.email && !state.me.emailVerified) {
+      var verifyForm = h("form", { novalidate: true, id: "verify-email" },
+        field("Token from the message sent to " + state.me.email, "token", { required: true }),
+        h("button", { type: "submit", text: "Verify my email" }));
+      submitting(verifyForm, async function (input) {
+        var result = (await gql("VerifyEmail", { input: input })).verifyEmail;
+        if (result.errors.length) return refused(verifyForm, result.errors);
+        await refresh();
+        settingsView();
+        say("Your email " + result.account.email + " is verified.", "ok");
+      });
+      verify = h("section", { "aria-labelledby": "verify-title" },
+        h("h3", { id: "verify-title", text: "Verify my email" }),
+        h("p", { class: "muted", text: "Until you confirm it, your address receives no mail from PACER but this token." }),
+        verifyForm,
+        button("Send a new token", async function () {
+          var result = (await gql("ResendEmailVerification")).resendEmailVerification;
+          if (result.errors.length) return say(result.errors.map(function (e) { return e.message; }).join(" "), "error");
+          say("A new token was sent to " + state.me.email + "; the last one no longer works.", "ok");
+        }));
+    }
     show("Password and email", h("div", {},
       h("h3", { text: "Change my password" }), password,
+      verify,
       h("h3", { text: "Change my email" }),
-      h("p", {}, "Now: ", h("strong", { id: "current-email", text: state.me.email || "none on file" })),
+      h("p", {}, "Now: ", h("strong", { id: "current-email", text: emailText(state.me) })),
       email, confirmEmail));
   }
 
