@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -124,3 +126,17 @@ async def test_send_later_delivers_after_returning(tmp_path: Path) -> None:
     assert written(tmp_path) == []  # handed to a task, not yet written
     await mail.drain()
     assert len(written(tmp_path)) == 1
+
+
+def test_control_characters_are_unicodes_categories_cc_zl_zp() -> None:
+    """The fast scan (one regular expression) finds exactly the characters whose Unicode
+    category is Cc, Zl or Zp, over every code point."""
+    differ = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if (unicodedata.category(chr(code)) in ("Cc", "Zl", "Zp"))
+        != (control_character(chr(code)) is not None)
+    ]
+    assert differ == []
+    assert control_character("a\nb\x07c", allowed=frozenset("\n")) == "\x07"
+    assert control_character("a\r\nb\tc", allowed=frozenset("\n\r\t")) is None
