@@ -101,7 +101,9 @@ async def test_a_pro_se_party_files_in_their_own_case_only(api: Api) -> None:
     ]:
         assert (await mine(api, kim, "mad", written))["inCase"] is expected, written
     assert (await mine(api, kim, "mab", "26-10001"))["inCase"] is False  # another court
-    [mail] = api.mails("kimpro2026@example.org")
+    # The first mail verified the address she registered with; the decision follows it.
+    [verification, mail] = api.mails("kimpro2026@example.org")
+    assert "Email verification token:" in verification.get_content()
     assert "You may now file in case 1:26-cv-10001" in mail.get_content()
 
 
