@@ -218,6 +218,21 @@ async def overloaded(settings: Settings) -> httpx.Response:
     return shed
 
 
+async def database_unavailable(settings: Settings) -> httpx.Response:
+    """A signed-in query while every statement fails as a lost connection does."""
+    from unittest import mock
+
+    from tortoise import connections
+
+    from tests.api.test_outages import lost
+
+    async with running_api(settings) as api:
+        token = await api.sign_in(*FILER, redactionAcknowledged=True)
+        client = connections.get("default")
+        with mock.patch.multiple(client, execute_query=lost, execute_query_dict=lost):
+            return await api.post("{ me { username } }", token=token)
+
+
 async def restricted(api: Api) -> httpx.Response:
     """A clerk (MFA is required of court staff) past the three sign-ins without an app."""
     for _ in range(3):
@@ -259,6 +274,7 @@ async def test_each_code_the_service_emits_is_seen_in_an_answer_and_is_a_value(s
         await poor.post("{ courts { code } }")
         answers["RATE_LIMITED"] = await poor.post("{ courts { code } }")
     answers["OVERLOADED"] = await overloaded(settings)
+    answers["DATABASE_UNAVAILABLE"] = await database_unavailable(settings)
     assert set(answers) | NOT_EMITTED_YET == {code.value for code in RequestErrorCode}
     for code, response in answers.items():
         seen = [e["extensions"]["code"] for e in response.json().get("errors", [])]
