@@ -115,6 +115,20 @@ def code_of(body: bytes) -> str:
 # --- 11: a subscription's credentials hold as a query's, on every transport ---------------------
 
 
+async def authorization_of(api: Api, shape: str) -> str:
+    """The ``Authorization`` header of a credential shape the review tried: a garbage bearer
+    token, a ``Basic`` header, a signed-out token, or ``mad``'s service key."""
+    if shape == "garbage bearer":
+        return "Bearer ngcso_not-a-token-at-all"
+    if shape == "basic":
+        return "Basic bWFkY2xlcmswMTpwYXNzd29yZA=="
+    if shape == "signed-out bearer":
+        token = await filer(api)
+        await api.data("mutation { signOut { ok } }", token=token)
+        return f"Bearer {token}"
+    return f"Bearer {await mad_key(api)}"
+
+
 @pytest.mark.parametrize(
     ("shape", "path", "status", "code"),
     [
@@ -128,17 +142,7 @@ def code_of(body: bytes) -> str:
 async def test_a_stream_refuses_the_credentials_a_query_refuses(
     api: Api, shape: str, path: str, status: int, code: str
 ) -> None:
-    if shape == "garbage bearer":
-        authorization = "Bearer ngcso_not-a-token-at-all"
-    elif shape == "basic":
-        authorization = "Basic bWFkY2xlcmswMTpwYXNzd29yZA=="
-    elif shape == "signed-out bearer":
-        token = await filer(api)
-        await api.data("mutation { signOut { ok } }", token=token)
-        authorization = f"Bearer {token}"
-    else:
-        authorization = f"Bearer {await mad_key(api)}"
-    headers = {"authorization": authorization}
+    headers = {"authorization": await authorization_of(api, shape)}
     query = await api.client.post(path, json={"query": "{ courts { code } }"}, headers=headers)
     assert (query.status_code, code_of(query.content)) == (status, code)
     for subscription in (COURTS_CHANGED, MY_EVENTS, REGISTRATION_EVENTS):
@@ -185,12 +189,7 @@ async def test_a_stale_cookie_on_a_stream_is_anonymous_and_cleared(api: Api) -> 
 async def test_a_websocket_refuses_the_credentials_a_query_refuses(
     api: Api, where: str, shape: str, path: str, reason: str
 ) -> None:
-    if shape == "garbage bearer":
-        authorization = "Bearer ngcso_not-a-token-at-all"
-    elif shape == "basic":
-        authorization = "Basic bWFkY2xlcmswMTpwYXNzd29yZA=="
-    else:
-        authorization = f"Bearer {await mad_key(api)}"
+    authorization = await authorization_of(api, shape)
     headers = {"authorization": authorization} if where == "handshake" else {}
     async with gql_socket(api.app, path, headers=headers) as ws:
         payload = {"authorization": authorization} if where == "connection_init" else {}
