@@ -42,6 +42,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from nextgen_gql.admission.pacing import PacedHttpToolsProtocol
     from nextgen_gql.app import create_app
     from nextgen_gql.observability.logs import logging_config
 
@@ -64,6 +65,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # The app settles the real caller itself (api.proxies, NEXTGEN_GQL_FORWARDED_ALLOW_IPS):
         # uvicorn's own proxy handling (and its FORWARDED_ALLOW_IPS) would act first, apart.
         "proxy_headers": False,
+        # A connection answered 503 with Retry-After is not read again until then
+        # (admission.pacing: clients that resend at once would keep the workers refusing).
+        "http": PacedHttpToolsProtocol,
     }
     if args.workers > 1:
         # The parent prepares the database once; each worker then finds nothing to do.
