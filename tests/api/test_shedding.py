@@ -231,6 +231,17 @@ async def test_the_queues_recent_delay_decides_who_is_refused() -> None:
     queue.release()  # the running one ends: the waiter starts, and the start interval is measured
     assert await queue.wait(first) is Decision.STARTED
     assert queue.interval == pytest.approx(0.45) and queue.running == 1 and queue.queued == 0
+    # It waited 0.55 s where 0.1 s was predicted: later predictions are scaled up a little.
+    assert queue.calibration == pytest.approx(1 + 0.05 * (4 - 1))
+
+
+async def test_little_s_law_bounds_how_many_may_wait() -> None:
+    clock = Clock()
+    queue = Queue(limit=1, target_s=0.5, clock=clock)
+    assert queue.arrive() is Decision.STARTED
+    clock.now += 0.45
+    queue.release()
+    assert queue.arrive() is Decision.STARTED
     # The queue starts one every 10 ms from now on: its measured delay falls...
     for _ in range(150):
         waiter = queue.arrive()
@@ -245,9 +256,54 @@ async def test_the_queues_recent_delay_decides_who_is_refused() -> None:
         waiting.append(decision)
     assert decision is Decision.REFUSED and 40 <= len(waiting) <= 50, len(waiting)
     assert queue.predicted_wait() > 0.5
+    assert queue.calibration == 1.0  # every wait was as predicted (or shorter): no correction
     for waiter in waiting:
         queue._leave(waiter)
     assert queue.queued == 0
+
+
+async def test_a_queue_slower_than_predicted_corrects_its_predictions() -> None:
+    """Waits longer than Little's law predicted (the pace fell under a burst) scale later
+    predictions up, so that fewer are let in to be refused late; a waiter that timed out
+    counts as such a wait; the correction is bounded, and returns as waits match again."""
+    clock = Clock()
+    queue = Queue(limit=1, target_s=0.5, clock=clock)
+    assert queue.arrive() is Decision.STARTED
+    first = queue.arrive()
+    assert isinstance(first, Waiter)
+    clock.now += 0.01
+    queue.release()
+    assert await queue.wait(first) is Decision.STARTED
+    assert queue.interval == pytest.approx(0.01) and queue.calibration == 1.0
+    # Ten wait, predicted 10 ms apart; the queue then drains at a third of that pace.
+    waiting = [queue.arrive() for _ in range(10)]
+    assert all(isinstance(w, Waiter) for w in waiting)
+    predicted = [w.predicted for w in waiting if isinstance(w, Waiter)]
+    for waiter in waiting:
+        clock.now += 0.03
+        queue.release()
+        assert isinstance(waiter, Waiter) and await queue.wait(waiter) is Decision.STARTED
+    assert predicted == sorted(predicted) and predicted[0] > 0
+    assert 1.3 < queue.calibration < 4
+    corrected = queue.calibration
+    assert queue.predicted_wait() == pytest.approx(queue._little() * corrected)
+    # A waiter that times out is scored at the wait it had, the target.
+    late = queue.arrive()
+    assert isinstance(late, Waiter)
+    clock.now += 0.5
+    queue._time_out(late)
+    assert await queue.wait(late) is Decision.TIMED_OUT
+    assert queue.calibration > corrected
+    # Waits as predicted again bring it back towards 1, never below.
+    queue.release()
+    assert queue.arrive() is Decision.STARTED
+    for _ in range(300):
+        waiter = queue.arrive()
+        assert isinstance(waiter, Waiter)
+        clock.now += waiter.predicted
+        queue.release()
+        assert await queue.wait(waiter) is Decision.STARTED
+    assert 1.0 <= queue.calibration < 1.05
 
 
 async def test_a_waiter_that_leaves_gives_back_its_place_in_line() -> None:
@@ -333,3 +389,51 @@ async def test_a_query_whose_client_closed_its_socket_is_abandoned(settings: Set
         release.set()
         server.should_exit = True
         await serving
+
+
+async def test_a_standing_queue_lets_newcomers_wait_only_briefly() -> None:
+    """A queue not empty for STANDING_S is standing (overload, not a burst): newcomers may then
+    wait SHORT_TARGET_S at most, at the door (refused when the predicted wait is longer) and in
+    the queue (timed out then); once it empties, the whole target applies again."""
+    from nextgen_gql.admission.queue import SHORT_TARGET_S, STANDING_S
+
+    clock = Clock()
+    queue = Queue(limit=1, target_s=0.5, clock=clock)
+    assert queue.arrive() is Decision.STARTED
+    first = queue.arrive()
+    assert isinstance(first, Waiter)
+    clock.now += 0.002
+    queue.release()
+    assert await queue.wait(first) is Decision.STARTED  # one start every 2 ms, as measured
+    assert queue.current_target() == 0.5  # nobody waits
+    early = queue.arrive()
+    assert isinstance(early, Waiter) and queue.current_target() == 0.5  # waiting just began
+    # Starts go on every 2 ms, but someone is always waiting.
+    waiting = early
+    for _ in range(int(STANDING_S / 0.002) + 1):
+        newcomer = queue.arrive()
+        assert isinstance(newcomer, Waiter)
+        clock.now += 0.002
+        queue.release()
+        assert await queue.wait(waiting) is Decision.STARTED
+        waiting = newcomer
+    early = waiting
+    assert queue.current_target() == SHORT_TARGET_S  # not empty for longer than STANDING_S
+    # Predicted about 2 ms per waiter ahead: some more may wait, then the door refuses.
+    admitted = []
+    while isinstance(decision := queue.arrive(), Waiter):
+        admitted.append(decision)
+    assert decision is Decision.REFUSED
+    assert 1 <= len(admitted) < SHORT_TARGET_S / 0.002
+    # Those let in while it stood time out at the short target, not the whole one.
+    assert admitted[0].timer is not None
+    assert admitted[0].timer.when() - asyncio.get_running_loop().time() <= SHORT_TARGET_S + 0.01
+    for waiter in [early, *admitted]:
+        queue._leave(waiter)
+    assert queue.queued == 0
+    clock.now += 1
+    queue.release()
+    assert queue.arrive() is Decision.STARTED
+    late = queue.arrive()
+    assert isinstance(late, Waiter) and queue.current_target() == 0.5
+    queue._leave(late)

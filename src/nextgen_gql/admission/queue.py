@@ -12,8 +12,20 @@ Whether it may wait at all is decided when it arrives, from the queue's recent d
   the stall is counted once, not as the pace of every start): over ``target``, it
   is refused at once (``REFUSED``), before its body is read, so that its client learns it in
   the time of a refusal instead of after a wait that ends in one;
-- one that was let in but has still not started when its ``target`` has passed (the estimate
-  was wrong: the service slowed) is refused then (``TIMED_OUT``): no request waits longer.
+- one that was let in but has still not started when its target has passed (the estimate
+  was wrong: the service slowed) is refused then (``TIMED_OUT``): no request waits longer;
+- a queue that has not been empty for ``STANDING_S`` (100 ms, CoDel's interval) is standing:
+  the service is overloaded, not meeting a burst, and waiting longer would only add delay to
+  what it serves, not throughput (the running places stay full either way). While it stands,
+  a newcomer may wait at most ``SHORT_TARGET_S`` (25 ms) instead of the whole target, so that
+  every refusal, at the door or from the queue, comes within 50 ms of arrival. This is the
+  controlled-delay queue of "Fail at Scale" (there: 5 ms while standing, 100 ms otherwise);
+- the estimate keeps its own score: each request that waited compares the wait it had with
+  the wait predicted at its arrival, and a moving average of that ratio (never below 1, at
+  most 4) scales later predictions. Little's law holds for a steady pace; under a burst (many
+  clients coming back at once) the pace falls while they are parsed, the queue drains slower
+  than it did, and an uncorrected estimate lets in requests that then wait out the target
+  and are refused late, after a wait, instead of at once.
 
 This is CoDel's idea (Nichols and Jacobson; Facebook's "Fail at Scale", ACM Queue 2015) of
 judging a queue by the delay it imposes rather than by its length, applied at the door: a
@@ -36,6 +48,12 @@ __all__ = ["Decision", "Queue", "Waiter"]
 
 #: Weight of one sample in the moving average of the start interval.
 _SMOOTHING = 0.05
+#: Bounds of the correction of the predicted wait by its measured error.
+_CALIBRATION = (1.0, 4.0)
+#: A queue not empty for this long is standing (overload, not a burst).
+STANDING_S = 0.1
+#: The longest a newcomer waits while the queue stands (at most the target).
+SHORT_TARGET_S = 0.025
 
 
 class Decision(enum.Enum):
@@ -51,10 +69,12 @@ class Waiter:
     """A request waiting in the queue: its future is set to ``STARTED`` (it holds a running
     place from then) or ``TIMED_OUT``."""
 
-    __slots__ = ("arrived", "future", "timer", "waiting")
+    __slots__ = ("arrived", "future", "predicted", "timer", "waiting")
 
-    def __init__(self, arrived: float, future: asyncio.Future[Decision]) -> None:
+    def __init__(self, arrived: float, future: asyncio.Future[Decision], predicted: float = 0.0) -> None:
         self.arrived = arrived
+        #: The wait predicted at its arrival (uncorrected), to score the prediction.
+        self.predicted = predicted
         self.future = future
         self.timer: asyncio.TimerHandle | None = None
         #: Still counted in ``Queue.queued`` (not started, timed out or gone).
@@ -77,12 +97,28 @@ class Queue:
         self._waiters: deque[Waiter] = deque()
         #: Moving average of the seconds between two starts from the queue (0: none seen yet).
         self.interval = 0.0
+        #: Moving average of (wait had / wait predicted), bounded by ``_CALIBRATION``.
+        self.calibration = 1.0
         self._last_start = clock()
+        #: When the queue was last seen empty (by an arrival that found nobody waiting).
+        self._empty_at = self._last_start
 
     # -- the door --------------------------------------------------------------------------
 
+    def current_target(self, now: float | None = None) -> float:
+        """The longest a request arriving now may wait: the target, or ``SHORT_TARGET_S`` while
+        the queue stands (not empty for ``STANDING_S``)."""
+        now = self.clock() if now is None else now
+        if self.queued and now - self._empty_at > STANDING_S:
+            return min(self.target, SHORT_TARGET_S)
+        return self.target
+
     def predicted_wait(self, now: float | None = None) -> float:
         """How long a request arriving now would wait before it starts (0 when a place is free)."""
+        return self._little(now) * self.calibration
+
+    def _little(self, now: float | None = None) -> float:
+        """The wait Little's law predicts from the pace of recent starts, uncorrected."""
         now = self.clock() if now is None else now
         if self.running < self.limit and self.queued == 0:
             return 0.0
@@ -99,12 +135,16 @@ class Queue:
             self.running += 1
             self._last_start = now
             return Decision.STARTED
-        if self.predicted_wait(now) > self.target:
+        if self.queued == 0:
+            self._empty_at = now
+        target = self.current_target(now)
+        little = self._little(now)
+        if little * self.calibration > target:
             return Decision.REFUSED
-        waiter = Waiter(now, asyncio.get_running_loop().create_future())
+        waiter = Waiter(now, asyncio.get_running_loop().create_future(), little)
         self._waiters.append(waiter)
         self.queued += 1
-        delay = self.target - (self.clock() - now)
+        delay = target - (self.clock() - now)
         waiter.timer = asyncio.get_running_loop().call_later(max(delay, 0.0), self._time_out, waiter)
         return waiter
 
@@ -140,6 +180,7 @@ class Queue:
                 sample if self.interval == 0 else self.interval + _SMOOTHING * (sample - self.interval)
             )
             self._last_start = now
+            self._score(waiter, now - waiter.arrived)
             self.queued -= 1
             waiter.waiting = False
             self.running += 1
@@ -147,8 +188,17 @@ class Queue:
                 waiter.timer.cancel()
             waiter.future.set_result(Decision.STARTED)
 
+    def _score(self, waiter: Waiter, waited: float) -> None:
+        """Fold how wrong the prediction of ``waiter``'s wait was into ``calibration``."""
+        if waiter.predicted <= 0:
+            return
+        low, high = _CALIBRATION
+        ratio = min(max(waited / waiter.predicted, low), high)
+        self.calibration += _SMOOTHING * (ratio - self.calibration)
+
     def _time_out(self, waiter: Waiter) -> None:
         if waiter.waiting:
+            self._score(waiter, self.clock() - waiter.arrived)
             waiter.waiting = False
             self.queued -= 1
             if not waiter.future.done():
