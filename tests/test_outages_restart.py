@@ -266,10 +266,12 @@ def test_a_database_restart_under_writes_answers_503s_loses_nothing_and_recovers
         stop_polling = threading.Event()
 
         def poll() -> None:
-            with httpx.Client(timeout=10) as client:
+            # /readyz on a connection of its own, as a balancer's probe: a connection answered
+            # 503 with Retry-After is not read again until then (admission.pacing).
+            with httpx.Client(timeout=10) as probe, httpx.Client(timeout=10) as client:
                 while not stop_polling.is_set():
                     try:
-                        ready.append((time.monotonic(), client.get(f"{base}/readyz").status_code))
+                        ready.append((time.monotonic(), probe.get(f"{base}/readyz").status_code))
                         answer = client.post(
                             f"{base}/courts/mad/graphql",
                             json={"query": ROSTER},
