@@ -162,6 +162,23 @@ def test_a_duplicate_of_the_database_in_a_later_batch_rolls_back(
     assert count() == 1
 
 
+def test_a_duplicate_found_while_the_next_batch_is_read_rolls_back(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A batch is written while the next one is read: a duplicate of the database found by
+    the second batch's write (the third batch being read) still rolls back every batch."""
+    assert main(["import", "cmecf-accounts", "mad", str(roster(env / "one.csv", 1))]) == 0  # filer00000
+    rows = imports.BATCH_SIZE * 3 + 5
+    at = imports.BATCH_SIZE + 3
+    clash = f'FILER00000,Pat,Again,,attorney,"{HASH}"\n'
+    path = roster(
+        env / "clash.csv", rows, lambda i: clash if i == at else f'x{i:05d},Pat,X,,attorney,"{HASH}"\n'
+    )
+    assert main(["import", "cmecf-accounts", "mad", str(path)]) == 2
+    assert f"{path}:{at + 2}: login: 'filer00000' already exists in mad" in capsys.readouterr().err
+    assert count() == 1
+
+
 def test_problems_are_reported_up_to_a_limit(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = roster(env / "bad.csv", 300, lambda i: f'user{i},,X,,attorney,"{HASH}"\n')
     assert main(["import", "cmecf-accounts", "mad", str(path)]) == 2

@@ -11,6 +11,7 @@ the transaction is rolled back: all or nothing. Memory stays bounded by the batc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import datetime as dt
 import os
@@ -60,6 +61,8 @@ __all__ = [
 
 MAX_PROBLEMS = 100
 BATCH_SIZE = 2000
+#: Rows read between two turns of the event loop while a batch is being written.
+_YIELD_EVERY = 250
 PACER_COLUMNS = ("account_number", "username", "first_name", "last_name", "email", "created_at", "is_shared")
 CMECF_COLUMNS = ("login", "first_name", "last_name", "email", "role")
 CMECF_OPTIONAL = (
@@ -297,20 +300,42 @@ class _Importer:
                 async with in_transaction() as conn:
                     await self.start(conn)
                     batch: list[_Row] = []
-                    for line, row, secret_column in _rows(
-                        self.path, self.columns, self.problems, self.optional
-                    ):
-                        valid = self.validate(line, row, secret_column)
-                        if valid is None or self.problems:
-                            if self.progress:
-                                self.progress(1)
-                            batch.clear()  # nothing more will be written: keep reading to report
-                            continue
-                        batch.append(valid)
-                        if len(batch) >= BATCH_SIZE:
-                            await self._write(batch, secret_column, pool, conn)
-                            written += len(batch)
-                            batch = []
+                    # One batch is written while the next is read and checked: the database
+                    # (PostgreSQL's own process) and this one work at the same time. The
+                    # connection runs one statement at a time, so a batch's write starts once
+                    # the one before it has ended; the loop lets it run every _YIELD_EVERY rows.
+                    writing: asyncio.Future[None] | None = None
+                    try:
+                        for line, row, secret_column in _rows(
+                            self.path, self.columns, self.problems, self.optional
+                        ):
+                            if writing is not None and line % _YIELD_EVERY == 0:
+                                await asyncio.sleep(0)
+                            valid = self.validate(line, row, secret_column)
+                            if valid is None or self.problems:
+                                if self.progress:
+                                    self.progress(1)
+                                batch.clear()  # nothing more will be written: keep reading to report
+                                continue
+                            batch.append(valid)
+                            if len(batch) >= BATCH_SIZE:
+                                if writing is not None:
+                                    await writing
+                                    writing = None
+                                if not self.problems:  # the last batch's duplicates, if any
+                                    writing = asyncio.ensure_future(
+                                        self._write(batch, secret_column, pool, conn)
+                                    )
+                                    written += len(batch)
+                                batch = []
+                        if writing is not None:
+                            await writing
+                            writing = None
+                    finally:
+                        if writing is not None:  # the read failed: the write ends before the rollback
+                            writing.cancel()
+                            with contextlib.suppress(BaseException):
+                                await writing
                     if batch and not self.problems:
                         await self._write(batch, secret_column, pool, conn)
                         written += len(batch)
