@@ -302,58 +302,62 @@ class _Importer:
         """Called last inside the import's transaction, once every row was written."""
 
     async def run(self) -> int:
-        written = 0
-        secret_column = "password"
         try:
             with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
                 async with in_transaction() as conn:
                     await self.start(conn)
-                    batch: list[_Row] = []
-                    # One batch is written while the next is read and checked: the database
-                    # (PostgreSQL's own process) and this one work at the same time. The
-                    # connection runs one statement at a time, so a batch's write starts once
-                    # the one before it has ended; the loop lets it run every _YIELD_EVERY rows.
-                    writing: asyncio.Future[None] | None = None
-                    try:
-                        for line, row, secret_column in _rows(
-                            self.path, self.columns, self.problems, self.optional
-                        ):
-                            if writing is not None and line % _YIELD_EVERY == 0:
-                                await asyncio.sleep(0)
-                            valid = self.validate(line, row, secret_column)
-                            if valid is None or self.problems:
-                                if self.progress:
-                                    self.progress(1)
-                                batch.clear()  # nothing more will be written: keep reading to report
-                                continue
-                            batch.append(valid)
-                            if len(batch) >= BATCH_SIZE:
-                                if writing is not None:
-                                    await writing
-                                    writing = None
-                                if not self.problems:  # the last batch's duplicates, if any
-                                    writing = asyncio.ensure_future(
-                                        self._write(batch, secret_column, pool, conn)
-                                    )
-                                    written += len(batch)
-                                batch = []
-                        if writing is not None:
-                            await writing
-                            writing = None
-                    finally:
-                        if writing is not None:  # the read failed: the write ends before the rollback
-                            writing.cancel()
-                            with contextlib.suppress(BaseException):
-                                await writing
-                    if batch and not self.problems:
-                        await self._write(batch, secret_column, pool, conn)
-                        written += len(batch)
+                    written = await self._load(pool, conn)
                     if self.problems:
                         raise _Abort
                     await self.finish(conn)
                     await self.record(written, conn)
         except _Abort:
             raise ImportFailed(self.problems.found, self.problems.truncated) from None
+        return written
+
+    async def _load(self, pool: ThreadPoolExecutor, conn: BaseDBAsyncClient) -> int:
+        """Read, check and write every row; how many were written (none count once a problem
+        is found: the caller rolls back).
+
+        One batch is written while the next is read and checked: the database (PostgreSQL's own
+        process) and this one work at the same time. The connection runs one statement at a
+        time, so a batch's write starts once the one before it has ended; the loop lets it run
+        every ``_YIELD_EVERY`` rows."""
+        written = 0
+        secret_column = "password"
+        batch: list[_Row] = []
+        writing: asyncio.Future[None] | None = None
+        try:
+            for line, row, secret_column in _rows(self.path, self.columns, self.problems, self.optional):
+                if writing is not None and line % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+                valid = self.validate(line, row, secret_column)
+                if valid is None or self.problems:
+                    if self.progress:
+                        self.progress(1)
+                    batch.clear()  # nothing more will be written: keep reading to report
+                    continue
+                batch.append(valid)
+                if len(batch) < BATCH_SIZE:
+                    continue
+                if writing is not None:
+                    await writing
+                    writing = None
+                if not self.problems:  # the last batch's duplicates, if any
+                    writing = asyncio.ensure_future(self._write(batch, secret_column, pool, conn))
+                    written += len(batch)
+                batch = []
+            if writing is not None:
+                await writing
+                writing = None
+        finally:
+            if writing is not None:  # the read failed: the write ends before the rollback
+                writing.cancel()
+                with contextlib.suppress(BaseException):
+                    await writing
+        if batch and not self.problems:
+            await self._write(batch, secret_column, pool, conn)
+            written += len(batch)
         return written
 
     async def record(self, written: int, conn: BaseDBAsyncClient) -> None:
