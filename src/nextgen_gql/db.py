@@ -87,16 +87,21 @@ DIRECT_SERVER_SETTINGS = {"statement_timeout": "0"}
 
 
 async def set_role_statement_timeout(direct_url: str, statement_timeout_ms: int) -> str:
-    """``ALTER ROLE <the connecting role> SET statement_timeout``: behind PgBouncer in
-    transaction mode no session can carry the request's timeout, so the role does (every new
-    server connection takes it). Run on the direct connection; returns the role's name."""
+    """``ALTER ROLE <the connecting role> IN DATABASE <this database> SET statement_timeout``:
+    behind PgBouncer in transaction mode no session can carry the request's timeout, so the
+    role does, in this database only (every new server connection takes it; PgBouncer's
+    existing ones on their next start). Run on the direct connection, whose own startup
+    parameter (``statement_timeout = 0``) overrides it. Returns the role's name."""
     import asyncpg
 
     conn = await asyncpg.connect(plain_postgres_url(direct_url), server_settings=DIRECT_SERVER_SETTINGS)
     try:
         role = str(await conn.fetchval("SELECT current_user"))
         quoted = str(await conn.fetchval("SELECT quote_ident($1)", role))
-        await conn.execute(f"ALTER ROLE {quoted} SET statement_timeout = {int(statement_timeout_ms)}")
+        database = str(await conn.fetchval("SELECT quote_ident(current_database())"))
+        await conn.execute(
+            f"ALTER ROLE {quoted} IN DATABASE {database} SET statement_timeout = {int(statement_timeout_ms)}"
+        )
         return role
     finally:
         await conn.close()
