@@ -202,14 +202,39 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(f"  {count:5d}  {why}")
 
 
+#: The PgBouncer leg of CI (.ci/run): the tests of the server, its workers, races, live courts
+#: and subscriptions, run with ``NEXTGEN_GQL_TEST_PGBOUNCER`` set (``pytest -m pgbouncer``).
+PGBOUNCER_LEG = (
+    "tests/test_server.py",
+    "tests/test_workers.py",
+    "tests/test_live_server.py",
+    "tests/test_live_courts.py",
+    "tests/test_pooling.py",
+    "tests/api/test_races.py",
+    "tests/api/test_courts_live.py",
+    "tests/api/test_subscriptions.py",
+    "tests/api/test_live_fanout.py",
+    "tests/api/test_live_sse.py",
+    "tests/api/test_live_protocol.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    leg = {REPO / name for name in PGBOUNCER_LEG}
+    for item in items:
+        if item.path in leg:
+            item.add_marker(pytest.mark.pgbouncer)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, demo_template: str) -> Iterator[Settings]:
-    """Settings over a fresh copy of the demo database."""
+def settings(request: pytest.FixtureRequest, tmp_path: Path, demo_template: str) -> Iterator[Settings]:
+    """Settings over a fresh copy of the demo database (through the suite's PgBouncer, when
+    it runs through one: ``databases.pooled_settings``)."""
     url = databases.copy_database(demo_template, tmp_path)
     # Every query a test sends runs on the compiled path and on the reference executor, and
     # any difference between the two answers fails the request (COMPILED_MISMATCH).
     yield Settings(
-        database_url=url,
+        **databases.pooled_settings(url),
         tenants_dir=TENANTS,
         mail_dir=tmp_path / "mail",
         compiled_check=True,
@@ -218,6 +243,8 @@ def settings(tmp_path: Path, demo_template: str) -> Iterator[Settings]:
         # request whenever this shared machine is slow; tests/api/test_db_deadline.py sets its own.
         db_acquire_timeout_ms=60_000,
     )
+    if request.node.get_closest_marker("pgbouncer"):
+        databases.assert_pooled(url)
     databases.drop_database(url)
 
 

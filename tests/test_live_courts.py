@@ -28,7 +28,7 @@ WITHIN = 2.0
 def cli(tenants: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     """``nextgen-gql`` in a process of its own (the integrator's shell)."""
     exe = shutil.which("nextgen-gql", path=str(Path(sys.executable).parent)) or "nextgen-gql"
-    env = {**os.environ, "NEXTGEN_GQL_TENANTS_DIR": str(tenants), "NEXTGEN_GQL_DATABASE_URL": database_url}
+    env = {**os.environ, "NEXTGEN_GQL_TENANTS_DIR": str(tenants), **databases.pooled_env(database_url)}
     return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
 
 

@@ -56,7 +56,7 @@ def serving(
     env = {**os.environ, "NEXTGEN_GQL_TENANTS_DIR": str(tenants), **given}
     env.pop("NEXTGEN_GQL_DATABASE_URL", None)
     if database_url is not None and not database_url.startswith("sqlite://"):
-        env["NEXTGEN_GQL_DATABASE_URL"] = database_url  # else the default file in the working folder
+        env.update(databases.pooled_env(database_url))  # else the default file in the working folder
         env.setdefault("NEXTGEN_GQL_SECRET_KEY", databases.SECRET_KEY)  # required on PostgreSQL
     log = (workdir / "server.log").open("ab")
     proc = subprocess.Popen(
@@ -87,6 +87,8 @@ def serving(
             while len(workers_of(proc.pid)) < wanted and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert len(workers_of(proc.pid)) >= wanted, "the workers did not start"
+        if database_url is not None:
+            databases.assert_pooled(database_url)
         yield base
     finally:
         if proc.poll() is None:

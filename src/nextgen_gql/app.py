@@ -37,7 +37,7 @@ from nextgen_gql.api.persisted import read_bundle
 from nextgen_gql.api.proxies import TrustedProxies
 from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
-from nextgen_gql.db import apply_migrations, is_postgres_url, tortoise_config
+from nextgen_gql.db import apply_migrations, is_postgres_url, set_role_statement_timeout, tortoise_config
 from nextgen_gql.observability import Observability, metrics
 from nextgen_gql.services import court_catalog, mail, maintenance, reminders, rows, statistics
 from nextgen_gql.services.court_catalog import LiveCourts
@@ -62,7 +62,7 @@ async def _maintain(settings: Settings) -> None:
     while True:
         await asyncio.sleep(settings.maintenance_interval_s)
         try:
-            await maintenance.run(retention, database_url=settings.connection_url, pause=0.01)
+            await maintenance.run(retention, database_url=settings.direct_url, pause=0.01)
         except Exception:  # the database is away for a moment: the next run tries again
             log.warning("maintenance: the run failed", exc_info=True)
 
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app. Court files are read now, so a bad file fails before serving."""
     settings = settings or Settings.from_env()
     files = load_courts(settings.tenants_dir) if settings.tenants_dir is not None else None
-    url = settings.connection_url
+    url = settings.direct_url  # LISTEN needs a session of its own: never through a pooler
     postgres = is_postgres_url(url)
     listener = PgListener(url) if postgres else None
     # The hub listens first: the courts' channel is the connection's last LISTEN (tests find it by it).
@@ -122,12 +122,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await apply_migrations(settings.connection_url)
+        await apply_migrations(settings.direct_url)
+        if settings.transaction_pooling:
+            await set_role_statement_timeout(settings.direct_url, settings.statement_timeout_ms)
         async with (
             RegisterTortoise(
                 app,
                 config=tortoise_config(
-                    settings.connection_url, statement_timeout_ms=settings.statement_timeout_ms
+                    settings.connection_url,
+                    statement_timeout_ms=settings.statement_timeout_ms,
+                    transaction_pooling=settings.transaction_pooling,
                 ),
             ),
             observability.running(),

@@ -43,11 +43,15 @@ _ENGINES = {
 }
 
 
-def tortoise_config(database_url: str, *, statement_timeout_ms: int = 0) -> dict[str, Any]:
+def tortoise_config(
+    database_url: str, *, statement_timeout_ms: int = 0, transaction_pooling: bool = False
+) -> dict[str, Any]:
     """The Tortoise configuration for one database URL. ``statement_timeout_ms`` (PostgreSQL,
     the request pool of ``serve``): every statement on its connections ends after that long
     (the server's ``statement_timeout``); commands, migrations and listeners open their own
-    connections without it."""
+    connections without it. ``transaction_pooling`` (behind PgBouncer in transaction mode):
+    no prepared-statement cache (asyncpg then sends unnamed statements) and no startup
+    parameter (PgBouncer refuses them): the timeout is the role's (``set_role_statement_timeout``)."""
     connection: Any = database_url
     engine = _ENGINES.get(database_url.split("://", 1)[0])
     if engine is not None:
@@ -55,7 +59,9 @@ def tortoise_config(database_url: str, *, statement_timeout_ms: int = 0) -> dict
 
         connection = expand_db_url(database_url)
         connection["engine"] = engine  # waits bounded by a request's deadline (db_backends)
-        if statement_timeout_ms > 0 and engine.endswith("asyncpg"):
+        if transaction_pooling and engine.endswith("asyncpg"):
+            connection["credentials"]["statement_cache_size"] = 0
+        elif statement_timeout_ms > 0 and engine.endswith("asyncpg"):
             connection["credentials"]["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
     return {
         "connections": {"default": connection},
@@ -73,6 +79,32 @@ def tortoise_config(database_url: str, *, statement_timeout_ms: int = 0) -> dict
 
 #: For the ``tortoise`` command (``makemigrations``, ``migrate``): see ``[tool.tortoise]``.
 TORTOISE_ORM = tortoise_config(os.environ.get("NEXTGEN_GQL_DATABASE_URL") or "sqlite://nextgen.sqlite3")
+
+
+#: A direct connection (migrations, maintenance, listeners, exports) is exempt from the
+#: request's statement timeout, even when the role carries one (transaction pooling).
+DIRECT_SERVER_SETTINGS = {"statement_timeout": "0"}
+
+
+async def set_role_statement_timeout(direct_url: str, statement_timeout_ms: int) -> str:
+    """``ALTER ROLE <the connecting role> IN DATABASE <this database> SET statement_timeout``:
+    behind PgBouncer in transaction mode no session can carry the request's timeout, so the
+    role does, in this database only (every new server connection takes it; PgBouncer's
+    existing ones on their next start). Run on the direct connection, whose own startup
+    parameter (``statement_timeout = 0``) overrides it. Returns the role's name."""
+    import asyncpg
+
+    conn = await asyncpg.connect(plain_postgres_url(direct_url), server_settings=DIRECT_SERVER_SETTINGS)
+    try:
+        role = str(await conn.fetchval("SELECT current_user"))
+        quoted = str(await conn.fetchval("SELECT quote_ident($1)", role))
+        database = str(await conn.fetchval("SELECT quote_ident(current_database())"))
+        await conn.execute(
+            f"ALTER ROLE {quoted} IN DATABASE {database} SET statement_timeout = {int(statement_timeout_ms)}"
+        )
+        return role
+    finally:
+        await conn.close()
 
 
 #: Held while migrating on PostgreSQL, so that N processes starting at once migrate once.
@@ -94,7 +126,8 @@ async def apply_migrations(database_url: str, target: str | None = None) -> None
         return
     import asyncpg
 
-    lock = await asyncpg.connect(plain_postgres_url(database_url))
+    config["connections"]["default"]["credentials"]["server_settings"] = dict(DIRECT_SERVER_SETTINGS)
+    lock = await asyncpg.connect(plain_postgres_url(database_url), server_settings=DIRECT_SERVER_SETTINGS)
     try:
         await lock.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
         async with TortoiseContext() as ctx:

@@ -89,6 +89,9 @@ def _forwarded_allow_ips(env: Mapping[str, str]) -> tuple[str, ...]:
     return _list(env, "FORWARDED_ALLOW_IPS", ("127.0.0.1", "::1"))
 
 
+_POSTGRES_SCHEMES = ("postgres://", "postgresql://", "asyncpg://")
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the service needs to run; docs/reference.md lists the environment variables."""
@@ -186,6 +189,13 @@ class Settings:
     #: PostgreSQL: a statement on the request pool ends after this long (exports, migrations,
     #: maintenance and listeners use connections of their own, without it).
     statement_timeout_ms: int = 5000
+    #: ``session`` (default): the service holds its own PostgreSQL sessions. ``transaction``:
+    #: behind PgBouncer in transaction mode: no prepared-statement cache, nothing kept in a
+    #: session, the statement timeout set on the role (``migrate`` does it), never at start-up.
+    database_pooling: str = "session"
+    #: The database itself, for what needs a session of its own (``LISTEN``, session advisory
+    #: locks, migrations, maintenance). None: the database URL.
+    direct_database_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -249,6 +259,8 @@ class Settings:
             maintenance_interval_s=_int(env, "MAINTENANCE_INTERVAL_S", cls.maintenance_interval_s),
             reminder_interval_s=_int(env, "REMINDER_INTERVAL_S", cls.reminder_interval_s),
             statement_timeout_ms=_int(env, "STATEMENT_TIMEOUT_MS", cls.statement_timeout_ms),
+            database_pooling=(env.get(_PREFIX + "DATABASE_POOLING") or cls.database_pooling).strip().lower(),
+            direct_database_url=env.get(_PREFIX + "DIRECT_DATABASE_URL") or None,
         )
 
     def __post_init__(self) -> None:
@@ -351,6 +363,23 @@ class Settings:
             raise ValueError(
                 f"{_PREFIX}STATEMENT_TIMEOUT_MS must be 0 (no limit) or more, got {self.statement_timeout_ms}"
             )
+        if self.database_pooling not in {"session", "transaction"}:
+            raise ValueError(
+                f"{_PREFIX}DATABASE_POOLING must be session or transaction (behind PgBouncer in "
+                f"transaction mode), got {self.database_pooling!r}"
+            )
+        if self.database_pooling == "transaction" and not self.is_postgres:
+            raise ValueError(
+                f"{_PREFIX}DATABASE_POOLING=transaction needs a PostgreSQL {_PREFIX}DATABASE_URL "
+                "(a PgBouncer in transaction mode); SQLite has no pooler: leave it at session"
+            )
+        if self.direct_database_url is not None and (
+            self.direct_database_url.startswith(_POSTGRES_SCHEMES) != self.is_postgres
+        ):
+            raise ValueError(
+                f"{_PREFIX}DIRECT_DATABASE_URL must name the same kind of database as "
+                f"{_PREFIX}DATABASE_URL (PostgreSQL, the server itself rather than the pooler)"
+            )
         if not 1 <= self.db_pool_min <= self.db_pool_max:
             raise ValueError(
                 f"{_PREFIX}DB_POOL_MIN ({self.db_pool_min}) must be at least 1 and at most "
@@ -359,7 +388,17 @@ class Settings:
 
     @property
     def is_postgres(self) -> bool:
-        return self.database_url.startswith(("postgres://", "postgresql://", "asyncpg://"))
+        return self.database_url.startswith(_POSTGRES_SCHEMES)
+
+    @property
+    def direct_url(self) -> str:
+        """The URL for what needs a session of its own: ``LISTEN``, session advisory locks,
+        migrations and maintenance (the direct database URL, or the database URL)."""
+        return self.direct_database_url or self.database_url
+
+    @property
+    def transaction_pooling(self) -> bool:
+        return self.database_pooling == "transaction"
 
     @property
     def connection_url(self) -> str:

@@ -107,7 +107,7 @@ async def test_a_bad_file_refuses_the_whole_apply(settings: Settings, tenants_co
 
     status = await asyncio.to_thread(
         main,
-        ["--database-url", settings.database_url, "--tenants-dir", str(tenants_copy), "tenants", "apply"],
+        ["--database-url", settings.direct_url, "--tenants-dir", str(tenants_copy), "tenants", "apply"],
     )
     assert status == 2
     async with running_api(settings.with_(tenants_dir=None)) as api:
@@ -142,7 +142,7 @@ async def test_every_process_hears_an_apply_and_the_listener_reconnects(
         # Only LISTEN can wake it this fast on PostgreSQL: its version check is set to a minute.
         other = court_catalog.LiveCourts(
             await court_catalog.load_registry(),
-            database_url=settings.connection_url,
+            database_url=settings.direct_url,
             poll_seconds=60.0 if postgres else 0.5,
         )
         await other.start()

@@ -117,7 +117,7 @@ async def test_another_process_hears_every_event_even_across_a_lost_connection(
     outbox on SQLite) hears what this one commits, also what was committed while its
     connection was cut (it reads the outbox when it is back)."""
     james = await filer(api)
-    other = EventHub(settings.connection_url, poll_seconds=0.05)
+    other = EventHub(settings.direct_url, poll_seconds=0.05)
     await other.start()
     stream = await other.subscribe("court:mad", after=None)
     try:

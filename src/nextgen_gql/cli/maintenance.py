@@ -25,12 +25,12 @@ def cmd_maintenance(args: argparse.Namespace, settings: Settings) -> int:
     retention = maintenance.Retention.of(settings)
 
     async def once() -> maintenance.Report:
-        return await maintenance.run(retention, database_url=settings.connection_url)
+        return await maintenance.run(retention, database_url=settings.direct_url)
 
     async def forever() -> None:
         interval = settings.maintenance_interval_s or 300
         while True:
-            _print(await maintenance.run(retention, database_url=settings.connection_url))
+            _print(await maintenance.run(retention, database_url=settings.direct_url))
             await asyncio.sleep(interval)
 
     if args.once:

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from nextgen_gql.db import plain_postgres_url
+from nextgen_gql.db import DIRECT_SERVER_SETTINGS, plain_postgres_url
 
 __all__ = ["PgListener"]
 
@@ -83,7 +83,7 @@ class PgListener:
         while True:
             connection = None
             try:
-                connection = await asyncpg.connect(self.url)
+                connection = await asyncpg.connect(self.url, server_settings=DIRECT_SERVER_SETTINGS)
                 closed = asyncio.Event()
                 connection.add_termination_listener(lambda _c, closed=closed: closed.set())
                 for channel in self._channels:

@@ -35,7 +35,7 @@ from typing import Any
 
 from tortoise import connections
 
-from nextgen_gql.db import is_postgres_url, plain_postgres_url
+from nextgen_gql.db import DIRECT_SERVER_SETTINGS, is_postgres_url, plain_postgres_url
 from nextgen_gql.db_backends import deadline as db_deadline
 from nextgen_gql.services import audit_partitions, outbox, statistics
 from nextgen_gql.services.clock import now
@@ -192,7 +192,7 @@ async def _lock(database_url: str) -> Any:
         return None
     import asyncpg
 
-    conn = await asyncpg.connect(plain_postgres_url(database_url))
+    conn = await asyncpg.connect(plain_postgres_url(database_url), server_settings=DIRECT_SERVER_SETTINGS)
     if await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
         return conn
     await conn.close()
