@@ -28,6 +28,7 @@ from starlette.routing import Mount, Route, WebSocketRoute, request_response
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
+from nextgen_gql import replica
 from nextgen_gql.admission import Admission, ExportSlots
 from nextgen_gql.api.exports import unlinked_csv
 from nextgen_gql.api.http import GraphQLGate, SecurityHeaders
@@ -127,9 +128,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             RegisterTortoise(
                 app,
                 config=tortoise_config(
-                    settings.connection_url, statement_timeout_ms=settings.statement_timeout_ms
+                    settings.connection_url,
+                    statement_timeout_ms=settings.statement_timeout_ms,
+                    replica_url=settings.replica_connection_url,
                 ),
             ),
+            replica.serving(settings),  # queries' data reads on a replica (nextgen_gql.replica)
             observability.running(),
         ):
             if files is not None:

@@ -13,7 +13,14 @@ from typing import Any
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
-__all__ = ["TORTOISE_ORM", "apply_migrations", "is_postgres_url", "plain_postgres_url", "tortoise_config"]
+__all__ = [
+    "REPLICA_CONNECTION",
+    "TORTOISE_ORM",
+    "apply_migrations",
+    "is_postgres_url",
+    "plain_postgres_url",
+    "tortoise_config",
+]
 
 MODELS_MODULE = "nextgen_gql.models"
 #: The URL schemes of a PostgreSQL database (anything else is SQLite).
@@ -43,11 +50,11 @@ _ENGINES = {
 }
 
 
-def tortoise_config(database_url: str, *, statement_timeout_ms: int = 0) -> dict[str, Any]:
-    """The Tortoise configuration for one database URL. ``statement_timeout_ms`` (PostgreSQL,
-    the request pool of ``serve``): every statement on its connections ends after that long
-    (the server's ``statement_timeout``); commands, migrations and listeners open their own
-    connections without it."""
+#: The Tortoise connection of the read replica (``nextgen_gql.replica``), beside "default".
+REPLICA_CONNECTION = "replica"
+
+
+def _connection(database_url: str, statement_timeout_ms: int) -> Any:
     connection: Any = database_url
     engine = _ENGINES.get(database_url.split("://", 1)[0])
     if engine is not None:
@@ -57,8 +64,22 @@ def tortoise_config(database_url: str, *, statement_timeout_ms: int = 0) -> dict
         connection["engine"] = engine  # waits bounded by a request's deadline (db_backends)
         if statement_timeout_ms > 0 and engine.endswith("asyncpg"):
             connection["credentials"]["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
+    return connection
+
+
+def tortoise_config(
+    database_url: str, *, statement_timeout_ms: int = 0, replica_url: str | None = None
+) -> dict[str, Any]:
+    """The Tortoise configuration for one database URL. ``statement_timeout_ms`` (PostgreSQL,
+    the request pool of ``serve``): every statement on its connections ends after that long
+    (the server's ``statement_timeout``); commands, migrations and listeners open their own
+    connections without it. ``replica_url``: a streaming replica, the connection
+    ``REPLICA_CONNECTION`` (no model names it: ``nextgen_gql.replica`` routes reads to it)."""
+    connections = {"default": _connection(database_url, statement_timeout_ms)}
+    if replica_url is not None:
+        connections[REPLICA_CONNECTION] = _connection(replica_url, statement_timeout_ms)
     return {
-        "connections": {"default": connection},
+        "connections": connections,
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
