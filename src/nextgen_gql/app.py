@@ -128,9 +128,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             RegisterTortoise(
                 app,
                 config=tortoise_config(
-                    settings.connection_url,
-                    statement_timeout_ms=settings.statement_timeout_ms,
-                    replica_url=settings.replica_connection_url,
+                    settings.connection_url, statement_timeout_ms=settings.statement_timeout_ms
                 ),
             ),
             replica.serving(settings),  # queries' data reads on a replica (nextgen_gql.replica)

@@ -7,14 +7,15 @@ no-op that loses nothing.
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
 __all__ = [
-    "REPLICA_CONNECTION",
     "TORTOISE_ORM",
     "apply_migrations",
     "is_postgres_url",
@@ -50,10 +51,6 @@ _ENGINES = {
 }
 
 
-#: The Tortoise connection of the read replica (``nextgen_gql.replica``), beside "default".
-REPLICA_CONNECTION = "replica"
-
-
 def _connection(database_url: str, statement_timeout_ms: int) -> Any:
     connection: Any = database_url
     engine = _ENGINES.get(database_url.split("://", 1)[0])
@@ -67,17 +64,12 @@ def _connection(database_url: str, statement_timeout_ms: int) -> Any:
     return connection
 
 
-def tortoise_config(
-    database_url: str, *, statement_timeout_ms: int = 0, replica_url: str | None = None
-) -> dict[str, Any]:
+def tortoise_config(database_url: str, *, statement_timeout_ms: int = 0) -> dict[str, Any]:
     """The Tortoise configuration for one database URL. ``statement_timeout_ms`` (PostgreSQL,
     the request pool of ``serve``): every statement on its connections ends after that long
     (the server's ``statement_timeout``); commands, migrations and listeners open their own
-    connections without it. ``replica_url``: a streaming replica, the connection
-    ``REPLICA_CONNECTION`` (no model names it: ``nextgen_gql.replica`` routes reads to it)."""
+    connections without it."""
     connections = {"default": _connection(database_url, statement_timeout_ms)}
-    if replica_url is not None:
-        connections[REPLICA_CONNECTION] = _connection(replica_url, statement_timeout_ms)
     return {
         "connections": connections,
         "apps": {
@@ -90,6 +82,16 @@ def tortoise_config(
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def client_for(database_url: str, name: str, *, statement_timeout_ms: int = 0) -> BaseDBAsyncClient:
+    """A Tortoise client of our engines for ``database_url``, made as Tortoise makes the
+    configured ones, but outside its configuration: a read replica's (``nextgen_gql.replica``),
+    which no model names and ``in_transaction()`` must not see (it refuses to guess among two
+    connections). Its pool opens on first use; the caller closes it."""
+    info = _connection(database_url, statement_timeout_ms)
+    client_class: type[BaseDBAsyncClient] = importlib.import_module(info["engine"]).client_class
+    return client_class(**{**info["credentials"], "connection_name": name})
 
 
 #: For the ``tortoise`` command (``makemigrations``, ``migrate``): see ``[tool.tortoise]``.

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from nextgen_gql.db import client_for
 from nextgen_gql.replica.health import ReplicaState
 from nextgen_gql.replica.routing import (
     Replica,
@@ -53,14 +54,20 @@ async def serving(settings: Settings) -> AsyncIterator[Replica | None]:
     if settings.replica_database_url is None:
         yield None
         return
-    replica = Replica(settings.replica_max_lag_ms)
     from nextgen_gql.observability.metrics import count_replica_set_aside
 
+    client = client_for(
+        settings.replica_connection_url or settings.replica_database_url,
+        "replica",
+        statement_timeout_ms=settings.statement_timeout_ms,
+    )
+    replica = Replica(client, settings.replica_max_lag_ms)
     replica.health.on_set_aside = count_replica_set_aside
-    await replica.health.start()
-    install(replica)
     try:
+        await replica.health.start()
+        install(replica)
         yield replica
     finally:
         install(None)
         await replica.health.stop()
+        await client.close()

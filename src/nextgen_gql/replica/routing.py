@@ -32,7 +32,6 @@ from typing import Any, ParamSpec, TypeVar
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.connection import get_connections
 
-from nextgen_gql.db import REPLICA_CONNECTION
 from nextgen_gql.db_backends.outages import is_unavailable
 from nextgen_gql.observability.requests import note_reads
 from nextgen_gql.replica.health import ReplicaHealth, ReplicaState
@@ -68,12 +67,10 @@ _READ_ONLY = "25006"
 class Replica:
     """This worker's replica: its Tortoise connection, its health, and the choice per request."""
 
-    def __init__(self, max_lag_ms: int) -> None:
+    def __init__(self, client: BaseDBAsyncClient, max_lag_ms: int) -> None:
+        #: Our engine's client for the replica, outside Tortoise's configuration (``db.client_for``).
+        self.client = client
         self.health = ReplicaHealth(max_lag_ms, self._database_position, self._replica_position)
-
-    @property
-    def client(self) -> BaseDBAsyncClient:
-        return get_connections().get(REPLICA_CONNECTION)
 
     async def _database_position(self) -> int:
         _, rows = await get_connections().get("default").execute_query(_DATABASE_POSITION)
