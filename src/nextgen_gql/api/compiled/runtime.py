@@ -72,8 +72,8 @@ class Runtime:
 
         That statement reads the database. With a read replica it also settles where the
         request's data reads go (``replica.decide``, on the session's write position), and when
-        they are likely to go to the replica, the account's own columns are not read with the
-        session but after it, as a data read."""
+        they are likely to go to the replica and the plan shows the account's own columns
+        (``me``), those are not read with the session but after it, as a data read."""
         if self._viewer is Undefined:
             facts = self.facts
             found = await rows.viewer_for_token(
@@ -81,7 +81,7 @@ class Runtime:
                 membership="membership" in facts,
                 privileges="privileges" in facts,
                 clerk_courts="clerk_courts" in facts,
-                account=not replica.expects_replica(),
+                account="account" not in facts or not replica.expects_replica(),
             )
             await replica.decide(found.write_lsn if found is not None else None)
             account = found.account if found is not None else None
