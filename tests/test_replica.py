@@ -12,6 +12,7 @@ setting and the rules of the lag run.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import contextlib
 import logging
 import os
@@ -717,3 +718,31 @@ async def test_a_replica_behind_by_more_than_the_setting_is_left_aside_until_it_
     await replicated.caught_up()
     me, reads = await reads_of(caplog, api, ME, token=token)
     assert (me["me"]["firstName"], reads) == (PROBE_NAME, "replica")
+
+
+@postgres_only
+async def test_a_data_read_inside_a_transaction_stays_on_it(replicated: Replicated) -> None:
+    """Routed to the replica, a data read still reads the transaction it runs in (what Tortoise's
+    ``routers`` would send to the replica): it sees what the transaction wrote."""
+    from tortoise.transactions import in_transaction
+
+    from nextgen_gql.models import Firm
+    from nextgen_gql.services import firms
+
+    await replicated.caught_up()
+    async with replicated.paused():
+        with replica.query_reads():
+            assert await replica.decide(None) == "replica"
+            async with in_transaction() as conn:
+                firm = await Firm.create(
+                    account_number="9100001",
+                    name="Inside LLP",
+                    client_code_required=False,
+                    created_at=dt.datetime.now(dt.UTC),
+                    using_db=conn,
+                )
+                assert [f.name if f else None for f in await firms.firms_by_ids([firm.id])] == ["Inside LLP"]
+            # Committed on the database; the replica, paused, has not replayed it.
+            assert await firms.firms_by_ids([firm.id]) == [None]
+            with replica.database_reads():
+                assert [f.name if f else None for f in await firms.firms_by_ids([firm.id])] == ["Inside LLP"]
