@@ -28,6 +28,7 @@ from starlette.routing import Mount, Route, WebSocketRoute, request_response
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
+from nextgen_gql import replica
 from nextgen_gql.admission import Admission, ExportSlots
 from nextgen_gql.api.exports import unlinked_csv
 from nextgen_gql.api.http import GraphQLGate, SecurityHeaders
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     transaction_pooling=settings.transaction_pooling,
                 ),
             ),
+            replica.serving(settings),  # queries' data reads on a replica (nextgen_gql.replica)
             observability.running(),
         ):
             if files is not None:

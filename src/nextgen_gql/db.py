@@ -7,13 +7,21 @@ no-op that loses nothing.
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
-__all__ = ["TORTOISE_ORM", "apply_migrations", "is_postgres_url", "plain_postgres_url", "tortoise_config"]
+__all__ = [
+    "TORTOISE_ORM",
+    "apply_migrations",
+    "is_postgres_url",
+    "plain_postgres_url",
+    "tortoise_config",
+]
 
 MODELS_MODULE = "nextgen_gql.models"
 #: The URL schemes of a PostgreSQL database (anything else is SQLite).
@@ -43,15 +51,7 @@ _ENGINES = {
 }
 
 
-def tortoise_config(
-    database_url: str, *, statement_timeout_ms: int = 0, transaction_pooling: bool = False
-) -> dict[str, Any]:
-    """The Tortoise configuration for one database URL. ``statement_timeout_ms`` (PostgreSQL,
-    the request pool of ``serve``): every statement on its connections ends after that long
-    (the server's ``statement_timeout``); commands, migrations and listeners open their own
-    connections without it. ``transaction_pooling`` (behind PgBouncer in transaction mode):
-    no prepared-statement cache (asyncpg then sends unnamed statements) and no startup
-    parameter (PgBouncer refuses them): the timeout is the role's (``set_role_statement_timeout``)."""
+def _connection(database_url: str, statement_timeout_ms: int, transaction_pooling: bool = False) -> Any:
     connection: Any = database_url
     engine = _ENGINES.get(database_url.split("://", 1)[0])
     if engine is not None:
@@ -63,8 +63,21 @@ def tortoise_config(
             connection["credentials"]["statement_cache_size"] = 0
         elif statement_timeout_ms > 0 and engine.endswith("asyncpg"):
             connection["credentials"]["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
+    return connection
+
+
+def tortoise_config(
+    database_url: str, *, statement_timeout_ms: int = 0, transaction_pooling: bool = False
+) -> dict[str, Any]:
+    """The Tortoise configuration for one database URL. ``statement_timeout_ms`` (PostgreSQL,
+    the request pool of ``serve``): every statement on its connections ends after that long
+    (the server's ``statement_timeout``); commands, migrations and listeners open their own
+    connections without it. ``transaction_pooling`` (behind PgBouncer in transaction mode):
+    no prepared-statement cache (asyncpg then sends unnamed statements) and no startup
+    parameter (PgBouncer refuses them): the timeout is the role's (``set_role_statement_timeout``)."""
+    connections = {"default": _connection(database_url, statement_timeout_ms, transaction_pooling)}
     return {
-        "connections": {"default": connection},
+        "connections": connections,
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
@@ -75,6 +88,18 @@ def tortoise_config(
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def client_for(
+    database_url: str, name: str, *, statement_timeout_ms: int = 0, transaction_pooling: bool = False
+) -> BaseDBAsyncClient:
+    """A Tortoise client of our engines for ``database_url``, made as Tortoise makes the
+    configured ones, but outside its configuration: a read replica's (``nextgen_gql.replica``),
+    which no model names and ``in_transaction()`` must not see (it refuses to guess among two
+    connections). Its pool opens on first use; the caller closes it."""
+    info = _connection(database_url, statement_timeout_ms, transaction_pooling)
+    client_class: type[BaseDBAsyncClient] = importlib.import_module(info["engine"]).client_class
+    return client_class(**{**info["credentials"], "connection_name": name})
 
 
 #: For the ``tortoise`` command (``makemigrations``, ``migrate``): see ``[tool.tortoise]``.

@@ -196,6 +196,11 @@ class Settings:
     #: The database itself, for what needs a session of its own (``LISTEN``, session advisory
     #: locks, migrations, maintenance). None: the database URL.
     direct_database_url: str | None = None
+    #: A streaming replica of the PostgreSQL database: queries' data reads go to it while it is
+    #: up and close enough (``nextgen_gql.replica``); None: every read goes to the database.
+    replica_database_url: str | None = field(default=None, repr=False)
+    #: How far behind the replica may be before it is left aside (its reads go to the database).
+    replica_max_lag_ms: int = 5000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -261,6 +266,8 @@ class Settings:
             statement_timeout_ms=_int(env, "STATEMENT_TIMEOUT_MS", cls.statement_timeout_ms),
             database_pooling=(env.get(_PREFIX + "DATABASE_POOLING") or cls.database_pooling).strip().lower(),
             direct_database_url=env.get(_PREFIX + "DIRECT_DATABASE_URL") or None,
+            replica_database_url=(env.get(_PREFIX + "REPLICA_DATABASE_URL") or "").strip() or None,
+            replica_max_lag_ms=_int(env, "REPLICA_MAX_LAG_MS", cls.replica_max_lag_ms),
         )
 
     def __post_init__(self) -> None:
@@ -380,11 +387,40 @@ class Settings:
                 f"{_PREFIX}DIRECT_DATABASE_URL must name the same kind of database as "
                 f"{_PREFIX}DATABASE_URL (PostgreSQL, the server itself rather than the pooler)"
             )
+        self._check_replica()
         if not 1 <= self.db_pool_min <= self.db_pool_max:
             raise ValueError(
                 f"{_PREFIX}DB_POOL_MIN ({self.db_pool_min}) must be at least 1 and at most "
                 f"{_PREFIX}DB_POOL_MAX ({self.db_pool_max})"
             )
+
+    def _check_replica(self) -> None:
+        if self.replica_database_url is not None:
+            if not self.is_postgres:
+                raise ValueError(
+                    f"{_PREFIX}REPLICA_DATABASE_URL is set but {_PREFIX}DATABASE_URL is SQLite: a read "
+                    "replica is a PostgreSQL streaming replica of a PostgreSQL database. Unset it, or move "
+                    'to PostgreSQL first (docs/operations.md, "Past one machine")'
+                )
+            if not self.replica_database_url.startswith(_POSTGRES_SCHEMES):
+                raise ValueError(
+                    f"{_PREFIX}REPLICA_DATABASE_URL must be a PostgreSQL URL (postgres://user@host:port/db), "
+                    "the streaming replica's"
+                )
+        if not 1 <= self.replica_max_lag_ms <= 3_600_000:
+            raise ValueError(
+                f"{_PREFIX}REPLICA_MAX_LAG_MS must be from 1 to 3600000 (milliseconds the replica may be "
+                f"behind before its reads go to the database), got {self.replica_max_lag_ms}"
+            )
+
+    @property
+    def replica_connection_url(self) -> str | None:
+        """The replica's URL as Tortoise is given it, with the request pool's size (None: no replica)."""
+        url = self.replica_database_url
+        if url is None or "maxsize=" in url:
+            return url
+        sep = "&" if "?" in url else "?"
+        return f"{url}{sep}minsize={self.db_pool_min}&maxsize={self.db_pool_max}"
 
     @property
     def is_postgres(self) -> bool:

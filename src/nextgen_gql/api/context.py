@@ -308,6 +308,17 @@ class Context:
             account_courts=courts,
         )
 
+    def acting_accounts(self) -> set[int]:
+        """The accounts this request acted as: its session's (when it was read and holds) and
+        those it proved it owns (``owner_proved``: a sign-in, a registration)."""
+        accounts = set(self._proved)
+        found = self._once.get("session")
+        if found is not None and found.done() and not found.cancelled() and found.exception() is None:
+            session = found.result()
+            if session is not None:
+                accounts.add(session.account_id)
+        return accounts
+
     def forget_session(self) -> None:
         """After sign-out: from now on this request is anonymous."""
         self._once.clear()

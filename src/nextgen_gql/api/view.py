@@ -63,6 +63,7 @@ from nextgen_gql.api.live.connections import LiveConnection, LiveConnections
 from nextgen_gql.api.live.websocket import LiveSocket, LiveWebSocketHandler
 from nextgen_gql.api.outages import database_code
 from nextgen_gql.api.persisted import SHA256_HEX, DocumentStore, introspection_only, sha256_hex
+from nextgen_gql.api.reads import decide_for, routed
 from nextgen_gql.api.request_errors import RequestErrorCode, parse_document, validate, with_code
 from nextgen_gql.api.schema import Schema
 from nextgen_gql.db import statement_timed_out
@@ -485,7 +486,8 @@ class GraphQLView(GraphQL[Context, None]):
         court = context.court.code if context.court is not None else None
         with tracing.operation_span(operation_type, operation_name, court):
             try:
-                payload = await self._execute(request, context, query, params, operation, document)
+                async with routed(context, operation.operation):  # a read replica's part (api.reads)
+                    payload = await self._execute(request, context, query, params, operation, document)
             except InvalidToken as refused:
                 self.charging.charge_address(context)  # the address pays, never an account
                 raise RequestRefused(
@@ -546,6 +548,7 @@ class GraphQLView(GraphQL[Context, None]):
                     await self._check_compiled(request, query, params, payload)
                 return payload
         await context.check_credentials()
+        await decide_for(context)
         await self.charging.before_reference(context, nodes)
         note_execution("reference")
         tracing.note_span_execution("reference")

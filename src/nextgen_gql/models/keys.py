@@ -43,6 +43,9 @@ class CourtServiceKey(Model):
         "models.PacerAccount", related_name=False, null=True, on_delete=fields.RESTRICT
     )
     revoked_by_id: int | None
+    # The database's WAL position after the key's last write, with a read replica
+    # (``nextgen_gql.replica.writes``): its queries read the replica once it replayed that far.
+    write_lsn = fields.BigIntField(null=True)
 
     class Meta:
         table = "court_service_keys"

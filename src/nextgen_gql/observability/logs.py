@@ -163,6 +163,7 @@ def log_request(record: RequestRecord) -> None:
         "operation_type": record.operation_type,
         "execution": record.execution,
         "persisted": record.persisted,
+        "reads": record.reads,
         "account_id": record.account_id,
         "error_codes": record.error_codes or [],
     }

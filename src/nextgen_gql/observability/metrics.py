@@ -49,6 +49,7 @@ __all__ = [
     "MAX_OPERATIONS",
     "MetricsEndpoint",
     "count_event",
+    "count_replica_set_aside",
     "count_request",
     "count_shed",
     "name_operations",
@@ -147,6 +148,31 @@ ABANDONED = Counter(
     "nextgen_gql_requests_abandoned",
     "GraphQL requests cancelled because their client disconnected (queries, and mutations not started).",
 )
+REPLICA_READS = Counter(
+    "nextgen_gql_replica_reads",
+    "Queries over HTTP by where their data reads went, with a read replica: replica; "
+    "primary_own_write (the caller's last write not replayed there yet); primary_replica_away "
+    "(the replica down, behind by more than NEXTGEN_GQL_REPLICA_MAX_LAG_MS, or not in recovery); "
+    "primary_replica_failed (a read failed there and ran on the database).",
+    ["target"],
+)
+REPLICA_IN_USE = Gauge(
+    "nextgen_gql_replica_in_use",
+    "1 while a worker sends data reads to the read replica, 0 while it leaves it aside; the "
+    "lowest over the live workers.",
+    multiprocess_mode="livemin",
+)
+REPLICA_LAG = Gauge(
+    "nextgen_gql_replica_lag_seconds",
+    "How far the read replica was behind the database at its last check (the age of the oldest "
+    "change it had not replayed); the highest over the live workers.",
+    multiprocess_mode="livemax",
+)
+REPLICA_SET_ASIDE = Counter(
+    "nextgen_gql_replica_set_aside",
+    "Times a worker left the read replica aside, by reason (down, lagging, not_replica).",
+    ["reason"],
+)
 IMPORT_ROWS = Counter(
     "nextgen_gql_import_rows",
     "Rows written by imports, by kind (pacer_accounts, cmecf_accounts).",
@@ -199,6 +225,12 @@ def count_request(record: RequestRecord) -> None:
             errors.inc()
     if record.persisted is not None:
         PERSISTED.labels(record.persisted).inc()
+    if record.reads is not None:
+        REPLICA_READS.labels(record.reads).inc()
+
+
+def count_replica_set_aside(reason: str) -> None:
+    REPLICA_SET_ASIDE.labels(reason).inc()
 
 
 _SIGN_IN_OUTCOMES = {
@@ -279,7 +311,19 @@ def _pool_state() -> tuple[int, int, int] | None:
     return None
 
 
+def _sample_replica() -> None:
+    from nextgen_gql import replica
+
+    found = replica.state()
+    if found is None:
+        return
+    REPLICA_IN_USE.set(1 if found.usable else 0)
+    if found.lag_s is not None:
+        REPLICA_LAG.set(found.lag_s)
+
+
 def sample_pool() -> None:
+    _sample_replica()
     state = _pool_state()
     if state is None:
         return

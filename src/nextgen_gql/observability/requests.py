@@ -32,6 +32,7 @@ __all__ = [
     "note_execution",
     "note_operation",
     "note_persisted",
+    "note_reads",
     "route_of",
 ]
 
@@ -69,6 +70,9 @@ class RequestRecord:
     execution: str | None = None
     #: ``hit`` or ``miss`` when the client named a persisted document.
     persisted: str | None = None
+    #: Where a query's data reads went, with a replica (``nextgen_gql.replica``): ``replica``,
+    #: ``primary_own_write``, ``primary_replica_away`` or ``primary_replica_failed``.
+    reads: str | None = None
     account_id: int | None = None
     #: Every error code answered (GraphQL errors, refusals, mutation payload errors), in order.
     error_codes: list[str] | None = None
@@ -106,6 +110,12 @@ def note_execution(path: str) -> None:
     record = CURRENT.get()
     if record is not None:
         record.execution = path
+
+
+def note_reads(target: str) -> None:
+    record = CURRENT.get()
+    if record is not None:
+        record.reads = target
 
 
 def note_persisted(found: bool) -> None:

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import PacerAccount
+from nextgen_gql.replica import data_read
 from nextgen_gql.services import audit, email_addresses, outbox, throttle
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.mail import Mailer
@@ -68,6 +69,7 @@ async def _username_free(username: str, *, exclude_id: int | None = None) -> Non
         raise DomainError(ErrorCode.USERNAME_TAKEN, f"The username {username!r} is taken.", "username")
 
 
+@data_read
 async def accounts_by_ids(ids: Sequence[int]) -> list[PacerAccount | None]:
     """Accounts in the order of ``ids`` (None where missing): one query, for loaders."""
     found = {a.id: a for a in await PacerAccount.filter(id__in=set(ids))}

@@ -13,6 +13,7 @@ from tortoise.queryset import QuerySet
 
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import AuditEvent
+from nextgen_gql.replica import data_read
 from nextgen_gql.services import counts, events, moments
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.ordering import Sort, Window, keyset_page, moment, page_of, rows_by_ids
@@ -56,6 +57,7 @@ async def _page(query: QuerySet[AuditEvent], first: int | None, before_id: int |
 ACTION_MAX = 64
 
 
+@data_read
 async def court_events(
     court: Court,
     *,
@@ -100,6 +102,7 @@ async def court_events(
     return page_of(await rows_by_ids(AuditEvent, found.ids, within=("at", found.also)), found)
 
 
+@data_read
 async def account_events(
     account_id: int, *, first: int | None = None, after: int | None = None
 ) -> Page[AuditEvent]:

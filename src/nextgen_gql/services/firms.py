@@ -28,6 +28,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import AccountEventKind, InvitationStatus
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import Firm, FirmInvitation, FirmMembership, PacerAccount
+from nextgen_gql.replica import data_read
 from nextgen_gql.services import audit, email_addresses, outbox
 from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, new_account_number
 from nextgen_gql.services.clock import now
@@ -492,6 +493,7 @@ async def set_client_code_required(admin: PacerAccount, required: bool) -> Firm:
     return firm
 
 
+@data_read
 async def list_members(
     firm: Firm, *, first: int | None = None, after: int | None = None
 ) -> Page[PacerAccount]:
@@ -500,11 +502,13 @@ async def list_members(
     return await id_page(query, first=first, after=after)
 
 
+@data_read
 async def pending_invitations(firm_id: int) -> list[FirmInvitation]:
     """The firm's invitations still waiting for an answer, oldest first."""
     return await FirmInvitation.filter(firm_id=firm_id, status=InvitationStatus.PENDING).order_by("id")
 
 
+@data_read
 async def invitations_for_accounts(account_ids: Sequence[int]) -> list[list[FirmInvitation]]:
     """The pending invitations addressed to each account, oldest first (one query)."""
     found: dict[int, list[FirmInvitation]] = {i: [] for i in account_ids}
@@ -516,11 +520,13 @@ async def invitations_for_accounts(account_ids: Sequence[int]) -> list[list[Firm
     return [found[i] for i in account_ids]
 
 
+@data_read
 async def invitations_by_ids(ids: Sequence[int]) -> list[FirmInvitation | None]:
     found = {i.id: i for i in await FirmInvitation.filter(id__in=set(ids))}
     return [found.get(i) for i in ids]
 
 
+@data_read
 async def firms_by_ids(ids: Sequence[int]) -> list[Firm | None]:
     found = {f.id: f for f in await Firm.filter(id__in=set(ids))}
     return [found.get(i) for i in ids]

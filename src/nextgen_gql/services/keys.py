@@ -73,6 +73,8 @@ class KeyGrant:
     name: str
     prefix: str
     scopes: frozenset[CourtKeyScope]
+    #: The database's WAL position after the key's last write (``nextgen_gql.replica``).
+    write_lsn: int | None = None
 
     def allows(self, court: Court | None, scope: CourtKeyScope) -> bool:
         return court is not None and court.code == self.court_id and scope in self.scopes
@@ -130,7 +132,7 @@ async def authenticate(token: str) -> KeyGrant | None:
         # Conditional: of workers touching it at once, one writes.
         stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=at - TOUCH_EVERY)
         await CourtServiceKey.filter(stale, id=key.id).update(last_used_at=at)
-    return KeyGrant(key.id, key.court_id, key.name, key.prefix, frozenset(scopes_of(key)))
+    return KeyGrant(key.id, key.court_id, key.name, key.prefix, frozenset(scopes_of(key)), key.write_lsn)
 
 
 async def create_key(

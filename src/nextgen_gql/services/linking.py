@@ -23,6 +23,7 @@ from nextgen_gql.enums import AccountEventKind, PrivilegeSource
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount
 from nextgen_gql.models.filing import LOGIN_MAX
+from nextgen_gql.replica import data_read
 from nextgen_gql.services import audit, outbox, privileges, throttle
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.firms import is_admin_of_member
@@ -273,6 +274,7 @@ async def links_by_account_ids(ids: Sequence[int]) -> list[list[CmecfLink]]:
     return [grouped.get(i, []) for i in ids]
 
 
+@data_read
 async def links_by_cmecf_ids(ids: Sequence[int]) -> list[CmecfLink | None]:
     found = {r.cmecf_account_id: r for r in await CmecfLink.filter(cmecf_account_id__in=set(ids))}
     return [found.get(i) for i in ids]

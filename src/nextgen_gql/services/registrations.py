@@ -35,6 +35,7 @@ from nextgen_gql.enums import (
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount, Registration
 from nextgen_gql.models.filing import LOGIN_MAX
+from nextgen_gql.replica import data_read
 from nextgen_gql.services import audit, counts, email_addresses, outbox, privileges
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
@@ -439,6 +440,7 @@ REGISTRATION_ORDERS = {
 SEARCH_MAX = 100
 
 
+@data_read
 async def list_registrations(
     court: Court,
     *,
@@ -502,6 +504,7 @@ async def refresh_applicant(account: PacerAccount, using_db: BaseDBAsyncClient |
         )
 
 
+@data_read
 async def registrations_by_ids(ids: Sequence[int]) -> list[Registration | None]:
     found = {r.id: r for r in await Registration.filter(id__in=set(ids))}
     return [found.get(i) for i in ids]

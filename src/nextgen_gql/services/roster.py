@@ -7,6 +7,7 @@ from dataclasses import replace
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import CmecfAccount, CmecfLink, PacerAccount
 from nextgen_gql.models.filing import LOGIN_MAX
+from nextgen_gql.replica import data_read
 from nextgen_gql.services import counts
 from nextgen_gql.services.ordering import (
     Sort,
@@ -32,6 +33,7 @@ ROSTER_ORDERS = {
 }
 
 
+@data_read
 async def list_cmecf_accounts(
     court: Court,
     *,
@@ -84,6 +86,7 @@ async def roster_sizes() -> dict[str, int]:
     return {str(code): int(n) for code, n in rows}
 
 
+@data_read
 async def links_and_owners(rows: list[CmecfAccount]) -> tuple[dict[int, CmecfLink], dict[int, PacerAccount]]:
     """The links of a page of legacy accounts, and the PACER accounts they bind and that made
     them (by id): one statement, whatever the page holds."""

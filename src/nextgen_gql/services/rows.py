@@ -8,6 +8,11 @@ take a row or a model alike, and each read returns exactly what its queryset twi
 in the same order (the differential tests compare the two paths answer for answer).
 
 SQL is written once with ``?`` placeholders and turned into ``$1, $2, ...`` for PostgreSQL.
+
+With a read replica, the reads marked ``data_read`` (accounts, the roster, links, firms'
+administrators) may be served by it (``nextgen_gql.replica``); the session, privileges,
+memberships, clerkships and the courts an account is tied to (what permissions are decided on)
+are always read here on the database.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from tortoise import connections
 
 from nextgen_gql.enums import FilerRole, PrivilegeSource
 from nextgen_gql.models.accounts import LEGACY_CUTOFF
+from nextgen_gql.replica import data_read
 from nextgen_gql.services.auth import token_hash, touch
 from nextgen_gql.services.clock import now
 
@@ -251,30 +257,36 @@ def _marks(n: int) -> str:
 class Viewer(NamedTuple):
     """The signed-in account, and the facts about it that were asked for (None: not asked)."""
 
-    account: AccountRow
+    account_id: int
+    #: The account's columns; None when they were not read with the session (``account=False``).
+    account: AccountRow | None
     membership: MembershipRow | None
     privileges: list[PrivilegeRow] | None
     clerk_courts: frozenset[str] | None
     #: The session is restricted to MFA enrolment (``Session.mfa_restricted``).
     restricted: bool = False
+    #: The database's WAL position after the account's last write (``Session.write_lsn``).
+    write_lsn: int | None = None
 
 
 @functools.cache
-def _viewer_sql(membership: bool, privileges: bool, clerk_courts: bool) -> str:
-    columns, joins = [_ACCOUNT_COLUMNS, "s.id, s.last_used_at, s.mfa_restricted"], []
+def _viewer_sql(membership: bool, privileges: bool, clerk_courts: bool, account: bool) -> str:
+    owner = "a.id" if account else "s.account_id"
+    columns = [_ACCOUNT_COLUMNS if account else owner, "s.id, s.last_used_at, s.mfa_restricted, s.write_lsn"]
+    joins = ["JOIN pacer_accounts a ON a.id = s.account_id"] if account else []
     if membership:
         columns.append("m.firm_id, m.is_admin, f.id, f.account_number, f.name, f.client_code_required")
         joins.append(
-            "LEFT JOIN firm_memberships m ON m.account_id = a.id LEFT JOIN firms f ON f.id = m.firm_id"
+            f"LEFT JOIN firm_memberships m ON m.account_id = {owner} LEFT JOIN firms f ON f.id = m.firm_id"
         )
     if privileges:
         columns.append(_PRIVILEGE_COLUMNS)
-        joins.append("LEFT JOIN filing_privileges p ON p.account_id = a.id")
+        joins.append(f"LEFT JOIN filing_privileges p ON p.account_id = {owner}")
     if clerk_courts:
         columns.append("c.court_id")
-        joins.append("LEFT JOIN clerks c ON c.account_id = a.id")
+        joins.append(f"LEFT JOIN clerks c ON c.account_id = {owner}")
     return (
-        f"SELECT {', '.join(columns)} FROM sessions s JOIN pacer_accounts a ON a.id = s.account_id "
+        f"SELECT {', '.join(columns)} FROM sessions s "
         + " ".join(joins)
         + " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?"
         + (" ORDER BY p.court_id, p.id" if privileges else "")
@@ -282,20 +294,29 @@ def _viewer_sql(membership: bool, privileges: bool, clerk_courts: bool) -> str:
 
 
 async def viewer_for_token(
-    token: str | None, *, membership: bool = False, privileges: bool = False, clerk_courts: bool = False
+    token: str | None,
+    *,
+    membership: bool = False,
+    privileges: bool = False,
+    clerk_courts: bool = False,
+    account: bool = True,
 ) -> Viewer | None:
     """The account of the live session for ``token`` (``auth.session_for_token``'s rule), and in
     the same statement what the caller asks for: its firm membership, its filing privileges
-    (ordered as ``privileges_of``), the courts it is a clerk of."""
+    (ordered as ``privileges_of``), the courts it is a clerk of. ``account=False``: the account's
+    own columns are left to the caller (a data read, ``accounts_by_ids``, which a replica may
+    serve); the session and every fact a permission hangs on are read here, on the database."""
     if not token or len(token) > 512:
         return None
-    found = await _rows(_viewer_sql(membership, privileges, clerk_courts), (token_hash(token), now()))
+    found = await _rows(
+        _viewer_sql(membership, privileges, clerk_courts, account), (token_hash(token), now())
+    )
     if not found:
         return None
     first = found[0]
-    session_at = ACCOUNT_WIDTH  # s.id, s.last_used_at, s.mfa_restricted follow the account
+    session_at = ACCOUNT_WIDTH if account else 1  # s.id, s.last_used_at, s.mfa_restricted, s.write_lsn
     await touch(first[session_at], _datetime(first[session_at + 1]))
-    at = session_at + 3
+    at = session_at + 4
     member: MembershipRow | None = None
     if membership:
         if first[at] is not None:
@@ -311,9 +332,19 @@ async def viewer_for_token(
         held = list(seen.values())
         at += 10
     clerk_of = frozenset(str(r[at]) for r in found if r[at] is not None) if clerk_courts else None
-    return Viewer(_account(first), member, held, clerk_of, bool(first[session_at + 2]))
+    write_lsn = first[session_at + 3]
+    return Viewer(
+        first[0],
+        _account(first) if account else None,
+        member,
+        held,
+        clerk_of,
+        bool(first[session_at + 2]),
+        int(write_lsn) if write_lsn is not None else None,
+    )
 
 
+@data_read
 async def accounts_by_ids(ids: Iterable[int]) -> dict[int, AccountRow]:
     wanted = sorted(set(ids))
     if not wanted:
@@ -392,6 +423,7 @@ _ROSTER_COLUMNS = (
 )
 
 
+@data_read
 async def cmecf_page(
     court_code: str, *, size: int, after: tuple[str, int] | None
 ) -> tuple[list[RosterEntry], int]:
@@ -429,6 +461,7 @@ async def cmecf_page(
     return entries, total
 
 
+@data_read
 async def links_of_cmecf_ids(ids: Iterable[int]) -> dict[int, LinkRow]:
     """The links of these legacy accounts, by legacy account id."""
     wanted = sorted(set(ids))
@@ -442,6 +475,7 @@ async def links_of_cmecf_ids(ids: Iterable[int]) -> dict[int, LinkRow]:
     return {r[1]: LinkRow(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
 
+@data_read
 async def firm_admins(firm_ids: Iterable[int]) -> dict[int, list[AccountRow]]:
     """Each firm's administrators, by account id."""
     wanted = sorted(set(firm_ids))

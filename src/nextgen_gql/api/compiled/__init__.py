@@ -37,6 +37,7 @@ from graphql import FieldNode, GraphQLError, GraphQLSchema, OperationDefinitionN
 from graphql.execution.values import VariableValues, get_variable_values
 from graphql.validation import ASTValidationRule
 
+from nextgen_gql import replica
 from nextgen_gql.api.compiled.completion import Fallback
 from nextgen_gql.api.compiled.planner import NotCompiled, ObjectPlan, OperationShape, plan_operation, shape_of
 from nextgen_gql.api.compiled.runtime import Runtime, execute_plan
@@ -199,6 +200,9 @@ class CompiledQueries:
                 context.before_run(viewer.id if viewer is not None else None)  # may refuse (429)
             if viewer is not None and runtime.restricted and not entry.enrolment_ok:
                 return self._fall_back(query, "a session restricted to MFA enrolment")
+        else:  # anonymous, or a court's service key: its own writes are what the replica must have
+            grant = context.service_key
+            await replica.decide(grant.write_lsn if grant is not None else None)
         if entry.tenant_only:
             key = (context.courts.version, context.court.code if context.court else None, runtime.today)
             kept = entry.answers.get(key)

@@ -644,6 +644,9 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
 #: What a field needs to know of the viewer: read with the session, in one statement
 #: (``Runtime.viewer``), when the plan has the field.
 VIEWER_FACTS: dict[tuple[str, str], frozenset[str]] = {
+    # The viewer's own columns are data that ``me`` shows: with a read replica they are read
+    # there, after the session (elsewhere they ride with the session, whose statement reads them anyway).
+    ("Query", "me"): frozenset({"account"}),
     **dict.fromkeys(
         [("Query", "cmecfAccounts"), ("Query", "registrations"), ("Query", "auditEvents")],
         frozenset({"clerk_courts"}),

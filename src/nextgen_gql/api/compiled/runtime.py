@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import Undefined
 from graphql.execution.values import VariableValues
 
+from nextgen_gql import replica
 from nextgen_gql.api.compiled.completion import Fallback, Typed
 from nextgen_gql.api.compiled.planner import ObjectPlan
 from nextgen_gql.observability.requests import note_account
@@ -67,7 +68,12 @@ class Runtime:
         self.access: dict[int, AccountAccess] = {}
 
     async def viewer(self) -> rows.AccountRow | None:
-        """The signed-in account; the facts the plan needs of it come in the same statement."""
+        """The signed-in account; the facts the plan needs of it come in the same statement.
+
+        That statement reads the database. With a read replica it also settles where the
+        request's data reads go (``replica.decide``, on the session's write position), and when
+        they are likely to go to the replica and the plan shows the account's own columns
+        (``me``), those are not read with the session but after it, as a data read."""
         if self._viewer is Undefined:
             facts = self.facts
             found = await rows.viewer_for_token(
@@ -75,15 +81,23 @@ class Runtime:
                 membership="membership" in facts,
                 privileges="privileges" in facts,
                 clerk_courts="clerk_courts" in facts,
+                account="account" not in facts or not replica.expects_replica(),
             )
-            self._viewer = found.account if found is not None else None
-            if found is not None:
-                note_account(found.account.id)
+            await replica.decide(found.write_lsn if found is not None else None)
+            account = found.account if found is not None else None
+            if found is not None and account is None:
+                account = (await rows.accounts_by_ids([found.account_id])).get(found.account_id)
+                if account is None:  # not on the replica yet: the database has it
+                    with replica.database_reads():
+                        account = (await rows.accounts_by_ids([found.account_id]))[found.account_id]
+            self._viewer = account
+            if found is not None and account is not None:
+                note_account(account.id)
                 self.restricted = found.restricted
                 if found.privileges is not None:
-                    self._privileges[found.account.id] = found.privileges
+                    self._privileges[found.account_id] = found.privileges
                 if "membership" in facts:
-                    self._memberships[found.account.id] = found.membership
+                    self._memberships[found.account_id] = found.membership
                 if found.clerk_courts is not None:
                     self._clerk_courts = found.clerk_courts
         viewer: rows.AccountRow | None = self._viewer
