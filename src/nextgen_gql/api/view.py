@@ -190,9 +190,11 @@ class GraphQLView(GraphQL[Context, None]):
             if settings.compiled
             else None
         )
-        #: Points per hour per caller (``services.budgets``), shared through PostgreSQL.
+        #: Points per hour per caller (``services.budgets``), shared through PostgreSQL on a
+        #: connection of the budgets' own, made to the database itself (behind PgBouncer in
+        #: transaction mode, its cached statements would not survive the pooler).
         self.budgets = Budgets(
-            settings.rate_limit_points, database_url=settings.database_url if settings.is_postgres else None
+            settings.rate_limit_points, database_url=settings.direct_url if settings.is_postgres else None
         )
         #: Who pays for each request, and when (``api.charging``).
         self.charging = Charging(self.budgets)
