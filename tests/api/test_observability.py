@@ -447,3 +447,47 @@ async def test_the_hooks_waiting_for_subscriptions_count(api: Api) -> None:
 
     assert delta("nextgen_gql_subscriptions_open") == 1
     assert delta("nextgen_gql_events_fanned_out_total") == 5
+
+
+async def test_a_client_gone_before_its_body_arrived_is_logged_499_not_a_failure(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that closes while its request's body is on the way (wrk stopping, a browser tab
+    closed) leaves no one to answer: the request log says 499, nothing is sent, and no
+    "Exception in ASGI application" is raised to the server as a 500."""
+    caplog.set_level(logging.INFO)
+    body = json.dumps({"query": ME}).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", b"req-gone-1"),
+        ],
+        "client": ("127.0.0.1", 50003),
+        "server": ("testserver", 80),
+    }
+    parts = [{"type": "http.request", "body": body[:10], "more_body": True}, {"type": "http.disconnect"}]
+
+    async def receive() -> dict[str, Any]:
+        return parts.pop(0) if parts else {"type": "http.disconnect"}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await api.app(scope, receive, send)  # returns: nothing raised to the server
+    assert sent == []
+    [line] = [line for line in request_lines(caplog) if line["request_id"] == "req-gone-1"]
+    assert (line["status"], line["error_codes"]) == (499, [])
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

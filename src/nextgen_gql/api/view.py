@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import orjson
 from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, print_ast
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -260,7 +260,10 @@ class GraphQLView(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        response = await self.handle(Request(scope=scope, receive=receive))
+        try:
+            response = await self.handle(Request(scope=scope, receive=receive))
+        except ClientDisconnect:
+            return  # gone before its request was read: no one to answer (the request log's 499)
         await response(scope, receive, send)
 
     def _wants_ide(self, request: Request) -> bool:

@@ -211,6 +211,8 @@ class ObserveRequests:
         token = CURRENT.set(record)
         try:
             await self.app(scope, receive, observed_send)
+            if record.status == 0:
+                record.status = 499  # ended unanswered: the client went away (an abandoned query)
         except BaseException as exc:
             if record.status == 0:
                 if isinstance(exc, asyncio.CancelledError):
