@@ -6,6 +6,7 @@ Each runs in-process through ``main()``, against a database file of its own.
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -179,8 +180,12 @@ def test_serve_refuses_bad_court_files(
         'code = "abc"\nname = "X"\nkind = "district"\naccepted_roles = ["attorney"]\n'
     )
     monkeypatch.setenv("NEXTGEN_GQL_TENANTS_DIR", str(bad))
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     assert run("serve", "--port", "0") == 2
     assert "xyz.toml:1: code: 'abc' does not match the file name" in capsys.readouterr().err
+    # The metrics folder serve made for itself is gone, and so is its name: the process
+    # (here the tests) counts in its own registry again, as it did before.
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 
 
 def test_export_schema_writes_the_sdl(run, tmp_path: Path) -> None:

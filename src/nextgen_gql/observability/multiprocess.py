@@ -38,9 +38,13 @@ def prepare_multiprocess_dir() -> tuple[Path, bool]:
 
 
 def clean_multiprocess_dir(path: Path, made: bool) -> None:
-    """After serving: remove the folder made here, or the metric files of the operator's one."""
+    """After serving: remove the folder made here (and its name from the environment, so that
+    the process, if it goes on, counts in its own registry again), or the metric files of the
+    operator's one."""
     if made:
         shutil.rmtree(path, ignore_errors=True)
+        if os.environ.get(MULTIPROC_ENV) == str(path):
+            del os.environ[MULTIPROC_ENV]
     else:
         for left in path.glob("*.db"):
             left.unlink(missing_ok=True)
