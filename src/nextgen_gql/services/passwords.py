@@ -38,7 +38,8 @@ PASSWORD_MIN, PASSWORD_MAX = 14, 45
 USERNAME_MIN, USERNAME_MAX = 8, 64
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 LEGACY_USERNAME_RE = re.compile(r"^[A-Za-z]+[0-9]+$")
-_ARGON2_RE = re.compile(r"^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$")
+#: The form of an argon2 PHC string (``is_argon2_hash``).
+ARGON2_RE = re.compile(r"^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$")
 
 
 # argon2 takes ~50 ms and 64 MiB a hash. A small pool of its own bounds both: a burst of
@@ -69,7 +70,7 @@ async def verify_password(stored: str | None, password: str) -> bool:
 
 def is_argon2_hash(value: str) -> bool:
     """Whether ``value`` has the form of an argon2 PHC string."""
-    return bool(_ARGON2_RE.match(value))
+    return bool(ARGON2_RE.match(value))
 
 
 def _personal_parts(values: Iterable[str]) -> set[str]:

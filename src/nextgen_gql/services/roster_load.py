@@ -89,24 +89,20 @@ class RosterLoad:
         _, top = await self.conn.execute_query("SELECT COALESCE(MAX(id), 0) AS top FROM cmecf_accounts")
         self.after_id = int(top[0]["top"])
 
+    def stamp(self, moment: dt.datetime) -> Any:
+        """``created_at`` as ``write`` takes it: the date-time as SQLite stores it (UTC, ISO
+        text: ``ordering.moment``), or as it is for PostgreSQL's ``COPY``."""
+        return _sqlite_moment(moment) if self.sqlite else moment
+
     async def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """One batch of rows (tuples in ``COLUMNS`` order; ``created_at`` a date-time)."""
+        """One batch of rows (tuples in ``COLUMNS`` order; ``created_at`` as ``stamp`` gives it)."""
         if not rows:
             return
         if self.sqlite:
-            at = COLUMNS.index("created_at")
-            moments: dict[dt.datetime, str] = {}  # an import stamps every row with one moment
-            values = [
-                [
-                    *r[:at],
-                    moments.get(r[at]) or moments.setdefault(r[at], _sqlite_moment(r[at])),
-                    *r[at + 1 :],
-                ]
-                for r in rows
-            ]
             placeholders = ", ".join("?" * len(COLUMNS))
             await self.conn.execute_many(
-                f"INSERT INTO cmecf_accounts ({', '.join(COLUMNS)}) VALUES ({placeholders})", values
+                f"INSERT INTO cmecf_accounts ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+                rows,  # type: ignore[arg-type]  # the driver takes any sequences of values
             )
             return
         raw: Any = self.conn._connection  # the transaction's asyncpg connection
