@@ -308,6 +308,8 @@ class _Importer:
             lines[key] = line
 
     async def _existing(self, batch: _Batch, conn: BaseDBAsyncClient) -> None:
+        if not self.may_exist():
+            return
         # One plain statement a key column (a queryset of 2,000 keys cost more to build than to run).
         table = self.model._meta.db_table
         where, params = self.scope()
@@ -332,6 +334,11 @@ class _Importer:
                 )
 
     where = ""
+
+    def may_exist(self) -> bool:
+        """Whether a row of the file may already be in the database (else ``_existing`` is
+        not asked)."""
+        return True
 
     def display_column(self, column: str) -> str:
         return column
@@ -676,6 +683,9 @@ class _CmecfImporter(_Importer):
 
     def scope(self) -> tuple[str, list[Any]]:
         return "court_id = ?", [self.court.code]
+
+    def may_exist(self) -> bool:
+        return self.load is None or not self.load.court_was_empty
 
     def display_column(self, column: str) -> str:
         return "login" if column == "login_key" else column
