@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -484,3 +485,96 @@ def test_0016_counts_held_addresses_as_verified_and_makes_verified_ones_unique(
     asyncio.run(apply_migrations(url))
     # second02 now holds alone003's address, and has held its account longer.
     assert verified() == [("first001", True), ("second02", True), ("legacy", False), ("alone003", False)]
+
+
+def _everything(database: Path) -> dict[str, Any]:
+    """All a SQLite database holds that a migration can make: every schema object in
+    SQLite's order, every table's rows (FTS5's own tables and ``sqlite_sequence`` included;
+    the migration records without their times), and the header settings."""
+    conn = sqlite3.connect(database)
+    try:
+        found: dict[str, Any] = {
+            "schema": conn.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid"
+            ).fetchall(),
+            "records": conn.execute("SELECT id, app, name FROM tortoise_migrations ORDER BY id").fetchall(),
+        }
+        for pragma in (
+            "user_version",
+            "application_id",
+            "journal_mode",
+            "auto_vacuum",
+            "encoding",
+            "page_size",
+        ):
+            found[pragma] = conn.execute(f"PRAGMA {pragma}").fetchall()
+        tables = [
+            n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        ]
+        for table in tables:
+            if table != "tortoise_migrations":
+                found[table] = sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)
+        return found
+    finally:
+        conn.close()
+
+
+def test_a_new_sqlite_database_is_built_in_one_step_as_the_migrations_build_it(tmp_path: Path) -> None:
+    """``schema_snapshot``: a new SQLite file gets, from the snapshot, exactly what Tortoise's
+    migrations make of it, recorded as migrated (so that later migrations apply on top)."""
+    from nextgen_gql import schema_snapshot
+
+    snapshot = json.loads(schema_snapshot.SNAPSHOT.read_text(encoding="utf-8"))
+    stale = "a migration changed: run `python -m nextgen_gql.schema_snapshot` and commit the file"
+    assert snapshot["migrations"] == sorted(p.stem for p in MIGRATIONS.glob("0*.py")), stale
+    assert snapshot["digest"] == schema_snapshot.digest(), stale
+
+    migrated, built = tmp_path / "migrated.sqlite3", tmp_path / "built.sqlite3"
+    asyncio.run(apply_migrations(f"sqlite://{migrated}", snapshot=False))
+    asyncio.run(apply_migrations(f"sqlite://{built}"))
+    assert _everything(built) == _everything(migrated)
+    asyncio.run(apply_migrations(f"sqlite://{built}", snapshot=False))  # Tortoise finds nothing to do
+    assert _everything(built) == _everything(migrated)
+
+
+def test_a_stale_snapshot_or_a_database_with_anything_in_it_migrates_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nextgen_gql import schema_snapshot
+
+    migrated = tmp_path / "migrated.sqlite3"
+    asyncio.run(apply_migrations(f"sqlite://{migrated}", snapshot=False))
+
+    used: list[bool] = []
+    apply = schema_snapshot.apply
+
+    async def spy(conn: Any) -> bool:
+        used.append(await apply(conn))
+        return used[-1]
+
+    monkeypatch.setattr(schema_snapshot, "apply", spy)
+    # A migration changed since the file was made: its digest no longer matches.
+    monkeypatch.setattr(schema_snapshot, "digest", lambda: "0" * 64)
+    stale = tmp_path / "stale.sqlite3"
+    asyncio.run(apply_migrations(f"sqlite://{stale}"))
+    assert used == [False]
+    assert _everything(stale) == _everything(migrated)
+    monkeypatch.undo()
+    monkeypatch.setattr(schema_snapshot, "apply", spy)
+
+    # A database holding anything (here a table of someone else's) is never built over.
+    other = tmp_path / "other.sqlite3"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (body TEXT)")
+    asyncio.run(apply_migrations(f"sqlite://{other}"))
+    assert used == [False, False]
+    with sqlite3.connect(other) as conn:
+        assert conn.execute("SELECT count(*) FROM tortoise_migrations").fetchone() == (len(snapshot_names()),)
+
+    fresh = tmp_path / "fresh.sqlite3"
+    asyncio.run(apply_migrations(f"sqlite://{fresh}"))
+    assert used == [False, False, True]
+
+
+def snapshot_names() -> list[str]:
+    return sorted(p.stem for p in MIGRATIONS.glob("0*.py"))

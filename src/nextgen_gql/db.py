@@ -136,17 +136,26 @@ async def set_role_statement_timeout(direct_url: str, statement_timeout_ms: int)
 MIGRATION_LOCK_KEY = 0x6E6778  # "ngx"
 
 
-async def apply_migrations(database_url: str, target: str | None = None) -> None:
+async def apply_migrations(database_url: str, target: str | None = None, *, snapshot: bool = True) -> None:
     """Apply every pending migration (or move to ``target``, "models.0002_..."), in a Tortoise
     context of its own.
 
-    On PostgreSQL an advisory lock serialises concurrent starts: the first process
-    migrates, the others wait for it and then find nothing to do.
+    A new SQLite database is built in one step from what the migrations build
+    (``schema_snapshot``, when its file is current; ``snapshot=False``: never). On PostgreSQL
+    an advisory lock serialises concurrent starts: the first process migrates, the others
+    wait for it and then find nothing to do.
     """
     config = tortoise_config(database_url)
     if not is_postgres_url(database_url):
         async with TortoiseContext() as ctx:
             await ctx.init(config=config)
+            if snapshot and target is None:
+                from tortoise import connections
+
+                from nextgen_gql import schema_snapshot
+
+                if await schema_snapshot.apply(connections.get("default")):
+                    return
             await migrate(config=config, target=target)
         return
     import asyncpg

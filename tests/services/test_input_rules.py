@@ -140,3 +140,15 @@ def test_control_characters_are_unicodes_categories_cc_zl_zp() -> None:
     assert differ == []
     assert control_character("a\nb\x07c", allowed=frozenset("\n")) == "\x07"
     assert control_character("a\r\nb\tc", allowed=frozenset("\n\r\t")) is None
+
+
+def test_the_dummy_hash_costs_what_an_accounts_hash_costs() -> None:
+    """A sign-in for no account verifies against ``_DUMMY_HASH``, written out in the source:
+    it must carry the hasher's own parameters (else a wrong username would answer faster or
+    slower than a wrong password) and be a hash of no password a caller could give."""
+    from nextgen_gql.services import passwords
+
+    assert passwords.is_argon2_hash(passwords._DUMMY_HASH)
+    assert not passwords._hasher.check_needs_rehash(passwords._DUMMY_HASH)
+    assert passwords._hasher.verify(passwords._DUMMY_HASH, "not a password of anyone's")
+    assert passwords._verify(None, "not a password of anyone's") is False

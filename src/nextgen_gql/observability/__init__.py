@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable
+from typing import TYPE_CHECKING
 
-from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Route
-
-from nextgen_gql.observability.health import Readiness, healthz
-from nextgen_gql.observability.requests import ObserveRequests, RequestRecord
 from nextgen_gql.services import events
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import Court
+
+if TYPE_CHECKING:  # imported where used: a command that only reads this package's
+    # ``multiprocess`` (``nextgen-gql import``) starts without the web stack
+    from starlette.middleware import Middleware
+    from starlette.routing import BaseRoute
+
+    from nextgen_gql.observability.requests import RequestRecord
 
 __all__ = ["Observability"]
 
@@ -35,6 +38,8 @@ class Observability:
 
     def __init__(self, settings: Settings, courts: Callable[[], Iterable[Court]]) -> None:
         """``courts``: the courts served now (for ``/readyz``)."""
+        from nextgen_gql.observability.health import Readiness
+
         self.settings = settings
         self.readiness = Readiness(courts)
         self.tracing = None
@@ -45,7 +50,10 @@ class Observability:
 
     def middleware(self) -> list[Middleware]:
         """Outermost first: the tracing of the request (when on), then its record."""
+        from starlette.middleware import Middleware
+
         from nextgen_gql.observability import logs, tracing
+        from nextgen_gql.observability.requests import ObserveRequests
 
         observers: list[Callable[[RequestRecord], None]] = []
         if self.settings.metrics:
@@ -65,6 +73,10 @@ class Observability:
         return stack
 
     def routes(self) -> list[BaseRoute]:
+        from starlette.routing import Route
+
+        from nextgen_gql.observability.health import healthz
+
         routes: list[BaseRoute] = [
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", self.readiness.endpoint, methods=["GET"]),

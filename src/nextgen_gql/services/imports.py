@@ -14,11 +14,13 @@ import asyncio
 import contextlib
 import csv
 import datetime as dt
+import operator
 import os
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +35,12 @@ from nextgen_gql.models import CmecfAccount, PacerAccount
 from nextgen_gql.models.accounts import LEGACY_CUTOFF
 from nextgen_gql.models.filing import CASE_SEPARATOR
 from nextgen_gql.services import audit, events, statistics
-from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, check_email
+from nextgen_gql.services.accounts import ACCOUNT_NUMBER_RE, EMAIL_RE, check_email
 from nextgen_gql.services.case_numbers import parse_case_number
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.ordering import fold, search_copy
 from nextgen_gql.services.passwords import (
+    ARGON2_RE,
     LEGACY_USERNAME_RE,
     check_username,
     is_argon2_hash,
@@ -47,6 +50,7 @@ from nextgen_gql.services.passwords import _hasher as hasher
 from nextgen_gql.services.permissions import is_case_restricted
 from nextgen_gql.services.roster_load import COLUMNS as ROSTER_COLUMNS
 from nextgen_gql.services.roster_load import RosterLoad
+from nextgen_gql.services.text import CONTROL_RE as _CONTROL
 from nextgen_gql.services.text import control_character
 from nextgen_gql.tenancy import Court
 
@@ -125,24 +129,30 @@ def count_rows(path: Path) -> int:
     return max(0, lines - 1)
 
 
-def _rows(
-    path: Path, required: tuple[str, ...], problems: _Problems, optional: tuple[str, ...] = ()
-) -> Iterator[tuple[int, dict[str, str], str]]:
-    """Yield (line, row, password column) for each data row (an optional column left out of
-    the header comes as ""); header problems stop early."""
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        problems.add(0, None, f"cannot be read: {exc.strerror or exc}")
-        return
-    with handle:
-        reader = csv.DictReader(handle)
+class _Reader:
+    """A CSV file's header, checked, then its data rows as read, a chunk at a time.
+
+    ``secret`` is the password column the header names (None when the header has problems:
+    they are in ``problems`` and no row is read)."""
+
+    def __init__(
+        self, path: Path, required: tuple[str, ...], problems: _Problems, optional: tuple[str, ...] = ()
+    ) -> None:
+        self.problems = problems
+        self.secret: str | None = None
+        self.header: list[str] = []
+        self.absent: dict[str, str] = {}  # an optional column left out of the header comes as ""
         try:
-            header = [h.strip() for h in (reader.fieldnames or [])]
+            self.handle = path.open(newline="", encoding="utf-8-sig")
+        except OSError as exc:
+            problems.add(0, None, f"cannot be read: {exc.strerror or exc}")
+            return
+        self.fields = csv.reader(self.handle)
+        try:
+            header = [h.strip() for h in next(self.fields, [])]
         except (UnicodeDecodeError, csv.Error) as exc:
             problems.add(1, None, f"unreadable header: {exc}")
             return
-        reader.fieldnames = header
         secret = [c for c in ("password", "password_hash") if c in header]
         for column in required:
             if column not in header:
@@ -159,22 +169,54 @@ def _rows(
                 )
         if problems:
             return
-        absent = {column: "" for column in optional if column not in header}
-        width = len(header)
-        fields = reader.reader  # the plain reader under DictReader: lists, without a dict per row
+        self.header = header
+        self.secret = secret[0]
+        self.absent = {column: "" for column in optional if column not in header}
+
+    def close(self) -> None:
+        handle = getattr(self, "handle", None)
+        if handle is not None:
+            handle.close()
+
+    def chunks(self, size: int) -> Iterator[tuple[list[int], list[list[str]]]]:
+        """The data rows, ``size`` at a time: each row's line (where it ends) and its fields
+        as read (blank lines included, as empty lists). A decoding error ends the rows: it is
+        reported once the rows before it were handled."""
+        if self.secret is None:
+            return
+        fields = self.fields
+        lines: list[int] = []
+        rows: list[list[str]] = []
         try:
             for values in fields:
-                if not values:
-                    continue  # a blank line (DictReader skips them too)
-                if len(values) > width:
-                    problems.add(fields.line_num, None, "the row has more fields than the header")
-                elif len(values) < width:
-                    problems.add(fields.line_num, None, "the row has fewer fields than the header")
-                else:
-                    row = dict(zip(header, (v.strip() for v in values), strict=True))
-                    yield fields.line_num, {**absent, **row} if absent else row, secret[0]
+                lines.append(fields.line_num)
+                rows.append(values)
+                if len(rows) == size:
+                    yield lines, rows
+                    lines, rows = [], []
         except (UnicodeDecodeError, csv.Error) as exc:
-            problems.add(fields.line_num + 1, None, f"not valid UTF-8 CSV: {exc}")
+            line = fields.line_num + 1
+            if rows:
+                yield lines, rows
+            self.problems.add(line, None, f"not valid UTF-8 CSV: {exc}")
+            return
+        if rows:
+            yield lines, rows
+
+    def rows(self, lines: list[int], rows: list[list[str]]) -> Iterator[tuple[int, dict[str, str]]]:
+        """The chunk's rows one by one, as a dict of stripped values by column; a blank line
+        is skipped, a row of the wrong width reported."""
+        header, absent, width = self.header, self.absent, len(self.header)
+        for line, values in zip(lines, rows, strict=True):
+            if not values:
+                continue  # a blank line
+            if len(values) > width:
+                self.problems.add(line, None, "the row has more fields than the header")
+            elif len(values) < width:
+                self.problems.add(line, None, "the row has fewer fields than the header")
+            else:
+                row = dict(zip(header, (v.strip() for v in values), strict=True))
+                yield line, {**absent, **row} if absent else row
 
 
 def _numbered(sql: str) -> str:
@@ -218,6 +260,26 @@ class _Row:
     secret: str
 
 
+@dataclass
+class _Batch:
+    """Valid rows, column by column: what one write takes."""
+
+    lines: list[int] = field(default_factory=list)
+    keys: dict[str, list[str]] = field(default_factory=dict)  # unique column -> each row's key
+    secrets: list[str] = field(default_factory=list)  # each row's password or password hash
+    values: list[Any] = field(default_factory=list)  # each row as ``insert`` takes it
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def extend(self, other: _Batch) -> None:
+        self.lines += other.lines
+        for column, keys in other.keys.items():
+            self.keys.setdefault(column, []).extend(keys)
+        self.secrets += other.secrets
+        self.values += other.values
+
+
 class _Importer:
     """The pipeline shared by both imports; subclasses validate one row."""
 
@@ -245,12 +307,14 @@ class _Importer:
         else:
             lines[key] = line
 
-    async def _existing(self, batch: list[_Row], conn: BaseDBAsyncClient) -> None:
+    async def _existing(self, batch: _Batch, conn: BaseDBAsyncClient) -> None:
+        if not self.may_exist():
+            return
         # One plain statement a key column (a queryset of 2,000 keys cost more to build than to run).
         table = self.model._meta.db_table
         where, params = self.scope()
-        for column in batch[0].keys:
-            keys = {row.keys[column]: row.line for row in batch}
+        for column, column_keys in batch.keys.items():
+            keys = dict(zip(column_keys, batch.lines, strict=True))
             if conn.capabilities.dialect == "sqlite":
                 sql = f"SELECT {column} FROM {table} WHERE {where} AND {column} IN ({', '.join('?' * len(keys))})"
                 _, found = await conn.execute_query(sql, [*params, *keys])
@@ -271,16 +335,21 @@ class _Importer:
 
     where = ""
 
+    def may_exist(self) -> bool:
+        """Whether a row of the file may already be in the database (else ``_existing`` is
+        not asked)."""
+        return True
+
     def display_column(self, column: str) -> str:
         return column
 
     async def _write(
-        self, batch: list[_Row], secret_column: str, pool: ThreadPoolExecutor, conn: BaseDBAsyncClient
+        self, batch: _Batch, secret_column: str, pool: ThreadPoolExecutor, conn: BaseDBAsyncClient
     ) -> None:
         await self._existing(batch, conn)
         if self.problems:
             return
-        secrets = [row.secret for row in batch]
+        secrets = batch.secrets
         if secret_column == "password":
             loop = asyncio.get_running_loop()
             chunks = [secrets[i : i + 32] for i in range(0, len(secrets), 32)]
@@ -290,9 +359,11 @@ class _Importer:
         if self.progress:
             self.progress(len(batch))
 
-    async def insert(self, batch: list[_Row], secrets: list[str], conn: BaseDBAsyncClient) -> None:
+    async def insert(self, batch: _Batch, secrets: list[str], conn: BaseDBAsyncClient) -> None:
         """Write one valid batch (its rows' password hashes in ``secrets``)."""
-        objects = [self.model(password_hash=h, **row.values) for row, h in zip(batch, secrets, strict=True)]
+        objects = [
+            self.model(password_hash=h, **values) for values, h in zip(batch.values, secrets, strict=True)
+        ]
         await self.model.bulk_create(objects, batch_size=BATCH_SIZE, using_db=conn)
 
     async def start(self, conn: BaseDBAsyncClient) -> None:
@@ -315,46 +386,78 @@ class _Importer:
             raise ImportFailed(self.problems.found, self.problems.truncated) from None
         return written
 
+    def shape(self, values: dict[str, Any]) -> Any:
+        """A valid row's values as ``insert`` takes them."""
+        return values
+
+    def fast(self, reader: _Reader, lines: list[int], rows: list[list[str]]) -> _Batch | None:
+        """The chunk's rows checked column by column, when every one of them is valid (then
+        ``validate`` would accept each, with the same values); None otherwise, having changed
+        nothing (the rows then go through ``validate`` one by one, which names each problem).
+        None here: every row through ``validate``."""
+        return None
+
+    def _checked(self, reader: _Reader, lines: list[int], rows: list[list[str]]) -> _Batch:
+        """The chunk's rows through ``validate`` one by one: the valid ones (problems are
+        added as found)."""
+        secret_column = reader.secret
+        assert secret_column is not None
+        valid = _Batch()
+        for line, row in reader.rows(lines, rows):
+            checked = self.validate(line, row, secret_column)
+            if checked is None or self.problems:
+                if self.progress:
+                    self.progress(1)
+                continue
+            valid.lines.append(checked.line)
+            for column, key in checked.keys.items():
+                valid.keys.setdefault(column, []).append(key)
+            valid.secrets.append(checked.secret)
+            valid.values.append(self.shape(checked.values))
+        return valid
+
     async def _load(self, pool: ThreadPoolExecutor, conn: BaseDBAsyncClient) -> int:
         """Read, check and write every row; how many were written (none count once a problem
         is found: the caller rolls back).
 
-        One batch is written while the next is read and checked: the database (PostgreSQL's own
-        process) and this one work at the same time. The connection runs one statement at a
-        time, so a batch's write starts once the one before it has ended; the loop lets it run
-        every ``_YIELD_EVERY`` rows."""
+        Rows are read ``_YIELD_EVERY`` at a time and checked column by column (``fast``), or
+        one by one (``validate``) when any of them is not valid. One batch is written while
+        the next is read and checked: the database (PostgreSQL's own process) and this one
+        work at the same time. The connection runs one statement at a time, so a batch's
+        write starts once the one before it has ended; the loop lets it run between chunks."""
         written = 0
-        secret_column = "password"
-        batch: list[_Row] = []
+        batch = _Batch()
         writing: asyncio.Future[None] | None = None
-        try:
-            for line, row, secret_column in _rows(self.path, self.columns, self.problems, self.optional):
-                if writing is not None and line % _YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
-                valid = self.validate(line, row, secret_column)
-                if valid is None or self.problems:
-                    if self.progress:
-                        self.progress(1)
-                    batch.clear()  # nothing more will be written: keep reading to report
-                    continue
-                batch.append(valid)
-                if len(batch) < BATCH_SIZE:
-                    continue
+        with contextlib.closing(_Reader(self.path, self.columns, self.problems, self.optional)) as reader:
+            secret_column = reader.secret or "password"
+            try:
+                for lines, rows in reader.chunks(_YIELD_EVERY):
+                    if writing is not None:
+                        await asyncio.sleep(0)
+                    part = None if self.problems else self.fast(reader, lines, rows)
+                    if part is None:
+                        part = self._checked(reader, lines, rows)
+                    if self.problems:
+                        batch = _Batch()  # nothing more will be written: keep reading to report
+                        continue
+                    batch.extend(part)
+                    if len(batch) < BATCH_SIZE:
+                        continue
+                    if writing is not None:
+                        await writing
+                        writing = None
+                    if not self.problems:  # the last batch's duplicates, if any
+                        writing = asyncio.ensure_future(self._write(batch, secret_column, pool, conn))
+                        written += len(batch)
+                    batch = _Batch()
                 if writing is not None:
                     await writing
                     writing = None
-                if not self.problems:  # the last batch's duplicates, if any
-                    writing = asyncio.ensure_future(self._write(batch, secret_column, pool, conn))
-                    written += len(batch)
-                batch = []
-            if writing is not None:
-                await writing
-                writing = None
-        finally:
-            if writing is not None:  # the read failed: the write ends before the rollback
-                writing.cancel()
-                with contextlib.suppress(BaseException):
-                    await writing
+            finally:
+                if writing is not None:  # the read failed: the write ends before the rollback
+                    writing.cancel()
+                    with contextlib.suppress(BaseException):
+                        await writing
         if batch and not self.problems:
             await self._write(batch, secret_column, pool, conn)
             written += len(batch)
@@ -376,9 +479,9 @@ class _PacerImporter(_Importer):
         self.addresses: set[str] = set()  # lower-cased addresses already given in the file
 
     async def _write(
-        self, batch: list[_Row], secret_column: str, pool: ThreadPoolExecutor, conn: BaseDBAsyncClient
+        self, batch: _Batch, secret_column: str, pool: ThreadPoolExecutor, conn: BaseDBAsyncClient
     ) -> None:
-        wanted = {row.values["email"].lower() for row in batch if row.values["email_verified"]}
+        wanted = {values["email"].lower() for values in batch.values if values["email_verified"]}
         if wanted:
             held = await (
                 PacerAccount.annotate(email_key=Lower("email"))
@@ -386,9 +489,9 @@ class _PacerImporter(_Importer):
                 .using_db(conn)
                 .values_list("email_key", flat=True)
             )
-            for row in batch:
-                if row.values["email"].lower() in held:
-                    row.values["email_verified"] = False
+            for values in batch.values:
+                if values["email"].lower() in held:
+                    values["email_verified"] = False
         await super()._write(batch, secret_column, pool, conn)
 
     def validate(self, line: int, row: dict[str, str], secret_column: str) -> _Row | None:
@@ -477,19 +580,102 @@ class _CmecfImporter(_Importer):
         self.created_at = now()
         self.load: RosterLoad | None = None
         self.roles: dict[str, FilerRole] = {}  # the file's spellings of roles, parsed once
+        # ``fast``: the file's spellings of roles the court accepts -> the stored value
+        self.accepted: dict[str, str] = {}
 
     async def start(self, conn: BaseDBAsyncClient) -> None:
         self.load = RosterLoad(conn, self.court.code)
         await self.load.start()
 
-    async def insert(self, batch: list[_Row], secrets: list[str], conn: BaseDBAsyncClient) -> None:
+    def shape(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        """A row as ``RosterLoad.write`` takes it, less the password hash."""
         assert self.load is not None
-        await self.load.write(
-            [
-                (*(row.values[c] for c in ROSTER_COLUMNS[:-1]), secret)
-                for row, secret in zip(batch, secrets, strict=True)
-            ]
+        stamp = self.load.stamp(self.created_at)
+        return tuple(stamp if c == "created_at" else values[c] for c in ROSTER_COLUMNS[:-1])
+
+    async def insert(self, batch: _Batch, secrets: list[str], conn: BaseDBAsyncClient) -> None:
+        assert self.load is not None
+        await self.load.write(list(map(operator.add, batch.values, zip(secrets))))
+
+    def fast(self, reader: _Reader, lines: list[int], rows: list[list[str]]) -> _Batch | None:
+        """``validate``'s rules over whole columns, each in one call of a compiled check where
+        it can be (a regular expression over a column, a set of keys, one scan of a column's
+        text for control characters); the values built the same way column by column. Rows
+        listing cases are parsed one by one, as ``validate`` parses them.
+        ``tests/test_import_fast.py`` compares the two over generated good and bad rows."""
+        assert self.load is not None
+        width = len(reader.header)
+        if not rows or min(map(len, rows)) != width or max(map(len, rows)) != width:
+            return None  # a blank line, or a row of the wrong width
+        column = {
+            name: list(map(str.strip, values))
+            for name, values in zip(reader.header, zip(*rows, strict=True), strict=True)
+        }
+        login, first, last, email = (
+            column["login"],
+            column["first_name"],
+            column["last_name"],
+            column["email"],
         )
+        secrets = column[reader.secret or "password"]
+        if not all(map(LOGIN_RE.match, login)):
+            return None
+        keys = list(map(str.lower, login))
+        seen = self.seen.get("login", {})
+        if len(set(keys)) != len(keys) or not seen.keys().isdisjoint(keys):
+            return None
+        for names in (first, last):
+            if not all(names) or max(map(len, names)) > 100 or _CONTROL.search(" ".join(names)):
+                return None
+        given = list(filter(None, email))
+        if given and (
+            max(map(len, given)) > 254
+            or not all(map(EMAIL_RE.match, given))
+            or _CONTROL.search(" ".join(given))
+        ):
+            return None
+        for spelling in set(column["role"]).difference(self.accepted):
+            try:
+                role = FilerRole.parse(spelling)
+            except ValueError:
+                return None
+            if not self.court.accepts(role):
+                return None
+            self.accepted[spelling] = role.value
+        roles = list(map(self.accepted.__getitem__, column["role"]))
+        if reader.secret == "password_hash":
+            if not all(map(ARGON2_RE.match, secrets)):
+                return None
+        elif not all(secrets):
+            return None
+        cases = column.get("cases")
+        if cases is not None and any(cases):
+            listed = []
+            for raw, role_value in zip(cases, roles, strict=True):
+                numbers, problems = self._cases(raw, FilerRole(role_value)) if raw else ([], [])
+                if problems:
+                    return None
+                listed.append(CASE_SEPARATOR.join(numbers))
+            cases = listed
+        # Every row is valid: the state ``validate`` keeps, then the values.
+        self.seen.setdefault("login", seen).update(zip(keys, lines, strict=True))
+        search = map(
+            str.casefold, map(str.rstrip, map(" ".join, zip(login, first, last, email, strict=True)))
+        )
+        values = zip(
+            repeat(self.court.code),
+            login,
+            keys,
+            first,
+            last,
+            map(str.casefold, last),
+            search,
+            email,
+            roles,
+            repeat(self.load.stamp(self.created_at)),
+            cases or repeat(""),
+        )
+        return _Batch(lines=lines, keys={"login_key": keys}, secrets=secrets, values=list(values))
 
     async def finish(self, conn: BaseDBAsyncClient) -> None:
         assert self.load is not None
@@ -497,6 +683,9 @@ class _CmecfImporter(_Importer):
 
     def scope(self) -> tuple[str, list[Any]]:
         return "court_id = ?", [self.court.code]
+
+    def may_exist(self) -> bool:
+        return self.load is None or not self.load.court_was_empty
 
     def display_column(self, column: str) -> str:
         return "login" if column == "login_key" else column
@@ -528,7 +717,9 @@ class _CmecfImporter(_Importer):
                 "role",
                 f"{self.court.code} does not accept the role {role.value!r} (accepted: {accepted})",
             )
-        cases = self._cases(line, row["cases"], role)
+        cases, problems = self._cases(row["cases"], role)
+        for reason in problems:
+            add(line, "cases", reason)
         _check_secret(self.problems, line, secret_column, row[secret_column])
         if len(self.problems.found) > before or self.problems.truncated:
             return None
@@ -551,30 +742,30 @@ class _CmecfImporter(_Importer):
             secret=row[secret_column],
         )
 
-    def _cases(self, line: int, raw: str, role: FilerRole | None) -> list[str]:
-        """The ;-separated case numbers, canonical and without repeats; problems are reported."""
+    def _cases(self, raw: str, role: FilerRole | None) -> tuple[list[str], list[str]]:
+        """The ;-separated case numbers, canonical and without repeats, and what is wrong with
+        them (each problem's reason, in order)."""
         numbers: list[str] = []
+        problems: list[str] = []
         if not raw:
-            return numbers
+            return numbers, problems
         for part in (p.strip() for p in raw.split(CASE_SEPARATOR)):
             if not part:
                 continue
             try:
                 number = parse_case_number(part, self.court.kind, field="cases")
             except DomainError as exc:
-                self.problems.add(line, "cases", exc.message)
+                problems.append(exc.message)
                 continue
             if number not in numbers:
                 numbers.append(number)
         if len(numbers) > MAX_CASES:
-            self.problems.add(line, "cases", f"at most {MAX_CASES} case numbers an account")
+            problems.append(f"at most {MAX_CASES} case numbers an account")
         if numbers and role is not None and not is_case_restricted(role, False):
-            self.problems.add(
-                line,
-                "cases",
-                f"only case-restricted (pro_se) accounts list cases: a {role.value} account files court-wide",
+            problems.append(
+                f"only case-restricted (pro_se) accounts list cases: a {role.value} account files court-wide"
             )
-        return numbers
+        return numbers, problems
 
     async def record(self, written: int, conn: BaseDBAsyncClient) -> None:
         await audit.record(

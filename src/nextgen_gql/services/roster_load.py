@@ -29,6 +29,7 @@ into empty and non-empty courts.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -69,6 +70,10 @@ class RosterLoad:
         self.sqlite = conn.capabilities.dialect == "sqlite"
         self.suspended: dict[str, str] = {}  # trigger name -> its CREATE statement
         self.after_id = 0
+        #: SQLite: the court held no row when this transaction took the write lock. No other
+        #: writer can add one before the commit, so the only duplicates possible are within
+        #: the file (which the importer catches): it need not ask the database.
+        self.court_was_empty = False
 
     async def start(self) -> None:
         if not self.sqlite:
@@ -88,25 +93,25 @@ class RosterLoad:
         # From here this transaction holds SQLite's write lock: every id above this one is ours.
         _, top = await self.conn.execute_query("SELECT COALESCE(MAX(id), 0) AS top FROM cmecf_accounts")
         self.after_id = int(top[0]["top"])
+        _, held = await self.conn.execute_query(
+            "SELECT EXISTS (SELECT 1 FROM cmecf_accounts WHERE court_id = ?) AS held", [self.court_code]
+        )
+        self.court_was_empty = not held[0]["held"]
+
+    def stamp(self, moment: dt.datetime) -> Any:
+        """``created_at`` as ``write`` takes it: the date-time as SQLite stores it (UTC, ISO
+        text: ``ordering.moment``), or as it is for PostgreSQL's ``COPY``."""
+        return _sqlite_moment(moment) if self.sqlite else moment
 
     async def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """One batch of rows (tuples in ``COLUMNS`` order; ``created_at`` a date-time)."""
+        """One batch of rows (tuples in ``COLUMNS`` order; ``created_at`` as ``stamp`` gives it)."""
         if not rows:
             return
         if self.sqlite:
-            at = COLUMNS.index("created_at")
-            moments: dict[dt.datetime, str] = {}  # an import stamps every row with one moment
-            values = [
-                [
-                    *r[:at],
-                    moments.get(r[at]) or moments.setdefault(r[at], _sqlite_moment(r[at])),
-                    *r[at + 1 :],
-                ]
-                for r in rows
-            ]
             placeholders = ", ".join("?" * len(COLUMNS))
             await self.conn.execute_many(
-                f"INSERT INTO cmecf_accounts ({', '.join(COLUMNS)}) VALUES ({placeholders})", values
+                f"INSERT INTO cmecf_accounts ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+                rows,  # type: ignore[arg-type]  # the driver takes any sequences of values
             )
             return
         raw: Any = self.conn._connection  # the transaction's asyncpg connection
@@ -116,18 +121,24 @@ class RosterLoad:
         """SQLite: the imported rows counted and indexed, the triggers back (see the module)."""
         if not self.sqlite:
             return
+        # The imported rows are read as a range of ids (``NOT INDEXED``: the table's own order,
+        # not an index of the court's rows and a look-up of each), and for the counts only the
+        # columns the counted lists read.
         if "cmecf_accounts_count_insert" in self.suspended:
+            contributions = roster_contributions("r")
+            read = ", ".join(sorted(set(re.findall(r"\br\.(\w+)", contributions))))
             await self.conn.execute_query(
-                "WITH r AS MATERIALIZED (SELECT * FROM cmecf_accounts WHERE id > ? AND court_id = ?)"
+                f"WITH r AS MATERIALIZED (SELECT {read} FROM cmecf_accounts NOT INDEXED"
+                " WHERE id > ? AND court_id = ?)"
                 " INSERT INTO list_counts (court_id, list, n)"
-                f" SELECT court_id, k, SUM(d) FROM ({roster_contributions('r')}) AS c GROUP BY court_id, k"
+                f" SELECT court_id, k, SUM(d) FROM ({contributions}) AS c GROUP BY court_id, k"
                 " ON CONFLICT (court_id, list) DO UPDATE SET n = n + excluded.n",
                 [self.after_id, self.court_code],
             )
         if "cmecf_accounts_search_insert" in self.suspended:
             await self.conn.execute_query(
                 "INSERT INTO cmecf_accounts_search (rowid, search_text)"
-                " SELECT id, search_text FROM cmecf_accounts WHERE id > ? AND court_id = ?",
+                " SELECT id, search_text FROM cmecf_accounts NOT INDEXED WHERE id > ? AND court_id = ?",
                 [self.after_id, self.court_code],
             )
         for statement in self.suspended.values():

@@ -15,11 +15,11 @@ import re
 
 from nextgen_gql.errors import DomainError, ErrorCode
 
-__all__ = ["control_character", "multi_line", "single_line"]
+__all__ = ["CONTROL_RE", "control_character", "multi_line", "single_line"]
 
 #: Unicode's categories Cc (C0 controls, DEL, C1 controls), Zl and Zp, spelled as ranges: one
 #: regular expression scans a value in C (a roster import checks hundreds of thousands of names).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 #: Line breaks and tabs a multi-line field may hold.
 _MULTI_LINE_ALLOWED = frozenset("\n\r\t")
@@ -28,7 +28,7 @@ _MULTI_LINE_ALLOWED = frozenset("\n\r\t")
 def control_character(value: str, *, allowed: frozenset[str] = frozenset()) -> str | None:
     """The first character of ``value`` that is a control character (C0, DEL, C1) or a
     Unicode line or paragraph separator, other than those ``allowed``; None when there is none."""
-    for match in _CONTROL.finditer(value):
+    for match in CONTROL_RE.finditer(value):
         if match.group() not in allowed:
             return match.group()
     return None

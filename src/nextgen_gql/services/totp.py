@@ -13,7 +13,6 @@ import hmac
 import io
 
 import pyotp
-import segno
 
 __all__ = [
     "DIGITS",
@@ -49,6 +48,8 @@ def otpauth_uri(secret: str, username: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The QR code of ``uri`` as a standalone SVG document (black on white, quiet zone kept)."""
+    import segno  # here: every command imports this module, few draw a QR code (~30 ms)
+
     out = io.BytesIO()
     segno.make(uri, error="m").save(
         out, kind="svg", scale=4, light="#fff", xmldecl=False, svgns=True, title="QR code"
