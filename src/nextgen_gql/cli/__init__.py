@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nextgen_gql.cli._common import fail
 from nextgen_gql.cli.backup import cmd_backup
+from nextgen_gql.cli.copy_database import cmd_copy_database
 from nextgen_gql.cli.data import cmd_clerks, cmd_import
 from nextgen_gql.cli.keys import cmd_keys
 from nextgen_gql.cli.maintenance import cmd_audit, cmd_maintenance
@@ -135,6 +136,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
     backup.set_defaults(handler=cmd_backup)
+
+    copy = sub.add_parser(
+        "copy-database",
+        help="copy the configured SQLite database into an empty PostgreSQL database",
+        description="Copy everything from the configured database (SQLite) into an empty PostgreSQL "
+        "database, migrated first: in batches, in one transaction, the kept counts and search indexes "
+        "rebuilt, the id sequences set, the rows of every table counted on both sides. A target holding "
+        "any row, a row PostgreSQL refuses or a difference: exit 2, saying which table, nothing copied. "
+        "Moving to PostgreSQL: docs/operations.md.",
+    )
+    copy.add_argument("--to", required=True, metavar="URL", help="the PostgreSQL database (postgres://...)")
+    copy.set_defaults(handler=cmd_copy_database)
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit_sub = audit.add_subparsers(dest="action", required=True)
