@@ -23,10 +23,11 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from asgi_lifespan import LifespanManager
 
 from nextgen_gql.app import create_app
-from nextgen_gql.services import clock, mail
+from nextgen_gql.services import clock, imports, mail, passwords
 from nextgen_gql.services.demo import MOVE_FILER_PREFIX as MOVE_FILER_PREFIX
 from nextgen_gql.services.demo import MOVE_LOGIN_PREFIX as MOVE_LOGIN_PREFIX
 from nextgen_gql.settings import Settings
@@ -55,6 +56,25 @@ DEMO_FILERS = ("nreyes2021", "dwalsh2022", "rpatel2022")
 
 def pytest_report_header() -> str:
     return f"database backend: {databases.backend()}"
+
+
+#: argon2id at its lowest cost for what the suite's own process hashes and checks (the demo's
+#: accounts in the template, the accounts tests register, every sign-in against them): about
+#: 1 ms a hash instead of 190 ms on 2 cores. A hash carries its parameters, so a server process
+#: a test starts checks these cheaply too, while hashing anything new at the production cost.
+#: The production parameters are tested in tests/services/test_passwords.py, in a process of
+#: their own; the tests about what that cost does (queued sign-ins at SIGTERM) start servers
+#: that build the demo with it (``--demo`` on an empty database).
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", TEST_HASHER)
+        patch.setattr(passwords, "_DUMMY_HASH", TEST_HASHER.hash("not a password of anyone's"))
+        patch.setattr(imports, "hasher", TEST_HASHER)
+        yield
 
 
 @pytest.fixture(scope="session")
