@@ -62,9 +62,9 @@ def pytest_report_header() -> str:
 #: accounts in the template, the accounts tests register, every sign-in against them): about
 #: 1 ms a hash instead of 190 ms on 2 cores. A hash carries its parameters, so a server process
 #: a test starts checks these cheaply too, while hashing anything new at the production cost.
-#: The production parameters are tested in tests/services/test_passwords.py, in a process of
-#: their own; the tests about what that cost does (queued sign-ins at SIGTERM) start servers
-#: that build the demo with it (``--demo`` on an empty database).
+#: The production parameters are checked in a process of their own
+#: (``tests/services/test_input_rules.py``); the servers tests start hash new passwords at the
+#: production cost.
 TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
