@@ -179,11 +179,11 @@ def load() -> dict[str, Any] | None:
 async def apply(conn: BaseDBAsyncClient) -> bool:
     """Build an empty database from the snapshot on Tortoise's SQLite connection ``conn``;
     False (nothing done) when the database is not empty or the snapshot is not current."""
-    snapshot = load()
-    if snapshot is None:
-        return False
     async with conn.acquire_connection() as raw:  # the client's aiosqlite connection
         if await (await raw.execute("SELECT 1 FROM sqlite_master LIMIT 1")).fetchone() is not None:
+            return False  # first, before the digest (reading the sources): most starts end here
+        snapshot = load()
+        if snapshot is None:
             return False
         await raw.execute("BEGIN IMMEDIATE")
         try:

@@ -70,7 +70,7 @@ class Schema(strawberry.Schema):
     """The service's schema: errors are logged once, by the HTTP view, with the request id
     (``api/view.py``); answers made only of tenant data are reused."""
 
-    #: Every validation rule, coded (``validation_rules``), for the compiled path.
+    #: Every validation rule, coded (``request_errors.service_rules``), for the compiled path.
     service_rules: tuple[type[ASTValidationRule], ...] = ()
     max_tokens: int = Settings.max_tokens
 
@@ -138,20 +138,8 @@ class Schema(strawberry.Schema):
 _TENANT_ANSWERS: OrderedDict[tuple[object, ...], tuple[Schema, ExecutionResult]] = OrderedDict()
 
 
-def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
-    """Every rule a document must pass, coded (``api.request_errors``); built once, so that
-    validation is kept per document."""
-    return service_rules(
-        max_depth=settings.max_depth,
-        max_aliases=settings.max_aliases,
-        introspection=settings.introspection,
-        max_fragment_spreads=settings.max_fragment_spreads,
-        max_field_repeats=settings.max_field_repeats,
-    )
-
-
 def limits(
-    settings: Settings, rules: tuple[type[ASTValidationRule], ...]
+    max_tokens: int, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[Callable[[], SchemaExtension]]:
     """Refuse query bombs before execution: tokens, depth, aliases, fragment spreads, repeated
     fields (``api.limits``); introspection if turned off;
@@ -160,7 +148,7 @@ def limits(
 
     Factories, so that each request gets fresh extension instances.
     """
-    return [lambda: CodedParser(settings.max_tokens), lambda: CodedValidation(rules), EnrolmentGate]
+    return [lambda: CodedParser(max_tokens), lambda: CodedValidation(rules), EnrolmentGate]
 
 
 class _HidingExecutionContext(LiveExecutionContext):
@@ -170,8 +158,37 @@ class _HidingExecutionContext(LiveExecutionContext):
 
 
 def build_schema(settings: Settings | None = None) -> Schema:
+    """The schema for these settings' limits. One is built per set of limits and process (a
+    worker builds one; the suite's many apps share it): building takes about 0.2 s, and the
+    validation kept per document (``request_errors.validate``) is kept per schema, so that a
+    document a worker validated once is not validated again by the next app of the process."""
     settings = settings or Settings()
-    rules = validation_rules(settings)
+    return _schema(
+        settings.max_tokens,
+        settings.max_depth,
+        settings.max_aliases,
+        settings.introspection,
+        settings.max_fragment_spreads,
+        settings.max_field_repeats,
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _schema(
+    max_tokens: int,
+    max_depth: int,
+    max_aliases: int,
+    introspection: bool,
+    max_fragment_spreads: int,
+    max_field_repeats: int,
+) -> Schema:
+    rules = service_rules(
+        max_depth=max_depth,
+        max_aliases=max_aliases,
+        introspection=introspection,
+        max_fragment_spreads=max_fragment_spreads,
+        max_field_repeats=max_field_repeats,
+    )
     built = Schema(
         query=Query,
         mutation=Mutation,
@@ -188,12 +205,12 @@ def build_schema(settings: Settings | None = None) -> Schema:
             CourtServiceKey,
             RequestErrorCodeEnum,  # referenced by no field: in the schema for clients to generate from
         ],
-        extensions=limits(settings, rules),
+        extensions=limits(max_tokens, rules),
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=LiveExecutionContext if settings.introspection else _HidingExecutionContext,
+        execution_context_class=LiveExecutionContext if introspection else _HidingExecutionContext,
     )
     built.service_rules = rules
-    built.max_tokens = settings.max_tokens
+    built.max_tokens = max_tokens
     return built
 
 
