@@ -140,6 +140,17 @@ def _held(pg_url: str) -> list[str]:
     ]
 
 
+@pytest.fixture(autouse=True)
+def forget_statements() -> Any:
+    """Tortoise keeps each model's INSERT and DELETE statements by connection name
+    ("default"), not by dialect, for the life of the process. These tests serve or migrate a
+    SQLite database in a process whose other tests use PostgreSQL: the statements they leave
+    must not be used there (``=?`` sent to PostgreSQL), nor theirs here."""
+    EXECUTOR_CACHE.clear()
+    yield
+    EXECUTOR_CACHE.clear()
+
+
 @pytest.fixture
 def target(tmp_path: Path) -> Any:
     url = databases.new_database_url(tmp_path, "target")

@@ -326,6 +326,11 @@ async def copy_database(source_url: str, target_url: str, *, progress: Progress 
     finally:
         await conn.close()
     await apply_migrations(source_url)  # as every command does: the source as this version has it
+    # Tortoise keeps models' INSERT statements by connection name, not by dialect: a migration of
+    # the target that writes through a model must not find the source's SQLite ones.
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    EXECUTOR_CACHE.clear()
     await apply_migrations(target_url)
     report = CopyReport(source=str(path), target=redacted(target_url), secret_key_file=None)
     key_file = secret_key_file(source_url)
