@@ -119,22 +119,32 @@ class Pair:
 
 
 def _one_of_racing_root_errors(a: httpx.Response, b: httpx.Response) -> bool:
-    """Both answers are ``data: null`` with one error each, of the same code and message, at a
-    root field (only which root field differs)."""
+    """Both answers are ``data: null``, and either have one error each, of the same code and
+    message, at a root field (only which root field differs), or one has the other's errors,
+    a root field's among them, and more (which other errors came first differs)."""
     if a.status_code != b.status_code:
         return False
     x, y = a.json(), b.json()
     if x.get("data") is not None or y.get("data") is not None:
         return False
     ex, ey = x.get("errors") or [], y.get("errors") or []
-    if len(ex) != 1 or len(ey) != 1:
-        return False
-    (e1,), (e2,) = ex, ey
+    if len(ex) == 1 and len(ey) == 1:
+        (e1,), (e2,) = ex, ey
+        return (
+            len(e1.get("path") or []) == 1
+            and len(e2.get("path") or []) == 1
+            and e1["message"] == e2["message"]
+            and e1.get("extensions") == e2.get("extensions")
+        )
+    # Or: one answer has the other's errors and more. A root field's error nulled the answer;
+    # the reference runs the other root fields at the same time, and whether their errors came
+    # before the answer was nulled depends on timing (found by hypothesis on CI, 2026-12-05:
+    # `me { statement(quarter: "") }` beside another court's roster, as a clerk).
+    fewer, more = (ex, ey) if len(ex) < len(ey) else (ey, ex)
     return (
-        len(e1.get("path") or []) == 1
-        and len(e2.get("path") or []) == 1
-        and e1["message"] == e2["message"]
-        and e1.get("extensions") == e2.get("extensions")
+        len(fewer) < len(more)
+        and all(error in more for error in fewer)
+        and any(len(error.get("path") or []) == 1 for error in fewer)
     )
 
 
