@@ -323,3 +323,62 @@ def test_imported_addresses_count_as_verified_for_their_first_holder(run, tmp_pa
         ("4444444", False),
         ("5555555", True),
     ]
+
+
+def _roster_indexes(url: str) -> set[tuple[object, ...]]:
+    if url.startswith("sqlite://"):
+        return set(
+            rows(
+                url,
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cmecf_accounts'",
+            )
+        )
+    return set(rows(url, "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'cmecf_accounts'"))
+
+
+def test_a_first_import_into_an_empty_roster_leaves_every_index_whole(run, tmp_path: Path) -> None:
+    """Into a roster table with no row at all, SQLite's import builds the secondary indexes
+    once at the end instead of row by row: afterwards they are the same indexes, holding
+    every row (``PRAGMA integrity_check`` compares each index with the table), and a refused
+    import leaves them as they were."""
+    empty = tmp_path / "empty.csv"
+    empty.write_text("login,first_name,last_name,email,role,password\n", encoding="utf-8")
+    assert run("import", "cmecf-accounts", "mad", str(empty)) == 0
+    before = _roster_indexes(run.db)
+    assert len(before) >= 6
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "login,first_name,last_name,email,role,password\n"
+        "firstok,Ann,One,,attorney,legacy-ecf-pass\n"
+        "second,Bob,Two,,no-such-role,legacy-ecf-pass\n",
+        encoding="utf-8",
+    )
+    assert run("import", "cmecf-accounts", "mad", str(bad)) == 2
+    assert _roster_indexes(run.db) == before
+    assert rows(run.db, "SELECT COUNT(*) FROM cmecf_accounts") == [(0,)]
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "login,first_name,last_name,email,role,password_hash\n"
+        + "".join(
+            f"first{i:03d},Ann,Surname{i},{'' if i % 3 else f'f{i}@example.org'},"
+            f'{("attorney", "media")[i % 2]},"$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"\n'
+            for i in range(300)
+        ),
+        encoding="utf-8",
+    )
+    assert run("import", "cmecf-accounts", "mad", str(good)) == 0
+    assert _roster_indexes(run.db) == before
+    if run.db.startswith("sqlite://"):
+        assert rows(run.db, "PRAGMA integrity_check") == [("ok",)]
+        found = rows(
+            run.db,
+            "SELECT login FROM cmecf_accounts INDEXED BY cmecf_accounts_unlinked_last_name_key"
+            " WHERE court_id = 'mad' AND last_name_key = 'surname42' AND linked_at IS NULL",
+        )
+        assert found == [("first042",)]
+    counts = dict(
+        rows(run.db, "SELECT list, n FROM list_counts WHERE court_id = 'mad' AND list LIKE 'roster%'")
+    )
+    assert counts["roster"] == 300
+    assert counts["roster.role.attorney"] == 150 and counts["roster.role.media"] == 150
+    assert counts["roster.role.attorney.no_email_unlinked"] == 100

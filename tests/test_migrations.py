@@ -578,3 +578,49 @@ def test_a_stale_snapshot_or_a_database_with_anything_in_it_migrates_as_before(
 
 def snapshot_names() -> list[str]:
     return sorted(p.stem for p in MIGRATIONS.glob("0*.py"))
+
+
+def _parsed_imports(source: str) -> set[str]:
+    """Project modules a source imports, as Python's parser reads it (the reference for
+    ``schema_snapshot._imported``, which reads text)."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", None) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            names.add(node.args[0].value)
+    return {n for n in names if n == "nextgen_gql" or n.startswith("nextgen_gql.")}
+
+
+def test_snapshot_digest_reads_every_import_the_parser_finds() -> None:
+    """The snapshot's digest finds the modules the migrations import by reading text: over
+    every module of the project, and over awkward spellings, it finds at least what Python's
+    parser finds (more is harmless: a module more in the digest)."""
+    from nextgen_gql import schema_snapshot
+
+    awkward = (
+        "from nextgen_gql.models import (\n    Court,  # the court\n    Clerk as C,\n)\n"
+        "import os, nextgen_gql.enums as e\n"
+        "from nextgen_gql import settings  # a comment\n"
+        "mod = importlib.import_module('nextgen_gql.services.counts')\n"
+        "def f():\n    from nextgen_gql.tenancy import files\n"
+    )
+    sources = [awkward] + [
+        path.read_text(encoding="utf-8") for path in sorted(schema_snapshot.PACKAGE.rglob("*.py"))
+    ]
+    for source in sources:
+        missed = _parsed_imports(source) - set(schema_snapshot._imported(source))
+        assert not missed, (missed, source[:200])
+    assert {"nextgen_gql.models.Court", "nextgen_gql.enums", "nextgen_gql.settings"} <= set(
+        schema_snapshot._imported(awkward)
+    )

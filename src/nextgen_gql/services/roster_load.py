@@ -20,6 +20,11 @@ once per row inside one transaction: quadratic). Here, inside the import's trans
   again from their own saved text. SQLite's DDL is transactional: a failed import rolls the
   drop back with everything else, and no other connection can write while the triggers are
   away (the write lock), nor sees them missing (it reads the last committed schema).
+  When the table holds no row at all (a court's first import into a new database), its
+  secondary indexes are dropped too and built again at the end, each in one sorted pass
+  (``finish``): cheaper than keeping six B-trees in order row by row (100,000 rows: 0.37 s of
+  1.17). The unique constraint's index stays: it still refuses what it must. Beside rows of
+  other courts the indexes stay, as building them again would read every court's rows.
 
 The counted lists are those the triggers keep (the latest migration's definitions, through
 ``counts.roster_contributions``); tests compare every kept count with a recount after imports
@@ -69,6 +74,7 @@ class RosterLoad:
         self.court_code = court_code
         self.sqlite = conn.capabilities.dialect == "sqlite"
         self.suspended: dict[str, str] = {}  # trigger name -> its CREATE statement
+        self.dropped_indexes: dict[str, str] = {}  # index name -> its CREATE statement
         self.after_id = 0
         #: SQLite: the court held no row when this transaction took the write lock. No other
         #: writer can add one before the commit, so the only duplicates possible are within
@@ -97,6 +103,14 @@ class RosterLoad:
             "SELECT EXISTS (SELECT 1 FROM cmecf_accounts WHERE court_id = ?) AS held", [self.court_code]
         )
         self.court_was_empty = not held[0]["held"]
+        if self.after_id == 0:  # no row at all: the indexes are built once, at the end
+            _, indexes = await self.conn.execute_query(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cmecf_accounts'"
+                " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'"
+            )
+            for row in indexes:
+                self.dropped_indexes[str(row["name"])] = str(row["sql"])
+                await self.conn.execute_query(f'DROP INDEX "{row["name"]}"')
 
     def stamp(self, moment: dt.datetime) -> Any:
         """``created_at`` as ``write`` takes it: the date-time as SQLite stores it (UTC, ISO
@@ -118,7 +132,8 @@ class RosterLoad:
         await raw.copy_records_to_table("cmecf_accounts", records=list(rows), columns=list(COLUMNS))
 
     async def finish(self) -> None:
-        """SQLite: the imported rows counted and indexed, the triggers back (see the module)."""
+        """SQLite: the imported rows counted and indexed, the indexes and triggers back (see
+        the module)."""
         if not self.sqlite:
             return
         # The imported rows are read as a range of ids (``NOT INDEXED``: the table's own order,
@@ -141,6 +156,9 @@ class RosterLoad:
                 " SELECT id, search_text FROM cmecf_accounts NOT INDEXED WHERE id > ? AND court_id = ?",
                 [self.after_id, self.court_code],
             )
+        for statement in self.dropped_indexes.values():
+            await self.conn.execute_query(statement)
+        self.dropped_indexes = {}
         for statement in self.suspended.values():
             await self.conn.execute_query(statement)
         self.suspended = {}
