@@ -784,3 +784,73 @@ def test_spa_clerk_sees_the_move_to_nextgen_reminds_and_downloads_the_unlinked(
     assert lines[0] == "login,first_name,last_name,email,role,cases,reminded_at"
     assert len(lines) - 1 == progress["unlinked"]
     assert outside == []
+
+
+def test_spa_clerk_makes_a_webhook_endpoint_tests_it_and_disables_it(
+    tmp_path: Path, fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clerk's Webhooks screen: a refused form names the field; the endpoint made shows its
+    secret once; "Send a test" reaches a receiver with a signature that verifies; the log shows
+    it delivered; "Disable" disables it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from playwright.sync_api import sync_playwright
+    from standardwebhooks.webhooks import Webhook
+
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks"
+    monkeypatch.setenv("NEXTGEN_GQL_WEBHOOK_ALLOW_NETWORKS", "127.0.0.1/32")
+    monkeypatch.setenv("NEXTGEN_GQL_WEBHOOK_INTERVAL_S", "1")
+    try:
+        with serving(tmp_path, "--demo", database_url=fresh_database_url) as base, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            sign_in(page, base, "madclerk01", "Court-Docket-Review-2026!")
+            page.get_by_role("link", name="Webhooks: mad").click()
+            form = page.locator("#new-webhook")
+            form.get_by_label("URL (https://)").fill("https://10.0.0.1/hooks")
+            form.get_by_label("Description (which system receives it)").fill("CM/ECF intake")
+            form.get_by_label("registration decided (REGISTRATION_DECIDED)").check()
+            form.get_by_role("button", name="Make the endpoint").click()
+            page.get_by_text("(WEBHOOK_URL_NOT_ALLOWED)").wait_for()  # a private address: nothing made
+            form.get_by_label("URL (https://)").fill(url)
+            form.get_by_role("button", name="Make the endpoint").click()
+            secret_box = page.locator("#new-webhook-secret")
+            secret_box.wait_for()
+            secret = secret_box.locator("code").inner_text()
+            assert secret.startswith("whsec_")
+            shot(page, "spa-clerk-webhooks")
+            page.get_by_role("button", name="Send a test").click()
+            page.get_by_text("A test delivery (ping) is on its way.").wait_for()
+            for _ in range(100):
+                if received:
+                    break
+                page.wait_for_timeout(100)
+            headers, body = received[0]
+            assert Webhook(secret).verify(body, headers)["type"] == "ping"
+            assert secret not in page.content()  # the view was drawn again: shown once
+            page.get_by_role("link", name="Keys: mad").click()
+            page.get_by_role("link", name="Webhooks: mad").click()
+            page.get_by_role("heading", name="Recent deliveries", exact=False).wait_for()
+            assert "delivered" in page.locator("section.webhook table").inner_text()
+            page.get_by_role("button", name="Disable").click()
+            page.get_by_text("Disabled: it receives nothing", exact=False).first.wait_for()
+            page.get_by_role("button", name="Enable").wait_for()
+            browser.close()
+    finally:
+        receiver.shutdown()
+        receiver.server_close()

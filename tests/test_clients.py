@@ -278,3 +278,18 @@ def test_graphql_sse_client_streams_subscriptions_and_queries(server: Server) ->
     through the stream, and a clerk's registrationEvents as a registration is submitted."""
     report = node("graphql-sse.mjs", server.base)
     assert_checks(report)
+
+
+def test_standard_webhooks_receiver_verifies_deliveries(
+    node_clients: str, demo_template: str, tmp_path: Path
+) -> None:
+    """A court system's receiver in Node (the standardwebhooks npm package) verifies a PING,
+    refuses an altered body and another secret, accepts either secret during a rotation, and
+    sees a failed attempt sent again with the same webhook-id (the server's own worker)."""
+    with demo_server(
+        tmp_path,
+        demo_template,
+        NEXTGEN_GQL_WEBHOOK_ALLOW_NETWORKS="127.0.0.1/32",
+        NEXTGEN_GQL_WEBHOOK_INTERVAL_S="1",
+    ) as running:
+        assert_checks(node("webhook-receiver.mjs", running.base, timeout=90))

@@ -50,6 +50,8 @@ from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 from nextgen_gql.tenancy import CourtRegistry, load_courts
 from nextgen_gql.web import APP_CSP, OPERATIONS_BUNDLE, STATIC_DIR, app_page
+from nextgen_gql.webhooks import deliveries as webhook_deliveries
+from nextgen_gql.webhooks import worker as webhook_worker
 
 __all__ = ["create_app"]
 
@@ -107,6 +109,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         retention=dt.timedelta(seconds=settings.event_retention_seconds),
     )
     live = LiveCourts(CourtRegistry(files or ()), database_url=url, listener=listener)
+    # Webhook deliveries written by any process wake this one's worker (NOTIFY at commit).
+    webhooks_due = asyncio.Event()
+    if listener is not None and settings.webhook_interval_s > 0:
+        listener.listen(
+            webhook_deliveries.CHANNEL,
+            on_notify=lambda _payload: webhooks_due.set(),
+            on_reconnect=webhooks_due.set,
+        )
     connections = LiveConnections(settings, hub, live)
     # PostgreSQL without NEXTGEN_GQL_SECRET_KEY stops here, before serving (MissingSecretKey).
     sealer = Sealer(resolve_secret_key(settings.secret_key, settings.database_url))
@@ -173,6 +183,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if settings.reminder_interval_s > 0
                 else None
             )
+            sender = (
+                webhook_worker.Sender(
+                    sealer,
+                    Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from),
+                    settings.webhook_networks,
+                )
+                if settings.webhook_interval_s > 0
+                else None
+            )
+            deliver = (
+                asyncio.create_task(
+                    webhook_worker.run(sender, settings.webhook_interval_s, webhooks_due), name="webhooks"
+                )
+                if sender is not None
+                else None
+            )
             observability.ready()
             try:
                 yield
@@ -182,6 +208,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     upkeep.cancel()
                 if remind is not None:
                     remind.cancel()
+                if deliver is not None:
+                    deliver.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await deliver
+                if sender is not None:
+                    await sender.close()
                 restore_signals()
                 await view.budgets.stop()
                 await connections.stop()

@@ -94,6 +94,20 @@ class CourtKeyScope(str, Enum):
     RECORD_USAGE = "record_usage"  # recordUsage
     READ_ROSTER = "read_roster"  # what a clerk reads of the legacy roster
     READ_REGISTRATIONS = "read_registrations"  # the registrations
+    MANAGE_WEBHOOKS = "manage_webhooks"  # the court's webhook endpoints, as its clerks do
+
+
+class WebhookEventType(str, Enum):
+    """What a court's webhook endpoint may hear of; the value is the delivery's ``type``."""
+
+    REGISTRATION_SUBMITTED = "registration.submitted"
+    REGISTRATION_WITHDRAWN = "registration.withdrawn"
+    REGISTRATION_DECIDED = "registration.decided"
+    ACCOUNT_LINKED = "account.linked"
+    PRIVILEGE_GRANTED = "privilege.granted"
+    PRIVILEGE_CASES_CHANGED = "privilege.cases_changed"
+    PRIVILEGE_REVOKED = "privilege.revoked"
+    PING = "ping"  # sendTestWebhook only
 
 
 class RegistrationEventKind(str, Enum):

@@ -61,6 +61,9 @@ class ErrorCode(str, Enum):
     LAST_ADMIN = "LAST_ADMIN"  # a firm with members keeps at least one administrator
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"  # the same idempotencyKey came with different usage
     REMINDER_JOB_RUNNING = "REMINDER_JOB_RUNNING"  # one reminder job per court at a time
+    WEBHOOK_URL_NOT_ALLOWED = (
+        "WEBHOOK_URL_NOT_ALLOWED"  # not https, or it resolves to an address the service may not call
+    )
     DATABASE_UNAVAILABLE = (
         "DATABASE_UNAVAILABLE"  # a mutation's field: the database was lost after it may have written
     )

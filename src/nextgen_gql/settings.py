@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from nextgen_gql.outbound.addresses import IPNetwork, parse_networks
+
 __all__ = ["Settings"]
 
 _PREFIX = "NEXTGEN_GQL_"
@@ -201,6 +203,12 @@ class Settings:
     replica_database_url: str | None = field(default=None, repr=False)
     #: How far behind the replica may be before it is left aside (its reads go to the database).
     replica_max_lag_ms: int = 5000
+    #: Networks webhook deliveries may reach beyond public addresses, and by ``http://``
+    #: (comma-separated, e.g. ``127.0.0.1/32`` for a local receiver); empty: public only.
+    webhook_allow_networks: str = ""
+    #: ``serve`` looks for webhook deliveries due every this many seconds (and at once when one
+    #: is written, in this process or, on PostgreSQL, any); 0: this process sends none.
+    webhook_interval_s: int = 2
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -268,7 +276,14 @@ class Settings:
             direct_database_url=env.get(_PREFIX + "DIRECT_DATABASE_URL") or None,
             replica_database_url=(env.get(_PREFIX + "REPLICA_DATABASE_URL") or "").strip() or None,
             replica_max_lag_ms=_int(env, "REPLICA_MAX_LAG_MS", cls.replica_max_lag_ms),
+            webhook_allow_networks=env.get(_PREFIX + "WEBHOOK_ALLOW_NETWORKS") or "",
+            webhook_interval_s=_int(env, "WEBHOOK_INTERVAL_S", cls.webhook_interval_s),
         )
+
+    @property
+    def webhook_networks(self) -> tuple[IPNetwork, ...]:
+        """``webhook_allow_networks`` parsed (checked at start)."""
+        return parse_networks(self.webhook_allow_networks)
 
     def __post_init__(self) -> None:
         for name in (
@@ -362,6 +377,14 @@ class Settings:
             raise ValueError(
                 f"{_PREFIX}MAINTENANCE_INTERVAL_S must be 0 (off) or more, got {self.maintenance_interval_s}"
             )
+        if self.webhook_interval_s < 0:
+            raise ValueError(
+                f"{_PREFIX}WEBHOOK_INTERVAL_S must be 0 (off) or more, got {self.webhook_interval_s}"
+            )
+        try:
+            parse_networks(self.webhook_allow_networks)
+        except ValueError as exc:
+            raise ValueError(f"{_PREFIX}WEBHOOK_ALLOW_NETWORKS: {exc}") from None
         if self.reminder_interval_s < 0:
             raise ValueError(
                 f"{_PREFIX}REMINDER_INTERVAL_S must be 0 (off) or more, got {self.reminder_interval_s}"

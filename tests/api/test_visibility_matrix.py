@@ -21,6 +21,7 @@ PER_COURT = "per court: the account and its firm's admins all; a clerk, their co
 SELF_ADMIN = "the account and its firm's admins"
 SELF_ONLY = "the account itself"
 CLERK_QUERY = "the addressed court's clerks"
+WEBHOOKS = "the addressed court's clerks and its MANAGE_WEBHOOKS keys"
 PRIVILEGE = "whoever sees the privilege: its holder, the holder's firm admins, the court's clerks"
 REVOCATION_DETAIL = "the holder and the court's clerks (others who see the privilege: null)"
 ADMIN_ONLY = "the firm's admins"
@@ -63,6 +64,7 @@ RULES: dict[str, str] = {
     "Query.auditEvents": CLERK_QUERY,
     "Query.privileges": CLERK_QUERY,
     "Query.courtServiceKeys": CLERK_QUERY,
+    "Query.webhookEndpoints": WEBHOOKS,
     **{
         f"FilingPrivilege.{f}": PRIVILEGE
         for f in [
@@ -93,6 +95,14 @@ RULES: dict[str, str] = {
 }
 # Types reached only through a field ruled above (or through node(id:), tested below) inherit its rule.
 INHERITING = {
+    # through webhookEndpoints, node(id:) and the webhook mutations (tests/api/test_webhooks.py)
+    "WebhookEndpoint",
+    "WebhookDelivery",
+    "WebhookDeliveryEdge",
+    "WebhookDeliveryConnection",
+    "WebhookAttempt",
+    "WebhookEndpointPayload",
+    "WebhookDeliveryPayload",
     "CourtServiceKey",  # through courtServiceKeys (clerks), node(id:) (clerks), AuditEvent.serviceKey (clerks)
     "Court",
     "HelpDesk",
@@ -178,6 +188,7 @@ KEY_ROLES = {
     "RECORD_USAGE key": "RECORD_USAGE",
     "READ_ROSTER key": "READ_ROSTER",
     "READ_REGISTRATIONS key": "READ_REGISTRATIONS",
+    "MANAGE_WEBHOOKS key": "MANAGE_WEBHOOKS",
 }
 
 
@@ -387,6 +398,7 @@ async def test_firm_admin_fields(api: Api, world: World, field: str) -> None:
         "{ privileges { totalCount } }",
         "{ privileges(needsCases: true) { totalCount } }",
         "{ courtServiceKeys { prefix } }",
+        "{ webhookEndpoints { id url } }",
     ],
 )
 async def test_clerk_queries_per_role_and_court(api: Api, world: World, court: str, query: str) -> None:
@@ -398,7 +410,11 @@ async def test_clerk_queries_per_role_and_court(api: Api, world: World, court: s
             expected = "UNAUTHENTICATED" if role == "anonymous" else "FORBIDDEN"
             assert [e["extensions"]["code"] for e in body["errors"]] == [expected], (role, court)
     # mad's keys: what their scope reads, at mad; a field error elsewhere at mad; refused at other courts.
-    readable = {"READ_ROSTER key": "cmecfAccounts", "READ_REGISTRATIONS key": "registrations"}
+    readable = {
+        "READ_ROSTER key": "cmecfAccounts",
+        "READ_REGISTRATIONS key": "registrations",
+        "MANAGE_WEBHOOKS key": "webhookEndpoints",
+    }
     for role in KEY_ROLES:
         response = await api.post(query, court=court, token=world.tokens[role])
         if court != "mad":
@@ -514,6 +530,22 @@ for _name, _op in [
             "anonymous": "UNAUTHENTICATED",
         },
     )
+MUTATIONS["createWebhookEndpoint"] = (
+    'mutation { createWebhookEndpoint(input: {url: "https://93.184.216.34/hook", description: "matrix",'
+    " eventTypes: [PRIVILEGE_REVOKED]}) { errors { code } } }",
+    "mad",
+    {
+        "self": "FORBIDDEN",
+        "admin": "FORBIDDEN",
+        "peer": "FORBIDDEN",
+        "mab clerk": "FORBIDDEN",
+        "ca1 clerk": "FORBIDDEN",
+        "stranger": "FORBIDDEN",
+        "anonymous": "UNAUTHENTICATED",
+    },
+)
+#: (mutation, key role) pairs that succeed: each key calls what its scope allows, at mad.
+KEY_ALLOWED = {("recordUsage", "RECORD_USAGE key"), ("createWebhookEndpoint", "MANAGE_WEBHOOKS key")}
 TARGETS = {
     "decideRegistration": "registration",
     "withdrawRegistration": "registration",
@@ -539,7 +571,7 @@ async def test_guarded_mutations_refuse_every_other_role(api: Api, world: World,
             assert response.status_code == 403, (name, role)
             continue
         errors = [e["code"] for e in response.json()["data"][name]["errors"]]
-        assert errors == ([] if (name, role) == ("recordUsage", "RECORD_USAGE key") else ["FORBIDDEN"]), (
+        assert errors == ([] if (name, role) in KEY_ALLOWED else ["FORBIDDEN"]), (
             name,
             role,
         )

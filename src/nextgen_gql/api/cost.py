@@ -96,6 +96,10 @@ LIST_BOUNDS: dict[str, Bound] = {
     "Firm.invitations": Bound(50, "estimate: a firm's pending invitations", enforced=False),
     "Statement.charges": Bound(100, "estimate: a quarter's charges", enforced=False),
     "Query.courtServiceKeys": Bound(20, "estimate: one court's service keys", enforced=False),
+    "Query.webhookEndpoints": Bound(20, "at most 20 endpoints per court (webhooks.endpoints.MAX_PER_COURT)"),
+    "WebhookDelivery.attempts": Bound(
+        8, "estimate: the schedule's 8 attempts (a redelivery starts it again)", enforced=False
+    ),
     "LinkingProgress.byRole": Bound(len(FilerRole), "one per filer role"),
     "LinkingProgress.weekly": Bound(
         520, "the weeks argument (default 26, at most 520)", argument="weeks", default=26

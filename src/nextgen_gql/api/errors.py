@@ -70,6 +70,8 @@ ErrorCodeEnum = describe_values(
         "LAST_ADMIN": "A firm with members keeps at least one administrator: make another member one first.",
         "IDEMPOTENCY_KEY_REUSED": "The same idempotencyKey came with different usage: a new item needs a new key.",
         "REMINDER_JOB_RUNNING": "A reminder job of the court is still running: one at a time, wait until it is done.",
+        "WEBHOOK_URL_NOT_ALLOWED": "The webhook URL is not https, or it resolves to an address the service may not "
+        "call (loopback, private, link-local, shared, multicast, reserved).",
         "DATABASE_UNAVAILABLE": "The database was lost after the mutation may have written: read before retrying "
         "(recordUsage: resend with the same idempotencyKey).",
     },

@@ -42,12 +42,16 @@ from nextgen_gql.api.types.registrations import (
     RegistrationStatusEnum,
 )
 from nextgen_gql.api.types.security import Authenticator, Session
+from nextgen_gql.api.types.webhooks import WebhookDelivery, WebhookEndpoint
 from nextgen_gql.enums import CourtKeyScope
 from nextgen_gql.errors import DomainError
+from nextgen_gql.models import WebhookDelivery as WebhookDeliveryModel
+from nextgen_gql.models import WebhookEndpoint as WebhookEndpointModel
 from nextgen_gql.services import audit, keys, nodes, registrations, roster
 from nextgen_gql.services import courts as court_service
 from nextgen_gql.services import privileges as privilege_service
 from nextgen_gql.services.visibility import FULL_ACCESS
+from nextgen_gql.webhooks import endpoints as webhook_endpoints
 
 __all__ = ["Query"]
 
@@ -64,6 +68,23 @@ _NODE_TYPES: dict[str, Any] = {
     "Session": Session,
     "ReminderJob": ReminderJob,
 }
+
+
+async def _webhook_node(info: Info, type_name: str, key: str) -> Node | None:
+    """A webhook endpoint or delivery of the addressed court, for its clerks and its keys with
+    MANAGE_WEBHOOKS (on the national endpoint, or anyone else: null)."""
+    ctx = info.context
+    try:
+        court = await court_service.require_reader(
+            await ctx.viewer(), ctx.court, ctx.service_key, CourtKeyScope.MANAGE_WEBHOOKS
+        )
+    except DomainError:
+        return None
+    if type_name == "WebhookEndpoint":
+        found = await WebhookEndpointModel.get_or_none(id=row_id(key) or 0, court_id=court.code)
+        return WebhookEndpoint.of(found) if found is not None else None
+    delivery = await WebhookDeliveryModel.get_or_none(uid=key[:40], court_id=court.code)
+    return WebhookDelivery.of(delivery) if delivery is not None else None
 
 
 FIRST_HELP = "Page forward: at most this many (1 to 100; default 50)."
@@ -104,6 +125,8 @@ class Query:
         ctx = info.context
         if type_name == "Court":
             return court_node(ctx.courts.get(key)) if key in ctx.courts else None
+        if type_name in ("WebhookEndpoint", "WebhookDelivery"):
+            return await _webhook_node(info, type_name, key)
         key_id = row_id(key)
         if type_name not in _NODE_TYPES or key_id is None:
             return None
@@ -355,3 +378,17 @@ class Query:
         except DomainError as exc:
             raise graphql_error(exc) from None
         return [CourtServiceKey.of(key) for key in await keys.list_keys(court)]
+
+    @strawberry.field(
+        description="The addressed court's webhook endpoints, oldest first, without their secrets (its clerks "
+        "and its service keys with MANAGE_WEBHOOKS)."
+    )
+    async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
+        ctx = info.context
+        try:
+            court = await court_service.require_reader(
+                await ctx.viewer(), ctx.court, ctx.service_key, CourtKeyScope.MANAGE_WEBHOOKS
+            )
+        except DomainError as exc:
+            raise graphql_error(exc) from None
+        return [WebhookEndpoint.of(e) for e in await webhook_endpoints.endpoints_of(court)]

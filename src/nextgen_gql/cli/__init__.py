@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--scope",
         action="append",
-        help="RECORD_USAGE, READ_ROSTER or READ_REGISTRATIONS (repeat for several; at least one)",
+        help="RECORD_USAGE, READ_ROSTER, READ_REGISTRATIONS or MANAGE_WEBHOOKS (repeat for several; at least one)",
     )
     listed = keys_sub.add_parser("list", help="the court's keys, without secrets: prefix, name, scopes, use")
     listed.add_argument("court")

@@ -32,6 +32,7 @@ from nextgen_gql.models.security import (
     RateSpending,
     Throttle,
 )
+from nextgen_gql.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "TORTOISE_FIELD_COMMENTS",
@@ -60,4 +61,7 @@ __all__ = [
     "Registration",
     "Session",
     "Throttle",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -126,7 +126,7 @@ SHED = Counter(
     "nextgen_gql_requests_shed",
     "Requests answered 503 OVERLOADED before anything was written, by reason (queue: refused at "
     "arrival, the queue's recent delay past NEXTGEN_GQL_QUEUE_TARGET_MS; queue_timeout: queued "
-    "but not started within it; database: a wait for the database outlasted "
+    "and refused from the queue, at a second look or at the target; database: a wait for the database outlasted "
     "NEXTGEN_GQL_DB_ACQUIRE_TIMEOUT_MS; exports: NEXTGEN_GQL_MAX_EXPORTS CSV exports running).",
     ["reason"],
 )
@@ -172,6 +172,18 @@ REPLICA_SET_ASIDE = Counter(
     "nextgen_gql_replica_set_aside",
     "Times a worker left the read replica aside, by reason (down, lagging, not_replica).",
     ["reason"],
+)
+WEBHOOK_ATTEMPTS = Counter(
+    "nextgen_gql_webhook_attempts",
+    "Webhook delivery attempts, by result (succeeded; retrying: failed, another attempt is "
+    "scheduled; failed: failed, and the delivery ended).",
+    ["result"],
+)
+WEBHOOK_OLDEST_DUE = Gauge(
+    "nextgen_gql_webhook_oldest_due_seconds",
+    "Seconds since the oldest pending webhook delivery fell due (0: none waits), at each "
+    "worker's last round; the highest over the live workers.",
+    multiprocess_mode="livemax",
 )
 IMPORT_ROWS = Counter(
     "nextgen_gql_import_rows",
@@ -271,6 +283,14 @@ def count_shed(reason: str) -> None:
 
 def count_abandoned() -> None:
     ABANDONED.inc()
+
+
+def count_webhook_attempt(result: str) -> None:
+    WEBHOOK_ATTEMPTS.labels(result).inc()
+
+
+def observe_webhook_backlog(oldest_due_seconds: float) -> None:
+    WEBHOOK_OLDEST_DUE.set(oldest_due_seconds)
 
 
 _refusal_children: dict[str, Any] = {}

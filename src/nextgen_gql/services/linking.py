@@ -30,6 +30,7 @@ from nextgen_gql.services.firms import is_admin_of_member
 from nextgen_gql.services.passwords import verify_password
 from nextgen_gql.services.permissions import can_file
 from nextgen_gql.tenancy import Court
+from nextgen_gql.webhooks import payloads
 
 __all__ = [
     "LinkResult",
@@ -222,6 +223,7 @@ async def write_link(
         detail=", ".join(details),
         using_db=conn,
     )
+    await payloads.account_linked(conn, court.code, legacy, target.id, granted.privilege.id)
     legacy.password_hash = None
     return LinkResult(cmecf_account=legacy, link=link, privilege=granted.privilege)
 

@@ -9,6 +9,8 @@ SQLite each batch also waits for a moment when no request runs):
 - throttles whose window has passed and whose lock (if any) has ended;
 - live events past the subscriptions' resume window (``outbox.prune``);
 - automatic persisted queries unused for ``Retention.apq`` (30 days); trusted documents never;
+- webhook deliveries ended longer ago than ``Retention.webhooks`` (30 days), with their
+  attempts (a delivery still pending is never deleted, however old);
 - audit events older than ``Retention.audit`` when it is set (by default the trail is kept
   forever). Retention does not wait for an export: export first (``audit_export``). On
   PostgreSQL, where the trail is partitioned by month (migration 0014), whole months past the
@@ -63,6 +65,8 @@ class Retention:
     #: The subscriptions' resume window (``NEXTGEN_GQL_EVENT_RETENTION_SECONDS``).
     events: dt.timedelta = dt.timedelta(days=1)
     apq: dt.timedelta = dt.timedelta(days=30)
+    #: Webhook deliveries are kept this long after they end (their attempts with them).
+    webhooks: dt.timedelta = dt.timedelta(days=30)
 
     @classmethod
     def of(cls, settings: Settings) -> Retention:
@@ -73,7 +77,7 @@ class Retention:
         )
 
     def __post_init__(self) -> None:
-        for name in ("sessions", "audit", "events", "apq"):
+        for name in ("sessions", "audit", "events", "apq", "webhooks"):
             value = getattr(self, name)
             if value is not None and value <= dt.timedelta(0):
                 raise ValueError(f"the {name} retention must be more than 0, got {value}")
@@ -117,6 +121,9 @@ def _deletions(retention: Retention, at: dt.datetime) -> list[tuple[str, str, st
             [False, _day(apq_before), moment(apq_before)],
         ),
     ]
+    found.append(
+        ("webhook_deliveries", "webhook_deliveries", "ended_at < ?", [moment(at - retention.webhooks)])
+    )
     if retention.audit is not None:
         found.append(("audit_events", "audit_events", "at < ?", [moment(at - retention.audit)]))
     return found

@@ -27,7 +27,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
-from nextgen_gql.enums import AccountEventKind, FilerRole, PrivilegeSource
+from nextgen_gql.enums import AccountEventKind, FilerRole, PrivilegeSource, WebhookEventType
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, FilingPrivilege, PacerAccount, PrivilegeCase
 from nextgen_gql.models.filing import CASE_SEPARATOR
@@ -39,6 +39,7 @@ from nextgen_gql.services.pagination import Page, id_page
 from nextgen_gql.services.permissions import CASE_RESTRICTED, is_case_restricted, is_live
 from nextgen_gql.services.text import multi_line
 from nextgen_gql.tenancy import Court
+from nextgen_gql.webhooks import payloads
 
 __all__ = [
     "REASON_MAX",
@@ -127,6 +128,10 @@ async def grant(
                     privilege_id=privilege.id, case_number=number, added_at=at, using_db=conn
                 )
                 added.append(number)
+    if created:
+        await payloads.privilege_event(conn, WebhookEventType.PRIVILEGE_GRANTED, privilege)
+    elif added or widened:
+        await payloads.privilege_event(conn, WebhookEventType.PRIVILEGE_CASES_CHANGED, privilege)
     return Granted(privilege=privilege, created=created, added_cases=tuple(added), widened=widened)
 
 
@@ -189,6 +194,7 @@ async def add_case(clerk: PacerAccount, court: Court, privilege_id: int, case_nu
                 detail=f"privilege {privilege.id}, {privilege.role.name}: case {number}",
                 using_db=conn,
             )
+            await payloads.privilege_event(conn, WebhookEventType.PRIVILEGE_CASES_CHANGED, privilege)
             await outbox.publish(conn, [_event(AccountEventKind.PRIVILEGE_GRANTED, privilege)])
     except IntegrityError:
         raise already from None  # a racing request listed it first
@@ -215,6 +221,7 @@ async def remove_case(
             detail=f"privilege {privilege.id}, {privilege.role.name}: case {number}",
             using_db=conn,
         )
+        await payloads.privilege_event(conn, WebhookEventType.PRIVILEGE_CASES_CHANGED, privilege)
     return privilege
 
 
@@ -247,6 +254,7 @@ async def revoke(
             detail=f"privilege {privilege.id}, {privilege.role.name}: {reason}",
             using_db=conn,
         )
+        await payloads.privilege_event(conn, WebhookEventType.PRIVILEGE_REVOKED, privilege)
         await outbox.publish(conn, [_event(AccountEventKind.PRIVILEGE_REVOKED, privilege)])
     await privilege.refresh_from_db()
     holder = await PacerAccount.get(id=privilege.account_id)

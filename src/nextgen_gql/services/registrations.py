@@ -25,12 +25,14 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from nextgen_gql.api.ids import encode_id
 from nextgen_gql.enums import (
     AccountEventKind,
     FilerRole,
     PrivilegeSource,
     RegistrationEventKind,
     RegistrationStatus,
+    WebhookEventType,
 )
 from nextgen_gql.errors import DomainError, ErrorCode, Forbidden, NotFound
 from nextgen_gql.models import CmecfAccount, CmecfLink, FilingPrivilege, PacerAccount, Registration
@@ -64,6 +66,7 @@ from nextgen_gql.services.pagination import Page, page_size
 from nextgen_gql.services.permissions import describe, is_case_restricted, permissions_of
 from nextgen_gql.services.text import multi_line
 from nextgen_gql.tenancy import Court
+from nextgen_gql.webhooks import payloads
 
 __all__ = [
     "REGISTRATION_ORDERS",
@@ -158,6 +161,7 @@ async def submit_registration(
                 detail=f"registration {registration.id}, {role.name}",
                 using_db=conn,
             )
+            await payloads.registration_event(conn, WebhookEventType.REGISTRATION_SUBMITTED, registration)
             await outbox.publish(
                 conn,
                 [outbox.registration_event(RegistrationEventKind.SUBMITTED, court.code, registration.id)],
@@ -230,6 +234,7 @@ async def withdraw_registration(account: PacerAccount, court: Court, registratio
                 detail=f"registration {registration.id}",
                 using_db=conn,
             )
+            await payloads.registration_event(conn, WebhookEventType.REGISTRATION_WITHDRAWN, registration)
             await outbox.publish(
                 conn,
                 [outbox.registration_event(RegistrationEventKind.WITHDRAWN, court.code, registration.id)],
@@ -382,6 +387,13 @@ async def _decide(
         using_db=conn,
     )
     kind = RegistrationEventKind.APPROVED if approve else RegistrationEventKind.REJECTED
+    await payloads.registration_event(
+        conn,
+        WebhookEventType.REGISTRATION_DECIDED,
+        registration,
+        status=status.name,
+        privilegeId=encode_id("FilingPrivilege", privilege.id) if privilege else None,
+    )
     await outbox.publish(
         conn,
         [

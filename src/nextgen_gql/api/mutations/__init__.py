@@ -17,6 +17,7 @@ from nextgen_gql.api.mutations.recovery import RecoveryMutations
 from nextgen_gql.api.mutations.registrations import RegistrationMutations
 from nextgen_gql.api.mutations.reminders import ReminderMutations
 from nextgen_gql.api.mutations.security import SecurityMutations
+from nextgen_gql.api.mutations.webhooks import WebhookMutations
 
 __all__ = ["Mutation"]
 
@@ -34,10 +35,11 @@ _Mutation = merge_types(
         FirmMutations,
         KeyMutations,
         ReminderMutations,
+        WebhookMutations,
     ),
 )
 cast(Any, _Mutation).__strawberry_definition__.description = (
     "Every change: sign-in and accounts (national), linking and registrations (addressed to a court), firms, "
-    "billing and a court's service keys. Expected failures are data, in each payload's errors."
+    "billing, a court's service keys and webhook endpoints. Expected failures are data, in each payload's errors."
 )
 Mutation = _Mutation

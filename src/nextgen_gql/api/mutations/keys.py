@@ -24,7 +24,7 @@ class CreateCourtServiceKeyInput:
         description='1 to 100 characters, saying which system uses it (e.g. "CM/ECF billing feed").'
     )
     scopes: list[CourtKeyScopeEnum] = strawberry.field(
-        description="What it may do, at least one: RECORD_USAGE, READ_ROSTER, READ_REGISTRATIONS."
+        description="What it may do, at least one: RECORD_USAGE, READ_ROSTER, READ_REGISTRATIONS, MANAGE_WEBHOOKS."
     )
 
 

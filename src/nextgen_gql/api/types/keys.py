@@ -31,6 +31,7 @@ CourtKeyScopeEnum = describe_values(
         "RECORD_USAGE": "Call recordUsage (the court's CM/ECF reporting PACER usage).",
         "READ_ROSTER": "Read the legacy roster as the court's clerks do (cmecfAccounts).",
         "READ_REGISTRATIONS": "Read the court's e-file registrations (registrations).",
+        "MANAGE_WEBHOOKS": "Manage the court's webhook endpoints as its clerks do (webhookEndpoints).",
     },
 )
 _PacerAccount = Annotated["PacerAccount", strawberry.lazy("nextgen_gql.api.types.accounts")]
@@ -56,7 +57,9 @@ class CourtServiceKey(Node):
     def name(self) -> str:
         return self.model.name
 
-    @strawberry.field(description="What it may do: RECORD_USAGE, READ_ROSTER, READ_REGISTRATIONS.")
+    @strawberry.field(
+        description="What it may do: RECORD_USAGE, READ_ROSTER, READ_REGISTRATIONS, MANAGE_WEBHOOKS."
+    )
     def scopes(self) -> list[CourtKeyScopeEnum]:  # type: ignore[valid-type]
         return scopes_of(self.model)
 

@@ -19,7 +19,12 @@
   var PERMISSION_NAMES = { FILE_IN_ANY_CASE: "file in any case", FILE_IN_LISTED_CASES: "file in the listed cases",
     OPEN_NEW_CASES: "open new cases", FILE_CLAIMS: "file claims", RECEIVE_NOTICES: "receive notices" };
   var SCOPE_NAMES = { RECORD_USAGE: "record usage (recordUsage)", READ_ROSTER: "read the legacy roster",
-    READ_REGISTRATIONS: "read the registrations" };
+    READ_REGISTRATIONS: "read the registrations", MANAGE_WEBHOOKS: "manage the webhook endpoints" };
+  var EVENT_NAMES = { REGISTRATION_SUBMITTED: "registration submitted", REGISTRATION_WITHDRAWN: "registration withdrawn",
+    REGISTRATION_DECIDED: "registration decided", ACCOUNT_LINKED: "legacy account linked",
+    PRIVILEGE_GRANTED: "privilege granted", PRIVILEGE_CASES_CHANGED: "privilege's cases changed",
+    PRIVILEGE_REVOKED: "privilege revoked", PING: "test (ping)" };
+  var OUTCOME_NAMES = { PENDING: "pending", SUCCEEDED: "delivered", FAILED: "failed" };
 
   // ------------------------------------------------------------------ helpers
 
@@ -308,7 +313,8 @@
     if (me && !me.isLegacy && !me.isShared) links.push(["#/link", "Link a CM/ECF account"], ["#/register", "E-file registration"]);
     if (me) (me.clerkOf || []).forEach(function (c) {
       links.push(["#/clerk/" + c.code, "Queue: " + c.code], ["#/privileges/" + c.code, "Privileges: " + c.code],
-        ["#/keys/" + c.code, "Keys: " + c.code], ["#/move/" + c.code, "Move to NextGen: " + c.code]);
+        ["#/keys/" + c.code, "Keys: " + c.code], ["#/webhooks/" + c.code, "Webhooks: " + c.code],
+        ["#/move/" + c.code, "Move to NextGen: " + c.code]);
     });
     if (me && me.firm && me.firm.admins.some(function (a) { return a.id === me.id; })) links.push(["#/firm", "My firm"]);
     var items = links.map(function (l) {
@@ -722,6 +728,80 @@
       secretBox,
       table(["Name", "Prefix", "Scopes", "Made by", "Last used", "State"], rows),
       h("h3", { text: "Make a key" }), form));
+  }
+
+  // A court's clerks: the court's webhook endpoints, where its systems hear of its events. A new
+  // or rotated secret is shown once, here, and never again.
+  async function webhooksView(code, made) {
+    var endpoints = (await gql("CourtWebhooks", {}, code)).webhookEndpoints;
+    var again = function () { return webhooksView(code); };
+    var sections = endpoints.map(function (e) {
+      var deliveries = e.deliveries.edges.map(function (edge) {
+        var d = edge.node;
+        var last = d.attempts.length ? d.attempts[d.attempts.length - 1] : null;
+        return [when(d.createdAt), EVENT_NAMES[d.eventType] || d.eventType, OUTCOME_NAMES[d.outcome] || d.outcome,
+          String(d.attempts.length) + (last ? " (last: " + (last.statusCode || "no answer") + ", " + last.durationMs +
+            " ms" + (last.error ? ": " + last.error : "") + ")" : ""),
+          d.nextAttemptAt ? when(d.nextAttemptAt) : "-",
+          button("Send again", function () {
+            act("RedeliverWebhook", { id: d.id }, code, "The delivery is sent again now, with the same id.", again);
+          }, { "aria-label": "Send the delivery of " + when(d.createdAt) + " again" })];
+      });
+      var enabled = e.status === "ENABLED";
+      return h("section", { class: "webhook", "aria-label": "Endpoint " + e.description },
+        h("h3", { text: e.description }),
+        h("p", {}, h("code", { text: e.url })),
+        h("p", { text: (enabled ? "Enabled" : "Disabled") + (e.disabledReason ? ": " + e.disabledReason : "") +
+          ". Receives: " + e.eventTypes.map(function (t) { return EVENT_NAMES[t] || t; }).join(", ") + ". Made " +
+          when(e.createdAt) + (e.secretRotatedAt ? ", secret rotated " + when(e.secretRotatedAt) : "") + "." }),
+        h("div", { class: "actions" },
+          button("Send a test", function () {
+            act("SendTestWebhook", { id: e.id }, code, "A test delivery (ping) is on its way.", again);
+          }),
+          button(enabled ? "Disable" : "Enable", function () {
+            act("UpdateWebhookEndpoint", { input: { id: e.id, enabled: !enabled } }, code,
+              enabled ? "Disabled: it receives nothing, its pending deliveries ended." : "Enabled again.", again);
+          }),
+          button("Rotate the secret", async function () {
+            var result = await act("RotateWebhookSecret", { id: e.id }, code,
+              "A new secret: copy it now. The old one signs beside it for 24 hours.");
+            if (result) await webhooksView(code, result);
+          }),
+          button("Delete", function () {
+            if (!window.confirm("Delete the endpoint " + e.url + " and its delivery log?")) return;
+            act("DeleteWebhookEndpoint", { id: e.id }, code, "The endpoint is deleted.", again);
+          }, { class: "danger" })),
+        h("h4", { text: "Recent deliveries (" + e.deliveries.totalCount + " in all)" }),
+        table(["Written", "Event", "Outcome", "Attempts", "Next attempt", ""], deliveries));
+    });
+    var eventBoxes = Object.keys(EVENT_NAMES).filter(function (t) { return t !== "PING"; }).map(function (t) {
+      return h("div", { class: "field check" },
+        h("input", { type: "checkbox", id: "f-event-" + t, name: "event-" + t }),
+        h("label", { for: "f-event-" + t, text: EVENT_NAMES[t] + " (" + t + ")" }));
+    });
+    var form = submitting(h("form", { id: "new-webhook", novalidate: true },
+      field("URL (https://)", "url", { required: true, maxlength: 2000, type: "url" }),
+      field("Description (which system receives it)", "description", { required: true, maxlength: 200 }),
+      h("fieldset", {}, h("legend", { text: "Events" }), eventBoxes),
+      h("button", { type: "submit", text: "Make the endpoint" })), async function (input) {
+      var types = Object.keys(EVENT_NAMES).filter(function (t) { return input["event-" + t]; });
+      var result = (await gql("CreateWebhookEndpoint", { input: { url: input.url || "", description:
+        input.description || "", eventTypes: types } }, code)).createWebhookEndpoint;
+      if (result.errors.length) return refused(form, result.errors);
+      await webhooksView(code, result);
+      say("The endpoint is made: copy its secret now.", "ok");
+    });
+    var secretBox = made ? h("div", { class: "warning", role: "note", id: "new-webhook-secret" },
+      h("strong", { text: "The signing secret of " + made.endpoint.description + ", shown this once: " }),
+      h("code", { text: made.secret }),
+      h("p", { text: "Put it in the receiving system's secret store now: the service cannot show it again. The " +
+        "receiver checks each delivery's webhook-signature with it (Standard Webhooks)." })) : null;
+    show("Webhooks: " + courtName(code), h("div", {},
+      h("p", { class: "muted", text: "The court's systems hear of its events at these URLs, in signed deliveries " +
+        "retried for about a day. A failing endpoint is disabled after 5 days, and the clerks are mailed." }),
+      secretBox,
+      sections.length ? h("div", {}, sections) : h("p", { text: "No webhook endpoint yet." }),
+      h("h3", { text: "Make an endpoint" }), form));
   }
 
   function when(iso) { return iso ? iso.slice(0, 16).replace("T", " ") + " UTC" : "never"; }
@@ -1139,6 +1219,7 @@
       if (hash.indexOf("#/clerk/") === 0) return await clerkView(hash.slice(8));
       if (hash.indexOf("#/privileges/") === 0) return await privilegesView(hash.slice(13));
       if (hash.indexOf("#/keys/") === 0) return await keysView(hash.slice(7));
+      if (hash.indexOf("#/webhooks/") === 0) return await webhooksView(hash.slice(11));
       if (hash.indexOf("#/move/") === 0) return await moveView(hash.slice(7));
       return accountView();
     } catch (err) {

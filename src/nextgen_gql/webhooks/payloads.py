@@ -1,0 +1,79 @@
+"""What each event's delivery says (``data``): thin, as CONTRACT.md's "Webhooks" asks.
+
+Ids are the GraphQL API's global ids (a receiver reads more with ``node(id:)`` and a key of its
+court), the court's code is added by ``deliveries.announce``; a privilege's role, cases and
+holder's PACER account number are given because a court's keys cannot read privileges. Never a
+password, token, secret or code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from nextgen_gql.api.ids import encode_id
+from nextgen_gql.enums import WebhookEventType
+from nextgen_gql.models import CmecfAccount, FilingPrivilege, PacerAccount, PrivilegeCase, Registration
+from nextgen_gql.webhooks import deliveries
+
+__all__ = ["account_linked", "privilege_event", "registration_event"]
+
+
+async def _account_number(conn: BaseDBAsyncClient, account_id: int) -> str | None:
+    found = await PacerAccount.filter(id=account_id).using_db(conn).values_list("account_number", flat=True)
+    return str(found[0]) if found else None
+
+
+async def registration_event(
+    conn: BaseDBAsyncClient, event_type: WebhookEventType, registration: Registration, **extra: Any
+) -> None:
+    """A registration submitted, withdrawn or decided (``extra``: ``status``, ``privilegeId``)."""
+    data: dict[str, Any] = {
+        "registrationId": encode_id("Registration", registration.id),
+        "role": registration.role.name,
+        "pacerAccountNumber": await _account_number(conn, registration.account_id),
+    }
+    data.update(extra)
+    await deliveries.announce(conn, registration.court_id, event_type, data)
+
+
+async def privilege_event(
+    conn: BaseDBAsyncClient, event_type: WebhookEventType, privilege: FilingPrivilege
+) -> None:
+    """A privilege granted, its cases changed, or revoked: its role, cases and holder."""
+    cases = sorted(
+        str(c)
+        for c in await PrivilegeCase.filter(privilege_id=privilege.id)
+        .using_db(conn)
+        .values_list("case_number", flat=True)
+    )
+    await deliveries.announce(
+        conn,
+        privilege.court_id,
+        event_type,
+        {
+            "privilegeId": encode_id("FilingPrivilege", privilege.id),
+            "role": privilege.role.name,
+            "proHacVice": privilege.pro_hac_vice,
+            "cases": cases,
+            "pacerAccountNumber": await _account_number(conn, privilege.account_id),
+        },
+    )
+
+
+async def account_linked(
+    conn: BaseDBAsyncClient, court_code: str, legacy: CmecfAccount, account_id: int, privilege_id: int | None
+) -> None:
+    """A legacy CM/ECF account of the court linked to a PACER account."""
+    await deliveries.announce(
+        conn,
+        court_code,
+        WebhookEventType.ACCOUNT_LINKED,
+        {
+            "cmecfAccountId": encode_id("CmecfAccount", legacy.id),
+            "login": legacy.login,
+            "pacerAccountNumber": await _account_number(conn, account_id),
+            "privilegeId": encode_id("FilingPrivilege", privilege_id) if privilege_id else None,
+        },
+    )
