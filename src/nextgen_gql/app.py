@@ -48,6 +48,7 @@ from nextgen_gql.services.event_hub import EventHub
 from nextgen_gql.services.listener import PgListener
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
+from nextgen_gql.sign_on.pacer_api import PacerAuthApi
 from nextgen_gql.tenancy import CourtRegistry, load_courts
 from nextgen_gql.web import APP_CSP, OPERATIONS_BUNDLE, STATIC_DIR, app_page
 from nextgen_gql.webhooks import deliveries as webhook_deliveries
@@ -242,6 +243,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 expose_headers=["x-request-id", "traceparent"],
             )
         )
+    pacer_api = PacerAuthApi(
+        settings, sealer, Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
+    )
     app = Starlette(
         routes=[
             # Every method reaches the view, which answers what it does not serve with a 405.
@@ -255,6 +259,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Subscriptions over WebSocket (graphql-transport-ws) on the same two URLs.
             WebSocketRoute("/graphql", endpoint),
             WebSocketRoute("/courts/{code}/graphql", endpoint),
+            # PACER's authentication API, for tools written for PACER (nextgen_gql.sign_on).
+            Route(
+                "/services/cso-auth", OutageAnswers(request_response(pacer_api.cso_auth)), methods=["POST"]
+            ),
+            Route(
+                "/services/cso-logout",
+                OutageAnswers(request_response(pacer_api.cso_logout)),
+                methods=["POST"],
+            ),
             *observability.routes(),
             Route("/", spa, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

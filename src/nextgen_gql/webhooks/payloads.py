@@ -1,4 +1,5 @@
-"""What each event's delivery says (``data``): thin, as CONTRACT.md's "Webhooks" asks.
+"""What each event's delivery says (``data``): thin (docs/integrators.md, "Webhooks: hearing of the
+court's events").
 
 Ids are the GraphQL API's global ids (a receiver reads more with ``node(id:)`` and a key of its
 court), the court's code is added by ``deliveries.announce``; a privilege's role, cases and
