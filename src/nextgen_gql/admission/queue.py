@@ -20,12 +20,6 @@ Whether it may wait at all is decided when it arrives, from the queue's recent d
   a newcomer may wait at most ``SHORT_TARGET_S`` (25 ms) instead of the whole target, so that
   every refusal, at the door or from the queue, comes within 50 ms of arrival. This is the
   controlled-delay queue of "Fail at Scale" (there: 5 ms while standing, 100 ms otherwise);
-- one let in with the whole target (the queue was not standing) is looked at again once it
-  has waited ``SHORT_TARGET_S``, and once more at 45 ms (``REVIEWS_S``): by then the pace of
-  the starts since its arrival is known, and if those ahead of it (not all that were
-  waiting: some left) would still make it wait past the target, it is refused then, within
-  50 ms of its arrival, rather than at the target. This is what a burst meets: many clients arriving together into a queue that was
-  empty, each let in on the pace measured before them;
 - the estimate keeps its own score: each request that waited compares the wait it had with
   the wait predicted at its arrival, and a moving average of that ratio (never below 1, at
   most 4) scales later predictions. Little's law holds for a steady pace; under a burst (many
@@ -60,8 +54,6 @@ _CALIBRATION = (1.0, 4.0)
 STANDING_S = 0.1
 #: The longest a newcomer waits while the queue stands (at most the target).
 SHORT_TARGET_S = 0.025
-#: When a waiter given the whole target is looked at again (seconds after its arrival).
-REVIEWS_S = (SHORT_TARGET_S, 0.045)
 
 
 class Decision(enum.Enum):
@@ -75,10 +67,9 @@ class Decision(enum.Enum):
 
 class Waiter:
     """A request waiting in the queue: its future is set to ``STARTED`` (it holds a running
-    place from then) or ``TIMED_OUT`` (refused from the queue: at its second look or at its
-    target)."""
+    place from then) or ``TIMED_OUT``."""
 
-    __slots__ = ("arrived", "future", "predicted", "review", "timer", "waiting")
+    __slots__ = ("arrived", "future", "predicted", "timer", "waiting")
 
     def __init__(self, arrived: float, future: asyncio.Future[Decision], predicted: float = 0.0) -> None:
         self.arrived = arrived
@@ -86,8 +77,6 @@ class Waiter:
         self.predicted = predicted
         self.future = future
         self.timer: asyncio.TimerHandle | None = None
-        #: The second look at ``SHORT_TARGET_S`` (only for a waiter given a longer target).
-        self.review: asyncio.TimerHandle | None = None
         #: Still counted in ``Queue.queued`` (not started, timed out or gone).
         self.waiting = True
 
@@ -155,11 +144,8 @@ class Queue:
         waiter = Waiter(now, asyncio.get_running_loop().create_future(), little)
         self._waiters.append(waiter)
         self.queued += 1
-        loop = asyncio.get_running_loop()
         delay = target - (self.clock() - now)
-        waiter.timer = loop.call_later(max(delay, 0.0), self._time_out, waiter)
-        if target > SHORT_TARGET_S:
-            waiter.review = loop.call_later(REVIEWS_S[0], self._review, waiter, 1)
+        waiter.timer = asyncio.get_running_loop().call_later(max(delay, 0.0), self._time_out, waiter)
         return waiter
 
     async def wait(self, waiter: Waiter) -> Decision:
@@ -198,7 +184,8 @@ class Queue:
             self.queued -= 1
             waiter.waiting = False
             self.running += 1
-            _cancel_timers(waiter)
+            if waiter.timer is not None:
+                waiter.timer.cancel()
             waiter.future.set_result(Decision.STARTED)
 
     def _score(self, waiter: Waiter, waited: float) -> None:
@@ -212,55 +199,14 @@ class Queue:
     def _time_out(self, waiter: Waiter) -> None:
         if waiter.waiting:
             self._score(waiter, self.clock() - waiter.arrived)
-            self._refuse(waiter)
-
-    def remaining_wait(self, waiter: Waiter, now: float | None = None) -> float:
-        """How much longer ``waiter`` would wait, predicted as at the door but from the live
-        waiters ahead of it (0 when it is not waiting)."""
-        if not waiter.waiting:
-            return 0.0
-        now = self.clock() if now is None else now
-        ahead = 0
-        for other in self._waiters:
-            if other is waiter:
-                break
-            if other.waiting and not other.future.done():
-                ahead += 1
-        little = ahead * self.interval + max(self.interval, now - self._last_start)
-        return little * self.calibration
-
-    def _review(self, waiter: Waiter, next_review: int = len(REVIEWS_S)) -> None:
-        """A second look (see the module): refused now if it would wait past the target;
-        otherwise looked at again at ``REVIEWS_S[next_review]``, if there is one."""
-        waiter.review = None
-        if not waiter.waiting or waiter.future.done():
-            return
-        now = self.clock()
-        if (now - waiter.arrived) + self.remaining_wait(waiter, now) > self.target:
-            # Not scored: the wait it would have had is a prediction, not a measure.
-            self._refuse(waiter)
-        elif next_review < len(REVIEWS_S) and REVIEWS_S[next_review] < self.target:
-            delay = REVIEWS_S[next_review] - (now - waiter.arrived)
-            waiter.review = asyncio.get_running_loop().call_later(
-                max(delay, 0.0), self._review, waiter, next_review + 1
-            )
-
-    def _refuse(self, waiter: Waiter) -> None:
-        _cancel_timers(waiter)
-        waiter.waiting = False
-        self.queued -= 1
-        if not waiter.future.done():
-            waiter.future.set_result(Decision.TIMED_OUT)
+            waiter.waiting = False
+            self.queued -= 1
+            if not waiter.future.done():
+                waiter.future.set_result(Decision.TIMED_OUT)
 
     def _leave(self, waiter: Waiter) -> None:
-        _cancel_timers(waiter)
+        if waiter.timer is not None:
+            waiter.timer.cancel()
         if waiter.waiting:
             waiter.waiting = False
             self.queued -= 1
-
-
-def _cancel_timers(waiter: Waiter) -> None:
-    for handle in (waiter.timer, waiter.review):
-        if handle is not None:
-            handle.cancel()
-    waiter.review = None
