@@ -126,7 +126,7 @@ SHED = Counter(
     "nextgen_gql_requests_shed",
     "Requests answered 503 OVERLOADED before anything was written, by reason (queue: refused at "
     "arrival, the queue's recent delay past NEXTGEN_GQL_QUEUE_TARGET_MS; queue_timeout: queued "
-    "and refused from the queue, at a second look or at the target; database: a wait for the database outlasted "
+    "but not started within it; database: a wait for the database outlasted "
     "NEXTGEN_GQL_DB_ACQUIRE_TIMEOUT_MS; exports: NEXTGEN_GQL_MAX_EXPORTS CSV exports running).",
     ["reason"],
 )
