@@ -102,14 +102,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     url = settings.direct_url  # LISTEN needs a session of its own: never through a pooler
     postgres = is_postgres_url(url)
     listener = PgListener(url) if postgres else None
-    # The hub listens first: the courts' channel is the connection's last LISTEN (tests find it by it).
+    # The hub listens first, the courts last: the courts' channel is the connection's last LISTEN
+    # (tests find the connection by it).
     hub = EventHub(
         url,
         listener=listener,
         queue_size=settings.subscription_queue,
         retention=dt.timedelta(seconds=settings.event_retention_seconds),
     )
-    live = LiveCourts(CourtRegistry(files or ()), database_url=url, listener=listener)
     # Webhook deliveries written by any process wake this one's worker (NOTIFY at commit).
     webhooks_due = asyncio.Event()
     if listener is not None and settings.webhook_interval_s > 0:
@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             on_notify=lambda _payload: webhooks_due.set(),
             on_reconnect=webhooks_due.set,
         )
+    live = LiveCourts(CourtRegistry(files or ()), database_url=url, listener=listener)
     connections = LiveConnections(settings, hub, live)
     # PostgreSQL without NEXTGEN_GQL_SECRET_KEY stops here, before serving (MissingSecretKey).
     sealer = Sealer(resolve_secret_key(settings.secret_key, settings.database_url))
