@@ -212,10 +212,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     remind.cancel()
                 if deliver is not None:
                     deliver.cancel()
-                    with suppress(asyncio.CancelledError):
-                        await deliver
+                    # Bounded: a worker in the middle of an attempt has its lease to fall back on.
+                    await asyncio.wait({deliver}, timeout=5)
                 if sender is not None:
-                    await sender.close()
+                    with suppress(Exception):
+                        await asyncio.wait_for(sender.close(), timeout=5)
                 restore_signals()
                 await view.budgets.stop()
                 await connections.stop()

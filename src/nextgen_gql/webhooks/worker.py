@@ -325,7 +325,10 @@ async def run(sender: Sender, interval_s: float, woken: asyncio.Event) -> None:
                 log.warning("webhooks: the round failed", exc_info=True)
             if made >= BATCH:
                 continue
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that meets the event being set, and the worker would outlive the app's shutdown.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), timeout=interval_s)
+                async with asyncio.timeout(interval_s):
+                    await woken.wait()
     finally:
         deliveries.off_wake(woken.set)
