@@ -92,6 +92,7 @@ async def admit(
         )
     try:
         count = await rows()
+        await budgets.recall(caller)
         refused = charge(budgets, caller, count)
     except BaseException:
         slots.give_back()

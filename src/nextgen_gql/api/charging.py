@@ -70,7 +70,9 @@ class Charging:
         if not self.budgets.enabled:
             self.charge(context, "", nodes)
         elif context.token is None or context.service_key is not None:
-            self.charge(context, await self.caller(context), nodes)
+            caller = await self.caller(context)
+            await self.budgets.recall(caller)
+            self.charge(context, caller, nodes)
         else:
             context.before_run = lambda account: self.charge_account(context, account, nodes)
 
@@ -79,14 +81,16 @@ class Charging:
         the compiled path did already."""
         if context.rate_limit is None:
             session = await context.session() if context.token is not None else None
-            self.charge_account(context, session.account_id if session else None, nodes)
+            await self.charge_account(context, session.account_id if session else None, nodes)
 
-    def charge_account(self, context: Context, account: int | None, nodes: int) -> None:
+    async def charge_account(self, context: Context, account: int | None, nodes: int) -> None:
         """Charge the account of the request's live session, or (none) the address."""
         if context.rate_limit is not None:
             return  # charged already (the compiled path fell back to the reference executor)
         caller = f"account:{account}" if account is not None else address_caller(context.source_address)
-        self.charge(context, caller, nodes)
+        await self.budgets.recall(caller)
+        if context.rate_limit is None:
+            self.charge(context, caller, nodes)
 
     def charge(self, context: Context, caller: str, nodes: int, *, dry: bool = False) -> None:
         """Before anything runs: charge the operation's cost to its caller (``RATE_LIMITED``,
@@ -123,6 +127,7 @@ class Charging:
             caller = await self.caller(context)
         except InvalidToken:
             caller = address_caller(context.source_address)
+        await self.budgets.recall(caller)
         self.spend(caller, REFUSAL_COST, "a refused document")
 
     def charge_address(self, context: Context) -> None:

@@ -117,7 +117,7 @@ class Context:
     #: Charges the operation to the signed-in account once it is known (its id; None: no live
     #: session, the address pays), before anything runs: the compiled path calls it right after
     #: its viewer read, so that charging costs no statement of its own.
-    before_run: Callable[[int | None], None] | None = None
+    before_run: Callable[[int | None], Awaitable[None]] | None = None
     _loaders: Loaders | None = None
     # Memoised look-ups: the task, not its result, so that resolvers running at once share one query.
     _once: dict[object, asyncio.Future[Any]] = field(default_factory=dict)

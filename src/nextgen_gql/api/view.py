@@ -539,7 +539,9 @@ class GraphQLView(GraphQL[Context, None]):
             raise RequestRefused(403, elsewhere, RequestErrorCode.FORBIDDEN)
         nodes = self.node_count(document, operation, params.variables)
         if dry_run(self.service_schema._schema, document, operation, params.variables):
-            self.charging.charge(context, await self.charging.caller(context), nodes, dry=True)
+            caller = await self.charging.caller(context)
+            await self.charging.budgets.recall(caller)
+            self.charging.charge(context, caller, nodes, dry=True)
             return await self._dry_run(request, context, document, operation, params.variables)
         await self.charging.before_execution(context, nodes)
         if self.compiled is not None and operation.operation is OperationType.QUERY:

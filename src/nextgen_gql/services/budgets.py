@@ -8,8 +8,11 @@ are fixed windows (the hour of the clock); ``reset_at`` is the end of the curren
 Each worker keeps its callers' spending in memory (at most ``capacity`` callers, the least
 recently seen dropped first) and, on PostgreSQL, adds what it spent to ``rate_spending``
 about once a second, reading back the totals of every worker (``sync``): a caller's budget
-holds across workers and machines within about a second's slack. On SQLite (one process)
-the memory is the whole truth, so the count is exact.
+holds across workers and machines within about a second's slack. A caller this worker has not
+seen this hour is first read from the shared count (``recall``: the callers met at once are
+read together, and a request waits for that read at most ``RECALL_WAIT_S``), so a caller that
+spent its budget at one worker does not start afresh at the next. On SQLite (one process) the
+memory is the whole truth, so the count is exact.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ __all__ = ["Budgets", "Spent", "address_caller", "cost_of", "next_hour"]
 log = logging.getLogger("nextgen_gql.budgets")
 
 HOUR = 3600
+
+#: The longest a request waits for its caller's first read from the shared count (the database
+#: away or slow: the request goes on with what this worker knows, and ``sync`` catches up).
+RECALL_WAIT_S = 0.25
 
 
 def cost_of(nodes: int) -> int:
@@ -99,6 +106,11 @@ class Budgets:
         self.capacity = capacity
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
+        #: One statement at a time on the budgets' connection (``sync`` and ``recall``).
+        self._lock = asyncio.Lock()
+        #: Callers waiting for their first read, and the read that will answer them.
+        self._wanted: dict[str, asyncio.Future[None]] = {}
+        self._reader: asyncio.Task[None] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -133,8 +145,56 @@ class Budgets:
 
     # -- sharing through PostgreSQL ------------------------------------------------------------
 
+    async def recall(self, caller: str) -> None:
+        """Before a caller this worker has not seen this hour is charged: read what every
+        worker spent for it. Callers met while a read runs are read together by the next one;
+        the request waits at most ``RECALL_WAIT_S`` (then it goes on, and ``sync`` catches up)."""
+        if not (self.shared and self.enabled):
+            return
+        stamp = int(now().timestamp())
+        bucket = self._buckets.get(caller)
+        if bucket is not None and bucket.window == stamp - stamp % HOUR:
+            return
+        waiting = self._wanted.get(caller)
+        if waiting is None:
+            waiting = self._wanted[caller] = asyncio.get_running_loop().create_future()
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._read_wanted())
+        # Not cancelled by the wait's end: the read goes on for the callers met after.
+        await asyncio.wait({waiting}, timeout=RECALL_WAIT_S)
+
+    async def _read_wanted(self) -> None:
+        while self._wanted:
+            wanted, self._wanted = self._wanted, {}
+            stamp = int(now().timestamp())
+            window = stamp - stamp % HOUR
+            try:
+                async with self._lock:
+                    conn = await self._connection()
+                    rows = await conn.fetch(
+                        "SELECT caller, points FROM rate_spending WHERE window_start = $1 AND caller = ANY($2::text[])",
+                        window,
+                        list(wanted),
+                        timeout=5,
+                    )
+                    for row in rows:
+                        bucket, _ = self._bucket(row["caller"])
+                        if bucket.window == window:
+                            bucket.total = max(bucket.total, int(row["points"]) + bucket.pending)
+            except Exception:
+                await self._drop_connection()
+                log.warning("could not read the rate budgets' shared count", exc_info=True)
+            finally:
+                for future in wanted.values():
+                    if not future.done():
+                        future.set_result(None)
+
     async def sync(self) -> None:
         """Add this worker's spending to the shared count and read every caller's total back."""
+        async with self._lock:
+            await self._sync()
+
+    async def _sync(self) -> None:
         stamp = int(now().timestamp())
         window = stamp - stamp % HOUR
         current = [(c, b) for c, b in self._buckets.items() if b.window == window]
@@ -189,8 +249,11 @@ class Budgets:
     async def prune(self) -> None:
         """Drop past hours from the shared count."""
         stamp = int(now().timestamp())
-        conn = await self._connection()
-        await conn.execute("DELETE FROM rate_spending WHERE window_start < $1", stamp - stamp % HOUR - HOUR)
+        async with self._lock:
+            conn = await self._connection()
+            await conn.execute(
+                "DELETE FROM rate_spending WHERE window_start < $1", stamp - stamp % HOUR - HOUR
+            )
 
     async def _run(self, interval: float) -> None:
         ticks = 0
@@ -209,6 +272,11 @@ class Budgets:
             self._task = asyncio.create_task(self._run(interval))
 
     async def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -216,4 +284,4 @@ class Budgets:
             self._task = None
             with contextlib.suppress(Exception):
                 await self.sync()
-            await self._drop_connection()
+        await self._drop_connection()

@@ -197,7 +197,7 @@ class CompiledQueries:
             if viewer is None:
                 context.session_missing()
             if context.before_run is not None:
-                context.before_run(viewer.id if viewer is not None else None)  # may refuse (429)
+                await context.before_run(viewer.id if viewer is not None else None)  # may refuse (429)
             if viewer is not None and runtime.restricted and not entry.enrolment_ok:
                 return self._fall_back(query, "a session restricted to MFA enrolment")
         else:  # anonymous, or a court's service key: its own writes are what the replica must have
