@@ -29,7 +29,7 @@ from nextgen_gql.services.court_catalog import load_registry
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
-from nextgen_gql.webhooks import endpoints, worker
+from nextgen_gql.webhooks import endpoints, payloads, worker
 from nextgen_gql.webhooks.signing import signature
 from tests.api.live_helpers import clerk, decide, filer, submit, withdraw
 from tests.conftest import CLERK_PASSWORD, CLERKS, Api, running_api
@@ -219,6 +219,33 @@ async def test_an_endpoint_hears_only_its_types_and_its_court(hooks: Api, receiv
     await submit(hooks, await filer(hooks))  # mad, submitted: asked for by nobody
     assert await a_round(hooks) == 0
     assert receiver.received == []
+
+
+async def test_an_events_data_is_read_only_when_an_endpoint_wants_it(
+    hooks: Api, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change nobody listens to reads nothing for webhooks beyond the court's endpoints."""
+    read: list[int] = []
+    account_number = payloads._account_number
+
+    async def counted(conn: Any, account_id: int) -> str | None:
+        read.append(account_id)
+        return await account_number(conn, account_id)
+
+    monkeypatch.setattr(payloads, "_account_number", counted)
+    token = await clerk(hooks)
+    applicant = await filer(hooks)
+    await withdraw(hooks, applicant, await submit(hooks, applicant))  # no endpoint at mad
+    assert read == []
+    await create(hooks, token, receiver.url, ["REGISTRATION_DECIDED"])
+    await withdraw(hooks, applicant, await submit(hooks, applicant))  # one, not for these
+    assert read == []
+    await create(hooks, token, receiver.url, ["REGISTRATION_SUBMITTED"])
+    await submit(hooks, applicant)
+    assert len(read) == 1
+    assert await a_round(hooks) == 1
+    (got,) = await receiver.wait_for(1)
+    assert json.loads(got.body)["data"]["pacerAccountNumber"]
 
 
 async def test_a_failed_attempt_is_retried_on_schedule_with_the_same_id(

@@ -11,7 +11,9 @@ from nextgen_gql.services import budgets as budgets_module
 from nextgen_gql.services.budgets import Budgets
 from tests import databases
 
-postgres = pytest.mark.skipif(databases.backend() != "postgres", reason="budgets are shared through PostgreSQL")
+postgres = pytest.mark.skipif(
+    databases.backend() != "postgres", reason="budgets are shared through PostgreSQL"
+)
 
 TABLE = (
     "CREATE TABLE rate_spending (id serial PRIMARY KEY, caller varchar(80) NOT NULL, "
@@ -53,7 +55,9 @@ async def test_a_worker_reads_a_caller_it_meets_first_from_the_shared_count(url:
 
 
 @postgres
-async def test_callers_met_together_are_read_in_one_statement(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_callers_met_together_are_read_in_one_statement(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first, second = Budgets(100, database_url=url), Budgets(100, database_url=url)
     try:
         for n in range(5):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -102,11 +102,15 @@ async def write_one(
 
 
 async def announce(
-    conn: BaseDBAsyncClient, court_code: str, event_type: WebhookEventType, data: Mapping[str, Any]
+    conn: BaseDBAsyncClient,
+    court_code: str,
+    event_type: WebhookEventType,
+    data: Callable[[], Awaitable[Mapping[str, Any]]],
 ) -> int:
     """Deliveries of one event to every enabled endpoint of the court that asked for its type,
-    in ``conn``'s transaction; how many. Call it after the change's other writes. The caller
-    calls ``wake`` once the transaction has committed (or lets the worker's round find them)."""
+    in ``conn``'s transaction; how many. ``data`` builds the event's data, and is called only
+    when some endpoint wants it. Call it after the change's other writes. The caller calls
+    ``wake`` once the transaction has committed (or lets the worker's round find them)."""
     endpoints = [
         e
         for e in await WebhookEndpoint.filter(court_id=court_code, enabled=True).using_db(conn)
@@ -115,7 +119,7 @@ async def announce(
     if not endpoints:
         return 0
     at = now()
-    payload = body(event_type, at, {"court": court_code, **data})
+    payload = body(event_type, at, {"court": court_code, **await data()})
     await WebhookDelivery.bulk_create(
         [
             WebhookDelivery(
