@@ -20,6 +20,7 @@ import pytest
 from nextgen_gql.outbound import (
     AddressRefused,
     GuardedBackend,
+    Reach,
     check_address,
     check_url,
     guarded_pool,
@@ -228,7 +229,7 @@ async def test_the_connection_goes_to_the_checked_address_not_the_name(receiver:
     port, seen = receiver
     inner = Recording()
     resolve = resolver_of({"hooks.court.test": [["127.0.0.1"]]})
-    async with guarded_pool(LOOPBACK, resolve, inner=inner) as pool:
+    async with guarded_pool(Reach(LOOPBACK, resolve), inner=inner) as pool:
         assert await post(pool, f"http://hooks.court.test:{port}/deliveries") == 204
     assert inner.dialled == [("127.0.0.1", port)]
     assert seen == [b"POST /deliveries HTTP/1.1"]
@@ -244,7 +245,7 @@ async def test_a_name_rebound_to_a_private_address_after_the_check_is_never_dial
         ipaddress.ip_address("93.184.216.34")
     ]  # at creation
     inner = Recording()
-    async with guarded_pool((), resolve, inner=inner) as pool:
+    async with guarded_pool(Reach((), resolve), inner=inner) as pool:
         with pytest.raises(
             AddressRefused, match=r"rebind\.example\.org resolves to 127\.0\.0\.1, which is loopback"
         ):
@@ -257,7 +258,7 @@ async def test_each_private_answer_is_refused_before_any_connection() -> None:
     inner = Recording()
     names = {f"h{i}.example.org": [[address]] for i, (address, _) in enumerate(REFUSED)}
     resolve = resolver_of(names)
-    async with guarded_pool((), resolve, inner=inner) as pool:
+    async with guarded_pool(Reach((), resolve), inner=inner) as pool:
         for name in names:
             with pytest.raises(AddressRefused):
                 await post(pool, f"https://{name}/hook")
@@ -267,7 +268,7 @@ async def test_each_private_answer_is_refused_before_any_connection() -> None:
 async def test_a_public_name_is_dialled_at_its_checked_address() -> None:
     inner = Recording()
     resolve = resolver_of({"hooks.example.org": [["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"]]})
-    async with guarded_pool((), resolve, inner=inner) as pool:
+    async with guarded_pool(Reach((), resolve), inner=inner) as pool:
         with pytest.raises(httpcore.ConnectError, match="does not dial"):
             await post(pool, "https://hooks.example.org/hook")
     # Every checked address was tried in turn, by address: the name was never given to a resolver
@@ -277,4 +278,28 @@ async def test_a_public_name_is_dialled_at_its_checked_address() -> None:
 
 async def test_local_sockets_are_refused() -> None:
     with pytest.raises(httpcore.ConnectError, match="not to local sockets"):
-        await GuardedBackend(LOOPBACK).connect_unix_socket("/var/run/docker.sock")
+        await GuardedBackend(Reach(LOOPBACK)).connect_unix_socket("/var/run/docker.sock")
+
+
+async def test_a_reach_checks_form_scheme_and_addresses_together() -> None:
+    """``Reach.check``: what a webhook URL must pass when it is given and at every attempt."""
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return {"hooks.example.org": ["93.184.216.34"], "inside.example.org": ["10.0.0.7"]}.get(
+            host, ["127.0.0.1"]
+        )
+
+    public = Reach((), resolve)
+    assert (await public.check("https://hooks.example.org/in")).host == "hooks.example.org"
+    with pytest.raises(AddressRefused, match="must start with https://"):
+        await public.check("http://hooks.example.org/in")
+    with pytest.raises(AddressRefused, match="private"):
+        await public.check("https://inside.example.org/in")
+    with pytest.raises(AddressRefused, match="user name or password"):
+        await public.check("https://me:pw@hooks.example.org/in")
+    with pytest.raises(AddressRefused, match="longer than 200"):
+        await public.check("https://hooks.example.org/" + "x" * 300, max_length=200)
+    local = Reach(LOOPBACK, resolve)
+    assert (await local.check("http://receiver.test:8080/in")).port == 8080
+    with pytest.raises(AddressRefused, match="http:// only to the allowed networks"):
+        await local.check("http://hooks.example.org/in")

@@ -40,6 +40,7 @@ from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, is_postgres_url, set_role_statement_timeout, tortoise_config
 from nextgen_gql.observability import Observability, metrics
+from nextgen_gql.outbound.addresses import Reach
 from nextgen_gql.services import court_catalog, mail, maintenance, reminders, rows, statistics
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.services.crypto import Sealer, resolve_secret_key
@@ -122,8 +123,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     connections = LiveConnections(settings, hub, live)
     # PostgreSQL without NEXTGEN_GQL_SECRET_KEY stops here, before serving (MissingSecretKey).
     sealer = Sealer(resolve_secret_key(settings.secret_key, settings.database_url))
+    # Where the service may call out: checked when a webhook URL is given, and at every attempt.
+    reach = Reach(settings.webhook_networks)
     view = GraphQLView(
-        build_schema(settings), settings=settings, courts=live, sealer=sealer, connections=connections
+        build_schema(settings),
+        settings=settings,
+        courts=live,
+        sealer=sealer,
+        connections=connections,
+        reach=reach,
     )
     endpoint = GraphQLGate(view, live, settings)
     # HTTP queries and mutations pass admission first: the running cap and its queue
@@ -189,7 +197,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 webhook_worker.Sender(
                     sealer,
                     Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from),
-                    settings.webhook_networks,
+                    reach,
                 )
                 if settings.webhook_interval_s > 0
                 else None

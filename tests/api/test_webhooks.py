@@ -23,6 +23,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from nextgen_gql.api.ids import encode_id
 from nextgen_gql.enums import WebhookEventType
 from nextgen_gql.models import AuditEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from nextgen_gql.outbound.addresses import Reach
 from nextgen_gql.outbound.client import guarded_pool
 from nextgen_gql.services import clock, maintenance
 from nextgen_gql.services.court_catalog import load_registry
@@ -84,11 +85,9 @@ async def receiver() -> AsyncIterator[Receiver]:
 def sender(api: Api, **kw: Any) -> worker.Sender:
     settings = api.settings
     assert settings.secret_key
+    kw.setdefault("reach", Reach(settings.webhook_networks))
     return worker.Sender(
-        Sealer(settings.secret_key),
-        Mailer(settings.mail_dir, None, settings.mail_from),
-        settings.webhook_networks,
-        **kw,
+        Sealer(settings.secret_key), Mailer(settings.mail_dir, None, settings.mail_from), **kw
     )
 
 
@@ -538,12 +537,11 @@ async def test_a_host_rebound_to_a_private_address_is_refused_at_the_attempt(hoo
         description="rebinding",
         types=[WebhookEventType.REGISTRATION_SUBMITTED],
         sealer=Sealer(hooks.settings.secret_key),
-        allow=(),
-        resolver=resolver,
+        reach=Reach((), resolver),
     )
     answers["hooks.example.org"] = ["10.0.0.7"]
     inner = _NoConnections()
-    send = sender(hooks, resolver=resolver, pool=guarded_pool((), resolver, inner=inner))
+    send = sender(hooks, reach=Reach((), resolver), pool=guarded_pool(Reach((), resolver), inner=inner))
     try:
         await submit(hooks, await filer(hooks))
         assert await a_round(hooks, send) == 1

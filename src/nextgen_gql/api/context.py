@@ -22,6 +22,7 @@ from nextgen_gql.api.loaders import Loaders
 from nextgen_gql.errors import Unauthenticated
 from nextgen_gql.models import PacerAccount, Session
 from nextgen_gql.observability.requests import note_account
+from nextgen_gql.outbound.addresses import PUBLIC_ONLY, Reach
 from nextgen_gql.services import auth, firms, keys, visibility
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.keys import KeyGrant
@@ -101,6 +102,8 @@ class Context:
     mailer: Mailer
     #: Seals authenticator secrets and hashes codes (``services.crypto``).
     sealer: Sealer
+    #: Where the service may call out (``outbound.addresses.Reach``): a webhook URL is checked by it.
+    reach: Reach = PUBLIC_ONLY
     credentials: Credentials = NO_CREDENTIALS
     #: Set when the request's NextGenCSO cookie named no live session: the answer clears it.
     cookie_stale: bool = False

@@ -70,6 +70,7 @@ from nextgen_gql.db import statement_timed_out
 from nextgen_gql.db_backends import deadline as db_deadline
 from nextgen_gql.observability import tracing
 from nextgen_gql.observability.requests import note_error, note_execution, note_operation, note_persisted
+from nextgen_gql.outbound.addresses import Reach
 from nextgen_gql.services.budgets import Budgets
 from nextgen_gql.services.court_catalog import LiveCourts
 from nextgen_gql.services.crypto import Sealer
@@ -170,6 +171,7 @@ class GraphQLView(GraphQL[Context, None]):
         courts: LiveCourts,
         sealer: Sealer,
         connections: LiveConnections | None = None,
+        reach: Reach | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -185,6 +187,8 @@ class GraphQLView(GraphQL[Context, None]):
         self.connections = connections
         self.mailer = Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)
         self.sealer = sealer
+        #: Where the service may call out (webhook URLs are checked by it).
+        self.reach = reach or Reach(settings.webhook_networks)
         self.compiled = (
             CompiledQueries(schema._schema, schema.service_rules, max_tokens=settings.max_tokens)
             if settings.compiled
@@ -214,6 +218,7 @@ class GraphQLView(GraphQL[Context, None]):
             mailer=self.mailer,
             credentials=credentials,
             sealer=self.sealer,
+            reach=self.reach,
         )
 
     def live_context(self, request: HTTPConnection, connection: LiveConnection) -> Context:
@@ -228,6 +233,7 @@ class GraphQLView(GraphQL[Context, None]):
             token=None,
             mailer=self.mailer,
             sealer=self.sealer,
+            reach=self.reach,
             live=connection,
         )
 

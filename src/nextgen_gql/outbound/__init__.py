@@ -9,6 +9,7 @@ and ``outbound.client`` calls only those, connecting to the very address it chec
 from nextgen_gql.outbound.addresses import (
     BLOCKED_NETWORKS,
     AddressRefused,
+    Reach,
     Resolver,
     check_address,
     check_url,
@@ -22,6 +23,7 @@ __all__ = [
     "BLOCKED_NETWORKS",
     "AddressRefused",
     "GuardedBackend",
+    "Reach",
     "Resolver",
     "check_address",
     "check_url",

@@ -32,9 +32,11 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "BLOCKED_NETWORKS",
+    "PUBLIC_ONLY",
     "AddressRefused",
     "IPAddress",
     "IPNetwork",
+    "Reach",
     "Resolver",
     "Target",
     "check_address",
@@ -219,3 +221,28 @@ async def resolve_and_check(
     if target.scheme == "http" and not all(_allowed(a, allow) for a in addresses):
         raise AddressRefused("the URL must start with https:// (http:// only to the allowed networks)")
     return addresses
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Which addresses the service may call and how it resolves names: one value, made once
+    from the settings (``NEXTGEN_GQL_WEBHOOK_ALLOW_NETWORKS``) and held by whatever calls out
+    (a court's webhook endpoints when they are made or changed, the webhook worker at every
+    attempt, its connection pool at every connection). Tests give it a resolver of their own."""
+
+    allow: tuple[IPNetwork, ...] = ()
+    resolver: Resolver = system_resolver
+
+    async def check(self, url: str, *, max_length: int = 2048) -> Target:
+        """The URL's target, if the service may call it: its form (``check_url``), ``https://``
+        (``http://`` only where networks are allowed, and only to them), and every address
+        its host resolves to now (``resolve_and_check``); else ``AddressRefused``."""
+        target = check_url(url, max_length=max_length)
+        if target.scheme != "https" and not self.allow:
+            raise AddressRefused(f"the URL must start with https:// (not {target.scheme}:)")
+        await resolve_and_check(target, self.allow, self.resolver)
+        return target
+
+
+#: Public addresses only, resolved by the system (no network allowed by setting).
+PUBLIC_ONLY = Reach()

@@ -14,12 +14,12 @@ from the environment, nothing is retried by the client.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import httpcore
 
-from nextgen_gql.outbound.addresses import IPNetwork, Resolver, Target, resolve_and_check, system_resolver
+from nextgen_gql.outbound.addresses import PUBLIC_ONLY, Reach, Target, resolve_and_check
 
 __all__ = ["GuardedBackend", "guarded_pool"]
 
@@ -28,14 +28,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     """Connects to a host's checked addresses only (see the module); ``inner`` makes the
     connections (the default: ``httpcore``'s own)."""
 
-    def __init__(
-        self,
-        allow: Sequence[IPNetwork] = (),
-        resolver: Resolver = system_resolver,
-        inner: httpcore.AsyncNetworkBackend | None = None,
-    ) -> None:
-        self.allow = tuple(allow)
-        self.resolver = resolver
+    def __init__(self, reach: Reach = PUBLIC_ONLY, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self.reach = reach
         self.inner = inner or httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -49,7 +43,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         # The scheme's rule (https, or http to allowed networks) is the caller's: httpcore asks
         # for a TCP connection before it starts TLS. The address rule is here, at every one.
         addresses = await resolve_and_check(
-            Target("https", host.strip("[]"), port), self.allow, self.resolver
+            Target("https", host.strip("[]"), port), self.reach.allow, self.reach.resolver
         )
         failed: Exception | None = None
         for address in addresses:
@@ -79,8 +73,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
 
 def guarded_pool(
-    allow: Sequence[IPNetwork] = (),
-    resolver: Resolver = system_resolver,
+    reach: Reach = PUBLIC_ONLY,
     *,
     inner: httpcore.AsyncNetworkBackend | None = None,
     ssl_context: ssl.SSLContext | None = None,
@@ -96,5 +89,5 @@ def guarded_pool(
         http1=True,
         http2=False,
         retries=0,
-        network_backend=GuardedBackend(allow, resolver, inner),
+        network_backend=GuardedBackend(reach, inner),
     )

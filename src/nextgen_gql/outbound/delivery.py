@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import httpcore
 
-from nextgen_gql.outbound.addresses import AddressRefused, IPNetwork, Resolver, check_url, resolve_and_check
+from nextgen_gql.outbound.addresses import AddressRefused, Reach
 
 __all__ = [
     "ATTEMPT_TIMEOUT_S",
@@ -92,13 +92,12 @@ async def post(
     url: str,
     body: bytes,
     headers: Mapping[str, str],
-    allow: tuple[IPNetwork, ...],
-    resolver: Resolver,
+    reach: Reach,
     *,
     timeout_s: float = ATTEMPT_TIMEOUT_S,
 ) -> Answer:
     """``POST`` ``body`` to ``url`` through ``pool`` (whose connections go to checked addresses
-    only), checking the URL's form and its addresses first (``http://`` only to ``allow``).
+    only), checking the URL and its addresses first (``Reach.check``: DNS may have changed).
     Never raises for what the receiver or the network did: the ``Answer`` says it."""
     started = time.perf_counter()
 
@@ -106,8 +105,7 @@ async def post(
         return int((time.perf_counter() - started) * 1000)
 
     try:
-        target = check_url(url)
-        await resolve_and_check(target, allow, resolver)
+        await reach.check(url)
     except AddressRefused as exc:
         return Answer(None, took(), error=f"address not allowed: {exc}")
     request_headers = [(k.encode(), v.encode()) for k, v in headers.items()]

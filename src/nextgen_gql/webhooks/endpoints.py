@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import WebhookEventType
 from nextgen_gql.errors import DomainError, ErrorCode, NotFound
 from nextgen_gql.models import WebhookDelivery, WebhookEndpoint
-from nextgen_gql.outbound.addresses import AddressRefused, IPNetwork, Resolver, check_url, resolve_and_check
+from nextgen_gql.outbound.addresses import AddressRefused, Reach
 from nextgen_gql.services import audit
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.crypto import Sealer
@@ -102,13 +102,10 @@ def _description(value: str) -> str:
     return text
 
 
-async def _url(value: str, allow: tuple[IPNetwork, ...], resolver: Resolver) -> str:
+async def _url(value: str, reach: Reach) -> str:
     url = value.strip()
     try:
-        target = check_url(url, max_length=URL_MAX)
-        if target.scheme != "https" and not allow:
-            raise AddressRefused(f"the URL must start with https:// (not {target.scheme}:)")
-        await resolve_and_check(target, allow, resolver)
+        await reach.check(url, max_length=URL_MAX)
     except AddressRefused as exc:
         raise DomainError(
             ErrorCode.WEBHOOK_URL_NOT_ALLOWED, f"This URL may not receive webhooks: {exc}.", "url"
@@ -141,13 +138,12 @@ async def create(
     description: str,
     types: Sequence[WebhookEventType],
     sealer: Sealer,
-    allow: tuple[IPNetwork, ...],
-    resolver: Resolver,
+    reach: Reach,
 ) -> MadeSecret:
     """A new endpoint of ``court``, enabled, with a new secret."""
     chosen = _types(types)
     text = _description(description)
-    checked = await _url(url, allow, resolver)
+    checked = await _url(url, reach)
     secret = new_secret()
     async with in_transaction() as conn:
         if await WebhookEndpoint.filter(court_id=court.code).using_db(conn).count() >= MAX_PER_COURT:
@@ -179,8 +175,7 @@ async def update(
     description: str | None = None,
     types: Sequence[WebhookEventType] | None = None,
     enabled: bool | None = None,
-    allow: tuple[IPNetwork, ...],
-    resolver: Resolver,
+    reach: Reach,
 ) -> WebhookEndpoint:
     """Change what is given. Enabling clears ``disabledReason``; disabling ends the endpoint's
     pending deliveries (failed: they can be sent again one by one with ``redeliver``)."""
@@ -194,7 +189,7 @@ async def update(
         changes["description"] = _description(description)
         said.append("description")
     if url is not None:
-        changes["url"] = await _url(url, allow, resolver)
+        changes["url"] = await _url(url, reach)
         said.append(f"url {changes['url']}")
     if enabled is not None and enabled != endpoint.enabled:
         changes["enabled"] = enabled

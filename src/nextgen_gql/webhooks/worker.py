@@ -40,7 +40,7 @@ from tortoise.transactions import in_transaction
 
 from nextgen_gql.models import Clerk, PacerAccount, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from nextgen_gql.observability import metrics
-from nextgen_gql.outbound.addresses import IPNetwork, Resolver, system_resolver
+from nextgen_gql.outbound.addresses import PUBLIC_ONLY, Reach
 from nextgen_gql.outbound.client import guarded_pool
 from nextgen_gql.outbound.delivery import ATTEMPT_TIMEOUT_S, Answer, next_delay, post, retry_after
 from nextgen_gql.services import email_addresses
@@ -67,18 +67,17 @@ FAILING_FOR = dt.timedelta(days=5)
 
 @dataclass
 class Sender:
-    """What a worker sends with: the sealer of secrets, the allowed networks, the resolver,
-    the mailer for the clerks, and its connection pool."""
+    """What a worker sends with: the sealer of secrets, the mailer for the clerks, where it may
+    call (``Reach``), and its connection pool."""
 
     sealer: Sealer
     mailer: Mailer
-    allow: tuple[IPNetwork, ...] = ()
-    resolver: Resolver = system_resolver
+    reach: Reach = PUBLIC_ONLY
     pool: httpcore.AsyncConnectionPool | None = None
 
     def __post_init__(self) -> None:
         if self.pool is None:
-            self.pool = guarded_pool(self.allow, self.resolver)
+            self.pool = guarded_pool(self.reach)
 
     async def close(self) -> None:
         if self.pool is not None:
@@ -158,8 +157,7 @@ async def _attempt(sender: Sender, delivery: WebhookDelivery, endpoint: WebhookE
             endpoint.url,
             delivery.payload.encode(),
             sent_headers,
-            sender.allow,
-            sender.resolver,
+            sender.reach,
         )
     await _record(sender, delivery, endpoint, at, answer)
 

@@ -12,7 +12,6 @@ from nextgen_gql.api.errors import UserError, payload_errors
 from nextgen_gql.api.ids import decode_id, decode_int_id
 from nextgen_gql.api.types.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEventTypeEnum
 from nextgen_gql.enums import CourtKeyScope
-from nextgen_gql.outbound.addresses import system_resolver
 from nextgen_gql.services import courts as court_service
 from nextgen_gql.tenancy import Court
 from nextgen_gql.webhooks import endpoints
@@ -101,8 +100,7 @@ class WebhookMutations:
             description=input.description,
             types=list(input.event_types),
             sealer=info.context.sealer,
-            allow=info.context.settings.webhook_networks,
-            resolver=system_resolver,
+            reach=info.context.reach,
         )
         return WebhookEndpointPayload(endpoint=WebhookEndpoint.of(made.endpoint), secret=made.secret)
 
@@ -122,8 +120,7 @@ class WebhookMutations:
             description=input.description,
             types=list(input.event_types) if input.event_types is not None else None,
             enabled=input.enabled,
-            allow=info.context.settings.webhook_networks,
-            resolver=system_resolver,
+            reach=info.context.reach,
         )
         return WebhookEndpointPayload(endpoint=WebhookEndpoint.of(changed))
 
