@@ -89,6 +89,19 @@ def _forwarded_allow_ips(env: Mapping[str, str]) -> tuple[str, ...]:
     return _list(env, "FORWARDED_ALLOW_IPS", ("127.0.0.1", "::1"))
 
 
+def _check_public_url(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    local = parts.hostname in ("127.0.0.1", "localhost")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise ValueError(
+            f"{_PREFIX}PUBLIC_URL must be an https:// URL (http:// only for 127.0.0.1 or localhost), got {url!r}"
+        )
+    if not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"{_PREFIX}PUBLIC_URL must be a plain URL without query or fragment, got {url!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the service needs to run; docs/reference.md lists the environment variables."""
@@ -186,6 +199,11 @@ class Settings:
     #: PostgreSQL: a statement on the request pool ends after this long (exports, migrations,
     #: maintenance and listeners use connections of their own, without it).
     statement_timeout_ms: int = 5000
+    #: The OpenID Connect issuer: the service's public https:// URL (http:// only for
+    #: 127.0.0.1 or localhost); None: the OpenID routes answer 404.
+    public_url: str | None = None
+    #: A rotated signing key is published this long before it signs.
+    signing_key_publish_s: int = 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -249,6 +267,8 @@ class Settings:
             maintenance_interval_s=_int(env, "MAINTENANCE_INTERVAL_S", cls.maintenance_interval_s),
             reminder_interval_s=_int(env, "REMINDER_INTERVAL_S", cls.reminder_interval_s),
             statement_timeout_ms=_int(env, "STATEMENT_TIMEOUT_MS", cls.statement_timeout_ms),
+            public_url=(env.get(_PREFIX + "PUBLIC_URL") or "").strip().rstrip("/") or None,
+            signing_key_publish_s=_int(env, "SIGNING_KEY_PUBLISH_S", cls.signing_key_publish_s),
         )
 
     def __post_init__(self) -> None:
@@ -350,6 +370,12 @@ class Settings:
         if self.statement_timeout_ms < 0:
             raise ValueError(
                 f"{_PREFIX}STATEMENT_TIMEOUT_MS must be 0 (no limit) or more, got {self.statement_timeout_ms}"
+            )
+        if self.public_url is not None:
+            _check_public_url(self.public_url)
+        if self.signing_key_publish_s < 0:
+            raise ValueError(
+                f"{_PREFIX}SIGNING_KEY_PUBLISH_S must be 0 or more, got {self.signing_key_publish_s}"
             )
         if not 1 <= self.db_pool_min <= self.db_pool_max:
             raise ValueError(

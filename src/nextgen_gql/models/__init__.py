@@ -16,6 +16,7 @@ from nextgen_gql.models.events import LiveEvent
 from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege, PrivilegeCase
 from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
 from nextgen_gql.models.keys import CourtServiceKey
+from nextgen_gql.models.oidc import AppGrantRecord, OidcClientRecord, OidcSigningKey
 from nextgen_gql.models.registrations import Registration
 from nextgen_gql.models.security import (
     Authenticator,
@@ -27,6 +28,7 @@ from nextgen_gql.models.security import (
 )
 
 __all__ = [
+    "AppGrantRecord",
     "AuditEvent",
     "Authenticator",
     "BackupCode",
@@ -44,6 +46,8 @@ __all__ = [
     "FirmMembership",
     "LiveEvent",
     "MfaChallenge",
+    "OidcClientRecord",
+    "OidcSigningKey",
     "PacerAccount",
     "PasswordReset",
     "PersistedDocument",
