@@ -854,3 +854,47 @@ def test_spa_clerk_makes_a_webhook_endpoint_tests_it_and_disables_it(
     finally:
         receiver.shutdown()
         receiver.server_close()
+
+
+def test_spa_connected_apps_lists_what_each_app_may_do_and_disconnects_one(
+    browser_page: tuple[object, str, list[str]], fresh_database_url: str
+) -> None:
+    from tests import databases
+
+    page, base, outside = browser_page
+    for client_id, name, court in (
+        ("ngo_docketpro", "Docket Pro", "NULL"),
+        ("ngo_ecfmad", "CM/ECF mad", "'mad'"),
+    ):
+        databases.query(
+            fresh_database_url,
+            "INSERT INTO oidc_clients (client_id, name, court_id, auth_method, redirect_uris,"
+            " post_logout_redirect_uris, created_at) VALUES"
+            f" ('{client_id}', '{name}', {court}, 'client_secret_basic', 'https://a.example/cb', '',"
+            " '2026-12-01T10:00:00+00:00') RETURNING id",
+        )
+        databases.query(
+            fresh_database_url,
+            "INSERT INTO oidc_grants (account_id, client_id, scopes, granted_at)"
+            " SELECT a.id, c.id, 'openid profile', '2026-12-01T10:00:00+00:00'"
+            f" FROM pacer_accounts a, oidc_clients c WHERE a.username_key = 'jmorgan2019' AND c.client_id = '{client_id}'"
+            " RETURNING id",
+        )
+    sign_in(page, base, "jmorgan2019", "Granite-Falcon-Morning-88")
+    page.get_by_role("link", name="Connected apps").click()  # type: ignore[attr-defined]
+    table = page.locator("main table")  # type: ignore[attr-defined]
+    table.wait_for()
+    text = table.inner_text()
+    assert "Docket Pro (an app for every court)" in text
+    assert "CM/ECF mad (" in text and "own system" in text
+    assert "see your name and username" in text
+    shot(page, "spa-connected-apps")
+    page.get_by_role("button", name="Disconnect Docket Pro").click()  # type: ignore[attr-defined]
+    page.get_by_text("Docket Pro is disconnected").wait_for()  # type: ignore[attr-defined]
+    assert "Docket Pro" not in page.locator("main table").inner_text()  # type: ignore[attr-defined]
+    revoked = databases.query(
+        fresh_database_url,
+        "SELECT c.client_id FROM oidc_grants g JOIN oidc_clients c ON c.id = g.client_id WHERE g.revoked_at IS NOT NULL",
+    )
+    assert revoked == [("ngo_docketpro",)]
+    assert outside == []

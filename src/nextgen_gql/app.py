@@ -40,6 +40,7 @@ from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, is_postgres_url, set_role_statement_timeout, tortoise_config
 from nextgen_gql.observability import Observability, metrics
+from nextgen_gql.oidc.routes import routes as oidc_routes
 from nextgen_gql.outbound.addresses import Reach
 from nextgen_gql.services import court_catalog, mail, maintenance, reminders, rows, statistics
 from nextgen_gql.services.court_catalog import LiveCourts
@@ -279,6 +280,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 methods=["POST"],
             ),
             *observability.routes(),
+            *oidc_routes(settings, sealer),  # the OpenID Connect provider (nextgen_gql.oidc)
             Route("/", spa, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

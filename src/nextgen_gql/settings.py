@@ -94,6 +94,19 @@ def _forwarded_allow_ips(env: Mapping[str, str]) -> tuple[str, ...]:
 _POSTGRES_SCHEMES = ("postgres://", "postgresql://", "asyncpg://")
 
 
+def _check_public_url(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    local = parts.hostname in ("127.0.0.1", "localhost")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise ValueError(
+            f"{_PREFIX}PUBLIC_URL must be an https:// URL (http:// only for 127.0.0.1 or localhost), got {url!r}"
+        )
+    if not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"{_PREFIX}PUBLIC_URL must be a plain URL without query or fragment, got {url!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the service needs to run; docs/reference.md lists the environment variables."""
@@ -209,6 +222,11 @@ class Settings:
     #: ``serve`` looks for webhook deliveries due every this many seconds (and at once when one
     #: is written, in this process or, on PostgreSQL, any); 0: this process sends none.
     webhook_interval_s: int = 2
+    #: The OpenID Connect issuer: the service's public https:// URL (http:// only for
+    #: 127.0.0.1 or localhost); None: the OpenID routes answer 404.
+    public_url: str | None = None
+    #: A rotated signing key is published this long before it signs.
+    signing_key_publish_s: int = 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -278,6 +296,8 @@ class Settings:
             replica_max_lag_ms=_int(env, "REPLICA_MAX_LAG_MS", cls.replica_max_lag_ms),
             webhook_allow_networks=env.get(_PREFIX + "WEBHOOK_ALLOW_NETWORKS") or "",
             webhook_interval_s=_int(env, "WEBHOOK_INTERVAL_S", cls.webhook_interval_s),
+            public_url=(env.get(_PREFIX + "PUBLIC_URL") or "").strip().rstrip("/") or None,
+            signing_key_publish_s=_int(env, "SIGNING_KEY_PUBLISH_S", cls.signing_key_publish_s),
         )
 
     @property
@@ -411,6 +431,12 @@ class Settings:
                 f"{_PREFIX}DATABASE_URL (PostgreSQL, the server itself rather than the pooler)"
             )
         self._check_replica()
+        if self.public_url is not None:
+            _check_public_url(self.public_url)
+        if self.signing_key_publish_s < 0:
+            raise ValueError(
+                f"{_PREFIX}SIGNING_KEY_PUBLISH_S must be 0 or more, got {self.signing_key_publish_s}"
+            )
         if not 1 <= self.db_pool_min <= self.db_pool_max:
             raise ValueError(
                 f"{_PREFIX}DB_POOL_MIN ({self.db_pool_min}) must be at least 1 and at most "

@@ -91,6 +91,7 @@ LIST_BOUNDS: dict[str, Bound] = {
     ),
     "PacerAccount.invitations": Bound(10, "estimate: pending invitations to firms", enforced=False),
     "PacerAccount.sessions": Bound(20, "estimate: sign-ins that still hold", enforced=False),
+    "PacerAccount.appGrants": Bound(20, "estimate: apps a person let sign them in", enforced=False),
     "MfaStatus.authenticators": Bound(6, "at most 5 confirmed apps (services.mfa) and one being enrolled"),
     "Firm.admins": Bound(10, "estimate: a firm's administrators", enforced=False),
     "Firm.invitations": Bound(50, "estimate: a firm's pending invitations", enforced=False),

@@ -32,6 +32,7 @@ from nextgen_gql.api.types.filing import (
 )
 from nextgen_gql.api.types.firms import Firm, FirmInvitation
 from nextgen_gql.api.types.keys import CourtServiceKey
+from nextgen_gql.api.types.oidc import AppGrant
 from nextgen_gql.api.types.ordering import CmecfAccountOrder, RegistrationOrder
 from nextgen_gql.api.types.progress import ReminderJob
 from nextgen_gql.api.types.rate_limit import RateLimit
@@ -66,6 +67,7 @@ _NODE_TYPES: dict[str, Any] = {
     "CourtServiceKey": CourtServiceKey,
     "Authenticator": Authenticator,
     "Session": Session,
+    "AppGrant": AppGrant,
     "ReminderJob": ReminderJob,
 }
 

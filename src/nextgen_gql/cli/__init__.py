@@ -17,6 +17,7 @@ from nextgen_gql.cli.copy_database import cmd_copy_database
 from nextgen_gql.cli.data import cmd_clerks, cmd_import
 from nextgen_gql.cli.keys import cmd_keys
 from nextgen_gql.cli.maintenance import cmd_audit, cmd_maintenance
+from nextgen_gql.cli.oidc import add_parsers as add_oidc_parsers
 from nextgen_gql.cli.operations import cmd_operations
 from nextgen_gql.cli.schema import cmd_export_schema
 from nextgen_gql.cli.serve import cmd_serve
@@ -172,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_ops.add_argument("files", nargs="+", metavar="FILE")
     operations_sub.add_parser("list", help="the trusted documents: id, operations, source, last use")
     operations.set_defaults(handler=cmd_operations)
+
+    add_oidc_parsers(sub)
 
     export = sub.add_parser("export-schema", help="write schema/schema.graphql")
     export.add_argument("--output", default="schema/schema.graphql")

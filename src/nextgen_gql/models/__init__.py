@@ -23,6 +23,7 @@ from nextgen_gql.models.events import LiveEvent
 from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege, PrivilegeCase
 from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
 from nextgen_gql.models.keys import CourtServiceKey
+from nextgen_gql.models.oidc import AppGrantRecord, OidcClientRecord, OidcSigningKey
 from nextgen_gql.models.registrations import Registration
 from nextgen_gql.models.security import (
     Authenticator,
@@ -36,6 +37,7 @@ from nextgen_gql.models.webhooks import WebhookAttempt, WebhookDelivery, Webhook
 
 __all__ = [
     "TORTOISE_FIELD_COMMENTS",
+    "AppGrantRecord",
     "AuditEvent",
     "Authenticator",
     "BackupCode",
@@ -53,6 +55,8 @@ __all__ = [
     "FirmMembership",
     "LiveEvent",
     "MfaChallenge",
+    "OidcClientRecord",
+    "OidcSigningKey",
     "PacerAccount",
     "PasswordReset",
     "PersistedDocument",

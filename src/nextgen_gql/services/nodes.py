@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise.models import Model
 
 from nextgen_gql.models import (
+    AppGrantRecord,
     AuditEvent,
     CmecfAccount,
     CmecfLink,
@@ -68,6 +69,8 @@ async def visible_node(
         return key_row if await can_view_in_court(viewer, courts.get(key_row.court_id), None) else None
     if type_name == "Authenticator":  # the owner's enrolled apps only
         return await AuthenticatorModel.get_or_none(id=key, account_id=viewer.id, confirmed_at__isnull=False)
+    if type_name == "AppGrant":  # the owner's live app grants only
+        return await AppGrantRecord.get_or_none(id=key, account_id=viewer.id, revoked_at=None)
     if type_name == "Session":  # the owner's live sessions only
         return await Session.get_or_none(
             id=key, account_id=viewer.id, revoked_at__isnull=True, expires_at__gt=now()

@@ -12,6 +12,7 @@ from nextgen_gql.api.mutations.email_verification import EmailVerificationMutati
 from nextgen_gql.api.mutations.firms import FirmMutations
 from nextgen_gql.api.mutations.keys import KeyMutations
 from nextgen_gql.api.mutations.linking import LinkingMutations
+from nextgen_gql.api.mutations.oidc import AppGrantMutations
 from nextgen_gql.api.mutations.privileges import PrivilegeMutations
 from nextgen_gql.api.mutations.recovery import RecoveryMutations
 from nextgen_gql.api.mutations.registrations import RegistrationMutations
@@ -26,6 +27,7 @@ _Mutation = merge_types(
     (
         AccountMutations,
         SecurityMutations,
+        AppGrantMutations,
         EmailVerificationMutations,
         RecoveryMutations,
         LinkingMutations,

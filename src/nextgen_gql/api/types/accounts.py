@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from nextgen_gql.api.types.billing import Statement
     from nextgen_gql.api.types.filing import CmecfAccount, FilingPrivilege
     from nextgen_gql.api.types.firms import Firm, FirmInvitation
+    from nextgen_gql.api.types.oidc import AppGrant
     from nextgen_gql.api.types.registrations import Registration
     from nextgen_gql.api.types.security import MfaStatus, Session
 
@@ -299,3 +300,17 @@ class PacerAccount(Node):
         session = await info.context.session()
         current = session.id if session is not None and session.account_id == self.model.id else None
         return [Session.of(row, current) for row in await auth.live_sessions(self.model.id)]
+
+    @strawberry.field(
+        description="The apps you let sign you in and act in your name (OpenID Connect), newest first; "
+        "empty unless you are the account."
+    )
+    async def app_grants(
+        self, info: Info
+    ) -> list[Annotated[AppGrant, strawberry.lazy("nextgen_gql.api.types.oidc")]]:
+        from nextgen_gql.api.types.oidc import AppGrant
+        from nextgen_gql.oidc import grants
+
+        if not await info.context.is_owner(self.model.id):
+            return []
+        return [AppGrant.of(row) for row in await grants.account_grants(self.model.id)]

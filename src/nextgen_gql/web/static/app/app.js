@@ -303,7 +303,7 @@
     var me = state.me;
     var links = me ? [["#/", "My account"]] : [["#/signin", "Sign in"]];
     if (me && state.restricted) links = [["#/security", "Add an authenticator app"]];
-    else if (me) links.push(["#/security", "Security"], ["#/settings", "Password and email"], ["#/sessions", "My sessions"]);
+    else if (me) links.push(["#/security", "Security"], ["#/settings", "Password and email"], ["#/sessions", "My sessions"], ["#/apps", "Connected apps"]);
     if (me && state.restricted) {
       nav.replaceChildren(h("a", { href: "#/security", "aria-current": "page", text: links[0][1] }),
         h("button", { type: "button", class: "link", onclick: signOut, text: "Sign out" }));
@@ -1200,6 +1200,32 @@
       table(["Signed in", "Last used", "Address", "Browser", ""], rows), others));
   }
 
+  var SCOPE_WORDS = {
+    openid: "know who you are", profile: "see your name and username", email: "see your email address",
+    pacer: "see your PACER account number and type", cmecf: "see your filing privilege at its court",
+    api: "act as you at its court", "api.read": "read what your account can read"
+  };
+
+  async function appsView() {
+    var grants = (await gql("MyAppGrants")).me.appGrants;
+    var rows = grants.map(function (g) {
+      var end = h("button", { type: "button", class: "danger", text: "Disconnect",
+        "aria-label": "Disconnect " + g.client.name,
+        onclick: async function () {
+          var result = (await gql("RevokeAppGrant", { id: g.id })).revokeAppGrant;
+          if (result.errors.length) return say(result.errors[0].message, "error");
+          await appsView();
+          say(g.client.name + " is disconnected: it can no longer act in your name.", "ok");
+        } });
+      var who = g.client.firstParty && g.client.court ? g.client.court.name + "'s own system" : "an app for every court";
+      var may = g.scopes.map(function (s) { return SCOPE_WORDS[s] || s; }).join("; ");
+      return [g.client.name + " (" + who + ")", may, when(g.grantedAt), when(g.lastUsedAt), end];
+    });
+    show("Connected apps", h("div", {},
+      h("p", { class: "muted", text: "Systems you signed in to with this account, and what each may do. Disconnect any you no longer use." }),
+      grants.length ? table(["App", "May", "Connected", "Last used", ""], rows) : h("p", { text: "No app is connected." })));
+  }
+
   async function route() {
     var hash = location.hash || "#/";
     try {
@@ -1212,6 +1238,7 @@
       if (hash === "#/security") return securityView();
       if (hash === "#/settings") return settingsView();
       if (hash === "#/sessions") return await sessionsView();
+      if (hash === "#/apps") return await appsView();
       if (hash === "#/upgrade") return upgradeView();
       if (hash === "#/link") return linkView();
       if (hash === "#/register") return registerView();

@@ -1,0 +1,84 @@
+"""The OpenID Connect provider's data: its clients, its signing keys, and what each person
+let each app do (grants).
+
+A confidential client's secret is ``ngc_<secret>``; only its SHA-256 is stored. A client is
+never deleted: removing it ends it at once and keeps it in the history. A signing key's
+private half is sealed with ``NEXTGEN_GQL_SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from nextgen_gql.models.accounts import PacerAccount
+from nextgen_gql.models.courts import CourtRecord
+
+__all__ = ["AppGrantRecord", "OidcClientRecord", "OidcSigningKey"]
+
+
+class OidcClientRecord(Model):
+    """A relying party: a court's own system (first party) or a national third-party app."""
+
+    id = fields.IntField(primary_key=True)
+    client_id = fields.CharField(max_length=40, unique=True)
+    name = fields.CharField(max_length=100)
+    # null: a national third-party app (consent asked)
+    court: fields.ForeignKeyNullableRelation[CourtRecord] = fields.ForeignKeyField(
+        "models.CourtRecord", related_name=False, null=True, on_delete=fields.RESTRICT
+    )
+    court_id: str | None
+    # client_secret_basic, client_secret_post, private_key_jwt or none (a public client)
+    auth_method = fields.CharField(max_length=24)
+    # SHA-256 (hex) of the whole secret, for the client_secret_ methods
+    secret_hash = fields.CharField(max_length=64, null=True)
+    # exact URIs, one a line
+    redirect_uris = fields.TextField()
+    post_logout_redirect_uris = fields.TextField(default="")
+    backchannel_logout_uri = fields.CharField(max_length=500, null=True)
+    jwks_uri = fields.CharField(max_length=500, null=True)
+    created_at = fields.DatetimeField()
+    removed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "oidc_clients"
+
+
+class OidcSigningKey(Model):
+    """An RS256 key: published from created_at, signing from signs_from until replaced."""
+
+    id = fields.IntField(primary_key=True)
+    kid = fields.CharField(max_length=43, unique=True)
+    # the private JWK (JSON), sealed
+    sealed_private = fields.TextField()
+    # the public JWK (JSON), as published
+    public_jwk = fields.TextField()
+    created_at = fields.DatetimeField()
+    # a key signs from this moment until the next key's signs_from
+    signs_from = fields.DatetimeField()
+
+    class Meta:
+        table = "oidc_signing_keys"
+
+
+class AppGrantRecord(Model):
+    """What one account let one client do: its scopes (consent), until revoked."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[PacerAccount] = fields.ForeignKeyField(
+        "models.PacerAccount", related_name=False, on_delete=fields.RESTRICT
+    )
+    account_id: int
+    client: fields.ForeignKeyRelation[OidcClientRecord] = fields.ForeignKeyField(
+        "models.OidcClientRecord", related_name=False, on_delete=fields.RESTRICT
+    )
+    client_id: int
+    # scopes separated by spaces
+    scopes = fields.CharField(max_length=200)
+    granted_at = fields.DatetimeField()
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "oidc_grants"
+        indexes = (("account_id", "client_id"),)
