@@ -280,7 +280,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 methods=["POST"],
             ),
             *observability.routes(),
-            *oidc_routes(settings, sealer),  # the OpenID Connect provider (nextgen_gql.oidc)
+            # the OpenID Connect provider (nextgen_gql.oidc)
+            *oidc_routes(settings, sealer, Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)),
             Route("/", spa, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

@@ -23,7 +23,7 @@ from nextgen_gql.models.events import LiveEvent
 from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege, PrivilegeCase
 from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
 from nextgen_gql.models.keys import CourtServiceKey
-from nextgen_gql.models.oidc import AppGrantRecord, OidcClientRecord, OidcSigningKey
+from nextgen_gql.models.oidc import AppGrantRecord, OidcClientRecord, OidcCode, OidcSigningKey, OidcToken
 from nextgen_gql.models.registrations import Registration
 from nextgen_gql.models.security import (
     Authenticator,
@@ -56,7 +56,9 @@ __all__ = [
     "LiveEvent",
     "MfaChallenge",
     "OidcClientRecord",
+    "OidcCode",
     "OidcSigningKey",
+    "OidcToken",
     "PacerAccount",
     "PasswordReset",
     "PersistedDocument",

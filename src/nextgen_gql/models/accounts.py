@@ -70,6 +70,8 @@ class Session(Model):
     # Opened after the enrolment skips ran out: it may read me, enrol and sign out only,
     # until an authenticator is enrolled (which clears it on every session of the account).
     mfa_restricted = fields.BooleanField(default=False, db_default=False)
+    # signed in with a second factor (an authenticator app's code or a backup code): OpenID's amr and acr
+    second_factor = fields.BooleanField(default=False, db_default=False)
     # The database's WAL position after the account's last write, with a read replica
     # (``nextgen_gql.replica.writes``): its queries read the replica once it replayed that far.
     write_lsn = fields.BigIntField(null=True)

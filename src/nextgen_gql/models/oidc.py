@@ -11,10 +11,10 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-from nextgen_gql.models.accounts import PacerAccount
+from nextgen_gql.models.accounts import PacerAccount, Session
 from nextgen_gql.models.courts import CourtRecord
 
-__all__ = ["AppGrantRecord", "OidcClientRecord", "OidcSigningKey"]
+__all__ = ["AppGrantRecord", "OidcClientRecord", "OidcCode", "OidcSigningKey", "OidcToken"]
 
 
 class OidcClientRecord(Model):
@@ -82,3 +82,71 @@ class AppGrantRecord(Model):
     class Meta:
         table = "oidc_grants"
         indexes = (("account_id", "client_id"),)
+
+
+class OidcCode(Model):
+    """An authorization code: single use, for 60 seconds, bound to its client, redirect URI and PKCE challenge (only its SHA-256 is kept)."""
+
+    id = fields.IntField(primary_key=True)
+    code_hash = fields.CharField(max_length=64, unique=True)
+    client: fields.ForeignKeyRelation[OidcClientRecord] = fields.ForeignKeyField(
+        "models.OidcClientRecord", related_name=False, on_delete=fields.RESTRICT
+    )
+    client_id: int
+    account: fields.ForeignKeyRelation[PacerAccount] = fields.ForeignKeyField(
+        "models.PacerAccount", related_name=False, on_delete=fields.RESTRICT
+    )
+    account_id: int
+    # the person's session with the service when the code was issued (the ID token's sid)
+    session: fields.ForeignKeyRelation[Session] = fields.ForeignKeyField(
+        "models.Session", related_name=False, on_delete=fields.CASCADE
+    )
+    session_id: int
+    redirect_uri = fields.TextField()
+    scope = fields.CharField(max_length=200)
+    nonce = fields.CharField(max_length=255, null=True)
+    code_challenge = fields.CharField(max_length=128)
+    # when the person signed in, and whether with a second factor (auth_time, acr, amr)
+    auth_time = fields.DatetimeField()
+    second_factor = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "oidc_codes"
+
+
+class OidcToken(Model):
+    """An access token (opaque, looked up here: revocation is immediate) and its refresh token, hashes only. Tokens issued from one code share a ``family``: a refresh token used twice ends the whole family."""
+
+    id = fields.IntField(primary_key=True)
+    access_hash = fields.CharField(max_length=64, unique=True)
+    refresh_hash = fields.CharField(max_length=64, unique=True, null=True)
+    client: fields.ForeignKeyRelation[OidcClientRecord] = fields.ForeignKeyField(
+        "models.OidcClientRecord", related_name=False, on_delete=fields.RESTRICT
+    )
+    client_id: int
+    account: fields.ForeignKeyRelation[PacerAccount] = fields.ForeignKeyField(
+        "models.PacerAccount", related_name=False, on_delete=fields.RESTRICT
+    )
+    account_id: int
+    session: fields.ForeignKeyRelation[Session] = fields.ForeignKeyField(
+        "models.Session", related_name=False, on_delete=fields.CASCADE
+    )
+    session_id: int
+    code: fields.ForeignKeyNullableRelation[OidcCode] = fields.ForeignKeyField(
+        "models.OidcCode", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    code_id: int | None
+    family = fields.CharField(max_length=32, db_index=True)
+    scope = fields.CharField(max_length=200)
+    issued_at = fields.DatetimeField()
+    access_expires_at = fields.DatetimeField()
+    refresh_expires_at = fields.DatetimeField(null=True)
+    # the refresh token was exchanged (rotation): presented again, the family ends
+    refreshed_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "oidc_tokens"

@@ -2,6 +2,9 @@
 
 ``clients`` (relying parties and their secrets), ``signing`` (RS256 keys sealed at rest,
 their rotation and the published JWKS), ``grants`` (what each person let each app do),
-``routes`` (discovery and JWKS, mounted by ``app.py``). Domain rules only here and in these
-modules: no GraphQL imports.
+``tokens`` (codes and tokens: issued, redeemed once, rotated, revoked), ``claims`` (what the
+scopes say about a person), ``server`` (Authlib's authorization server on those),
+``authorize`` and ``pages`` (where a person signs in and consents), ``routes`` (discovery,
+JWKS, authorize, token, userinfo; mounted by ``app.py``). Domain rules live in ``clients``,
+``signing``, ``grants``, ``tokens`` and ``claims``: no GraphQL and no HTTP there.
 """

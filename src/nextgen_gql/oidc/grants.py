@@ -6,7 +6,7 @@ all the same, so the person sees it and can end it. Revoking a grant ends it at 
 
 from __future__ import annotations
 
-from nextgen_gql.models.oidc import AppGrantRecord, OidcClientRecord
+from nextgen_gql.models.oidc import AppGrantRecord, OidcClientRecord, OidcToken
 from nextgen_gql.services.audit import record
 from nextgen_gql.services.clock import now
 
@@ -87,6 +87,10 @@ async def revoke_grant(account_id: int, grant_id: int) -> AppGrantRecord:
     if ended != 1:
         raise GrantNotFound(grant_id)
     row = await AppGrantRecord.get(id=grant_id).select_related("client")
+    # What the app holds ends with the grant: its access and refresh tokens, at once.
+    await OidcToken.filter(account_id=account_id, client_id=row.client_id, revoked_at=None).update(
+        revoked_at=moment
+    )
     await record(
         "oidc.grant.revoke",
         actor_id=account_id,
@@ -97,5 +101,7 @@ async def revoke_grant(account_id: int, grant_id: int) -> AppGrantRecord:
 
 
 async def revoke_client_grants(client: OidcClientRecord) -> int:
-    """End every grant to a removed client."""
-    return await AppGrantRecord.filter(client_id=client.id, revoked_at=None).update(revoked_at=now())
+    """End every grant to a removed client, and every token it holds."""
+    moment = now()
+    await OidcToken.filter(client_id=client.id, revoked_at=None).update(revoked_at=moment)
+    return await AppGrantRecord.filter(client_id=client.id, revoked_at=None).update(revoked_at=moment)

@@ -1,23 +1,29 @@
-"""The provider's HTTP routes served so far: discovery (OpenID Connect Discovery 1.0 and
-RFC 8414) and the JWKS. Without ``NEXTGEN_GQL_PUBLIC_URL`` every OpenID route answers 404
-naming the setting.
+"""The provider's HTTP routes: discovery (OpenID Connect Discovery 1.0 and RFC 8414), the
+JWKS, the authorization endpoint (``oidc.authorize``), the token endpoint and ``userinfo``.
+Without ``NEXTGEN_GQL_PUBLIC_URL`` every OpenID route answers 404 naming the setting.
+Discovery advertises what is served, and nothing more.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import Request as Request_
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from nextgen_gql.oidc import clients, signing
+from nextgen_gql.oidc import claims, signing, tokens
+from nextgen_gql.oidc.authorize import Authorize
+from nextgen_gql.oidc.server import SCOPES, Provider, Request, run
 from nextgen_gql.services.crypto import Sealer
+from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 
 __all__ = ["SCOPES", "discovery", "routes"]
 
-SCOPES = ("openid", "profile", "email", "pacer", "cmecf", "api", "api.read")
+#: The token endpoint's client authentication (private_key_jwt is not served yet).
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+MAX_FORM = 16_384
 CLAIMS = (
     "sub",
     "iss",
@@ -49,9 +55,6 @@ def discovery(issuer: str) -> dict[str, Any]:
         "token_endpoint": f"{issuer}/oauth/token",
         "userinfo_endpoint": f"{issuer}/oauth/userinfo",
         "jwks_uri": f"{issuer}/oauth/jwks",
-        "revocation_endpoint": f"{issuer}/oauth/revoke",
-        "introspection_endpoint": f"{issuer}/oauth/introspect",
-        "end_session_endpoint": f"{issuer}/oauth/end-session",
         "scopes_supported": list(SCOPES),
         "claims_supported": list(CLAIMS),
         "response_types_supported": ["code"],
@@ -59,24 +62,22 @@ def discovery(issuer: str) -> dict[str, Any]:
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [signing.ALG],
-        "token_endpoint_auth_methods_supported": list(clients.AUTH_METHODS),
-        "token_endpoint_auth_signing_alg_values_supported": [signing.ALG],
-        "revocation_endpoint_auth_methods_supported": list(clients.AUTH_METHODS),
-        "introspection_endpoint_auth_methods_supported": [m for m in clients.AUTH_METHODS if m != "none"],
+        "token_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
         "code_challenge_methods_supported": ["S256"],
         "acr_values_supported": ["urn:nextgen:loa:1", "urn:nextgen:loa:2"],
         "prompt_values_supported": ["none", "login", "consent"],
+        "claim_types_supported": ["normal"],
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
-        "backchannel_logout_supported": True,
-        "backchannel_logout_session_supported": True,
     }
 
 
-def routes(settings: Settings, sealer: Sealer) -> list[BaseRoute]:
+def routes(settings: Settings, sealer: Sealer, mailer: Mailer) -> list[BaseRoute]:
     """The routes to mount at the application's root."""
+    provider = Provider(settings.public_url, sealer) if settings.public_url is not None else None
+    authorize = Authorize(provider, settings, sealer, mailer) if provider is not None else None
 
     def off() -> Response:
         return JSONResponse(
@@ -88,12 +89,12 @@ def routes(settings: Settings, sealer: Sealer) -> list[BaseRoute]:
             status_code=404,
         )
 
-    async def metadata(request: Request) -> Response:
+    async def metadata(request: Request_) -> Response:
         if settings.public_url is None:
             return off()
         return JSONResponse(discovery(settings.public_url), headers={"cache-control": "public, max-age=300"})
 
-    async def keys(request: Request) -> Response:
+    async def keys(request: Request_) -> Response:
         if settings.public_url is None:
             return off()
         return JSONResponse(
@@ -102,8 +103,73 @@ def routes(settings: Settings, sealer: Sealer) -> list[BaseRoute]:
             headers={"cache-control": "public, max-age=300"},
         )
 
+    async def authorization(request: Request_) -> Response:
+        if authorize is None:
+            return off()
+        return await authorize(request)
+
+    async def token(request: Request_) -> Response:
+        if provider is None:
+            return off()
+        if int(request.headers.get("content-length") or 0) > MAX_FORM:
+            return _oauth_error("invalid_request", "The body is too large.", 413)
+        kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if kind != "application/x-www-form-urlencoded":
+            return _oauth_error(
+                "invalid_request", "Send the token request as application/x-www-form-urlencoded."
+            )
+        form = [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
+        oauth = Request("POST", f"{provider.issuer}/oauth/token", request.headers, [], form)
+        provider.fresh_key()
+        answer: Response = await run(lambda: provider.create_token_response(oauth))
+        return answer
+
+    async def userinfo(request: Request_) -> Response:
+        if provider is None:
+            return off()
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            if request.method == "POST":
+                form = await request.form()
+                given = form.get("access_token")
+                value = given if isinstance(given, str) else ""
+            if not value.strip():
+                return _bearer_error(
+                    "invalid_request", "Send the access token as Authorization: Bearer <token>."
+                )
+        found = await tokens.access_token(value.strip())
+        if found is None or "openid" not in found.scope.split():
+            return _bearer_error(
+                "invalid_token", "The access token is not live, or was not issued for openid."
+            )
+        account = await found.session.account
+        body = await claims.of(sealer, account, found.scope, found.client.court_id)
+        return JSONResponse(body, headers={"cache-control": "no-store"})
+
     return [
         Route("/.well-known/openid-configuration", metadata, methods=["GET"]),
         Route("/.well-known/oauth-authorization-server", metadata, methods=["GET"]),
         Route("/oauth/jwks", keys, methods=["GET"]),
+        Route("/oauth/authorize", authorization, methods=["GET", "POST"]),
+        Route("/oauth/token", token, methods=["POST"]),
+        Route("/oauth/userinfo", userinfo, methods=["GET", "POST"]),
     ]
+
+
+def _oauth_error(error: str, description: str, status: int = 400) -> Response:
+    return JSONResponse(
+        {"error": error, "error_description": description},
+        status_code=status,
+        headers={"cache-control": "no-store"},
+    )
+
+
+def _bearer_error(error: str, description: str) -> Response:
+    return JSONResponse(
+        {"error": error, "error_description": description},
+        status_code=401,
+        headers={
+            "www-authenticate": f'Bearer error="{error}", error_description="{description}"',
+            "cache-control": "no-store",
+        },
+    )

@@ -260,6 +260,7 @@ async def _open_session(
     redaction_acknowledged: bool,
     client: Client,
     restricted: bool = False,
+    second_factor: bool = False,
 ) -> SignedIn:
     token = secrets.token_urlsafe(96)
     at = now()
@@ -274,6 +275,7 @@ async def _open_session(
         address=(client.address or None) and client.address[:64],
         user_agent=(client.user_agent or None) and client.user_agent[:255],
         mfa_restricted=restricted,
+        second_factor=second_factor,
         using_db=conn,
     )
     return SignedIn(token=token, session=session, account=account)
@@ -326,6 +328,7 @@ async def verify_sign_in(
             client_code=found.client_code,
             redaction_acknowledged=found.redaction_acknowledged,
             client=Client(address, user_agent),
+            second_factor=True,
         )
         await audit.record(
             "account.sign_in",

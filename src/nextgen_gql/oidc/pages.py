@@ -1,0 +1,105 @@
+"""The pages the authorization endpoint shows a person: sign in, the second factor, consent,
+and errors that must not go back to a client. Plain HTML, every value escaped; each form
+carries the request it continues (``q``) and a CSRF token of its own (``csrf``, matched with
+a ``SameSite=Strict`` cookie); no page may be framed.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from starlette.responses import HTMLResponse
+
+__all__ = ["HEADERS", "SCOPE_WORDS", "consent", "error", "second_factor", "sign_in"]
+
+HEADERS = {
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+    "x-frame-options": "DENY",
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+}
+
+#: What each scope lets an app do, in plain words (the consent page lists them).
+SCOPE_WORDS = {
+    "openid": "Know who you are (an id for your PACER account that stays the same)",
+    "profile": "See your name and PACER username",
+    "email": "See your email address",
+    "pacer": "See your PACER account number and whether the account is upgraded",
+    "cmecf": "See your filing privilege at this court",
+    "api": "Act as you at this court (everything but your password, email, authenticators, sessions and apps)",
+    "api.read": "Read what you can read at the courts, without changing anything",
+}
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}"
+    "label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.4rem}"
+    "button{margin:1rem .5rem 0 0;padding:.5rem 1rem}.error{color:#b50909}li{margin:.3rem 0}"
+)
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    html = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<meta name="viewport" content="width=device-width"><style>{_STYLE}</style></head>'
+        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+    )
+    return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+
+def _hidden(q: str, csrf: str) -> str:
+    return f'<input type="hidden" name="q" value="{escape(q)}"><input type="hidden" name="csrf" value="{escape(csrf)}">'
+
+
+def _message(message: str | None) -> str:
+    return f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
+
+
+def sign_in(
+    client_name: str, q: str, csrf: str, message: str | None = None, username: str = ""
+) -> HTMLResponse:
+    body = (
+        f"<p>Sign in with your PACER account to continue to <strong>{escape(client_name)}</strong>.</p>"
+        f'{_message(message)}<form method="post" action="/oauth/authorize">{_hidden(q, csrf)}'
+        '<input type="hidden" name="action" value="sign_in">'
+        f'<label for="username">Username</label><input type="text" id="username" name="username" '
+        f'autocomplete="username" required value="{escape(username)}">'
+        '<label for="password">Password</label><input type="password" id="password" name="password" '
+        'autocomplete="current-password" required>'
+        '<label for="client_code">Client code (optional)</label><input type="text" id="client_code" name="client_code">'
+        '<label><input type="checkbox" name="redaction" value="1"> I will redact filings as the Federal '
+        "Rules require (personal identifiers, dates of birth, minors' names, account numbers)</label>"
+        '<button type="submit">Sign in</button></form>'
+    )
+    return _page("Sign in: PACER", body, 401 if message else 200)
+
+
+def second_factor(
+    client_name: str, q: str, csrf: str, challenge: str, message: str | None = None
+) -> HTMLResponse:
+    body = (
+        f"<p>Enter the code your authenticator app shows (or one of your backup codes) to continue to "
+        f"<strong>{escape(client_name)}</strong>.</p>"
+        f'{_message(message)}<form method="post" action="/oauth/authorize">{_hidden(q, csrf)}'
+        '<input type="hidden" name="action" value="second_factor">'
+        f'<input type="hidden" name="challenge" value="{escape(challenge)}">'
+        '<label for="code">Code</label><input type="text" id="code" name="code" autocomplete="one-time-code" '
+        'inputmode="numeric" required><button type="submit">Continue</button></form>'
+    )
+    return _page("Second factor: PACER", body, 401 if message else 200)
+
+
+def consent(client_name: str, scopes: list[str], q: str, csrf: str) -> HTMLResponse:
+    items = "".join(f"<li>{escape(SCOPE_WORDS.get(s, s))}</li>" for s in scopes)
+    body = (
+        f"<p><strong>{escape(client_name)}</strong> asks to:</p><ul>{items}</ul>"
+        "<p>You can end this at any time under Connected apps.</p>"
+        f'<form method="post" action="/oauth/authorize">{_hidden(q, csrf)}'
+        '<button type="submit" name="action" value="allow">Allow</button>'
+        '<button type="submit" name="action" value="deny">Deny</button></form>'
+    )
+    return _page("Allow access?", body)
+
+
+def error(message: str, status: int = 400) -> HTMLResponse:
+    body = f'<p class="error" role="alert">{escape(message)}</p><p>Go back to the app and try again.</p>'
+    return _page("This sign-in cannot go on", body, status)
