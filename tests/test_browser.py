@@ -898,3 +898,92 @@ def test_spa_connected_apps_lists_what_each_app_may_do_and_disconnects_one(
     )
     assert revoked == [("ngo_docketpro",)]
     assert outside == []
+
+
+def test_an_app_signs_a_person_in_through_the_services_own_page(
+    tmp_path: Path, fresh_database_url: str
+) -> None:
+    """The OpenID Connect sign-in page in a browser: a court's system sends the person to
+    /oauth/authorize; the page asks the password (and the redaction acknowledgement); the
+    browser comes back to the system's redirect URI with a code the system redeems."""
+    import base64
+    import hashlib
+    import secrets
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    import httpx
+    from playwright.sync_api import sync_playwright
+
+    from tests import databases
+
+    callback = "https://ecf.mad.example/oidc/callback"
+    issuer = "http://127.0.0.1:8000"
+    env = {"NEXTGEN_GQL_PUBLIC_URL": issuer}
+    with (
+        serving(tmp_path, "--demo", database_url=fresh_database_url, env=env) as base,
+        sync_playwright() as pw,
+    ):
+        databases.query(
+            fresh_database_url,
+            "INSERT INTO oidc_clients (client_id, name, court_id, auth_method, redirect_uris,"
+            " post_logout_redirect_uris, created_at) VALUES ('ngo_ecfmadpublic', 'CM/ECF mad', 'mad', 'none',"
+            f" '{callback}', '', '2026-12-01T10:00:00+00:00') RETURNING id",
+        )
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        params = {
+            "response_type": "code",
+            "client_id": "ngo_ecfmadpublic",
+            "redirect_uri": callback,
+            "scope": "openid profile",
+            "state": "browser-state",
+            "nonce": "browser-nonce",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        landed: list[str] = []
+
+        def route(route: object) -> None:
+            url = route.request.url  # type: ignore[attr-defined]
+            if url.startswith(base):
+                route.continue_()  # type: ignore[attr-defined]
+            elif url.startswith(callback):
+                landed.append(url)
+                route.fulfill(status=200, content_type="text/html", body="<h1>Back at CM/ECF</h1>")  # type: ignore[attr-defined]
+            else:
+                route.abort()  # type: ignore[attr-defined]
+
+        page.route("**/*", route)  # type: ignore[attr-defined]
+        try:
+            page.goto(f"{base}/oauth/authorize?{urlencode(params)}")  # type: ignore[attr-defined]
+            page.get_by_role("heading", name="Sign in: PACER").wait_for()  # type: ignore[attr-defined]
+            assert "CM/ECF mad" in page.content()  # type: ignore[attr-defined]
+            page.get_by_label("Username").fill("jmorgan2019")  # type: ignore[attr-defined]
+            page.get_by_label("Password").fill("not-the-password-9")  # type: ignore[attr-defined]
+            page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+            page.get_by_role("alert").wait_for()  # type: ignore[attr-defined]
+            assert landed == []
+            page.get_by_label("Password").fill("Granite-Falcon-Morning-88")  # type: ignore[attr-defined]
+            page.get_by_label("I will redact", exact=False).check()  # type: ignore[attr-defined]
+            page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+            page.get_by_role("heading", name="Back at CM/ECF").wait_for()  # type: ignore[attr-defined]
+            shot(page, "oidc-back-at-the-app")
+        finally:
+            browser.close()
+        (url,) = landed
+        got = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        assert got["state"] == "browser-state" and got["iss"] == issuer
+        answer = httpx.post(
+            f"{base}/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": got["code"],
+                "redirect_uri": callback,
+                "client_id": "ngo_ecfmadpublic",
+                "code_verifier": verifier,
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["id_token"] and answer.json()["refresh_token"]

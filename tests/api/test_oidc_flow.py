@@ -402,3 +402,44 @@ async def test_private_key_jwt_is_refused_until_it_is_served() -> None:
             auth_method="private_key_jwt",
             jwks_uri="https://signer.example/jwks",
         )
+
+
+# Authlib 1.9.10 asks its httpx users to move to "httpx2"; httpx is what the stack uses.
+@pytest.mark.filterwarnings("ignore:The httpx module is deprecated")
+async def test_a_relying_party_library_completes_the_flow(provider: Api) -> None:
+    """Authlib's own OAuth client (an httpx client), as a court's system would use it: it makes
+    the authorization URL with PKCE, and redeems the code at the token endpoint."""
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+    client = await court_client()
+    transport = httpx.ASGITransport(app=provider.app)
+    async with AsyncOAuth2Client(
+        client_id=client.client.client_id,
+        client_secret=client.secret,
+        scope="openid profile pacer cmecf",
+        redirect_uri=COURT_CB,
+        code_challenge_method="S256",
+        transport=transport,
+        base_url=ISSUER,
+    ) as relying_party:
+        meta = (
+            await relying_party.request("GET", "/.well-known/openid-configuration", withhold_token=True)
+        ).json()
+        verifier = secrets.token_urlsafe(48)
+        url, state = relying_party.create_authorization_url(
+            meta["authorization_endpoint"], code_verifier=verifier, nonce="rp-nonce"
+        )
+        # The person's browser follows the URL and signs in.
+        page = await provider.client.get(url.removeprefix(ISSUER))
+        back = await sign_in_page(provider, page)
+        assert back.status_code == 303, back.text
+        token = await relying_party.fetch_token(
+            meta["token_endpoint"], authorization_response=back.headers["location"], code_verifier=verifier
+        )
+        assert query(back.headers["location"])["state"] == state
+        claims = (await id_claims(provider, token["id_token"]))[1]
+        assert claims["nonce"] == "rp-nonce" and claims["aud"] == client.client.client_id
+        info = (await relying_party.get(meta["userinfo_endpoint"])).json()
+        assert info["sub"] == claims["sub"]
+        # The filer holds no privilege at mad: cmecf says so, as null.
+        assert info["cmecf_privilege"] is None
