@@ -443,3 +443,85 @@ async def test_a_relying_party_library_completes_the_flow(provider: Api) -> None
         assert info["sub"] == claims["sub"]
         # The filer holds no privilege at mad: cmecf says so, as null.
         assert info["cmecf_privilege"] is None
+
+
+async def signed_in_tokens(api: Api, client: clients.NewClient) -> dict[str, Any]:
+    verifier, challenge = pkce()
+    page = await authorize(api, client.client.client_id, challenge)
+    back = await sign_in_page(api, page) if 'name="password"' in page.text else page
+    answer = await exchange(api, client, query(back.headers["location"])["code"], verifier)
+    assert answer.status_code == 200, answer.text
+    tokens: dict[str, Any] = answer.json()
+    return tokens
+
+
+async def test_revocation_ends_a_clients_own_tokens_and_no_other(provider: Api) -> None:
+    mine, theirs = await court_client(), await court_client()
+    held = await signed_in_tokens(provider, mine)
+    other = await signed_in_tokens(provider, theirs)
+    auth = (mine.client.client_id, mine.secret or "")
+    # Another client's token: 200 (nothing said), and it still works.
+    answer = await provider.client.post("/oauth/revoke", data={"token": other["access_token"]}, auth=auth)
+    assert answer.status_code == 200
+    bearer = {"authorization": f"Bearer {other['access_token']}"}
+    assert (await provider.client.get("/oauth/userinfo", headers=bearer)).status_code == 200
+    # Its own access token: ended at once.
+    answer = await provider.client.post("/oauth/revoke", data={"token": held["access_token"]}, auth=auth)
+    assert answer.status_code == 200
+    bearer = {"authorization": f"Bearer {held['access_token']}"}
+    assert (await provider.client.get("/oauth/userinfo", headers=bearer)).status_code == 401
+    # Its refresh token: the whole family ends, the refresh token with it.
+    fresh = await signed_in_tokens(provider, mine)
+    answer = await provider.client.post(
+        "/oauth/revoke", data={"token": fresh["refresh_token"], "token_type_hint": "refresh_token"}, auth=auth
+    )
+    assert answer.status_code == 200
+    bearer = {"authorization": f"Bearer {fresh['access_token']}"}
+    assert (await provider.client.get("/oauth/userinfo", headers=bearer)).status_code == 401
+    refreshed = await provider.client.post(
+        "/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": fresh["refresh_token"]},
+        auth=auth,
+    )
+    assert refreshed.status_code == 400
+    # An unknown token is 200 too (RFC 7009 2.2); a wrong secret is 401.
+    assert (await provider.client.post("/oauth/revoke", data={"token": "nope"}, auth=auth)).status_code == 200
+    wrong = await provider.client.post(
+        "/oauth/revoke", data={"token": "x"}, auth=(mine.client.client_id, "ngc_x")
+    )
+    assert wrong.status_code == 401
+
+
+async def test_introspection_tells_a_confidential_client_about_its_own_tokens(provider: Api) -> None:
+    mine, theirs = await court_client(), await court_client()
+    held = await signed_in_tokens(provider, mine)
+    other = await signed_in_tokens(provider, theirs)
+    auth = (mine.client.client_id, mine.secret or "")
+
+    async def introspect(token: str) -> dict[str, Any]:
+        answer = await provider.client.post("/oauth/introspect", data={"token": token}, auth=auth)
+        assert answer.status_code == 200, answer.text
+        found: dict[str, Any] = answer.json()
+        return found
+
+    about = await introspect(held["access_token"])
+    claims = (await id_claims(provider, held["id_token"]))[1]
+    assert about["active"] is True and about["client_id"] == mine.client.client_id
+    assert about["sub"] == claims["sub"] and about["iss"] == ISSUER and about["token_type"] == "Bearer"
+    assert set(about["scope"].split()) == {"openid", "profile", "email", "pacer"}
+    assert (await introspect(held["refresh_token"]))["active"] is True
+    assert await introspect(other["access_token"]) == {"active": False}
+    assert await introspect("not-a-token") == {"active": False}
+    # A public client may not introspect.
+    public = await clients.add_client(name="Phone app", redirect_uris=[APP_CB], public=True)
+    refused = await provider.client.post(
+        "/oauth/introspect", data={"token": held["access_token"], "client_id": public.client.client_id}
+    )
+    assert refused.status_code in (400, 401) and refused.json()["error"] == "invalid_client"
+    # Refreshed, the old refresh token is no longer active.
+    await provider.client.post(
+        "/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": held["refresh_token"]},
+        auth=auth,
+    )
+    assert await introspect(held["refresh_token"]) == {"active": False}

@@ -1,11 +1,13 @@
 """The provider's HTTP routes: discovery (OpenID Connect Discovery 1.0 and RFC 8414), the
-JWKS, the authorization endpoint (``oidc.authorize``), the token endpoint and ``userinfo``.
+JWKS, the authorization endpoint (``oidc.authorize``), the token endpoint, ``userinfo``,
+revocation (RFC 7009) and introspection (RFC 7662).
 Without ``NEXTGEN_GQL_PUBLIC_URL`` every OpenID route answers 404 naming the setting.
 Discovery advertises what is served, and nothing more.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request as Request_
@@ -55,6 +57,8 @@ def discovery(issuer: str) -> dict[str, Any]:
         "token_endpoint": f"{issuer}/oauth/token",
         "userinfo_endpoint": f"{issuer}/oauth/userinfo",
         "jwks_uri": f"{issuer}/oauth/jwks",
+        "revocation_endpoint": f"{issuer}/oauth/revoke",
+        "introspection_endpoint": f"{issuer}/oauth/introspect",
         "scopes_supported": list(SCOPES),
         "claims_supported": list(CLAIMS),
         "response_types_supported": ["code"],
@@ -63,6 +67,8 @@ def discovery(issuer: str) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [signing.ALG],
         "token_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
+        "introspection_endpoint_auth_methods_supported": [m for m in TOKEN_AUTH_METHODS if m != "none"],
         "code_challenge_methods_supported": ["S256"],
         "acr_values_supported": ["urn:nextgen:loa:1", "urn:nextgen:loa:2"],
         "prompt_values_supported": ["none", "login", "consent"],
@@ -108,21 +114,41 @@ def routes(settings: Settings, sealer: Sealer, mailer: Mailer) -> list[BaseRoute
             return off()
         return await authorize(request)
 
-    async def token(request: Request_) -> Response:
-        if provider is None:
-            return off()
+    async def posted(request: Request_, what: str) -> Request | Response:
+        """The form a client POSTs to the token, revocation or introspection endpoint, as
+        Authlib reads it; or the answer saying what is wrong with it."""
+        assert provider is not None
         if int(request.headers.get("content-length") or 0) > MAX_FORM:
             return _oauth_error("invalid_request", "The body is too large.", 413)
         kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if kind != "application/x-www-form-urlencoded":
             return _oauth_error(
-                "invalid_request", "Send the token request as application/x-www-form-urlencoded."
+                "invalid_request", f"Send the {what} request as application/x-www-form-urlencoded."
             )
         form = [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
-        oauth = Request("POST", f"{provider.issuer}/oauth/token", request.headers, [], form)
+        return Request("POST", f"{provider.issuer}{request.url.path}", request.headers, [], form)
+
+    async def token(request: Request_) -> Response:
+        if provider is None:
+            return off()
+        oauth = await posted(request, "token")
+        if isinstance(oauth, Response):
+            return oauth
         provider.fresh_key()
         answer: Response = await run(lambda: provider.create_token_response(oauth))
         return answer
+
+    def endpoint(name: str) -> Callable[[Request_], Awaitable[Response]]:
+        async def serve(request: Request_) -> Response:
+            if provider is None:
+                return off()
+            oauth = await posted(request, name)
+            if isinstance(oauth, Response):
+                return oauth
+            answer: Response = await run(lambda: provider.create_endpoint_response(name, oauth))
+            return answer
+
+        return serve
 
     async def userinfo(request: Request_) -> Response:
         if provider is None:
@@ -153,6 +179,8 @@ def routes(settings: Settings, sealer: Sealer, mailer: Mailer) -> list[BaseRoute
         Route("/oauth/authorize", authorization, methods=["GET", "POST"]),
         Route("/oauth/token", token, methods=["POST"]),
         Route("/oauth/userinfo", userinfo, methods=["GET", "POST"]),
+        Route("/oauth/revoke", endpoint("revocation"), methods=["POST"]),
+        Route("/oauth/introspect", endpoint("introspection"), methods=["POST"]),
     ]
 
 

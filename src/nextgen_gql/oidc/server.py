@@ -41,7 +41,9 @@ from authlib.oauth2.rfc6749 import (
     scope_to_list,
 )
 from authlib.oauth2.rfc6749 import grants as oauth_grants
+from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from joserfc.jwk import RSAKey
@@ -160,6 +162,28 @@ class Refresh(TokenMixin):  # type: ignore[misc]
 
     def is_revoked(self) -> bool:
         return False
+
+
+class Held(TokenMixin):  # type: ignore[misc]
+    """A token presented to revocation or introspection."""
+
+    def __init__(self, found: tokens.Found) -> None:
+        self.found = found
+
+    def check_client(self, client: Client) -> bool:
+        return bool(self.found.row.client_id == client.row.id)
+
+    def get_scope(self) -> str:
+        return self.found.row.scope
+
+    def get_expires_in(self) -> int:
+        return int(tokens.ACCESS_TTL.total_seconds())
+
+    def is_expired(self) -> bool:
+        return not self.found.live()
+
+    def is_revoked(self) -> bool:
+        return self.found.row.revoked_at is not None
 
 
 # -- requests ------------------------------------------------------------------------------------
@@ -313,6 +337,57 @@ async def _person_of(account_id: int, session_id: int, court: str | None) -> Per
     return Person(await PacerAccount.get(id=account_id), session, court)
 
 
+class _Revocation(RevocationEndpoint):  # type: ignore[misc]
+    """RFC 7009: a client ends one of its own tokens (a refresh token: its whole family)."""
+
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Held | None:
+        found = call(tokens.find, token_string, token_type_hint)
+        return Held(found) if found is not None else None
+
+    def authenticate_token(self, request: Request, client: Client) -> Held | None:
+        # Another client's token is treated as unknown: nothing to say, nothing done (RFC 7009
+        # 2.2 answers 200 for an invalid token; no client learns of another's tokens).
+        self.check_params(request, client)
+        held = self.query_token(request.form["token"], request.form.get("token_type_hint"))
+        return held if held is not None and held.check_client(client) else None
+
+    def revoke_token(self, token: Held, request: Request) -> None:
+        call(tokens.revoke_found, token.found)
+
+
+class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+    """RFC 7662, for confidential clients, about their own tokens only."""
+
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def __init__(self, server: Provider) -> None:
+        super().__init__(server)
+        self.provider = server
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Held | None:
+        found = call(tokens.find, token_string, token_type_hint)
+        return Held(found) if found is not None else None
+
+    def check_permission(self, token: Held, client: Client, request: Request) -> bool:
+        return token.check_client(client)
+
+    def introspect_token(self, token: Held) -> dict[str, Any]:
+        row = token.found.row
+        expires = row.access_expires_at if token.found.kind == "access_token" else row.refresh_expires_at
+        return {
+            "active": True,
+            "scope": row.scope,
+            "client_id": row.client.client_id,
+            "token_type": "Bearer" if token.found.kind == "access_token" else "refresh_token",
+            "sub": claims.subject(self.provider.sealer, row.account_id),
+            "iss": self.provider.issuer,
+            "iat": int(row.issued_at.timestamp()),
+            "exp": int(expires.timestamp()) if expires is not None else None,
+        }
+
+
 class _OpenIdCode(OpenIDCode):  # type: ignore[misc]
     def __init__(self, provider: Provider) -> None:
         super().__init__(require_nonce=False)
@@ -353,6 +428,8 @@ class Provider(AuthorizationServer):  # type: ignore[misc]
         self._key: RSAKey | None = None
         self.register_grant(_CodeGrant, [_Pkce(required=True), _OpenIdCode(self)])
         self.register_grant(_RefreshGrant)
+        self.register_endpoint(_Revocation)
+        self.register_endpoint(_Introspection(self))
 
     # Authlib's hooks
     def query_client(self, client_id: str) -> Client | None:

@@ -19,8 +19,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from nextgen_gql.models import Session
 from nextgen_gql.models.oidc import OidcClientRecord, OidcCode, OidcToken
 from nextgen_gql.services.audit import record
@@ -30,13 +28,15 @@ __all__ = [
     "ACCESS_TTL",
     "CODE_TTL",
     "REFRESH_TTL",
+    "Found",
     "Issued",
     "access_token",
+    "find",
     "issue_code",
     "issue_tokens",
     "redeem_code",
     "revoke_family",
-    "revoke_token",
+    "revoke_found",
     "rotate_refresh",
 ]
 
@@ -171,17 +171,48 @@ async def revoke_family(family: str) -> int:
     return await OidcToken.filter(family=family, revoked_at__isnull=True).update(revoked_at=now())
 
 
-async def revoke_token(token: str, client: OidcClientRecord) -> bool:
-    """RFC 7009: the client's access or refresh token ends (a refresh token ends its family)."""
+@dataclass(frozen=True)
+class Found:
+    """A token presented to revocation or introspection: its row, and which of the row's
+    two tokens it is (``access_token`` or ``refresh_token``)."""
+
+    row: OidcToken
+    kind: str
+
+    def live(self) -> bool:
+        """Unrevoked, unexpired (a refresh token: not exchanged yet), its session live."""
+        at = now()
+        if self.row.revoked_at is not None or self.row.session.revoked_at is not None:
+            return False
+        if self.row.session.expires_at <= at or self.row.client.removed_at is not None:
+            return False
+        if self.kind == "refresh_token":
+            expires = self.row.refresh_expires_at
+            return self.row.refreshed_at is None and expires is not None and expires > at
+        return self.row.access_expires_at > at
+
+
+async def find(token: str, hint: str | None) -> Found | None:
+    """The row of an access or refresh token (the hint says which to look for first)."""
+    if not 0 < len(token) <= 256:
+        return None
     hashed = digest(token)
-    async with in_transaction():
-        row = await OidcToken.get_or_none(access_hash=hashed, client_id=client.id)
+    order = (
+        ("refresh_token", "access_token") if hint == "refresh_token" else ("access_token", "refresh_token")
+    )
+    for kind in order:
+        field = "access_hash" if kind == "access_token" else "refresh_hash"
+        row = await OidcToken.filter(**{field: hashed}).select_related("client", "session").first()
         if row is not None:
-            return bool(await OidcToken.filter(id=row.id, revoked_at__isnull=True).update(revoked_at=now()))
-        row = await OidcToken.get_or_none(refresh_hash=hashed, client_id=client.id)
-        if row is not None:
-            return bool(await revoke_family(row.family))
-    return False
+            return Found(row, kind)
+    return None
+
+
+async def revoke_found(found: Found) -> int:
+    """RFC 7009: an access token ends; a refresh token ends with its whole family."""
+    if found.kind == "refresh_token":
+        return await revoke_family(found.row.family)
+    return await OidcToken.filter(id=found.row.id, revoked_at__isnull=True).update(revoked_at=now())
 
 
 async def access_token(token: str) -> OidcToken | None:
