@@ -525,3 +525,45 @@ async def test_introspection_tells_a_confidential_client_about_its_own_tokens(pr
         auth=auth,
     )
     assert await introspect(held["refresh_token"]) == {"active": False}
+
+
+async def test_an_app_signs_the_person_out_and_back_to_a_registered_uri(provider: Api) -> None:
+    home = "https://ecf.mad.example/"
+    client = await clients.add_client(
+        name="MAD CM/ECF", court_code="mad", redirect_uris=[COURT_CB], post_logout_redirect_uris=[home]
+    )
+    held = await signed_in_tokens(provider, client)
+    session_token = provider.client.cookies["NextGenCSO"]
+    refused = await provider.client.get(
+        "/oauth/end-session",
+        params={"id_token_hint": held["id_token"], "post_logout_redirect_uri": "https://evil.example/"},
+    )
+    assert refused.status_code == 400 and "location" not in refused.headers
+    forged = await provider.client.get(
+        "/oauth/end-session", params={"id_token_hint": held["id_token"][:-4] + "AAAA"}
+    )
+    assert forged.status_code == 400
+    # The hint names this browser's session: signed out at once, back with the state.
+    out = await provider.client.get(
+        "/oauth/end-session",
+        params={"id_token_hint": held["id_token"], "post_logout_redirect_uri": home, "state": "bye"},
+    )
+    assert out.status_code == 303 and out.headers["location"] == home + "?state=bye"
+    assert (await Session.get(token_hash=token_hash(session_token))).revoked_at is not None
+    bearer = {"authorization": f"Bearer {held['access_token']}"}
+    assert (await provider.client.get("/oauth/userinfo", headers=bearer)).status_code == 401
+
+
+async def test_a_hint_for_another_session_asks_the_person_first(provider: Api) -> None:
+    client = await court_client()
+    old = await signed_in_tokens(provider, client)
+    provider.client.cookies.clear()
+    await signed_in_tokens(provider, client)  # a new sign-in in this browser
+    current = provider.client.cookies["NextGenCSO"]
+    asked = await provider.client.get("/oauth/end-session", params={"id_token_hint": old["id_token"]})
+    assert asked.status_code == 200 and "Sign out?" in asked.text
+    assert (await Session.get(token_hash=token_hash(current))).revoked_at is None
+    fields = form_fields(asked.text)
+    done = await provider.client.post("/oauth/end-session", data=fields)
+    assert done.status_code == 200 and "signed out" in done.text
+    assert (await Session.get(token_hash=token_hash(current))).revoked_at is not None

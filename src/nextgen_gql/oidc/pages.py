@@ -10,7 +10,16 @@ from html import escape
 
 from starlette.responses import HTMLResponse
 
-__all__ = ["HEADERS", "SCOPE_WORDS", "consent", "error", "second_factor", "sign_in"]
+__all__ = [
+    "HEADERS",
+    "SCOPE_WORDS",
+    "confirm_sign_out",
+    "consent",
+    "done",
+    "error",
+    "second_factor",
+    "sign_in",
+]
 
 HEADERS = {
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
@@ -103,3 +112,19 @@ def consent(client_name: str, scopes: list[str], q: str, csrf: str) -> HTMLRespo
 def error(message: str, status: int = 400) -> HTMLResponse:
     body = f'<p class="error" role="alert">{escape(message)}</p><p>Go back to the app and try again.</p>'
     return _page("This sign-in cannot go on", body, status)
+
+
+def confirm_sign_out(client_name: str, kept: dict[str, str], csrf: str) -> HTMLResponse:
+    hidden = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in kept.items())
+    body = (
+        f"<p><strong>{escape(client_name)}</strong> asks to sign you out of PACER, at every court and "
+        "in every app.</p>"
+        f'<form method="post" action="/oauth/end-session">{hidden}'
+        f'<input type="hidden" name="csrf" value="{escape(csrf)}"><input type="hidden" name="confirm" value="yes">'
+        '<button type="submit">Sign out</button></form>'
+    )
+    return _page("Sign out?", body)
+
+
+def done(message: str) -> HTMLResponse:
+    return _page("Signed out", f"<p>{escape(message)}</p>")

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from nextgen_gql.oidc import claims, signing, tokens
 from nextgen_gql.oidc.authorize import Authorize
+from nextgen_gql.oidc.logout import EndSession
 from nextgen_gql.oidc.server import SCOPES, Provider, Request, run
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
@@ -59,6 +60,7 @@ def discovery(issuer: str) -> dict[str, Any]:
         "jwks_uri": f"{issuer}/oauth/jwks",
         "revocation_endpoint": f"{issuer}/oauth/revoke",
         "introspection_endpoint": f"{issuer}/oauth/introspect",
+        "end_session_endpoint": f"{issuer}/oauth/end-session",
         "scopes_supported": list(SCOPES),
         "claims_supported": list(CLAIMS),
         "response_types_supported": ["code"],
@@ -84,6 +86,7 @@ def routes(settings: Settings, sealer: Sealer, mailer: Mailer) -> list[BaseRoute
     """The routes to mount at the application's root."""
     provider = Provider(settings.public_url, sealer) if settings.public_url is not None else None
     authorize = Authorize(provider, settings, sealer, mailer) if provider is not None else None
+    ending = EndSession(sealer, settings)
 
     def off() -> Response:
         return JSONResponse(
@@ -150,6 +153,11 @@ def routes(settings: Settings, sealer: Sealer, mailer: Mailer) -> list[BaseRoute
 
         return serve
 
+    async def end_session(request: Request_) -> Response:
+        if provider is None:
+            return off()
+        return await ending(request)
+
     async def userinfo(request: Request_) -> Response:
         if provider is None:
             return off()
@@ -181,6 +189,7 @@ def routes(settings: Settings, sealer: Sealer, mailer: Mailer) -> list[BaseRoute
         Route("/oauth/userinfo", userinfo, methods=["GET", "POST"]),
         Route("/oauth/revoke", endpoint("revocation"), methods=["POST"]),
         Route("/oauth/introspect", endpoint("introspection"), methods=["POST"]),
+        Route("/oauth/end-session", end_session, methods=["GET", "POST"]),
     ]
 
 
