@@ -43,6 +43,7 @@ from nextgen_gql.observability import metrics
 from nextgen_gql.outbound.addresses import PUBLIC_ONLY, Reach
 from nextgen_gql.outbound.client import guarded_pool
 from nextgen_gql.outbound.delivery import ATTEMPT_TIMEOUT_S, Answer, next_delay, post, retry_after
+from nextgen_gql.outbound.leases import claim
 from nextgen_gql.services import email_addresses
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.crypto import Sealer
@@ -85,27 +86,15 @@ class Sender:
 
 
 async def _claim(at: dt.datetime) -> list[int]:
-    """Lease up to ``BATCH`` due deliveries (see the module); their ids."""
-    postgres = _postgres()
-    lock = " FOR UPDATE OF d SKIP LOCKED" if postgres else ""
-    # A statement that starts with WITH: Tortoise's PostgreSQL client returns no rows for one
-    # that starts with UPDATE (it reads the row count instead of RETURNING's rows).
-    rows = await query(
-        "WITH due AS (SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
-        " WHERE d.outcome = 'pending' AND d.next_attempt_at <= ?"
-        " AND (d.lease_until IS NULL OR d.lease_until < ?)"
-        " AND (e.enabled OR d.event_type = 'ping')"
-        f" ORDER BY d.next_attempt_at LIMIT {BATCH}{lock})"
-        " UPDATE webhook_deliveries SET lease_until = ? WHERE id IN (SELECT id FROM due) RETURNING id",
-        [moment(at), moment(at), moment(at + LEASE)],
+    """Lease up to ``BATCH`` due deliveries whose endpoint is enabled (or a test ``PING``)."""
+    return await claim(
+        "webhook_deliveries",
+        at,
+        LEASE,
+        BATCH,
+        join="JOIN webhook_endpoints e ON e.id = d.endpoint_id",
+        where="e.enabled OR d.event_type = 'ping'",
     )
-    return [int(r[0]) for r in rows]
-
-
-def _postgres() -> bool:
-    from tortoise import connections
-
-    return bool(connections.get("default").capabilities.dialect == "postgres")
 
 
 async def run_round(sender: Sender) -> int:
