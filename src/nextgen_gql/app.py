@@ -40,6 +40,7 @@ from nextgen_gql.api.schema import build_schema
 from nextgen_gql.api.view import GraphQLView
 from nextgen_gql.db import apply_migrations, is_postgres_url, set_role_statement_timeout, tortoise_config
 from nextgen_gql.observability import Observability, metrics
+from nextgen_gql.oidc import logouts
 from nextgen_gql.oidc.routes import routes as oidc_routes
 from nextgen_gql.outbound.addresses import Reach
 from nextgen_gql.services import court_catalog, mail, maintenance, reminders, rows, statistics
@@ -210,11 +211,30 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if sender is not None
                 else None
             )
+            # Back-channel logout tokens, when the OpenID provider is on (the same interval).
+            logout_sender = (
+                logouts.Sender(settings.public_url, sealer, reach)
+                if settings.public_url is not None and settings.webhook_interval_s > 0
+                else None
+            )
+            tell = (
+                asyncio.create_task(
+                    logouts.run(logout_sender, settings.webhook_interval_s, asyncio.Event()), name="logouts"
+                )
+                if logout_sender is not None
+                else None
+            )
             observability.ready()
             try:
                 yield
             finally:
                 await mail.drain()  # messages handed to Mailer.send_later go out before we stop
+                if tell is not None:
+                    tell.cancel()
+                    await asyncio.wait({tell}, timeout=5)
+                if logout_sender is not None:
+                    with suppress(Exception):
+                        await asyncio.wait_for(logout_sender.close(), timeout=5)
                 if upkeep is not None:
                     upkeep.cancel()
                 if remind is not None:

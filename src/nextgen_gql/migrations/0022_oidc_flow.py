@@ -7,6 +7,7 @@ challenge. ``oidc_tokens``: opaque access tokens and their rotated refresh token
 
 from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
+from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
 
@@ -138,8 +139,55 @@ class Migration(migrations.Migration):
             options={
                 "table": "oidc_tokens",
                 "app": "models",
+                "indexes": [Index(fields=["session_id"])],
                 "pk_attr": "id",
                 "table_description": "An access token (opaque, looked up here: revocation is immediate) and its refresh token, hashes only. Tokens issued from one code share a ``family``: a refresh token used twice ends the whole family.",
+            },
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="OidcLogout",
+            fields=[
+                ("id", fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                (
+                    "client",
+                    fields.ForeignKeyField(
+                        "models.OidcClientRecord",
+                        source_field="client_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name=False,
+                        on_delete=OnDelete.RESTRICT,
+                    ),
+                ),
+                (
+                    "session",
+                    fields.ForeignKeyField(
+                        "models.Session",
+                        source_field="session_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name=False,
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("account_id", fields.IntField()),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("outcome", fields.CharField(max_length=16)),
+                ("next_attempt_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ("lease_until", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ("attempts_made", fields.SmallIntField(default=0)),
+                ("ended_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ("last_status", fields.SmallIntField(null=True)),
+                ("last_error", fields.CharField(null=True, max_length=300)),
+            ],
+            options={
+                "table": "oidc_logouts",
+                "app": "models",
+                "unique_together": (("session_id", "client_id"),),
+                "indexes": [Index(fields=["outcome", "next_attempt_at"])],
+                "pk_attr": "id",
+                "table_description": "A back-channel logout token owed to a client: a session it received tokens in ended (or the person revoked its grant). Sent until accepted or its schedule ends (``outbound.delivery``).",
             },
             bases=["Model"],
         ),

@@ -23,7 +23,14 @@ from nextgen_gql.models.events import LiveEvent
 from nextgen_gql.models.filing import CmecfAccount, CmecfLink, FilingPrivilege, PrivilegeCase
 from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
 from nextgen_gql.models.keys import CourtServiceKey
-from nextgen_gql.models.oidc import AppGrantRecord, OidcClientRecord, OidcCode, OidcSigningKey, OidcToken
+from nextgen_gql.models.oidc import (
+    AppGrantRecord,
+    OidcClientRecord,
+    OidcCode,
+    OidcLogout,
+    OidcSigningKey,
+    OidcToken,
+)
 from nextgen_gql.models.registrations import Registration
 from nextgen_gql.models.security import (
     Authenticator,
@@ -57,6 +64,7 @@ __all__ = [
     "MfaChallenge",
     "OidcClientRecord",
     "OidcCode",
+    "OidcLogout",
     "OidcSigningKey",
     "OidcToken",
     "PacerAccount",

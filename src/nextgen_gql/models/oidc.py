@@ -14,7 +14,7 @@ from tortoise.models import Model
 from nextgen_gql.models.accounts import PacerAccount, Session
 from nextgen_gql.models.courts import CourtRecord
 
-__all__ = ["AppGrantRecord", "OidcClientRecord", "OidcCode", "OidcSigningKey", "OidcToken"]
+__all__ = ["AppGrantRecord", "OidcClientRecord", "OidcCode", "OidcLogout", "OidcSigningKey", "OidcToken"]
 
 
 class OidcClientRecord(Model):
@@ -150,3 +150,33 @@ class OidcToken(Model):
 
     class Meta:
         table = "oidc_tokens"
+        indexes = (("session_id",),)
+
+
+class OidcLogout(Model):
+    """A back-channel logout token owed to a client: a session it received tokens in ended (or the person revoked its grant). Sent until accepted or its schedule ends (``outbound.delivery``)."""
+
+    id = fields.IntField(primary_key=True)
+    client: fields.ForeignKeyRelation[OidcClientRecord] = fields.ForeignKeyField(
+        "models.OidcClientRecord", related_name=False, on_delete=fields.RESTRICT
+    )
+    client_id: int
+    session: fields.ForeignKeyRelation[Session] = fields.ForeignKeyField(
+        "models.Session", related_name=False, on_delete=fields.CASCADE
+    )
+    session_id: int
+    account_id = fields.IntField()
+    created_at = fields.DatetimeField()
+    # pending, delivered or failed
+    outcome = fields.CharField(max_length=16)
+    next_attempt_at = fields.DatetimeField(null=True)
+    lease_until = fields.DatetimeField(null=True)
+    attempts_made = fields.SmallIntField(default=0)
+    ended_at = fields.DatetimeField(null=True)
+    last_status = fields.SmallIntField(null=True)
+    last_error = fields.CharField(max_length=300, null=True)
+
+    class Meta:
+        table = "oidc_logouts"
+        unique_together = (("session_id", "client_id"),)
+        indexes = (("outcome", "next_attempt_at"),)

@@ -6,6 +6,8 @@ all the same, so the person sees it and can end it. Revoking a grant ends it at 
 
 from __future__ import annotations
 
+from tortoise.transactions import in_transaction
+
 from nextgen_gql.models.oidc import AppGrantRecord, OidcClientRecord, OidcToken
 from nextgen_gql.services.audit import record
 from nextgen_gql.services.clock import now
@@ -79,24 +81,33 @@ async def account_grants(account_id: int) -> list[AppGrantRecord]:
 
 
 async def revoke_grant(account_id: int, grant_id: int) -> AppGrantRecord:
-    """End one of the account's own grants at once; another account's is not found."""
+    """End one of the account's own grants at once; another account's is not found. The app's
+    tokens end with it, and it is told (back-channel logout) of the sessions it had them in."""
+    from nextgen_gql.oidc import logouts
+
     moment = now()
-    ended = await AppGrantRecord.filter(id=grant_id, account_id=account_id, revoked_at=None).update(
-        revoked_at=moment
-    )
-    if ended != 1:
-        raise GrantNotFound(grant_id)
-    row = await AppGrantRecord.get(id=grant_id).select_related("client")
-    # What the app holds ends with the grant: its access and refresh tokens, at once.
-    await OidcToken.filter(account_id=account_id, client_id=row.client_id, revoked_at=None).update(
-        revoked_at=moment
-    )
-    await record(
-        "oidc.grant.revoke",
-        actor_id=account_id,
-        court_code=row.client.court_id,
-        detail=row.client.client_id,
-    )
+    async with in_transaction() as conn:
+        ended = (
+            await AppGrantRecord.filter(id=grant_id, account_id=account_id, revoked_at=None)
+            .using_db(conn)
+            .update(revoked_at=moment)
+        )
+        if ended != 1:
+            raise GrantNotFound(grant_id)
+        row = await AppGrantRecord.filter(id=grant_id).using_db(conn).select_related("client").get()
+        await (
+            OidcToken.filter(account_id=account_id, client_id=row.client_id, revoked_at=None)
+            .using_db(conn)
+            .update(revoked_at=moment)
+        )
+        await logouts.note_grant_revoked(conn, account_id, row.client_id)
+        await record(
+            "oidc.grant.revoke",
+            actor_id=account_id,
+            court_code=row.client.court_id,
+            detail=row.client.client_id,
+            using_db=conn,
+        )
     return row
 
 

@@ -27,6 +27,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import AccountEventKind, MfaMethod
 from nextgen_gql.errors import DomainError, ErrorCode, NotFound
 from nextgen_gql.models import FilingPrivilege, FirmMembership, MfaChallenge, PacerAccount, Session
+from nextgen_gql.oidc import logouts
 from nextgen_gql.services import audit, events, mfa, outbox, throttle
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.crypto import Sealer
@@ -385,6 +386,7 @@ async def revoke_session(account: PacerAccount, session_id: int | None) -> Sessi
         raise NotFound("You have no live session with this id.", "id")
     async with in_transaction() as conn:
         await Session.filter(id=session.id, revoked_at__isnull=True).using_db(conn).update(revoked_at=at)
+        await logouts.note_ended(conn, account.id, at)
         await audit.record(
             "account.session_revoke", actor_id=account.id, detail=_describe(session), using_db=conn
         )
@@ -394,13 +396,15 @@ async def revoke_session(account: PacerAccount, session_id: int | None) -> Sessi
 
 async def sign_out_other_sessions(account: PacerAccount, current: Session) -> int:
     """End every session of the account but ``current``; how many ended."""
+    at = now()
     async with in_transaction() as conn:
         ended = (
             await Session.filter(account_id=account.id, revoked_at__isnull=True)
             .exclude(id=current.id)
             .using_db(conn)
-            .update(revoked_at=now())
+            .update(revoked_at=at)
         )
+        await logouts.note_ended(conn, account.id, at)
         await audit.record(
             "account.sessions_revoke_others", actor_id=account.id, detail=f"{ended} ended", using_db=conn
         )
@@ -414,8 +418,10 @@ def _describe(session: Session) -> str:
 
 async def sign_out(session: Session) -> None:
     """Revoke the session's token, for every court."""
+    at = now()
     async with in_transaction() as conn:
-        await Session.filter(id=session.id).using_db(conn).update(revoked_at=now())
+        await Session.filter(id=session.id).using_db(conn).update(revoked_at=at)
+        await logouts.note_ended(conn, session.account_id, at)
         await audit.record("account.sign_out", actor_id=session.account_id, using_db=conn)
         await outbox.publish(
             conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, session.account_id)]

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -203,9 +204,12 @@ def _dollars(sql: str) -> str:
     return re.sub(r"\?", lambda _: f"${next(count)}", sql)
 
 
-async def query(sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
-    """The rows of one statement (``?`` placeholders on either database), as tuples."""
-    conn = connections.get("default")
+async def query(
+    sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None = None
+) -> list[Sequence[Any]]:
+    """The rows of one statement (``?`` placeholders on either database), as tuples; on
+    ``conn`` (a transaction's) when given."""
+    conn = conn or connections.get("default")
     if conn.capabilities.dialect == "postgres":
         sql = _dollars(sql)
     _, rows = await conn.execute_query(sql, list(params))
@@ -230,15 +234,15 @@ async def own_plans(enabled: bool = True) -> AsyncIterator[None]:
         yield
 
 
-async def execute(sql: str, params: Sequence[Any]) -> int:
-    """One ``UPDATE`` or ``DELETE`` (``?`` placeholders on either database); the rows it
-    changed (not counting what triggers changed: SQLite's count includes those, so there the
-    changed rows are returned and counted)."""
-    conn = connections.get("default")
+async def execute(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None = None) -> int:
+    """One ``INSERT``, ``UPDATE`` or ``DELETE`` (``?`` placeholders on either database), on
+    ``conn`` when given; the rows it changed (not counting what triggers changed: SQLite's
+    count includes those, so there the changed rows are returned and counted)."""
+    conn = conn or connections.get("default")
     if conn.capabilities.dialect == "postgres":
         changed, _ = await conn.execute_query(_dollars(sql), list(params))
         return int(changed)
-    return len(await query(f"{sql} RETURNING 1", params))
+    return len(await query(f"{sql} RETURNING 1", params, conn))
 
 
 def moment(value: dt.datetime) -> object:

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import PacerAccount, PasswordReset, Session
+from nextgen_gql.oidc import logouts
 from nextgen_gql.services import audit, email_addresses, outbox
 from nextgen_gql.services.accounts import check_email
 from nextgen_gql.services.auth import check_password_of
@@ -78,6 +79,7 @@ async def change_password(
         if current_session_id is not None:
             others = others.exclude(id=current_session_id)
         ended = await others.using_db(conn).update(revoked_at=at)
+        await logouts.note_ended(conn, account.id, at)
         # A reset token asked for earlier would undo the change: it dies with it.
         await (
             PasswordReset.filter(account_id=account.id, used_at__isnull=True)

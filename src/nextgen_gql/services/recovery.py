@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.enums import AccountEventKind
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.models import CmecfAccount, PacerAccount, PasswordReset, Session
+from nextgen_gql.oidc import logouts
 from nextgen_gql.services import audit, email_addresses, events, outbox, throttle
 from nextgen_gql.services.auth import token_hash
 from nextgen_gql.services.clock import now
@@ -128,6 +129,7 @@ async def reset_password(token: str, new_password: str, *, source: str | None = 
             .using_db(conn)
             .update(revoked_at=at)
         )
+        await logouts.note_ended(conn, account.id, at)
         await audit.record("account.password_reset", actor_id=account.id, using_db=conn)
         await outbox.publish(conn, [outbox.account_event(AccountEventKind.SECURITY_CHANGED, account.id)])
     await throttle.clear_sign_in(account.username_key)
