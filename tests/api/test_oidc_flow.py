@@ -567,3 +567,27 @@ async def test_a_hint_for_another_session_asks_the_person_first(provider: Api) -
     done = await provider.client.post("/oauth/end-session", data=fields)
     assert done.status_code == 200 and "signed out" in done.text
     assert (await Session.get(token_hash=token_hash(current))).revoked_at is not None
+
+
+async def test_maintenance_forgets_spent_codes_and_tokens_but_not_too_soon(provider: Api) -> None:
+    import datetime as dt
+
+    from nextgen_gql.models import OidcCode, OidcToken
+    from nextgen_gql.services import clock, maintenance
+
+    client = await court_client()
+    held = await signed_in_tokens(provider, client)
+    retention = maintenance.Retention()
+    try:
+        clock.set_now(clock.now() + dt.timedelta(days=2))
+        report = await maintenance.run(retention, database_url=provider.settings.database_url)
+        # The code is gone; the tokens are kept while the refresh token may still be used.
+        assert report.deleted.get("oidc_codes") == 1 and not report.deleted.get("oidc_tokens")
+        assert await OidcCode.all().count() == 0 and await OidcToken.all().count() == 1
+        clock.set_now(clock.now() + dt.timedelta(days=60))
+        await maintenance.run(retention, database_url=provider.settings.database_url)
+        # Past every retention (the session's own too, which takes its tokens with it).
+        assert await OidcToken.all().count() == 0
+    finally:
+        clock.reset()
+    del held

@@ -10,7 +10,9 @@ SQLite each batch also waits for a moment when no request runs):
 - live events past the subscriptions' resume window (``outbox.prune``);
 - automatic persisted queries unused for ``Retention.apq`` (30 days); trusted documents never;
 - webhook deliveries ended longer ago than ``Retention.webhooks`` (30 days), with their
-  attempts (a delivery still pending is never deleted, however old);
+  attempts (a delivery still pending is never deleted, however old), and the OpenID
+  provider's back-channel logout tokens likewise; its codes a day after they expired, and its
+  tokens ``Retention.sessions`` after they expired or were revoked;
 - audit events older than ``Retention.audit`` when it is set (by default the trail is kept
   forever). Retention does not wait for an export: export first (``audit_export``). On
   PostgreSQL, where the trail is partitioned by month (migration 0014), whole months past the
@@ -124,6 +126,21 @@ def _deletions(retention: Retention, at: dt.datetime) -> list[tuple[str, str, st
     found.append(
         ("webhook_deliveries", "webhook_deliveries", "ended_at < ?", [moment(at - retention.webhooks)])
     )
+    # The OpenID provider's: codes a day after they expired (a code presented again is still
+    # recognised meanwhile); tokens once the last of them expired, or revoked, longer ago than
+    # the sessions' retention (a rotated refresh token presented again is recognised until then);
+    # back-channel logout tokens ended as webhook deliveries are.
+    kept = moment(at - retention.sessions)
+    found += [
+        ("oidc_codes", "oidc_codes", "expires_at < ?", [moment(at - dt.timedelta(days=1))]),
+        (
+            "oidc_tokens",
+            "oidc_tokens",
+            "revoked_at < ? OR refresh_expires_at < ? OR (refresh_expires_at IS NULL AND access_expires_at < ?)",
+            [kept, kept, kept],
+        ),
+        ("oidc_logouts", "oidc_logouts", "ended_at < ?", [moment(at - retention.webhooks)]),
+    ]
     if retention.audit is not None:
         found.append(("audit_events", "audit_events", "at < ?", [moment(at - retention.audit)]))
     return found
