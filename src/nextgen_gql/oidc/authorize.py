@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import re
 import secrets
 from urllib.parse import parse_qsl, urlencode
 
@@ -36,7 +35,6 @@ from starlette.responses import RedirectResponse, Response
 
 from nextgen_gql.api.context import COOKIE_NAME
 from nextgen_gql.api.http import is_https
-from nextgen_gql.enums import MfaMethod
 from nextgen_gql.errors import DomainError
 from nextgen_gql.models import PacerAccount, Session
 from nextgen_gql.oidc import claims, grants, pages
@@ -50,7 +48,6 @@ from nextgen_gql.settings import Settings
 __all__ = ["Authorize"]
 
 CSRF_COOKIE = "ngc_oauth_csrf"
-_TOTP = re.compile(r"^\d{6}$")
 MAX_FORM = 16_384
 
 
@@ -243,7 +240,7 @@ class Authorize:
                 signed = await auth.verify_sign_in(
                     challenge=form.get("challenge", ""),
                     code=code,
-                    method=MfaMethod.TOTP if _TOTP.match(code) else MfaMethod.BACKUP_CODE,
+                    method=auth.code_method(code),
                     ttl_seconds=ttl,
                     sealer=self.sealer,
                     mailer=self.mailer,

@@ -337,14 +337,18 @@ async def _person_of(account_id: int, session_id: int, court: str | None) -> Per
     return Person(await PacerAccount.get(id=account_id), session, court)
 
 
+def _held(token_string: str, token_type_hint: str | None) -> Held | None:
+    """Authlib's ``query_token`` of revocation and introspection."""
+    found = call(tokens.find, token_string, token_type_hint)
+    return Held(found) if found is not None else None
+
+
 class _Revocation(RevocationEndpoint):  # type: ignore[misc]
     """RFC 7009: a client ends one of its own tokens (a refresh token: its whole family)."""
 
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
-    def query_token(self, token_string: str, token_type_hint: str | None) -> Held | None:
-        found = call(tokens.find, token_string, token_type_hint)
-        return Held(found) if found is not None else None
+    query_token = staticmethod(_held)
 
     def authenticate_token(self, request: Request, client: Client) -> Held | None:
         # Another client's token is treated as unknown: nothing to say, nothing done (RFC 7009
@@ -366,9 +370,7 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         super().__init__(server)
         self.provider = server
 
-    def query_token(self, token_string: str, token_type_hint: str | None) -> Held | None:
-        found = call(tokens.find, token_string, token_type_hint)
-        return Held(found) if found is not None else None
+    query_token = staticmethod(_held)
 
     def check_permission(self, token: Held, client: Client, request: Request) -> bool:
         return token.check_client(client)

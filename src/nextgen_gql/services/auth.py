@@ -282,6 +282,12 @@ async def _open_session(
     return SignedIn(token=token, session=session, account=account)
 
 
+def code_method(code: str) -> MfaMethod:
+    """A code typed where either kind is taken (PACER's ``otpCode``, the OpenID sign-in page):
+    six digits are an authenticator app's, anything else a backup code."""
+    return MfaMethod.TOTP if re.fullmatch(r"\d{6}", code) else MfaMethod.BACKUP_CODE
+
+
 async def verify_sign_in(
     *,
     challenge: str,

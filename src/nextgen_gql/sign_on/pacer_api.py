@@ -22,14 +22,12 @@ most ``MAX_BODY`` bytes.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from nextgen_gql.enums import MfaMethod
 from nextgen_gql.errors import DomainError
 from nextgen_gql.services import auth
 from nextgen_gql.services.crypto import Sealer
@@ -40,7 +38,6 @@ __all__ = ["MAX_BODY", "PacerAuthApi"]
 
 #: The largest body taken (a sign-in is a few hundred bytes).
 MAX_BODY = 4096
-_TOTP = re.compile(r"^\d{6}$")
 _FIELDS = ("loginId", "password", "clientCode", "redactFlag", "otpCode")
 
 
@@ -118,7 +115,7 @@ class PacerAuthApi:
                 signed = await auth.verify_sign_in(
                     challenge=signed.token,
                     code=code,
-                    method=MfaMethod.TOTP if _TOTP.match(code) else MfaMethod.BACKUP_CODE,
+                    method=auth.code_method(code),
                     ttl_seconds=ttl,
                     sealer=self.sealer,
                     mailer=self.mailer,
