@@ -199,7 +199,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 webhook_worker.Sender(
                     sealer,
                     Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from),
-                    reach,
+                    reach=reach,
                 )
                 if settings.webhook_interval_s > 0
                 else None
@@ -213,7 +213,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
             # Back-channel logout tokens, when the OpenID provider is on (the same interval).
             logout_sender = (
-                logouts.Sender(settings.public_url, sealer, reach)
+                logouts.Sender(settings.public_url, sealer, reach=reach)
                 if settings.public_url is not None and settings.webhook_interval_s > 0
                 else None
             )

@@ -49,7 +49,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 def sender(api: Api) -> logouts.Sender:
-    return logouts.Sender(ISSUER, api.app.state.view.sealer, Reach(api.settings.webhook_networks))
+    return logouts.Sender(ISSUER, api.app.state.view.sealer, reach=Reach(api.settings.webhook_networks))
 
 
 async def a_round(api: Api) -> int:

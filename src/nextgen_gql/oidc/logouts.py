@@ -27,14 +27,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import httpcore
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from nextgen_gql.models.oidc import OidcClientRecord, OidcLogout
 from nextgen_gql.oidc import claims, signing
-from nextgen_gql.outbound.addresses import PUBLIC_ONLY, Reach
-from nextgen_gql.outbound.client import guarded_pool
+from nextgen_gql.outbound.client import Caller
 from nextgen_gql.outbound.delivery import ATTEMPT_TIMEOUT_S, Answer, next_delay, post, retry_after
 from nextgen_gql.outbound.leases import claim
 from nextgen_gql.services.clock import now
@@ -104,22 +102,12 @@ def logout_token(issuer: str, client_id: str, sub: str, sid: str, at: dt.datetim
 
 
 @dataclass
-class Sender:
-    """What a worker sends with: the issuer, the sealer (signing keys, ``sub`` and ``sid``), where
-    it may call (``Reach``), and its connection pool."""
+class Sender(Caller):
+    """What a worker sends with: the issuer and the sealer (signing keys, ``sub`` and ``sid``),
+    beside where it may call and its connection pool (``Caller``)."""
 
     issuer: str
     sealer: Sealer
-    reach: Reach = PUBLIC_ONLY
-    pool: httpcore.AsyncConnectionPool | None = None
-
-    def __post_init__(self) -> None:
-        if self.pool is None:
-            self.pool = guarded_pool(self.reach)
-
-    async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.aclose()
 
 
 async def run_round(sender: Sender) -> int:

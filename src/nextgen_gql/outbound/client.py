@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import httpcore
 
 from nextgen_gql.outbound.addresses import PUBLIC_ONLY, Reach, Target, resolve_and_check
 
-__all__ = ["GuardedBackend", "guarded_pool"]
+__all__ = ["Caller", "GuardedBackend", "guarded_pool"]
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -91,3 +92,20 @@ def guarded_pool(
         retries=0,
         network_backend=GuardedBackend(reach, inner),
     )
+
+
+@dataclass(kw_only=True)
+class Caller:
+    """What calls out holds: where it may call (``Reach``) and its guarded connection pool
+    (made from the reach unless given). A worker's sender extends it with what it needs."""
+
+    reach: Reach = PUBLIC_ONLY
+    pool: httpcore.AsyncConnectionPool | None = None
+
+    def __post_init__(self) -> None:
+        if self.pool is None:
+            self.pool = guarded_pool(self.reach)
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.aclose()

@@ -35,13 +35,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import httpcore
 from tortoise.transactions import in_transaction
 
 from nextgen_gql.models import Clerk, PacerAccount, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from nextgen_gql.observability import metrics
-from nextgen_gql.outbound.addresses import PUBLIC_ONLY, Reach
-from nextgen_gql.outbound.client import guarded_pool
+from nextgen_gql.outbound.client import Caller
 from nextgen_gql.outbound.delivery import ATTEMPT_TIMEOUT_S, Answer, next_delay, post, retry_after
 from nextgen_gql.outbound.leases import claim
 from nextgen_gql.services import email_addresses
@@ -67,22 +65,12 @@ FAILING_FOR = dt.timedelta(days=5)
 
 
 @dataclass
-class Sender:
-    """What a worker sends with: the sealer of secrets, the mailer for the clerks, where it may
-    call (``Reach``), and its connection pool."""
+class Sender(Caller):
+    """What a worker sends with: the sealer of secrets and the mailer for the clerks, beside
+    where it may call and its connection pool (``Caller``)."""
 
     sealer: Sealer
     mailer: Mailer
-    reach: Reach = PUBLIC_ONLY
-    pool: httpcore.AsyncConnectionPool | None = None
-
-    def __post_init__(self) -> None:
-        if self.pool is None:
-            self.pool = guarded_pool(self.reach)
-
-    async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.aclose()
 
 
 async def _claim(at: dt.datetime) -> list[int]:
