@@ -36,6 +36,8 @@ async def url(fresh_database_url: str) -> str:
 @postgres
 async def test_a_worker_reads_a_caller_it_meets_first_from_the_shared_count(url: str) -> None:
     first, second = Budgets(100, database_url=url), Budgets(100, database_url=url)
+    for sharing in (first, second):
+        await sharing.start(interval=3600)  # sharing on; the tests sync by hand
     try:
         for _ in range(10):
             assert first.charge("addr:192.0.2.7", 1).allowed
@@ -59,6 +61,8 @@ async def test_callers_met_together_are_read_in_one_statement(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = Budgets(100, database_url=url), Budgets(100, database_url=url)
+    for sharing in (first, second):
+        await sharing.start(interval=3600)  # sharing on; the tests sync by hand
     try:
         for n in range(5):
             first.charge(f"account:{n}", n + 1)
@@ -98,6 +102,7 @@ async def test_a_database_that_does_not_answer_delays_a_request_a_quarter_second
 
     monkeypatch.setattr(Budgets, "_connection", never)
     monkeypatch.setattr(budgets_module, "RECALL_WAIT_S", 0.05)
+    await budgets.start(interval=3600)
     try:
         await asyncio.wait_for(budgets.recall("addr:192.0.2.9"), timeout=1)
         # The request goes on with what this worker knows.
@@ -107,8 +112,12 @@ async def test_a_database_that_does_not_answer_delays_a_request_a_quarter_second
         await budgets.stop()
 
 
-async def test_sqlite_or_budgets_off_read_nothing() -> None:
+async def test_sqlite_budgets_off_or_not_started_read_nothing() -> None:
     alone, off = Budgets(100), Budgets(0, database_url="postgres://nowhere.invalid/x")
-    await alone.recall("addr:192.0.2.1")
-    await off.recall("addr:192.0.2.1")
-    assert alone._reader is None and off._reader is None
+    idle = Budgets(100, database_url="postgres://nowhere.invalid/x")  # an app without lifespan
+    for budgets in (alone, off, idle):
+        if budgets is not idle:
+            await budgets.start(interval=3600)
+        await budgets.recall("addr:192.0.2.1")
+        assert budgets._reader is None
+        await budgets.stop()

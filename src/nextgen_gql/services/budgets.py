@@ -149,8 +149,8 @@ class Budgets:
         """Before a caller this worker has not seen this hour is charged: read what every
         worker spent for it. Callers met while a read runs are read together by the next one;
         the request waits at most ``RECALL_WAIT_S`` (then it goes on, and ``sync`` catches up)."""
-        if not (self.shared and self.enabled):
-            return
+        if not (self.shared and self.enabled) or self._task is None:
+            return  # not sharing (SQLite, budgets off, or never started: an app without lifespan)
         stamp = int(now().timestamp())
         bucket = self._buckets.get(caller)
         if bucket is not None and bucket.window == stamp - stamp % HOUR:
@@ -273,6 +273,9 @@ class Budgets:
 
     async def stop(self) -> None:
         if self._reader is not None:
+            # A read in flight ends by itself (its statement has a timeout); cancelling it mid-
+            # connect could leave a socket behind.
+            await asyncio.wait({self._reader}, timeout=2)
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
