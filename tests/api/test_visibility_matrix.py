@@ -58,6 +58,7 @@ RULES: dict[str, str] = {
     "PacerAccount.invitations": SELF_ONLY,
     "PacerAccount.mfa": SELF_ONLY,
     "PacerAccount.sessions": SELF_ONLY,
+    "PacerAccount.appGrants": SELF_ONLY,  # [] to every other role (test_app_grants_are_the_accounts_own)
     "PacerAccount.mfaEnabled": SELF_ADMIN,
     "Query.cmecfAccounts": CLERK_QUERY,
     "Query.registrations": CLERK_QUERY,
@@ -145,6 +146,12 @@ INHERITING = {
     "RoleWeekProgress",
     "ReminderJob",
     "LinkingRemindersPayload",
+    # The OpenID provider: an account's grants through PacerAccount.appGrants (its own only),
+    # node(id:) of an AppGrant (its owner only) and revokeAppGrant's payload
+    # (tests/api/test_oidc_core.py).
+    "AppGrant",
+    "OidcClient",
+    "AppGrantPayload",
 } | {
     name
     for name in [
@@ -614,3 +621,16 @@ async def test_privilege_fields_per_role_and_the_revocation_detail(api: Api, wor
             assert node == {**full, "revokedReason": None, "revokedBy": None}, role
         else:
             assert node is None, role
+
+
+async def test_app_grants_are_the_accounts_own(api: Api, world: World) -> None:
+    from nextgen_gql.models import PacerAccount
+    from nextgen_gql.oidc import clients, grants
+
+    app = await clients.add_client(name="Docket Pro", redirect_uris=["https://docket.example/cb"])
+    account = await PacerAccount.get(username_key=FILER[0].lower())
+    await grants.grant(account.id, app.client, ["openid", "profile"])
+    query = "query($id: ID!) { node(id: $id) { ... on PacerAccount { appGrants { client { name } } } } }"
+    for role in ["self", "admin", "mad clerk", "mab clerk"]:  # the roles that reach the account at all
+        node = (await api.data(query, {"id": world.ids["account"]}, token=world.tokens[role]))["node"]
+        assert node["appGrants"] == ([{"client": {"name": "Docket Pro"}}] if role == "self" else []), role

@@ -55,10 +55,12 @@ _wake: list[Callable[[], None]] = []
 
 async def _owed(conn: BaseDBAsyncClient, where: str, params: list[object]) -> int:
     at = now()
+    # A parameter in a SELECT list is text to PostgreSQL unless typed; SQLite stores text.
+    stamp = "?::timestamptz" if conn.capabilities.dialect == "postgres" else "?"
     written = await execute(
         "INSERT INTO oidc_logouts (client_id, session_id, account_id, created_at, outcome,"
         " next_attempt_at, attempts_made)"
-        " SELECT DISTINCT t.client_id, t.session_id, t.account_id, ?, 'pending', ?, 0"
+        f" SELECT DISTINCT t.client_id, t.session_id, t.account_id, {stamp}, 'pending', {stamp}, 0"
         " FROM oidc_tokens t JOIN oidc_clients c ON c.id = t.client_id"
         f" WHERE c.backchannel_logout_uri IS NOT NULL AND c.removed_at IS NULL AND {where}"
         " ON CONFLICT (session_id, client_id) DO NOTHING",
