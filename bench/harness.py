@@ -292,6 +292,13 @@ def build_database(work: Path, accounts: int, url: str) -> tuple[dict[str, str],
         "NEXTGEN_GQL_DATABASE_URL": url,
         "NEXTGEN_GQL_TENANTS_DIR": str(tenants),
         "NEXTGEN_GQL_MAIL_DIR": str(work / "mail"),
+        # Every request is costed and charged, as a user's is, but the budget never runs out:
+        # wrk sends more in a run than an hour's default 5,000 points (it would measure 429s).
+        "NEXTGEN_GQL_RATE_LIMIT_POINTS": str(10**9),
+        # PostgreSQL requires one (authenticator secrets are sealed with it); the bench's own.
+        "NEXTGEN_GQL_SECRET_KEY": os.environ.get(
+            "NEXTGEN_GQL_SECRET_KEY", "bench-harness-secret-key-0123456789abcdef"
+        ),
         "CI": "1",
     }
     hashed = PasswordHasher().hash(PASSWORD)
