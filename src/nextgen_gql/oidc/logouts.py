@@ -33,7 +33,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.models.oidc import OidcClientRecord, OidcLogout
 from nextgen_gql.oidc import claims, signing
 from nextgen_gql.outbound.client import Caller
-from nextgen_gql.outbound.delivery import ATTEMPT_TIMEOUT_S, Answer, next_delay, post, retry_after
+from nextgen_gql.outbound.delivery import ATTEMPT_TIMEOUT_S, Answer, next_attempt, post
 from nextgen_gql.outbound.leases import claim
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.crypto import Sealer
@@ -168,15 +168,9 @@ async def _record(row: OidcLogout, answer: Answer) -> None:
     elif answer.error == "the client no longer takes back-channel logout":
         outcome = "failed"
     else:
-        delay = next_delay(made)
-        if delay is None:
+        next_at = next_attempt(made, answer, ended)
+        if next_at is None:
             outcome = "failed"
-        else:
-            if answer.status in (429, 503):
-                asked = retry_after(answer.retry_after, ended)
-                if asked is not None:
-                    delay = max(delay, asked)
-            next_at = ended + dt.timedelta(seconds=delay)
     async with in_transaction() as conn:
         held = await (
             OidcLogout.filter(id=row.id, outcome="pending", lease_until__gt=ended)

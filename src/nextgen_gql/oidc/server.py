@@ -261,7 +261,29 @@ class _Pkce(CodeChallenge):  # type: ignore[misc]
         return "S256"
 
 
-class _CodeGrant(oauth_grants.AuthorizationCodeGrant):  # type: ignore[misc]
+class _IssuesTokens:
+    """What both token grants share: the person of a code or refresh token (its account and
+    session, and the client's court), and the tokens made and kept by ``Provider.issue``."""
+
+    request: Request
+    server: Provider
+
+    def authenticate_user(self, credential: Code | Refresh) -> Person | None:
+        row = credential.row
+        return call(_person_of, row.account_id, row.session_id, self.request.client.row.court_id)
+
+    def generate_token(
+        self,
+        user: Person,
+        scope: str,
+        grant_type: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        return self.server.issue(self.request, user, scope or "", include_refresh_token)
+
+
+class _CodeGrant(_IssuesTokens, oauth_grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
     def save_authorization_code(self, code: str, request: Request) -> None:
@@ -287,23 +309,8 @@ class _CodeGrant(oauth_grants.AuthorizationCodeGrant):  # type: ignore[misc]
     def delete_authorization_code(self, authorization_code: Code) -> None:
         pass  # redeemed (used_at) by query_authorization_code, in one UPDATE
 
-    def authenticate_user(self, authorization_code: Code) -> Person | None:
-        row = authorization_code.row
-        return call(_person_of, row.account_id, row.session_id, self.request.client.row.court_id)
 
-    def generate_token(
-        self,
-        user: Person,
-        scope: str,
-        grant_type: str | None = None,
-        expires_in: int | None = None,
-        include_refresh_token: bool = True,
-    ) -> dict[str, Any]:
-        provider: Provider = self.server
-        return provider.issue(self.request, user, scope or "", include_refresh_token)
-
-
-class _RefreshGrant(oauth_grants.RefreshTokenGrant):  # type: ignore[misc]
+class _RefreshGrant(_IssuesTokens, oauth_grants.RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
@@ -311,23 +318,8 @@ class _RefreshGrant(oauth_grants.RefreshTokenGrant):  # type: ignore[misc]
         row = call(tokens.rotate_refresh, refresh_token, self.request.client.row)
         return Refresh(row) if row is not None else None
 
-    def authenticate_user(self, refresh_token: Refresh) -> Person | None:
-        row = refresh_token.row
-        return call(_person_of, row.account_id, row.session_id, self.request.client.row.court_id)
-
     def revoke_old_credential(self, refresh_token: Refresh) -> None:
         pass  # rotated (refreshed_at) by authenticate_refresh_token, in one UPDATE
-
-    def generate_token(
-        self,
-        user: Person,
-        scope: str,
-        grant_type: str | None = None,
-        expires_in: int | None = None,
-        include_refresh_token: bool = True,
-    ) -> dict[str, Any]:
-        provider: Provider = self.server
-        return provider.issue(self.request, user, scope or "", include_refresh_token)
 
 
 async def _person_of(account_id: int, session_id: int, court: str | None) -> Person | None:

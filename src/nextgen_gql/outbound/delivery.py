@@ -23,6 +23,7 @@ __all__ = [
     "ATTEMPT_TIMEOUT_S",
     "SCHEDULE",
     "Answer",
+    "next_attempt",
     "next_delay",
     "post",
     "retry_after",
@@ -146,3 +147,17 @@ async def post(
 def _short(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text[:200]
+
+
+def next_attempt(attempts_made: int, answer: Answer, ended: dt.datetime) -> dt.datetime | None:
+    """When to try again after a failed attempt (``attempts_made`` made, the last ``answer``
+    ended at ``ended``): the schedule's next delay, or a longer ``Retry-After`` on 429 and 503;
+    None when the schedule is spent."""
+    delay = next_delay(attempts_made)
+    if delay is None:
+        return None
+    if answer.status in (429, 503):
+        asked = retry_after(answer.retry_after, ended)
+        if asked is not None:
+            delay = max(delay, asked)
+    return ended + dt.timedelta(seconds=delay)

@@ -40,7 +40,7 @@ from tortoise.transactions import in_transaction
 from nextgen_gql.models import Clerk, PacerAccount, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from nextgen_gql.observability import metrics
 from nextgen_gql.outbound.client import Caller
-from nextgen_gql.outbound.delivery import ATTEMPT_TIMEOUT_S, Answer, next_delay, post, retry_after
+from nextgen_gql.outbound.delivery import ATTEMPT_TIMEOUT_S, Answer, next_attempt, post
 from nextgen_gql.outbound.leases import claim
 from nextgen_gql.services import email_addresses
 from nextgen_gql.services.clock import now
@@ -153,15 +153,9 @@ async def _record(
         outcome = "failed"
         disable = f"answered 410 Gone on {ended:%Y-%m-%d %H:%M} UTC (the receiver says it is gone)"
     else:
-        delay = next_delay(made)
-        if delay is None:
+        next_at = next_attempt(made, answer, ended)
+        if next_at is None:
             outcome = "failed"
-        else:
-            if answer.status in (429, 503):
-                asked = retry_after(answer.retry_after, ended)
-                if asked is not None:
-                    delay = max(delay, asked)
-            next_at = ended + dt.timedelta(seconds=delay)
         if (
             disable is None
             and endpoint.failing_since is not None
