@@ -5,7 +5,8 @@ turn on ``compiled_check``, which refuses a differing answer). Here, in addition
 separate apps over one database, one compiled and one not, are sent every operation of
 the reference SPA and of the benchmark, and hypothesis-graphql's schema-valid queries, as
 every role (anonymous, an upgraded filer, a legacy account, a shared account, a firm
-administrator and a member, the clerks of each court) at the national endpoint and at
+administrator and a member, the clerks of each court, mad's service keys, and apps' access
+tokens with the ``api`` and ``api.read`` scopes) at the national endpoint and at
 each court; their answers must be the same bytes. And the shapes the compiler handles on
 its own (aliases, fragments, ``@skip``/``@include`` with variables, errors and nulls)
 are checked one by one, with the path each request took.
@@ -30,6 +31,9 @@ from hypothesis_graphql import from_schema
 
 from nextgen_gql.api.compiled import CompiledQueries
 from nextgen_gql.app import create_app
+from nextgen_gql.models import Session
+from nextgen_gql.oidc import clients, tokens
+from nextgen_gql.services.auth import token_hash
 from nextgen_gql.settings import Settings
 from tests import databases
 from tests.api.firm_helpers import JAMES_NUMBER, create_firm, invite, register
@@ -190,6 +194,13 @@ async def build_world(api: Api) -> dict[str, str | None]:
         court="mad",
         token=keys["mad RECORD_USAGE key"],
     )
+    # Apps acting for people (oidc.access): a court's own system for the filer and for mad's
+    # clerk (api), a national app reading for the filer (api.read).
+    apps = {
+        "filer's mad api token": await app_token(james, "openid api", "mad"),
+        "mad clerk's api token": await app_token(clerks["mad clerk"], "openid api api.read", "mad"),
+        "filer's api.read token": await app_token(james, "openid api.read", None),
+    }
     return {
         "anonymous": None,
         "filer": james,
@@ -198,7 +209,21 @@ async def build_world(api: Api) -> dict[str, str | None]:
         "firm admin": maria,
         **clerks,
         **keys,
+        **apps,
     }
+
+
+async def app_token(session_token: str, scope: str, court: str | None) -> str:
+    """An access token issued in the session of ``session_token`` to a new client (of ``court``:
+    its own system; None: a national app), as the token endpoint issues them."""
+    client = await clients.add_client(
+        name=f"differential {scope}", court_code=court, redirect_uris=["https://app.example/cb"]
+    )
+    session = await Session.get(token_hash=token_hash(session_token))
+    issued = await tokens.issue_tokens(
+        client=client.client, account_id=session.account_id, session_id=session.id, scope=scope, refresh=False
+    )
+    return issued.access_token
 
 
 @contextlib.asynccontextmanager

@@ -14,14 +14,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from graphql import DocumentNode, OperationDefinitionNode
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from strawberry.types import Info as _Info
 
 from nextgen_gql.api.loaders import Loaders
+from nextgen_gql.api.roots import root_fields
 from nextgen_gql.errors import Unauthenticated
 from nextgen_gql.models import PacerAccount, Session
 from nextgen_gql.observability.requests import note_account
+from nextgen_gql.oidc.access import AppAccess, app_access, looks_like_access_token
 from nextgen_gql.outbound.addresses import PUBLIC_ONLY, Reach
 from nextgen_gql.services import auth, firms, keys, visibility
 from nextgen_gql.services.crypto import Sealer
@@ -76,11 +79,11 @@ class InvalidToken(Exception):
 
 
 class KeyElsewhere(Exception):
-    """A live service key sent where it may not act (another court, the national endpoint):
-    the request is refused (403, ``FORBIDDEN``).
+    """A live service key or app's access token sent where it may not act (another court, the
+    national endpoint, a subscription): the request is refused (403, ``FORBIDDEN``).
 
     Args:
-        message: where the key acts.
+        message: where the credential acts.
     """
 
     def __init__(self, message: str) -> None:
@@ -109,6 +112,9 @@ class Context:
     cookie_stale: bool = False
     #: The court's service key this request acts with (no person: the viewer is None).
     service_key: KeyGrant | None = None
+    #: An app's access token this request acts with (``oidc.access``): the person of its
+    #: session, within its scopes. Known once the session is read.
+    app: AppAccess | None = None
     #: A subscription's live connection (WebSocket or server-sent events); None for a request.
     live: LiveConnection | None = None
     #: The event streams a subscription opened (``EventStream``): its transport closes them when
@@ -157,16 +163,34 @@ class Context:
         """The caller's live session, looked up once per request."""
 
         async def load() -> Session | None:
-            found = await auth.session_for_token(self.token)
+            if self.presents_access_token:
+                assert self.token is not None
+                self.app = await app_access(self.token)
+                found = self.app.session if self.app is not None else None
+                if found is not None:
+                    await auth.touch(found.id, found.last_used_at)
+            else:
+                found = await auth.session_for_token(self.token)
             if found is not None:
                 note_account(found.account_id)
             return found
 
         return await self._memo("session", load)
 
+    @property
+    def presents_access_token(self) -> bool:
+        """The request's bearer credential is an app's access token (``nga_...``)."""
+        token = self.token
+        return token is not None and self.credentials.source == "bearer" and looks_like_access_token(token)
+
     def session_missing(self) -> None:
         """The request's token names no live session: a bearer token is refused
         (``InvalidToken``); a cookie is forgotten, and the answer clears it."""
+        if self.presents_access_token:
+            raise InvalidToken(
+                "The access token is not valid (expired, revoked, its sign-in ended or its app "
+                "removed): refresh it, or sign the person in again."
+            )
         if self.credentials.source == "bearer":
             raise InvalidToken(
                 "The bearer token is not valid (malformed, expired, revoked or signed out): sign in again."
@@ -193,6 +217,21 @@ class Context:
             )
         return None
 
+    async def authenticate_app(
+        self, document: DocumentNode, operation: OperationDefinitionNode
+    ) -> str | None:
+        """A bearer credential that is an app's access token: checked (``InvalidToken`` when it
+        does not hold); then the request acts as the person of its session. Returns why the
+        token may not run this operation here (``AppAccess.refusal``), if so."""
+        if not self.presents_access_token:
+            return None
+        if await self.session() is None or self.app is None:
+            self.session_missing()  # refuses
+            return None
+        court = self.court.code if self.court is not None else None
+        kind = operation.operation.value
+        return self.app.refusal(court, kind, root_fields(document, operation) if kind == "mutation" else ())
+
     async def check_credentials(self) -> None:
         """Before anything runs: the credentials the request presented hold, or it is refused
         (bearer) or made anonymous (cookie). The session read is kept for the resolvers."""
@@ -216,6 +255,9 @@ class Context:
         if elsewhere is not None:
             raise KeyElsewhere(elsewhere)
         await self.check_credentials()
+        if self.app is not None:
+            court = self.court.code if self.court is not None else None
+            raise KeyElsewhere(self.app.refusal(court, "subscription", ()) or "")
         return await self.session() if self.token is not None else None
 
     async def viewer(self) -> PacerAccount | None:

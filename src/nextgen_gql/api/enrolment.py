@@ -16,19 +16,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 
-from graphql import (
-    ExecutionResult,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-)
+from graphql import ExecutionResult, FragmentDefinitionNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from nextgen_gql.api.request_errors import RequestErrorCode, with_code
+from nextgen_gql.api.roots import fragments_of, root_fields
 
 __all__ = ["ALLOWED_ROOT_FIELDS", "EnrolmentGate", "allowed_while_enrolling", "refusal"]
 
@@ -46,34 +38,12 @@ ALLOWED_ROOT_FIELDS = frozenset(
 )
 
 
-def _allowed(
-    selections: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode] | None, seen: set[str]
-) -> bool:
-    for selection in selections.selections:
-        if isinstance(selection, FieldNode):
-            if selection.name.value not in ALLOWED_ROOT_FIELDS:
-                return False
-        elif isinstance(selection, InlineFragmentNode):
-            if not _allowed(selection.selection_set, fragments, seen):
-                return False
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            found = fragments.get(name) if fragments is not None else None
-            if found is None:  # not known here: count it as not allowed
-                return False
-            if name not in seen:
-                seen.add(name)
-                if not _allowed(found.selection_set, fragments, seen):
-                    return False
-    return True
-
-
 def allowed_while_enrolling(
     operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDefinitionNode] | None = None
 ) -> bool:
     """Whether every root field of ``operation`` is one a restricted session may run.
     Without ``fragments``, a root fragment spread counts as not allowed."""
-    return _allowed(operation.selection_set, fragments, set())
+    return root_fields(None, operation, fragments or {}) <= ALLOWED_ROOT_FIELDS
 
 
 def refusal() -> GraphQLError:
@@ -101,10 +71,7 @@ class EnrolmentGate(SchemaExtension):
                 if isinstance(d, OperationDefinitionNode)
                 and (operation is None or (d.name is not None and d.name.value == operation))
             ]
-            fragments = {
-                d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-            }
-            if len(chosen) == 1 and not allowed_while_enrolling(chosen[0], fragments):
+            if len(chosen) == 1 and not allowed_while_enrolling(chosen[0], fragments_of(document)):
                 session = await context.session()
                 if session is not None and session.mfa_restricted:
                     execution.result = ExecutionResult(data=None, errors=[refusal()])

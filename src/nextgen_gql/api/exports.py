@@ -20,7 +20,8 @@ from nextgen_gql.api.graphql_http import negotiate
 from nextgen_gql.api.request_errors import RequestErrorCode
 from nextgen_gql.enums import CourtKeyScope
 from nextgen_gql.errors import DomainError, ErrorCode
-from nextgen_gql.models import PacerAccount
+from nextgen_gql.models import PacerAccount, Session
+from nextgen_gql.oidc.access import app_access, looks_like_access_token
 from nextgen_gql.services import auth, exports, keys
 from nextgen_gql.services.counts import roster_count
 from nextgen_gql.services.courts import require_reader
@@ -55,7 +56,17 @@ async def unlinked_csv(request: Request) -> Response:
         if key is None:
             return _refuse(401, RequestErrorCode.UNAUTHENTICATED, "The service key is not valid.")
     elif token is not None:
-        session = await auth.session_for_token(token)
+        session: Session | None
+        if credentials.source == "bearer" and looks_like_access_token(token):  # an app's (oidc.access)
+            app = await app_access(token)
+            if app is None:
+                return _refuse(401, RequestErrorCode.UNAUTHENTICATED, "The access token is not valid.")
+            beyond = app.refusal(court.code, "query", ())
+            if beyond is not None:
+                return _refuse(403, RequestErrorCode.FORBIDDEN, beyond)
+            session = app.session
+        else:
+            session = await auth.session_for_token(token)
         if session is None and credentials.source == "bearer":
             return _refuse(
                 401, RequestErrorCode.UNAUTHENTICATED, "The bearer token is not valid: sign in again."

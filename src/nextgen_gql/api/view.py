@@ -543,6 +543,9 @@ class GraphQLView(GraphQL[Context, None]):
         elsewhere = await context.authenticate_key()
         if elsewhere is not None:
             raise RequestRefused(403, elsewhere, RequestErrorCode.FORBIDDEN)
+        beyond = await context.authenticate_app(document, operation)  # an app's access token
+        if beyond is not None:
+            raise RequestRefused(403, beyond, RequestErrorCode.FORBIDDEN)
         nodes = self.node_count(document, operation, params.variables)
         if dry_run(self.service_schema._schema, document, operation, params.variables):
             caller = await self.charging.caller(context)

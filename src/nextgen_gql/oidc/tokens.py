@@ -25,6 +25,7 @@ from nextgen_gql.services.audit import record
 from nextgen_gql.services.clock import now
 
 __all__ = [
+    "ACCESS_PREFIX",
     "ACCESS_TTL",
     "CODE_TTL",
     "REFRESH_TTL",
@@ -43,6 +44,9 @@ __all__ = [
 CODE_TTL = dt.timedelta(seconds=60)
 ACCESS_TTL = dt.timedelta(minutes=10)
 REFRESH_TTL = dt.timedelta(days=30)
+#: Access tokens say what they are, as service keys do (``ngk_``): a bearer credential is
+#: told apart before any database read (``oidc.access``).
+ACCESS_PREFIX = "nga_"
 
 
 def digest(value: str) -> str:
@@ -117,7 +121,7 @@ async def issue_tokens(
     family: str | None = None,
 ) -> Issued:
     """A new access token (and refresh token when ``refresh``), of a new family for a code."""
-    access = secrets.token_urlsafe(32)
+    access = ACCESS_PREFIX + secrets.token_urlsafe(32)
     refresh_token = secrets.token_urlsafe(48) if refresh else None
     at = now()
     row = await OidcToken.create(
@@ -223,7 +227,7 @@ async def access_token(token: str) -> OidcToken | None:
     at = now()
     row = (
         await OidcToken.filter(access_hash=digest(token), revoked_at__isnull=True, access_expires_at__gt=at)
-        .select_related("client", "session")
+        .select_related("client", "session", "session__account")
         .first()
     )
     if row is None or row.client.removed_at is not None:

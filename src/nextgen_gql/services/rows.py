@@ -270,7 +270,9 @@ class Viewer(NamedTuple):
 
 
 @functools.cache
-def _viewer_sql(membership: bool, privileges: bool, clerk_courts: bool, account: bool) -> str:
+def _viewer_sql(
+    membership: bool, privileges: bool, clerk_courts: bool, account: bool, by_session: bool = False
+) -> str:
     owner = "a.id" if account else "s.account_id"
     columns = [_ACCOUNT_COLUMNS if account else owner, "s.id, s.last_used_at, s.mfa_restricted, s.write_lsn"]
     joins = ["JOIN pacer_accounts a ON a.id = s.account_id"] if account else []
@@ -288,7 +290,8 @@ def _viewer_sql(membership: bool, privileges: bool, clerk_courts: bool, account:
     return (
         f"SELECT {', '.join(columns)} FROM sessions s "
         + " ".join(joins)
-        + " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?"
+        + (" WHERE s.id = ?" if by_session else " WHERE s.token_hash = ?")
+        + " AND s.revoked_at IS NULL AND s.expires_at > ?"
         + (" ORDER BY p.court_id, p.id" if privileges else "")
     )
 
@@ -300,17 +303,24 @@ async def viewer_for_token(
     privileges: bool = False,
     clerk_courts: bool = False,
     account: bool = True,
+    session_id: int | None = None,
 ) -> Viewer | None:
     """The account of the live session for ``token`` (``auth.session_for_token``'s rule), and in
     the same statement what the caller asks for: its firm membership, its filing privileges
     (ordered as ``privileges_of``), the courts it is a clerk of. ``account=False``: the account's
     own columns are left to the caller (a data read, ``accounts_by_ids``, which a replica may
-    serve); the session and every fact a permission hangs on are read here, on the database."""
-    if not token or len(token) > 512:
+    serve); the session and every fact a permission hangs on are read here, on the database.
+    ``session_id``: the session is that one, still live, instead of ``token``'s (an app's
+    access token acts in the session it was issued in: ``oidc.access``)."""
+    if session_id is not None:
+        sql = _viewer_sql(membership, privileges, clerk_courts, account, by_session=True)
+        found = await _rows(sql, (session_id, now()))
+    elif not token or len(token) > 512:
         return None
-    found = await _rows(
-        _viewer_sql(membership, privileges, clerk_courts, account), (token_hash(token), now())
-    )
+    else:
+        found = await _rows(
+            _viewer_sql(membership, privileges, clerk_courts, account), (token_hash(token), now())
+        )
     if not found:
         return None
     first = found[0]

@@ -76,8 +76,10 @@ class Runtime:
         (``me``), those are not read with the session but after it, as a data read."""
         if self._viewer is Undefined:
             facts = self.facts
+            app = self.context.app  # an app's access token acts in its session (oidc.access)
             found = await rows.viewer_for_token(
                 self.context.token,
+                session_id=app.session.id if app is not None else None,
                 membership="membership" in facts,
                 privileges="privileges" in facts,
                 clerk_courts="clerk_courts" in facts,
