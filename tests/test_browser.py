@@ -3,6 +3,7 @@ with every request that leaves the machine refused (court networks are often clo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -900,41 +901,41 @@ def test_spa_connected_apps_lists_what_each_app_may_do_and_disconnects_one(
     assert outside == []
 
 
-def test_an_app_signs_a_person_in_through_the_services_own_page(
-    tmp_path: Path, fresh_database_url: str
-) -> None:
-    """The OpenID Connect sign-in page in a browser: a court's system sends the person to
-    /oauth/authorize; the page asks the password (and the redaction acknowledgement); the
-    browser comes back to the system's redirect URI with a code the system redeems."""
+OIDC_CALLBACK = "https://ecf.mad.example/oidc/callback"
+OIDC_ISSUER = "http://127.0.0.1:8000"
+
+
+@contextlib.contextmanager
+def oidc_browser(tmp_path: Path, database_url: str) -> Iterator[tuple[object, str, list[str], str]]:
+    """The demo served as an OpenID provider, a court's public client registered, and a browser
+    sent to ``/oauth/authorize`` by it: (page, base URL, the callbacks that landed, the PKCE
+    verifier). Every request that is not to the service or the callback is refused."""
     import base64
     import hashlib
     import secrets
-    from urllib.parse import parse_qs, urlencode, urlsplit
+    from urllib.parse import urlencode
 
-    import httpx
     from playwright.sync_api import sync_playwright
 
     from tests import databases
 
-    callback = "https://ecf.mad.example/oidc/callback"
-    issuer = "http://127.0.0.1:8000"
-    env = {"NEXTGEN_GQL_PUBLIC_URL": issuer}
+    env = {"NEXTGEN_GQL_PUBLIC_URL": OIDC_ISSUER}
     with (
-        serving(tmp_path, "--demo", database_url=fresh_database_url, env=env) as base,
+        serving(tmp_path, "--demo", database_url=database_url, env=env) as base,
         sync_playwright() as pw,
     ):
         databases.query(
-            fresh_database_url,
+            database_url,
             "INSERT INTO oidc_clients (client_id, name, court_id, auth_method, redirect_uris,"
             " post_logout_redirect_uris, created_at) VALUES ('ngo_ecfmadpublic', 'CM/ECF mad', 'mad', 'none',"
-            f" '{callback}', '', '2026-12-01T10:00:00+00:00') RETURNING id",
+            f" '{OIDC_CALLBACK}', '', '2026-12-01T10:00:00+00:00') RETURNING id",
         )
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         params = {
             "response_type": "code",
             "client_id": "ngo_ecfmadpublic",
-            "redirect_uri": callback,
+            "redirect_uri": OIDC_CALLBACK,
             "scope": "openid profile",
             "state": "browser-state",
             "nonce": "browser-nonce",
@@ -949,7 +950,7 @@ def test_an_app_signs_a_person_in_through_the_services_own_page(
             url = route.request.url  # type: ignore[attr-defined]
             if url.startswith(base):
                 route.continue_()  # type: ignore[attr-defined]
-            elif url.startswith(callback):
+            elif url.startswith(OIDC_CALLBACK):
                 landed.append(url)
                 route.fulfill(status=200, content_type="text/html", body="<h1>Back at CM/ECF</h1>")  # type: ignore[attr-defined]
             else:
@@ -959,31 +960,85 @@ def test_an_app_signs_a_person_in_through_the_services_own_page(
         try:
             page.goto(f"{base}/oauth/authorize?{urlencode(params)}")  # type: ignore[attr-defined]
             page.get_by_role("heading", name="Sign in: PACER").wait_for()  # type: ignore[attr-defined]
-            assert "CM/ECF mad" in page.content()  # type: ignore[attr-defined]
-            page.get_by_label("Username").fill("jmorgan2019")  # type: ignore[attr-defined]
-            page.get_by_label("Password").fill("not-the-password-9")  # type: ignore[attr-defined]
-            page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
-            page.get_by_role("alert").wait_for()  # type: ignore[attr-defined]
-            assert landed == []
-            page.get_by_label("Password").fill("Granite-Falcon-Morning-88")  # type: ignore[attr-defined]
-            page.get_by_label("I will redact", exact=False).check()  # type: ignore[attr-defined]
-            page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
-            page.get_by_role("heading", name="Back at CM/ECF").wait_for()  # type: ignore[attr-defined]
-            shot(page, "oidc-back-at-the-app")
+            yield page, base, landed, verifier
         finally:
             browser.close()
-        (url,) = landed
-        got = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-        assert got["state"] == "browser-state" and got["iss"] == issuer
-        answer = httpx.post(
-            f"{base}/oauth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": got["code"],
-                "redirect_uri": callback,
-                "client_id": "ngo_ecfmadpublic",
-                "code_verifier": verifier,
-            },
-        )
-        assert answer.status_code == 200, answer.text
-        assert answer.json()["id_token"] and answer.json()["refresh_token"]
+
+
+def redeem(base: str, landed: list[str], verifier: str) -> dict[str, object]:
+    """The code the browser brought back, redeemed as the court's system would."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import httpx
+
+    (url,) = landed
+    got = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert got["state"] == "browser-state" and got["iss"] == OIDC_ISSUER
+    answer = httpx.post(
+        f"{base}/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": got["code"],
+            "redirect_uri": OIDC_CALLBACK,
+            "client_id": "ngo_ecfmadpublic",
+            "code_verifier": verifier,
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    tokens: dict[str, object] = answer.json()
+    return tokens
+
+
+def test_an_app_signs_a_person_in_through_the_services_own_page(
+    tmp_path: Path, fresh_database_url: str
+) -> None:
+    """The OpenID Connect sign-in page in a browser: a court's system sends the person to
+    /oauth/authorize; the page asks the password (and the redaction acknowledgement); the
+    browser comes back to the system's redirect URI with a code the system redeems."""
+    with oidc_browser(tmp_path, fresh_database_url) as (page, base, landed, verifier):
+        assert "CM/ECF mad" in page.content()  # type: ignore[attr-defined]
+        page.get_by_label("Username").fill("jmorgan2019")  # type: ignore[attr-defined]
+        page.get_by_label("Password").fill("not-the-password-9")  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+        page.get_by_role("alert").wait_for()  # type: ignore[attr-defined]
+        assert landed == []
+        page.get_by_label("Password").fill("Granite-Falcon-Morning-88")  # type: ignore[attr-defined]
+        page.get_by_label("I will redact", exact=False).check()  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+        page.get_by_role("heading", name="Back at CM/ECF").wait_for()  # type: ignore[attr-defined]
+        shot(page, "oidc-back-at-the-app")
+        tokens = redeem(base, landed, verifier)
+    assert tokens["id_token"] and tokens["refresh_token"]
+
+
+def test_a_clerk_who_used_the_skips_adds_an_app_inside_the_openid_sign_in(
+    tmp_path: Path, fresh_database_url: str
+) -> None:
+    """A clerk who must have an authenticator app and used the three sign-ins without one adds
+    it on the provider's own pages (the QR code drawn, the mailed security code, a first code,
+    the backup codes), then lands back at the court's system."""
+    import pyotp
+
+    with oidc_browser(tmp_path, fresh_database_url) as (page, base, landed, verifier):
+        for _ in range(3):
+            _api_sign_in(base, "madclerk01", "Court-Docket-Review-2026!")
+        page.get_by_label("Username").fill("madclerk01")  # type: ignore[attr-defined]
+        page.get_by_label("Password").fill("Court-Docket-Review-2026!")  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+        page.get_by_role("heading", name="Add an authenticator app").wait_for()  # type: ignore[attr-defined]
+        page.get_by_label("Name of the app", exact=False).fill("Chambers phone")  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Mail me a security code").click()  # type: ignore[attr-defined]
+        page.locator("svg").wait_for()  # type: ignore[attr-defined]
+        assert page.locator("svg").evaluate("s => s.getBoundingClientRect().width > 50")  # type: ignore[attr-defined]
+        secret = page.locator("code").first.inner_text()  # type: ignore[attr-defined]
+        shot(page, "oidc-enrol")
+        page.get_by_label("Security code").fill(_latest_mail(tmp_path, "Security code:"))  # type: ignore[attr-defined]
+        page.get_by_label("Code the app shows").fill(pyotp.TOTP(secret).now())  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Add the app").click()  # type: ignore[attr-defined]
+        page.get_by_role("heading", name="Your backup codes").wait_for()  # type: ignore[attr-defined]
+        assert page.locator("li code").count() == 10  # type: ignore[attr-defined]
+        assert landed == []
+        page.get_by_role("button", name="Continue to CM/ECF mad").click()  # type: ignore[attr-defined]
+        page.get_by_role("heading", name="Back at CM/ECF").wait_for()  # type: ignore[attr-defined]
+        tokens = redeem(base, landed, verifier)
+    assert tokens["id_token"]

@@ -42,9 +42,18 @@ def test_clients_add_list_remove(run, capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out
     assert "authenticating with none" in out and "client_secret" not in out
 
+    assert (
+        run("clients", "add", "--name", "Signer", "--court", "mad", "--redirect-uri", "https://ecf.mad.example/cb",
+            "--auth-method", "private_key_jwt", "--jwks-uri", "https://ecf.mad.example/jwks.json")
+        == 0
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "authenticating with private_key_jwt" in out and "client_secret" not in out
+    assert "keys read from: https://ecf.mad.example/jwks.json" in out
+
     assert run("clients", "list") == 0
     listed = capsys.readouterr().out
-    assert "2 client(s)" in listed and client_id in listed and "ngc_" not in listed
+    assert "3 client(s)" in listed and client_id in listed and "ngc_" not in listed
 
     assert run("clients", "remove", client_id) == 0
     assert "removed" in capsys.readouterr().out

@@ -22,6 +22,8 @@ class Receiver:
     #: Statuses to answer, in turn (then ``default``); a pair (status, headers) adds headers.
     answers: deque[int | tuple[int, dict[str, str]]] = field(default_factory=deque)
     default: int = 200
+    #: The body of every answer (JSON when given: a JWK set a client publishes, say).
+    document: bytes | None = None
     received: list[Received] = field(default_factory=list)
     url: str = ""
     _server: asyncio.Server | None = None
@@ -63,8 +65,12 @@ class Receiver:
                 async with self._arrived:
                     self.received.append(Received(method, path, headers, body))
                     self._arrived.notify_all()
+                if self.document is not None:
+                    extra = {"content-type": "application/json", **extra}
                 more = "".join(f"{k}: {v}\r\n" for k, v in extra.items())
-                writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: 2\r\n{more}\r\nok".encode())
+                content = self.document if self.document is not None else b"ok"
+                head = f"HTTP/1.1 {status} X\r\ncontent-length: {len(content)}\r\n{more}\r\n"
+                writer.write(head.encode() + content)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass

@@ -125,7 +125,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     connections = LiveConnections(settings, hub, live)
     # PostgreSQL without NEXTGEN_GQL_SECRET_KEY stops here, before serving (MissingSecretKey).
     sealer = Sealer(resolve_secret_key(settings.secret_key, settings.database_url))
-    # Where the service may call out: checked when a webhook URL is given, and at every attempt.
+    # Where the service may call out: checked when a webhook URL is given, at every attempt, and
+    # before a private_key_jwt client's keys are read.
     reach = Reach(settings.webhook_networks)
     view = GraphQLView(
         build_schema(settings),
@@ -301,7 +302,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             *observability.routes(),
             # the OpenID Connect provider (nextgen_gql.oidc)
-            *oidc_routes(settings, sealer, Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from)),
+            *oidc_routes(
+                settings, sealer, Mailer(settings.mail_dir, settings.smtp_url, settings.mail_from), reach
+            ),
             Route("/", spa, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

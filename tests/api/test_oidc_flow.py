@@ -394,16 +394,6 @@ async def test_a_revoked_grant_or_an_ended_session_ends_the_apps_tokens(provider
     assert (await provider.client.get("/oauth/userinfo", headers=bearer(fresh))).status_code == 401
 
 
-async def test_private_key_jwt_is_refused_until_it_is_served() -> None:
-    with pytest.raises(clients.ClientError, match="not served yet"):
-        await clients.add_client(
-            name="Signer",
-            redirect_uris=[APP_CB],
-            auth_method="private_key_jwt",
-            jwks_uri="https://signer.example/jwks",
-        )
-
-
 # Authlib 1.9.10 asks its httpx users to move to "httpx2"; httpx is what the stack uses.
 @pytest.mark.filterwarnings("ignore:The httpx module is deprecated")
 async def test_a_relying_party_library_completes_the_flow(provider: Api) -> None:

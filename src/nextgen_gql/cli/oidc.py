@@ -67,6 +67,8 @@ def cmd_clients(args: argparse.Namespace, settings: Settings) -> int:
             print(f"client_id: {c.client_id}")
             if made.secret is not None:
                 print(f"client_secret (shown this once): {made.secret}")
+            if c.jwks_uri is not None:
+                print(f"keys read from: {c.jwks_uri} (assertions signed with RS256, PS256 or ES256)")
         elif args.action == "list":
             listed = run_with_db(settings, clients.list_clients)
             print(f"{len(listed)} client(s) (client_id, name, court, method, redirect URIs):")

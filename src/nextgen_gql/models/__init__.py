@@ -25,6 +25,7 @@ from nextgen_gql.models.firms import Firm, FirmInvitation, FirmMembership
 from nextgen_gql.models.keys import CourtServiceKey
 from nextgen_gql.models.oidc import (
     AppGrantRecord,
+    OidcAssertion,
     OidcClientRecord,
     OidcCode,
     OidcLogout,
@@ -62,6 +63,7 @@ __all__ = [
     "FirmMembership",
     "LiveEvent",
     "MfaChallenge",
+    "OidcAssertion",
     "OidcClientRecord",
     "OidcCode",
     "OidcLogout",

@@ -14,7 +14,15 @@ from tortoise.models import Model
 from nextgen_gql.models.accounts import PacerAccount, Session
 from nextgen_gql.models.courts import CourtRecord
 
-__all__ = ["AppGrantRecord", "OidcClientRecord", "OidcCode", "OidcLogout", "OidcSigningKey", "OidcToken"]
+__all__ = [
+    "AppGrantRecord",
+    "OidcAssertion",
+    "OidcClientRecord",
+    "OidcCode",
+    "OidcLogout",
+    "OidcSigningKey",
+    "OidcToken",
+]
 
 
 class OidcClientRecord(Model):
@@ -180,3 +188,17 @@ class OidcLogout(Model):
         table = "oidc_logouts"
         unique_together = (("session_id", "client_id"),)
         indexes = (("outcome", "next_attempt_at"),)
+
+
+class OidcAssertion(Model):
+    """A client assertion (``private_key_jwt``, RFC 7523) already used: its ``jti`` is single use per client until the assertion expires (``oidc.assertions``)."""
+
+    id = fields.IntField(primary_key=True)
+    # the client's public id (the assertion's iss and sub)
+    client_id = fields.CharField(max_length=40)
+    jti = fields.CharField(max_length=255)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "oidc_assertions"
+        unique_together = (("client_id", "jti"),)

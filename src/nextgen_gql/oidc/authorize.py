@@ -12,7 +12,10 @@ Then:
    factor). Otherwise the sign-in page, which asks what ``signIn`` asks (password, client
    code, redaction acknowledgement, then the second factor when the account has one) through
    the same ``services.auth`` functions, throttles and audit included. ``prompt=none`` gets
-   ``login_required`` instead. A session restricted to MFA enrolment cannot authorize apps.
+   ``login_required`` instead. An account that must have an authenticator app and used its
+   sign-ins without one (a session restricted to enrolment) adds one here first, as the web
+   app would have it do (``services.mfa``: the mailed security code, the QR code, the first
+   code, the backup codes shown once); ``prompt=none`` gets ``interaction_required``.
 2. Consent: a national app asking for scopes not granted yet gets the consent page
    (``prompt=none``: ``consent_required``); a court's own system needs none. Either way the
    grant is recorded (``grants.grant``), so the person sees it under Connected apps.
@@ -35,7 +38,7 @@ from starlette.responses import RedirectResponse, Response
 
 from nextgen_gql.api.context import COOKIE_NAME
 from nextgen_gql.api.http import is_https
-from nextgen_gql.errors import DomainError
+from nextgen_gql.errors import DomainError, NotFound
 from nextgen_gql.models import PacerAccount, Session
 from nextgen_gql.oidc import claims, grants, pages
 from nextgen_gql.oidc.server import Person, Provider, Request, run
@@ -118,6 +121,14 @@ class Authorize:
             # Signed in just now, as asked: the forms that follow must not ask again.
             pairs = _without_login_prompt(pairs)
             q = urlencode(pairs)
+        elif (
+            action in ("enrol_start", "enrol_confirm")
+            and person is not None
+            and person.session.mfa_restricted
+        ):
+            shown = await self._enrol(form, person, client_name, q, csrf)
+            if shown is not None:
+                return shown
         answer = await self._decide(request, pairs, data, person, signed_now, action, client_name, q, csrf)
         if new_token is not None:
             answer.set_cookie(
@@ -161,11 +172,9 @@ class Authorize:
         if person is None:
             return pages.sign_in(client_name, q, csrf)
         if person.session.mfa_restricted:
-            return pages.error(
-                "This account must add an authenticator app before it can sign in to apps: sign in to "
-                "the service's web app, open Security, and add one.",
-                403,
-            )
+            if "none" in prompts:
+                return self._error_redirect(oauth, grant, "interaction_required")
+            return pages.enrol_start(client_name, q, csrf)
         client = grant.request.client.row
         scopes = grant.request.scope.split()
         if action == "deny":
@@ -224,6 +233,43 @@ class Authorize:
         if session is None:
             return None, False
         return Person(await PacerAccount.get(id=session.account_id), session), False
+
+    async def _enrol(
+        self, form: dict[str, str], person: Person, client_name: str, q: str, csrf: str
+    ) -> Response | None:
+        """A restricted session's enrolment, a step at a time: the page to show, or None once
+        the app is added and the flow goes on (the session no longer restricted)."""
+        account = person.account
+        if form.get("action") == "enrol_start":
+            try:
+                started = await mfa.start_enrollment(
+                    account, form.get("name", ""), sealer=self.sealer, mailer=self.mailer
+                )
+            except DomainError as exc:
+                return pages.enrol_start(client_name, q, csrf, exc.message)
+            return pages.enrol_confirm(
+                client_name, q, csrf, started.authenticator.id, started.qr_svg, started.secret
+            )
+        raw = form.get("enrollment", "")
+        enrollment = int(raw) if raw.isdigit() and len(raw) < 12 else None
+        try:
+            _, codes = await mfa.confirm_enrollment(
+                account,
+                enrollment,
+                form.get("security_code", ""),
+                form.get("code", ""),
+                sealer=self.sealer,
+                mailer=self.mailer,
+            )
+        except NotFound as exc:
+            return pages.enrol_start(client_name, q, csrf, exc.message)
+        except DomainError as exc:
+            assert enrollment is not None
+            return pages.enrol_confirm(client_name, q, csrf, enrollment, None, None, exc.message)
+        person.session = await Session.get(id=person.session.id)
+        if codes:
+            return pages.backup_codes(client_name, codes, q, csrf)
+        return None
 
     async def _has_second_factor(self, person: Person | None) -> bool:
         return person is not None and await mfa.is_enabled(person.account.id)

@@ -99,12 +99,6 @@ async def add_client(
         raise ClientError("auth-method", "none is for public clients (--public)")
     if method == "private_key_jwt" and not jwks_uri:
         raise ClientError("jwks-uri", "private_key_jwt needs the client's JWKS URL (--jwks-uri)")
-    if method == "private_key_jwt":
-        raise ClientError(
-            "auth-method",
-            "private_key_jwt is not served yet: register the client with client_secret_basic, "
-            "client_secret_post, or (--public) none",
-        )
     if jwks_uri and method != "private_key_jwt":
         raise ClientError("jwks-uri", "a JWKS URL is for private_key_jwt clients only")
     uris = [_check_uri("redirect-uri", u, allow_custom_scheme=public) for u in redirect_uris]

@@ -1,5 +1,6 @@
-"""The pages the authorization endpoint shows a person: sign in, the second factor, consent,
-and errors that must not go back to a client. Plain HTML, every value escaped; each form
+"""The pages the authorization endpoint shows a person: sign in, the second factor, enrolment
+of an authenticator app (when the account must have one), consent, and errors that must not go
+back to a client. Plain HTML, every value escaped; each form
 carries the request it continues (``q``) and a CSRF token of its own (``csrf``, matched with
 a ``SameSite=Strict`` cookie); no page may be framed.
 """
@@ -13,9 +14,12 @@ from starlette.responses import HTMLResponse
 __all__ = [
     "HEADERS",
     "SCOPE_WORDS",
+    "backup_codes",
     "confirm_sign_out",
     "consent",
     "done",
+    "enrol_confirm",
+    "enrol_start",
     "error",
     "second_factor",
     "sign_in",
@@ -128,3 +132,61 @@ def confirm_sign_out(client_name: str, kept: dict[str, str], csrf: str) -> HTMLR
 
 def done(message: str) -> HTMLResponse:
     return _page("Signed out", f"<p>{escape(message)}</p>")
+
+
+def enrol_start(client_name: str, q: str, csrf: str, message: str | None = None) -> HTMLResponse:
+    body = (
+        "<p>Your account must have an authenticator app before it signs in to "
+        f"<strong>{escape(client_name)}</strong> or anything else: you used the three sign-ins "
+        "allowed without one. Add one now: we mail a security code to the email on file, then you "
+        "scan a QR code with the app.</p>"
+        f'{_message(message)}<form method="post" action="/oauth/authorize">{_hidden(q, csrf)}'
+        '<input type="hidden" name="action" value="enrol_start">'
+        '<label for="name">Name of the app (to tell it apart later)</label>'
+        '<input type="text" id="name" name="name" required maxlength="64" value="Authenticator app">'
+        '<button type="submit">Mail me a security code</button></form>'
+    )
+    return _page("Add an authenticator app", body, 400 if message else 200)
+
+
+def enrol_confirm(
+    client_name: str,
+    q: str,
+    csrf: str,
+    enrollment_id: int,
+    qr_svg: str | None,
+    secret: str | None,
+    message: str | None = None,
+) -> HTMLResponse:
+    shown = ""
+    if qr_svg is not None and secret is not None:
+        # The SVG is the service's own (segno), never a client's text.
+        shown = (
+            f"<p>Scan this code with your authenticator app:</p><div>{qr_svg}</div>"
+            f"<p>Or type this key into it: <code>{escape(secret)}</code></p>"
+        )
+    body = (
+        f"{shown}<p>Then enter the security code we mailed you and the code the app shows, to "
+        f"continue to <strong>{escape(client_name)}</strong>.</p>"
+        f'{_message(message)}<form method="post" action="/oauth/authorize">{_hidden(q, csrf)}'
+        '<input type="hidden" name="action" value="enrol_confirm">'
+        f'<input type="hidden" name="enrollment" value="{enrollment_id}">'
+        '<label for="security_code">Security code (from the email)</label>'
+        '<input type="text" id="security_code" name="security_code" autocomplete="off" inputmode="numeric" required>'
+        '<label for="code">Code the app shows</label><input type="text" id="code" name="code" '
+        'autocomplete="one-time-code" inputmode="numeric" required>'
+        '<button type="submit">Add the app</button></form>'
+    )
+    return _page("Add an authenticator app", body, 400 if message else 200)
+
+
+def backup_codes(client_name: str, codes: list[str], q: str, csrf: str) -> HTMLResponse:
+    items = "".join(f"<li><code>{escape(c)}</code></li>" for c in codes)
+    body = (
+        "<p>The app is added. Keep these backup codes somewhere safe: each signs you in once if "
+        "you lose the app. They are shown only now.</p>"
+        f"<ul>{items}</ul>"
+        f'<form method="post" action="/oauth/authorize">{_hidden(q, csrf)}'
+        f'<button type="submit" name="action" value="continue">Continue to {escape(client_name)}</button></form>'
+    )
+    return _page("Your backup codes", body)

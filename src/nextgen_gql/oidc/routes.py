@@ -15,17 +15,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from nextgen_gql.oidc import claims, signing, tokens
+from nextgen_gql.oidc.assertions import ClientKeys
 from nextgen_gql.oidc.authorize import Authorize
 from nextgen_gql.oidc.logout import EndSession
-from nextgen_gql.oidc.server import SCOPES, Provider, Request, run
+from nextgen_gql.oidc.server import ASSERTION_ALGORITHMS, CLIENT_AUTH_METHODS, SCOPES, Provider, Request, run
+from nextgen_gql.outbound.addresses import PUBLIC_ONLY, Reach
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.settings import Settings
 
 __all__ = ["SCOPES", "discovery", "routes"]
 
-#: The token endpoint's client authentication (private_key_jwt is not served yet).
-TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+#: The token and revocation endpoints' client authentication (introspection: not ``none``).
+TOKEN_AUTH_METHODS = tuple(CLIENT_AUTH_METHODS)
 MAX_FORM = 16_384
 CLAIMS = (
     "sub",
@@ -69,6 +71,7 @@ def discovery(issuer: str) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [signing.ALG],
         "token_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
         "revocation_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
         "introspection_endpoint_auth_methods_supported": [m for m in TOKEN_AUTH_METHODS if m != "none"],
         "code_challenge_methods_supported": ["S256"],
@@ -84,9 +87,12 @@ def discovery(issuer: str) -> dict[str, Any]:
     }
 
 
-def routes(settings: Settings, sealer: Sealer, mailer: Mailer) -> list[BaseRoute]:
-    """The routes to mount at the application's root."""
-    provider = Provider(settings.public_url, sealer) if settings.public_url is not None else None
+def routes(settings: Settings, sealer: Sealer, mailer: Mailer, reach: Reach = PUBLIC_ONLY) -> list[BaseRoute]:
+    """The routes to mount at the application's root; ``reach`` says where the provider may
+    call out (a ``private_key_jwt`` client's ``jwks_uri``)."""
+    provider = (
+        Provider(settings.public_url, sealer, ClientKeys(reach)) if settings.public_url is not None else None
+    )
     authorize = Authorize(provider, settings, sealer, mailer) if provider is not None else None
     ending = EndSession(sealer, settings)
 
@@ -131,6 +137,7 @@ def routes(settings: Settings, sealer: Sealer, mailer: Mailer) -> list[BaseRoute
                 "invalid_request", f"Send the {what} request as application/x-www-form-urlencoded."
             )
         form = [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
+        await provider.client_keys.prepare(dict(form))  # a private_key_jwt client's keys, for Authlib
         return Request("POST", f"{provider.issuer}{request.url.path}", request.headers, [], form)
 
     async def token(request: Request_) -> Response:

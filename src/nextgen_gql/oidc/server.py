@@ -15,11 +15,15 @@ Rules the service adds to Authlib's defaults:
 - ID tokens are always RS256 with the current key's ``kid``, whatever a client asks
   (never ``none``); ``auth_time`` is the real moment of sign-in, ``acr``/``amr`` say whether a
   second factor was used;
-- every redirect back to a client carries ``iss`` (RFC 9207), error redirects included.
+- every redirect back to a client carries ``iss`` (RFC 9207), error redirects included;
+- ``private_key_jwt`` assertions (``_PrivateKeyJwt``) are RS256, PS256 or ES256 only, name the
+  issuer or the token endpoint as ``aud``, live ten minutes at most and are used once
+  (``assertions``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import time
 from collections import defaultdict
@@ -34,6 +38,7 @@ from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import (
     AuthorizationCodeMixin,
     ClientMixin,
+    InvalidClientError,
     InvalidRequestError,
     OAuth2Payload,
     OAuth2Request,
@@ -42,16 +47,19 @@ from authlib.oauth2.rfc6749 import (
 )
 from authlib.oauth2.rfc6749 import grants as oauth_grants
 from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
-from joserfc.jwk import RSAKey
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
 from starlette.responses import JSONResponse, Response
 
 from nextgen_gql.models import PacerAccount, Session
 from nextgen_gql.models.oidc import OidcClientRecord, OidcCode, OidcToken
-from nextgen_gql.oidc import claims, clients, signing, tokens
+from nextgen_gql.oidc import assertions, claims, clients, signing, tokens
 from nextgen_gql.services.crypto import Sealer
 
 __all__ = ["SCOPES", "Person", "Provider", "run"]
@@ -60,6 +68,10 @@ SCOPES = ("openid", "profile", "email", "pacer", "cmecf", "api", "api.read")
 #: Scopes only a court's own system (a client with a court) may be given.
 FIRST_PARTY_SCOPES = frozenset({"api", "cmecf"})
 ID_TOKEN_TTL = 300
+#: How clients authenticate at the token and revocation endpoints (introspection: not ``none``).
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+#: What a ``private_key_jwt`` assertion may be signed with.
+ASSERTION_ALGORITHMS = ["RS256", "PS256", "ES256"]
 
 T = TypeVar("T")
 
@@ -284,7 +296,7 @@ class _IssuesTokens:
 
 
 class _CodeGrant(_IssuesTokens, oauth_grants.AuthorizationCodeGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     def save_authorization_code(self, code: str, request: Request) -> None:
         person: Person = request.user
@@ -311,7 +323,7 @@ class _CodeGrant(_IssuesTokens, oauth_grants.AuthorizationCodeGrant):  # type: i
 
 
 class _RefreshGrant(_IssuesTokens, oauth_grants.RefreshTokenGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> Refresh | None:
@@ -338,7 +350,7 @@ def _held(token_string: str, token_type_hint: str | None) -> Held | None:
 class _Revocation(RevocationEndpoint):  # type: ignore[misc]
     """RFC 7009: a client ends one of its own tokens (a refresh token: its whole family)."""
 
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     query_token = staticmethod(_held)
 
@@ -356,7 +368,7 @@ class _Revocation(RevocationEndpoint):  # type: ignore[misc]
 class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     """RFC 7662, for confidential clients, about their own tokens only."""
 
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    CLIENT_AUTH_METHODS = [m for m in CLIENT_AUTH_METHODS if m != "none"]
 
     def __init__(self, server: Provider) -> None:
         super().__init__(server)
@@ -380,6 +392,51 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
             "iat": int(row.issued_at.timestamp()),
             "exp": int(expires.timestamp()) if expires is not None else None,
         }
+
+
+class _PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
+    """``private_key_jwt``: the client signs an assertion with a key it publishes at its
+    ``jwks_uri`` (read and kept by ``assertions.ClientKeys``, before Authlib runs)."""
+
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def __init__(self, provider: Provider) -> None:
+        super().__init__(validate_jti=True, leeway=30)
+        self.provider = provider
+
+    def get_audiences(self) -> list[str]:
+        # The issuer, as RFC 7523 and FAPI 2.0 say; the token endpoint, as OpenID Connect Core 9 says.
+        issuer = self.provider.issuer
+        return [issuer, f"{issuer}/oauth/token", f"{issuer}/oauth/revoke", f"{issuer}/oauth/introspect"]
+
+    def resolve_client_public_key(self, client: Client) -> KeySet:
+        if client.row.auth_method != self.CLIENT_AUTH_METHOD:
+            raise InvalidClientError(description="This client does not authenticate with private_key_jwt.")
+        try:
+            return self.provider.client_keys.key_set(client.row)
+        except assertions.KeysUnavailable as exc:
+            raise InvalidClientError(description=str(exc)) from None
+
+    def process_assertion_claims(self, assertion: str, resolve_key: Any) -> Any:
+        try:
+            token = jwt.decode(assertion, resolve_key, algorithms=ASSERTION_ALGORITHMS)
+        except JoseError as exc:
+            raise InvalidClientError(
+                description=f"The client assertion does not verify: {exc.description}"
+            ) from None
+        self.verify_claims(token.claims)
+        return token.claims
+
+    def validate_jti(self, claims: Mapping[str, Any], jti: object) -> bool:
+        refusal = assertions.lifetime_refusal(claims)
+        if refusal is not None:
+            raise InvalidClientError(description=refusal)
+        if not isinstance(jti, str) or not 0 < len(jti) <= assertions.MAX_JTI:
+            raise InvalidClientError(
+                description=f"jti must be a string of 1 to {assertions.MAX_JTI} characters"
+            )
+        expires = dt.datetime.fromtimestamp(claims["exp"], dt.UTC)
+        return call(assertions.spend_jti, str(claims["sub"]), jti, expires)
 
 
 class _OpenIdCode(OpenIDCode):  # type: ignore[misc]
@@ -415,11 +472,14 @@ class _OpenIdCode(OpenIDCode):  # type: ignore[misc]
 class Provider(AuthorizationServer):  # type: ignore[misc]
     """The authorization server of one application (its issuer and sealer)."""
 
-    def __init__(self, issuer: str, sealer: Sealer) -> None:
+    def __init__(self, issuer: str, sealer: Sealer, client_keys: assertions.ClientKeys | None = None) -> None:
         super().__init__(scopes_supported=list(SCOPES))
         self.issuer = issuer
         self.sealer = sealer
+        #: The ``private_key_jwt`` clients' key sets (read before Authlib runs: ``prepare``).
+        self.client_keys = client_keys or assertions.ClientKeys()
         self._key: RSAKey | None = None
+        self.register_client_auth_method(_PrivateKeyJwt.CLIENT_AUTH_METHOD, _PrivateKeyJwt(self))
         self.register_grant(_CodeGrant, [_Pkce(required=True), _OpenIdCode(self)])
         self.register_grant(_RefreshGrant)
         self.register_endpoint(_Revocation)

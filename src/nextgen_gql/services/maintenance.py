@@ -129,7 +129,8 @@ def _deletions(retention: Retention, at: dt.datetime) -> list[tuple[str, str, st
     # The OpenID provider's: codes a day after they expired (a code presented again is still
     # recognised meanwhile); tokens once the last of them expired, or revoked, longer ago than
     # the sessions' retention (a rotated refresh token presented again is recognised until then);
-    # back-channel logout tokens ended as webhook deliveries are.
+    # back-channel logout tokens ended as webhook deliveries are; used client assertions once
+    # they expired.
     kept = moment(at - retention.sessions)
     found += [
         ("oidc_codes", "oidc_codes", "expires_at < ?", [moment(at - dt.timedelta(days=1))]),
@@ -140,6 +141,8 @@ def _deletions(retention: Retention, at: dt.datetime) -> list[tuple[str, str, st
             [kept, kept, kept],
         ),
         ("oidc_logouts", "oidc_logouts", "ended_at < ?", [moment(at - retention.webhooks)]),
+        # Used client assertions once they expired: they are refused for their age by then.
+        ("oidc_assertions", "oidc_assertions", "expires_at < ?", [moment(at)]),
     ]
     if retention.audit is not None:
         found.append(("audit_events", "audit_events", "at < ?", [moment(at - retention.audit)]))
