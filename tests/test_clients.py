@@ -34,6 +34,7 @@ CLIENTS = REPO / "tests" / "clients"
 NODE = shutil.which("node")
 IN_CI = bool(os.environ.get("NEXTGEN_GQL_CI"))
 SETUP = "npm ci --prefix tests/clients"
+EXE = shutil.which("nextgen-gql", path=str(Path(sys.executable).parent)) or "nextgen-gql"
 
 
 def missing_clients() -> str | None:
@@ -71,11 +72,17 @@ def node_clients() -> str:
     return NODE
 
 
-def node(script: str, *args: str, timeout: float = 120) -> dict[str, Any]:
-    """Run one of the client scripts; its JSON report (stdout)."""
+def node(script: str, *args: str, timeout: float = 120, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run one of the client scripts (with ``env`` added to the environment); its JSON report (stdout)."""
     assert NODE is not None
     done = subprocess.run(
-        [NODE, script, *args], cwd=CLIENTS, capture_output=True, text=True, timeout=timeout, check=False
+        [NODE, script, *args],
+        cwd=CLIENTS,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
     try:
         report: dict[str, Any] = json.loads(done.stdout)
@@ -113,29 +120,40 @@ class Server:
     workdir: Path
     database_url: str
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """``nextgen-gql`` on the server's database (as ``serving`` addresses it)."""
-        exe = shutil.which("nextgen-gql", path=str(Path(sys.executable).parent)) or "nextgen-gql"
+    def cli_env(self) -> dict[str, str]:
+        """The environment ``nextgen-gql`` needs to reach the server's database."""
         env = {**os.environ, "NEXTGEN_GQL_TENANTS_DIR": str(TENANTS)}
         env.pop("NEXTGEN_GQL_DATABASE_URL", None)
         if not self.database_url.startswith("sqlite://"):
             env["NEXTGEN_GQL_DATABASE_URL"] = self.database_url
+            env.setdefault("NEXTGEN_GQL_SECRET_KEY", databases.SECRET_KEY)
+        return env
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``nextgen-gql`` on the server's database (as ``serving`` addresses it)."""
         return subprocess.run(
-            [exe, *args], cwd=self.workdir, env=env, capture_output=True, text=True, timeout=120, check=False
+            [EXE, *args],
+            cwd=self.workdir,
+            env=self.cli_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
 
 
 @contextlib.contextmanager
-def demo_server(folder: Path, demo_template: str, **env: str) -> Iterator[Server]:
-    """``nextgen-gql serve --demo``, started with ``env`` added, on a copy of the session's demo
-    database (``--demo`` then adds nothing: this spares the server the demo's password hashing)."""
+def demo_server(folder: Path, demo_template: str, port: int | None = None, **env: str) -> Iterator[Server]:
+    """``nextgen-gql serve --demo``, started with ``env`` added (on ``port``, if given), on a copy
+    of the session's demo database (``--demo`` then adds nothing: this spares the server the
+    demo's password hashing)."""
     url = databases.copy_database(demo_template, folder)
     try:
         with contextlib.ExitStack() as stack:
             with pytest.MonkeyPatch.context() as patch:  # only the server's process sees env
                 for name, value in env.items():
                     patch.setenv(name, value)
-                base = stack.enter_context(serving(folder, "--demo", database_url=url))
+                base = stack.enter_context(serving(folder, "--demo", database_url=url, port=port))
             yield Server(base, folder, url)
     finally:
         databases.drop_database(url)
@@ -293,3 +311,102 @@ def test_standard_webhooks_receiver_verifies_deliveries(
         NEXTGEN_GQL_WEBHOOK_INTERVAL_S="1",
     ) as running:
         assert_checks(node("webhook-receiver.mjs", running.base, timeout=90))
+
+
+# -- openid-client: a certified relying party against the provider ---------------------------
+
+
+def enrol_over_http(base: str, workdir: Path, username: str, password: str) -> tuple[str, str]:
+    """Sign ``username`` in, then add an authenticator app with that session (the security code
+    from the mail folder): the session, which has no second factor, and the app's seed."""
+    import re
+
+    import httpx
+    import pyotp
+
+    def gql(query: str, variables: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        answer = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables}, headers=headers)
+        body: dict[str, Any] = answer.json()
+        assert answer.status_code == 200 and "errors" not in body, body
+        return body["data"]
+
+    signed = gql(
+        "mutation($i: SignInInput!) { signIn(input: $i) { token errors { code } } }",
+        {"i": {"username": username, "password": password, "redactionAcknowledged": True}},
+    )
+    session: str = signed["signIn"]["token"]
+    started = gql(
+        'mutation { startAuthenticatorEnrollment(input: {name: "Phone"}) { enrollment { id secret } errors { code } } }',
+        {},
+        session,
+    )["startAuthenticatorEnrollment"]["enrollment"]
+    mail = sorted((workdir / "mail").glob("*.eml"))[-1].read_text()
+    security = re.search(r"Security code: (\d+)", mail)
+    assert security, mail
+    confirmed = gql(
+        """mutation($i: ConfirmAuthenticatorEnrollmentInput!) { confirmAuthenticatorEnrollment(input: $i) {
+          errors { code message } } }""",
+        {
+            "i": {
+                "enrollmentId": started["id"],
+                "securityCode": security.group(1),
+                "totpCode": pyotp.TOTP(started["secret"]).now(),
+            }
+        },
+        session,
+    )
+    assert confirmed["confirmAuthenticatorEnrollment"]["errors"] == [], confirmed
+    return session, started["secret"]
+
+
+def test_openid_client_relying_party(node_clients: str, demo_template: str, tmp_path: Path) -> None:
+    """openid-client 6 (certified) as a court's CM/ECF: discovery, the code flow with PKCE through
+    the provider's own pages, ID tokens verified, userinfo per scope, refresh rotation and reuse,
+    acr loa:2 forcing the second factor, revocation and introspection, private_key_jwt, a bad
+    redirect URI, key rotation, RP-initiated and back-channel logout (oidc-rp.mjs)."""
+    from tests.test_server import free_port
+
+    port, rp_port = free_port(), free_port()
+    issuer, rp = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{rp_port}"
+    with demo_server(
+        tmp_path,
+        demo_template,
+        port=port,
+        NEXTGEN_GQL_PUBLIC_URL=issuer,
+        NEXTGEN_GQL_WEBHOOK_ALLOW_NETWORKS="127.0.0.1/32",
+        NEXTGEN_GQL_WEBHOOK_INTERVAL_S="1",
+    ) as running:
+        made = running.cli(
+            "clients", "add", "--name", "CM/ECF (D. Mass.)", "--court", "mad",
+            "--redirect-uri", f"{rp}/cb", "--post-logout-redirect-uri", f"{rp}/bye",
+            "--backchannel-logout-uri", f"{rp}/backchannel",
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        client_id = made.stdout.split("client_id: ")[1].split()[0]
+        secret = made.stdout.split("client_secret (shown this once): ")[1].split()[0]
+        signer = running.cli(
+            "clients", "add", "--name", "CM/ECF (D. Mass.), signed", "--court", "mad",
+            "--redirect-uri", f"{rp}/cb", "--auth-method", "private_key_jwt", "--jwks-uri", f"{rp}/jwks.json",
+        )  # fmt: skip
+        assert signer.returncode == 0, signer.stderr
+        pk_client_id = signer.stdout.split("client_id: ")[1].split()[0]
+        session, seed = enrol_over_http(
+            running.base, running.workdir, "jmorgan2019", "Granite-Falcon-Morning-88"
+        )
+        env = {
+            **running.cli_env(),
+            "OIDC_ISSUER": issuer,
+            "OIDC_RP_PORT": str(rp_port),
+            "OIDC_CLIENT_ID": client_id,
+            "OIDC_CLIENT_SECRET": secret,
+            "OIDC_PK_CLIENT_ID": pk_client_id,
+            "OIDC_USERNAME": "jmorgan2019",
+            "OIDC_PASSWORD": "Granite-Falcon-Morning-88",
+            "OIDC_TOTP_SEED": seed,
+            "OIDC_SESSION": session,
+            "OIDC_ROTATE": json.dumps([EXE, "signing-keys", "rotate", str(running.workdir)]),
+        }
+        report = node("oidc-rp.mjs", timeout=120, env=env)
+        assert_checks(report)
+        assert len(report["checks"]) == 21, [c["name"] for c in report["checks"]]  # every step ran

@@ -47,10 +47,12 @@ def serving(
     tenants: Path = TENANTS,
     env: dict[str, str] | None = None,
     start_timeout: float = 60,
+    port: int | None = None,
 ) -> Iterator[Served]:
     """``nextgen-gql serve`` in ``workdir`` (its output in ``server.log``), with ``env`` added to
-    this process's environment; stopped with SIGINT at the end (unless it stopped already)."""
-    port = free_port()
+    this process's environment, on ``port`` (a free one unless given: an issuer URL must name it
+    before the server starts); stopped with SIGINT at the end (unless it stopped already)."""
+    port = port or free_port()
     exe = shutil.which("nextgen-gql", path=str(Path(sys.executable).parent)) or "nextgen-gql"
     given = env or {}
     env = {**os.environ, "NEXTGEN_GQL_TENANTS_DIR": str(tenants), **given}

@@ -73,6 +73,9 @@ export function check(checks, name, ok, evidence = {}) {
 /** A fatal error: report it, with what was exchanged so far. */
 export function crash(report, error) {
   report.error = { message: String(error?.message ?? error), stack: error?.stack };
-  if (error?.cause) report.error.cause = String(error.cause?.message ?? error.cause);
+  if (error?.cause) {
+    const cause = error.cause?.message ?? error.cause;
+    report.error.cause = typeof cause === "object" ? JSON.stringify(cause) : String(cause);
+  }
   finish(report);
 }
