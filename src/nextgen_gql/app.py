@@ -121,6 +121,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             on_notify=lambda _payload: webhooks_due.set(),
             on_reconnect=webhooks_due.set,
         )
+    # So do back-channel logout tokens owed by any process (the OpenID provider's).
+    logouts_due = asyncio.Event()
+    if listener is not None and settings.webhook_interval_s > 0 and settings.public_url is not None:
+        listener.listen(
+            logouts.CHANNEL, on_notify=lambda _payload: logouts_due.set(), on_reconnect=logouts_due.set
+        )
     live = LiveCourts(CourtRegistry(files or ()), database_url=url, listener=listener)
     connections = LiveConnections(settings, hub, live)
     # PostgreSQL without NEXTGEN_GQL_SECRET_KEY stops here, before serving (MissingSecretKey).
@@ -220,7 +226,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
             tell = (
                 asyncio.create_task(
-                    logouts.run(logout_sender, settings.webhook_interval_s, asyncio.Event()), name="logouts"
+                    logouts.run(logout_sender, settings.webhook_interval_s, logouts_due), name="logouts"
                 )
                 if logout_sender is not None
                 else None

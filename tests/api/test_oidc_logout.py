@@ -18,6 +18,7 @@ from nextgen_gql.models import OidcLogout
 from nextgen_gql.oidc import clients, logouts
 from nextgen_gql.outbound.addresses import Reach
 from nextgen_gql.settings import Settings
+from tests import databases
 from tests.api.test_oidc_flow import (
     COURT_CB,
     ISSUER,
@@ -157,3 +158,38 @@ async def test_revoking_an_apps_grant_tells_it_and_a_password_change_tells_every
     assert await a_round(provider) == 1
     await receiver.wait_for(2)
     assert await OidcLogout.filter(outcome="delivered").count() == 2
+
+
+@pytest.mark.skipif(databases.backend() != "postgres", reason="NOTIFY is PostgreSQL's")
+async def test_a_logout_owed_by_any_process_wakes_the_worker_at_once(
+    settings: Settings, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker looks once a minute here; the logout is owed with no wake of this process's
+    own (as another process or machine would owe it): only the NOTIFY at commit can wake it."""
+    changed = dataclasses.replace(
+        settings, public_url=ISSUER, webhook_allow_networks="127.0.0.1/32", webhook_interval_s=60
+    )
+    async with running_api(changed) as api:
+        told = await clients.add_client(
+            name="MAD CM/ECF", court_code="mad", redirect_uris=[COURT_CB], backchannel_logout_uri=receiver.url
+        )
+        await signed_in(api, told)
+        session = api.client.cookies["NextGenCSO"]
+        monkeypatch.setattr(logouts, "_wake", [])
+        await api.data("mutation { signOut { errors { code } } }", token=session)
+        (got,) = await receiver.wait_for(1, timeout=10)
+        assert got.method == "POST"
+
+
+async def test_a_removed_client_is_told_nothing_more(provider: Api, receiver: Receiver) -> None:
+    told = await clients.add_client(
+        name="MAD CM/ECF", court_code="mad", redirect_uris=[COURT_CB], backchannel_logout_uri=receiver.url
+    )
+    await signed_in(provider, told)
+    await provider.data(
+        "mutation { signOut { errors { code } } }", token=provider.client.cookies["NextGenCSO"]
+    )
+    await clients.remove_client(told.client.client_id)
+    assert await a_round(provider) == 1
+    row = await OidcLogout.get()
+    assert row.outcome == "failed" and row.ended_at is not None and receiver.received == []

@@ -39,7 +39,16 @@ from nextgen_gql.services.clock import now
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.ordering import execute, moment
 
-__all__ = ["EVENT", "Sender", "logout_token", "note_ended", "note_grant_revoked", "run", "run_round"]
+__all__ = [
+    "CHANNEL",
+    "EVENT",
+    "Sender",
+    "logout_token",
+    "note_ended",
+    "note_grant_revoked",
+    "run",
+    "run_round",
+]
 
 log = logging.getLogger("nextgen_gql.oidc.logouts")
 
@@ -51,6 +60,11 @@ TOKEN_TTL = dt.timedelta(minutes=2)
 
 #: Told when a logout is written (the worker of this process looks at once).
 _wake: list[Callable[[], None]] = []
+#: On PostgreSQL the transaction that owes logout tokens also ``NOTIFY``s this channel (delivered
+#: at commit), so that the workers of every process and machine look at once (``app.py``).
+CHANNEL = "nextgen_oidc_logouts"
+#: Why a token is no longer sent: the client was removed or no longer takes them.
+CLIENT_GONE = "the client no longer takes back-channel logout"
 
 
 async def _owed(conn: BaseDBAsyncClient, where: str, params: list[object]) -> int:
@@ -68,6 +82,8 @@ async def _owed(conn: BaseDBAsyncClient, where: str, params: list[object]) -> in
         conn,
     )
     if written:
+        if conn.capabilities.dialect == "postgres":
+            await conn.execute_query("SELECT pg_notify($1, '')", [CHANNEL])
         for wake in list(_wake):
             wake()
     return written
@@ -131,8 +147,10 @@ async def run_round(sender: Sender) -> int:
 
 async def _attempt(sender: Sender, row: OidcLogout, client: OidcClientRecord) -> None:
     at = now()
-    if client.backchannel_logout_uri is None or client.removed_at is not None:
-        answer = Answer(None, 0, error="the client no longer takes back-channel logout")
+    uri = client.backchannel_logout_uri if client.removed_at is None else None
+    gone = uri is None
+    if uri is None:
+        answer = Answer(None, 0, error=CLIENT_GONE)
     else:
         token = await signing.sign(
             sender.sealer,
@@ -148,7 +166,7 @@ async def _attempt(sender: Sender, row: OidcLogout, client: OidcClientRecord) ->
         assert sender.pool is not None
         answer = await post(
             sender.pool,
-            client.backchannel_logout_uri,
+            uri,
             urlencode({"logout_token": token}).encode(),
             {
                 "content-type": "application/x-www-form-urlencoded",
@@ -156,16 +174,17 @@ async def _attempt(sender: Sender, row: OidcLogout, client: OidcClientRecord) ->
             },
             sender.reach,
         )
-    await _record(row, answer)
+    await _record(row, answer, final=gone)
 
 
-async def _record(row: OidcLogout, answer: Answer) -> None:
+async def _record(row: OidcLogout, answer: Answer, *, final: bool = False) -> None:
+    """Record an attempt; ``final``: nothing will be sent again (the client is gone)."""
     ended = now()
     made = row.attempts_made + 1
     outcome, next_at = "pending", None
     if answer.succeeded:
         outcome = "delivered"
-    elif answer.error == "the client no longer takes back-channel logout":
+    elif final:
         outcome = "failed"
     else:
         next_at = next_attempt(made, answer, ended)
@@ -202,8 +221,10 @@ async def _record(row: OidcLogout, answer: Answer) -> None:
 
 
 async def run(sender: Sender, interval_s: float, woken: asyncio.Event) -> None:
-    """Rounds for ever, every ``interval_s`` seconds and at once when a logout is written here."""
-    _wake.append(woken.set)
+    """Rounds for ever, every ``interval_s`` seconds and at once when ``woken`` (a logout written
+    in this process; on PostgreSQL, in any: ``CHANNEL``)."""
+    told = _wake  # the list this worker is on, whatever the module's name holds later
+    told.append(woken.set)
     try:
         while True:
             woken.clear()
@@ -218,4 +239,4 @@ async def run(sender: Sender, interval_s: float, woken: asyncio.Event) -> None:
                 async with asyncio.timeout(interval_s):
                     await woken.wait()
     finally:
-        _wake.remove(woken.set)
+        told.remove(woken.set)

@@ -240,6 +240,10 @@ async def execute(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | Non
     count includes those, so there the changed rows are returned and counted)."""
     conn = conn or connections.get("default")
     if conn.capabilities.dialect == "postgres":
+        if sql.lstrip().upper().startswith("INSERT"):
+            # Tortoise's asyncpg client reads an INSERT's count from its status's OID field
+            # ("INSERT 0 n" gives 0): count the rows it returns instead.
+            return len(await conn.execute_query_dict(_dollars(f"{sql} RETURNING 1"), list(params)))
         changed, _ = await conn.execute_query(_dollars(sql), list(params))
         return int(changed)
     return len(await query(f"{sql} RETURNING 1", params, conn))
