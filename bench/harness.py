@@ -12,7 +12,9 @@ at `mad`, a filer with privileges and a firm, 203 courts), serves (a) `bench/raw
 Tortoise app with DataLoaders) and (c) `nextgen-gql serve`, one uvicorn worker each, checks
 that the three answer every scenario alike, and drives them in alternation (raw, peer, real
 in each round) from a separate wrk process on loopback, bounded in time. It prints
-requests/s, p50/p99 and the ratios real/raw and peer/raw for each scenario (medians of
+requests/s, p50/p99 and the ratios real/raw and peer/raw for each scenario, and for the
+page and `me` real/bare, against the bare baselines of `bench/raw_app.py` (one `SELECT`: the
+page's columns with no authentication; an account by its token) (medians of
 the rounds), sign-ins/s, the p99 of `me` during a sign-in burst, and the real server's
 peak RSS, and writes them to docs/benchmarks.md between the harness markers (unless
 `--no-write`).
@@ -93,6 +95,8 @@ SCENARIOS = {
 { courts { code name kind nextgenSince isNextgen acceptedRoles } }""",
     ),
 }
+#: The bare baselines (`bench/raw_app.py`): the least a handler can do for the same data, GET.
+BARE = {"me": "/bare/me", "clerk 100-row page": "/bare/page/mad"}
 SIGN_IN = (
     'mutation { signIn(input: {username: "benchfiler", password: "' + PASSWORD + '",'
     " redactionAcknowledged: true}) { token } }"
@@ -404,13 +408,17 @@ def uvicorn_cmd(module: str, port: int) -> list[str]:
     ]
 
 
-def wrk_script(work: Path, name: str, query: str, token: str | None) -> Path:
-    body = json.dumps({"query": query})
-    lines = [
-        'wrk.method = "POST"',
-        f"wrk.body = {json.dumps(body)}",
-        'wrk.headers["Content-Type"] = "application/json"',
-    ]
+def wrk_script(work: Path, name: str, query: str | None, token: str | None) -> Path:
+    """A wrk script POSTing ``query`` (None: a GET, for the bare baselines)."""
+    if query is None:
+        lines = ['wrk.method = "GET"']
+    else:
+        body = json.dumps({"query": query})
+        lines = [
+            'wrk.method = "POST"',
+            f"wrk.body = {json.dumps(body)}",
+            'wrk.headers["Content-Type"] = "application/json"',
+        ]
     if token:
         lines.append(f'wrk.headers["Authorization"] = "Bearer {token}"')
     path = work / f"{re.sub(r'[^a-z0-9]+', '-', name)}.lua"
@@ -492,13 +500,21 @@ def measure(work: Path, env: dict[str, str], tenants: Path, version: str, args: 
             compare(bases, path, query, TOKENS[who])
             script = wrk_script(work, name, query, TOKENS[who])
             runs: dict[str, list[dict[str, float]]] = {app: [] for app in APPS}
-            for app in APPS:  # warm up each
-                wrk(bases[app] + path, script, 1, args.connections)
+            targets = {app: (bases[app] + path, script) for app in APPS}
+            if name in BARE:
+                bare = bases["raw"] + BARE[name]
+                answer = httpx.get(bare, headers={"Authorization": f"Bearer {TOKENS[who]}"}, timeout=30)
+                if answer.status_code != 200 or not answer.json():
+                    raise RuntimeError(f"the bare baseline answers {answer.status_code}: {answer.text[:300]}")
+                targets["bare"] = (bare, wrk_script(work, f"bare {name}", None, TOKENS[who]))
+                runs["bare"] = []
+            for url, with_script in targets.values():  # warm up each
+                wrk(url, with_script, 1, args.connections)
             for _ in range(args.rounds):
-                for app in APPS:
-                    runs[app].append(wrk(bases[app] + path, script, args.duration, args.connections))
+                for app, (url, with_script) in targets.items():
+                    runs[app].append(wrk(url, with_script, args.duration, args.connections))
                 print(
-                    f"  {name}: " + ", ".join(f"{app} {runs[app][-1]['rps']:.0f}/s" for app in APPS),
+                    f"  {name}: " + ", ".join(f"{app} {runs[app][-1]['rps']:.0f}/s" for app in targets),
                     flush=True,
                 )
             leg.results[name] = runs
@@ -606,19 +622,21 @@ def median(runs: list[dict[str, float]], key: str) -> float:
 
 def leg_lines(leg: Leg) -> list[str]:
     lines = [
-        "| scenario | real req/s | peer req/s | raw req/s | real/raw | peer/raw"
+        "| scenario | real req/s | peer req/s | raw req/s | bare req/s | real/raw | peer/raw | real/bare"
         " | real p50 / p99 ms | peer p50 / p99 ms | raw p50 / p99 ms |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, runs in leg.results.items():
-        rps = {app: median(runs[app], "rps") for app in APPS}
+        rps = {app: median(app_runs, "rps") for app, app_runs in runs.items()}
         latency = " | ".join(
             f"{median(runs[app], 'p50'):.1f} / {median(runs[app], 'p99'):.1f}"
             for app in ("real", "peer", "raw")
         )
+        bare = f"{rps['bare']:,.0f}" if "bare" in rps else "-"
+        to_bare = f"**{rps['real'] / rps['bare']:.2f}**" if "bare" in rps else "-"
         lines.append(
-            f"| {name} | {rps['real']:,.0f} | {rps['peer']:,.0f} | {rps['raw']:,.0f} | "
-            f"**{rps['real'] / rps['raw']:.2f}** | {rps['peer'] / rps['raw']:.2f} | {latency} |"
+            f"| {name} | {rps['real']:,.0f} | {rps['peer']:,.0f} | {rps['raw']:,.0f} | {bare} | "
+            f"**{rps['real'] / rps['raw']:.2f}** | {rps['peer'] / rps['raw']:.2f} | {to_bare} | {latency} |"
         )
     return [
         *lines,
@@ -646,7 +664,8 @@ def report(legs: list[Leg], args: argparse.Namespace) -> None:
         f" {os.cpu_count()} cores, Python {platform.python_version()}; {versions}"
         f"; event loop: {'uvloop + httptools' if extras else 'asyncio + h11'}. One uvicorn worker each"
         f" (raw: `bench/raw_app.py`, peer: `bench/peer_app.py`, naive Strawberry + Tortoise with"
-        f" DataLoaders; real: `nextgen-gql serve`), wrk with {args.connections} connections on loopback,"
+        f" DataLoaders; real: `nextgen-gql serve`; bare: `bench/raw_app.py`'s one-`SELECT` handlers,"
+        f" the page's columns with no authentication, `me` one account by its token), wrk with {args.connections} connections on loopback,"
         f" medians of {args.rounds} alternating rounds, {args.accounts:,} accounts in the database.",
     ]
     for leg in legs:

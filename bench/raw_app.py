@@ -1,4 +1,5 @@
-"""The raw baseline: Starlette + orjson, the same SQL for the same JSON, no GraphQL.
+"""The raw baseline: Starlette + orjson, the same SQL for the same JSON, no GraphQL; and the
+bare baselines: the least a handler can do for the same data.
 
 Served by `bench/harness.py` beside the peer and the real app. It answers the harness's
 scenarios only, recognised by a marker in the query text, and does exactly the reads the
@@ -6,6 +7,10 @@ real app needs (sessions by token hash, the clerk check, the page, and one query
 relation). The database is `BENCH_DATABASE_URL`: `sqlite:///path` (one aiosqlite
 connection) or `postgres://...` (an asyncpg pool of 1 to 10 connections, as the real app's);
 the court files are read from `BENCH_TENANTS`.
+
+The bare baselines (issue 36's yardstick) answer GET: `/bare/page/{code}` is one
+`SELECT ... ORDER BY ... LIMIT 100` of the page's columns, no authentication, the rows as a JSON
+list; `/bare/me` is one `SELECT` of an account by its session token's hash (the bearer token).
 """
 
 from __future__ import annotations
@@ -191,6 +196,26 @@ async def courts(request: Request) -> dict[str, Any]:
 
 SCENARIOS = {"#me": me, "#roster": roster, "#courts": courts}
 
+BARE_PAGE = sql(
+    "SELECT id, login, first_name, last_name, role, login_key FROM cmecf_accounts WHERE court_id = ?"
+    " ORDER BY login_key, id LIMIT 100"
+)
+BARE_ME = sql(
+    "SELECT a.id, a.username, a.first_name, a.last_name, a.email, a.account_number FROM sessions s"
+    " JOIN pacer_accounts a ON a.id = s.account_id WHERE s.token_hash = ?"
+)
+
+
+async def bare_page(request: Request) -> Response:
+    found = await rows(BARE_PAGE, request.path_params["code"])
+    return Response(orjson.dumps([dict(r) for r in found]), media_type="application/json")
+
+
+async def bare_me(request: Request) -> Response:
+    token = request.headers.get("authorization", "").removeprefix("Bearer ")
+    found = await rows(BARE_ME, hashlib.sha256(token.encode()).hexdigest())
+    return Response(orjson.dumps([dict(r) for r in found]), media_type="application/json")
+
 
 async def graphql(request: Request) -> Response:
     body = orjson.loads(await request.body())
@@ -236,6 +261,8 @@ app = Starlette(
     routes=[
         Route("/graphql", graphql, methods=["POST"]),
         Route("/courts/{code}/graphql", graphql, methods=["POST"]),
+        Route("/bare/page/{code}", bare_page, methods=["GET"]),
+        Route("/bare/me", bare_me, methods=["GET"]),
     ],
     lifespan=lifespan,
 )
