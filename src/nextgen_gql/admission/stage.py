@@ -148,8 +148,14 @@ _DATABASE_BUSY = (
 async def _abandoned_on_disconnect(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
     """Run the request; if its client disconnects once the body is read, cancel it, unless
     it is a mutation that started (``WRITING_KEY``): that one finishes, so that what it
-    writes is whole, and its answer goes nowhere."""
+    writes is whole, and its answer goes nowhere.
+
+    The request runs in this task; one watcher task waits for the disconnect and cancels this
+    one (``Task.uncancel`` then takes the cancellation back: it was ours, not the server's)."""
+    task = asyncio.current_task()
+    assert task is not None
     body_read = asyncio.Event()
+    answered = finished = abandoned = False
 
     async def tracked() -> Message:
         message = await receive()
@@ -157,34 +163,36 @@ async def _abandoned_on_disconnect(app: ASGIApp, scope: Scope, receive: Receive,
             body_read.set()
         return message
 
-    async def disconnected() -> None:
-        await body_read.wait()
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-    answered = False
-
     async def sending(message: Message) -> None:
         nonlocal answered
         if message["type"] == "http.response.start":
             answered = True  # from here the answer is on its way: nothing is abandoned
         await send(message)
 
-    running = asyncio.ensure_future(app(scope, tracked, sending))
-    watching = asyncio.ensure_future(disconnected())
+    async def watch() -> None:
+        nonlocal abandoned
+        await body_read.wait()
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        # Checked and acted on in one step of the loop: the request cannot finish in between.
+        if not finished and not answered and not scope.get(WRITING_KEY):
+            abandoned = True
+            task.cancel()
+
+    watching = asyncio.ensure_future(watch())
     try:
-        await asyncio.wait({running, watching}, return_when=asyncio.FIRST_COMPLETED)
-        if not running.done() and not answered and not scope.get(WRITING_KEY):
-            running.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await running
-            count_abandoned()
-            return
-        await running
+        await app(scope, tracked, sending)
+    except asyncio.CancelledError:
+        if not abandoned:
+            raise  # the server's (shutting down): not ours to take back
     finally:
+        finished = True
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watching
+    if abandoned:
+        task.uncancel()
+        count_abandoned()
 
 
 async def _no_body() -> Message:

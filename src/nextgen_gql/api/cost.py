@@ -53,6 +53,7 @@ from graphql import (
 from graphql.execution.collect_fields import FragmentDetails, collect_fields
 from graphql.execution.values import get_variable_values
 
+from nextgen_gql.api.roots import root_fields
 from nextgen_gql.enums import FilerRole
 from nextgen_gql.services.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -394,6 +395,22 @@ def _rate_limit_fields(
     ]
 
 
+#: Whether an operation has a root ``rateLimit`` field at all (through its fragments, whatever
+#: its variables), by the operation node's identity, as ``_BUILT``.
+_ASKS_RATE_LIMIT: dict[int, tuple[OperationDefinitionNode, bool]] = {}
+
+
+def _asks_rate_limit(document: DocumentNode, operation: OperationDefinitionNode) -> bool:
+    found = _ASKS_RATE_LIMIT.get(id(operation))
+    if found is not None and found[0] is operation:
+        return found[1]
+    asks = operation.operation.value == "query" and "rateLimit" in root_fields(document, operation)
+    if len(_ASKS_RATE_LIMIT) >= 2048:
+        _ASKS_RATE_LIMIT.clear()
+    _ASKS_RATE_LIMIT[id(operation)] = (operation, asks)
+    return asks
+
+
 def dry_run(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -401,7 +418,10 @@ def dry_run(
     variables: Variables | None,
 ) -> bool:
     """Whether the operation asks ``rateLimit(dryRun: true)`` at its root (directly, or through
-    fragments on the root type)."""
+    fragments on the root type). An operation with no root ``rateLimit`` at all is told at once
+    (collecting its fields with its variables, as execution would, is for those that have one)."""
+    if not _asks_rate_limit(document, operation):
+        return False
     for node in _rate_limit_fields(schema, document, operation, variables):
         for argument in node.arguments or ():
             if argument.name.value != "dryRun":

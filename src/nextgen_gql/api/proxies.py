@@ -38,6 +38,8 @@ def _is_ip(host: object) -> bool:
 
 
 _PEER = "nextgen_gql.peer"
+#: The headers uvicorn's middleware reads; a request with neither is left as it came.
+_FORWARDED = frozenset({b"x-forwarded-for", b"x-forwarded-proto"})
 
 
 class TrustedProxies:
@@ -52,6 +54,9 @@ class TrustedProxies:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
+            return
+        if not any(name in _FORWARDED for name, _ in scope["headers"]):
+            await self.app(scope, receive, send)  # nothing forwarded: nothing to settle
             return
         scope[_PEER] = (scope.get("client"), scope.get("scheme"))
         await self.proxy(cast(Any, scope), cast(Any, receive), cast(Any, send))

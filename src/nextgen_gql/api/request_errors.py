@@ -290,12 +290,34 @@ class CodedParser(SchemaExtension):
         yield
 
 
-@functools.lru_cache(maxsize=1024)
+#: Validation results by the document's identity (a parsed document is kept and reused for the
+#: same text, ``parse_document``): hashing a document, as a cache keyed on it would, walks every
+#: node of it (graphql-core's nodes are dataclasses), at every request.
+_VALIDATED: dict[
+    int, tuple[DocumentNode, GraphQLSchema, tuple[type[ASTValidationRule], ...], list[GraphQLError]]
+] = {}
+MAX_VALIDATED = 1024
+
+
 def validate(
     schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[GraphQLError]:
     """Strawberry's validation (the rules given, and Strawberry's own), kept per document;
-    with ``HideSuggestions`` among the rules, no schema names in the messages.
+    with ``HideSuggestions`` among the rules, no schema names in the messages."""
+    found = _VALIDATED.get(id(document))
+    if found is not None and found[0] is document and found[1] is schema and found[2] == rules:
+        return found[3]
+    errors = _validate(schema, document, rules)
+    if len(_VALIDATED) >= MAX_VALIDATED:
+        _VALIDATED.clear()
+    _VALIDATED[id(document)] = (document, schema, rules, errors)
+    return errors
+
+
+def _validate(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    """Validate once (``validate`` keeps the result).
 
     The service's limits (``api.limits``) run first, without a visitor: a document over one
     is refused by the first it breaks alone, and the other rules do not run (graphql-core's

@@ -150,6 +150,8 @@ class Prepared(NamedTuple):
     operation: OperationDefinitionNode
     #: An automatic persisted query to keep once the request was charged and ran.
     remember: bool
+    #: The most list items it may return with these variables (``node_count``).
+    nodes: int = 0
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -434,7 +436,7 @@ class GraphQLView(GraphQL[Context, None]):
                 "ask for fewer (smaller first or last, fewer aliased or nested lists)."
             )
             raise RequestErrors([with_code(refusal, RequestErrorCode.QUERY_TOO_COSTLY)])
-        return Prepared(query, document, operation, remember)
+        return Prepared(query, document, operation, remember, nodes)
 
     def node_count(
         self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None
@@ -459,7 +461,7 @@ class GraphQLView(GraphQL[Context, None]):
         """``media_type`` None: the client accepts server-sent events only (graphql-sse)."""
         json_type = media_type or APPLICATION_JSON
         try:
-            query, document, operation, remember = await self.prepare(params, json_type)
+            query, document, operation, remember, nodes = await self.prepare(params, json_type)
         except RequestErrors as failed:
             await self.charging.charge_refusal(await self.get_context(request, Response()))
             return self._answer_errors(request, failed.errors, media_type)
@@ -498,7 +500,7 @@ class GraphQLView(GraphQL[Context, None]):
         with tracing.operation_span(operation_type, operation_name, court):
             try:
                 async with routed(context, operation.operation):  # a read replica's part (api.reads)
-                    payload = await self._execute(request, context, query, params, operation, document)
+                    payload = await self._execute(request, context, query, params, operation, document, nodes)
             except InvalidToken as refused:
                 self.charging.charge_address(context)  # the address pays, never an account
                 raise RequestRefused(
@@ -534,10 +536,12 @@ class GraphQLView(GraphQL[Context, None]):
         params: GraphQLParams,
         operation: OperationDefinitionNode,
         document: DocumentNode,
+        nodes: int,
     ) -> bytes:
         """The answer's body: compiled for a query the compiler takes, else the reference
         executor's; ``RequestErrors`` for errors before execution (variables that do not fit).
-        The credentials are checked before either runs anything (``InvalidToken``)."""
+        The credentials are checked before either runs anything (``InvalidToken``). ``nodes``:
+        the operation's node count (``prepare``'s)."""
         if context.credentials.refused is not None:
             await context.check_credentials()  # refuses
         elsewhere = await context.authenticate_key()
@@ -546,7 +550,6 @@ class GraphQLView(GraphQL[Context, None]):
         beyond = await context.authenticate_app(document, operation)  # an app's access token
         if beyond is not None:
             raise RequestRefused(403, beyond, RequestErrorCode.FORBIDDEN)
-        nodes = self.node_count(document, operation, params.variables)
         if dry_run(self.service_schema._schema, document, operation, params.variables):
             caller = await self.charging.caller(context)
             await self.charging.budgets.recall(caller)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import ipaddress
 import logging
 import math
@@ -46,8 +47,10 @@ def cost_of(nodes: int) -> int:
     return max(1, math.ceil(nodes / 100))
 
 
+@functools.lru_cache(maxsize=4096)
 def address_caller(address: str) -> str:
-    """An anonymous caller's key: its IPv4 address, or its IPv6 /64."""
+    """An anonymous caller's key: its IPv4 address, or its IPv6 /64 (kept for the callers
+    met lately: parsing an address is a good part of an anonymous request's charging)."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

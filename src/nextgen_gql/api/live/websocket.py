@@ -286,7 +286,7 @@ class LiveWebSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
         try:
             try:
                 params = params_from_mapping(cast(LiveOperation, operation).payload)
-                query, document, chosen, remember = await self.service.prepare(params, APPLICATION_JSON)
+                query, document, chosen, remember, _ = await self.service.prepare(params, APPLICATION_JSON)
                 if chosen.operation is OperationType.SUBSCRIPTION:
                     self.service.charge_subscription(
                         self.connection.account_id,
