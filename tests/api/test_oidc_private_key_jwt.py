@@ -60,13 +60,14 @@ def assertion(client_id: str, key: Any, *, alg: str = "RS256", **claims: Any) ->
     return jwt.encode(header, {k: v for k, v in body.items() if v is not None}, key)
 
 
-async def signer(api: Api, server: Receiver) -> clients.NewClient:
+async def signer(jwks_uri: str, name: str = "MAD CM/ECF (signed)") -> clients.NewClient:
+    """A court's own system registered with private_key_jwt and its keys at ``jwks_uri``."""
     made = await clients.add_client(
-        name="MAD CM/ECF (signed)",
+        name=name,
         court_code="mad",
         redirect_uris=[COURT_CB],
         auth_method="private_key_jwt",
-        jwks_uri=server.url,
+        jwks_uri=jwks_uri,
     )
     assert made.secret is None
     return made
@@ -104,7 +105,7 @@ async def test_a_client_signs_in_with_a_published_key_and_each_assertion_works_o
 ) -> None:
     key = rsa("k1")
     publish(jwks, key)
-    client = await signer(provider, jwks)
+    client = await signer(jwks.url)
     meta = (await provider.client.get("/.well-known/openid-configuration")).json()
     assert "private_key_jwt" in meta["token_endpoint_auth_methods_supported"]
     assert meta["token_endpoint_auth_signing_alg_values_supported"] == ["RS256", "PS256", "ES256"]
@@ -140,7 +141,7 @@ async def test_a_client_signs_in_with_a_published_key_and_each_assertion_works_o
 async def test_what_an_assertion_must_be(provider: Api, jwks: Receiver) -> None:
     key, stranger = rsa("k1"), rsa("k9")
     publish(jwks, key)
-    client = await signer(provider, jwks)
+    client = await signer(jwks.url)
     cid = client.client.client_id
     cases = {
         "another audience": (assertion(cid, key, aud="https://elsewhere.example"), "aud"),
@@ -179,7 +180,7 @@ async def test_a_client_that_rotates_its_keys_is_followed(
 ) -> None:
     old, new = rsa("2026-11"), rsa("2026-12")
     publish(jwks, old)
-    client = await signer(provider, jwks)
+    client = await signer(jwks.url)
     assert (await token(provider, client, assertion(client.client.client_id, old))).status_code == 200
     publish(jwks, old, new)
     # Within a minute of the last read, an unknown kid does not make the service read again.
@@ -194,16 +195,10 @@ async def test_a_client_that_rotates_its_keys_is_followed(
 async def test_keys_that_cannot_be_trusted_or_read_are_said_so(provider: Api, jwks: Receiver) -> None:
     key = rsa("k1")
     publish(jwks, key, private=True)
-    client = await signer(provider, jwks)
+    client = await signer(jwks.url)
     invalid_client(await token(provider, client, assertion(client.client.client_id, key)), "private key")
     # A server that fails: said, and not called again at once.
-    other = await clients.add_client(
-        name="Broken",
-        court_code="mad",
-        redirect_uris=[COURT_CB],
-        auth_method="private_key_jwt",
-        jwks_uri=jwks.url,
-    )
+    other = await signer(jwks.url, "Broken")
     jwks.document = None
     jwks.default = 500
     calls = len(jwks.received)
@@ -211,13 +206,7 @@ async def test_keys_that_cannot_be_trusted_or_read_are_said_so(provider: Api, jw
     invalid_client(await token(provider, other, assertion(other.client.client_id, key)), "answered 500")
     assert len(jwks.received) == calls + 1
     # An address the service may not call is never dialled.
-    private = await clients.add_client(
-        name="Inside",
-        court_code="mad",
-        redirect_uris=[COURT_CB],
-        auth_method="private_key_jwt",
-        jwks_uri="https://10.0.0.7/jwks.json",
-    )
+    private = await signer("https://10.0.0.7/jwks.json", "Inside")
     invalid_client(
         await token(provider, private, assertion(private.client.client_id, key)), "address not allowed"
     )
@@ -226,7 +215,7 @@ async def test_keys_that_cannot_be_trusted_or_read_are_said_so(provider: Api, jw
 async def test_used_assertions_are_forgotten_once_they_expired(provider: Api, jwks: Receiver) -> None:
     key = rsa("k1")
     publish(jwks, key)
-    client = await signer(provider, jwks)
+    client = await signer(jwks.url)
     assert (await token(provider, client, assertion(client.client.client_id, key))).status_code == 200
     assert await OidcAssertion.all().count() == 1
     retention = maintenance.Retention()

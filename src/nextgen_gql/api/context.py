@@ -178,6 +178,11 @@ class Context:
         return await self._memo("session", load)
 
     @property
+    def court_code(self) -> str | None:
+        """The addressed court's code; None on the national endpoint."""
+        return self.court.code if self.court is not None else None
+
+    @property
     def presents_access_token(self) -> bool:
         """The request's bearer credential is an app's access token (``nga_...``)."""
         token = self.token
@@ -228,9 +233,9 @@ class Context:
         if await self.session() is None or self.app is None:
             self.session_missing()  # refuses
             return None
-        court = self.court.code if self.court is not None else None
         kind = operation.operation.value
-        return self.app.refusal(court, kind, root_fields(document, operation) if kind == "mutation" else ())
+        roots = root_fields(document, operation) if kind == "mutation" else ()
+        return self.app.refusal(self.court_code, kind, roots)
 
     async def check_credentials(self) -> None:
         """Before anything runs: the credentials the request presented hold, or it is refused
@@ -256,8 +261,7 @@ class Context:
             raise KeyElsewhere(elsewhere)
         await self.check_credentials()
         if self.app is not None:
-            court = self.court.code if self.court is not None else None
-            raise KeyElsewhere(self.app.refusal(court, "subscription", ()) or "")
+            raise KeyElsewhere(self.app.refusal(self.court_code, "subscription", ()) or "")
         return await self.session() if self.token is not None else None
 
     async def viewer(self) -> PacerAccount | None:

@@ -53,6 +53,7 @@ from graphql import (
 from graphql.execution.collect_fields import FragmentDetails, collect_fields
 from graphql.execution.values import get_variable_values
 
+from nextgen_gql.api.by_identity import ByIdentity
 from nextgen_gql.api.roots import root_fields
 from nextgen_gql.enums import FilerRole
 from nextgen_gql.services.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -338,25 +339,21 @@ class NodeCount:
         return self.tree.evaluate(variables or {}, courts)
 
 
-#: Built counts by the operation node's identity (a parsed document is kept and reused for the
-#: same text, ``request_errors.parse_document``): hashing a document node walks all of it.
-_BUILT: dict[int, tuple[OperationDefinitionNode, GraphQLSchema, NodeCount]] = {}
+#: Built counts, by the operation node's identity (``by_identity``).
+_BUILT: ByIdentity[NodeCount] = ByIdentity()
 
 
 def cost_function(
     schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
 ) -> NodeCount:
     """The node count of ``operation`` (a validated document's), built once per document."""
-    found = _BUILT.get(id(operation))
-    if found is not None and found[0] is operation and found[1] is schema:
-        return found[2]
-    root = schema.get_root_type(operation.operation)
-    assert root is not None
-    built = NodeCount(_Builder(schema, document, operation).selection(root, [operation.selection_set]))
-    if len(_BUILT) >= 2048:
-        _BUILT.clear()
-    _BUILT[id(operation)] = (operation, schema, built)
-    return built
+
+    def build() -> NodeCount:
+        root = schema.get_root_type(operation.operation)
+        assert root is not None
+        return NodeCount(_Builder(schema, document, operation).selection(root, [operation.selection_set]))
+
+    return _BUILT.get(operation, (schema,), build)
 
 
 # -- Query.rateLimit(dryRun: true) ------------------------------------------------------------
@@ -396,19 +393,16 @@ def _rate_limit_fields(
 
 
 #: Whether an operation has a root ``rateLimit`` field at all (through its fragments, whatever
-#: its variables), by the operation node's identity, as ``_BUILT``.
-_ASKS_RATE_LIMIT: dict[int, tuple[OperationDefinitionNode, bool]] = {}
+#: its variables), by the operation node's identity.
+_ASKS_RATE_LIMIT: ByIdentity[bool] = ByIdentity()
 
 
 def _asks_rate_limit(document: DocumentNode, operation: OperationDefinitionNode) -> bool:
-    found = _ASKS_RATE_LIMIT.get(id(operation))
-    if found is not None and found[0] is operation:
-        return found[1]
-    asks = operation.operation.value == "query" and "rateLimit" in root_fields(document, operation)
-    if len(_ASKS_RATE_LIMIT) >= 2048:
-        _ASKS_RATE_LIMIT.clear()
-    _ASKS_RATE_LIMIT[id(operation)] = (operation, asks)
-    return asks
+    return _ASKS_RATE_LIMIT.get(
+        operation,
+        (),
+        lambda: operation.operation.value == "query" and "rateLimit" in root_fields(document, operation),
+    )
 
 
 def dry_run(

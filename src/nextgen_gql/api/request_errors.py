@@ -41,6 +41,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from nextgen_gql.api.by_identity import ByIdentity
+
 __all__ = [
     "REQUEST_ERROR_CODES",
     "CodedExecutionContext",
@@ -290,13 +292,9 @@ class CodedParser(SchemaExtension):
         yield
 
 
-#: Validation results by the document's identity (a parsed document is kept and reused for the
-#: same text, ``parse_document``): hashing a document, as a cache keyed on it would, walks every
-#: node of it (graphql-core's nodes are dataclasses), at every request.
-_VALIDATED: dict[
-    int, tuple[DocumentNode, GraphQLSchema, tuple[type[ASTValidationRule], ...], list[GraphQLError]]
-] = {}
-MAX_VALIDATED = 1024
+#: Validation results, by the document's identity (``by_identity``: a cache keyed on the
+#: document itself would hash every node of it at every request).
+_VALIDATED: ByIdentity[list[GraphQLError]] = ByIdentity(1024)
 
 
 def validate(
@@ -304,14 +302,7 @@ def validate(
 ) -> list[GraphQLError]:
     """Strawberry's validation (the rules given, and Strawberry's own), kept per document;
     with ``HideSuggestions`` among the rules, no schema names in the messages."""
-    found = _VALIDATED.get(id(document))
-    if found is not None and found[0] is document and found[1] is schema and found[2] == rules:
-        return found[3]
-    errors = _validate(schema, document, rules)
-    if len(_VALIDATED) >= MAX_VALIDATED:
-        _VALIDATED.clear()
-    _VALIDATED[id(document)] = (document, schema, rules, errors)
-    return errors
+    return _VALIDATED.get(document, (schema, rules), lambda: _validate(schema, document, rules))
 
 
 def _validate(

@@ -496,7 +496,7 @@ class GraphQLView(GraphQL[Context, None]):
             db_deadline.writing()  # and a database wait past the deadline is its field's error, not a 503
         sub_response = Response()
         context = await self.get_context(request, sub_response)
-        court = context.court.code if context.court is not None else None
+        court = context.court_code
         with tracing.operation_span(operation_type, operation_name, court):
             try:
                 async with routed(context, operation.operation):  # a read replica's part (api.reads)

@@ -37,6 +37,7 @@ from nextgen_gql.outbound.delivery import ATTEMPT_TIMEOUT_S, Answer, next_attemp
 from nextgen_gql.outbound.leases import claim
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.crypto import Sealer
+from nextgen_gql.services.listener import notify
 from nextgen_gql.services.ordering import execute, moment
 
 __all__ = [
@@ -82,8 +83,7 @@ async def _owed(conn: BaseDBAsyncClient, where: str, params: list[object]) -> in
         conn,
     )
     if written:
-        if conn.capabilities.dialect == "postgres":
-            await conn.execute_query("SELECT pg_notify($1, '')", [CHANNEL])
+        await notify(conn, CHANNEL)
         for wake in list(_wake):
             wake()
     return written
@@ -148,7 +148,6 @@ async def run_round(sender: Sender) -> int:
 async def _attempt(sender: Sender, row: OidcLogout, client: OidcClientRecord) -> None:
     at = now()
     uri = client.backchannel_logout_uri if client.removed_at is None else None
-    gone = uri is None
     if uri is None:
         answer = Answer(None, 0, error=CLIENT_GONE)
     else:
@@ -174,7 +173,7 @@ async def _attempt(sender: Sender, row: OidcLogout, client: OidcClientRecord) ->
             },
             sender.reach,
         )
-    await _record(row, answer, final=gone)
+    await _record(row, answer, final=uri is None)
 
 
 async def _record(row: OidcLogout, answer: Answer, *, final: bool = False) -> None:

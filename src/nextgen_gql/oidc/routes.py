@@ -18,7 +18,15 @@ from nextgen_gql.oidc import claims, signing, tokens
 from nextgen_gql.oidc.assertions import ClientKeys
 from nextgen_gql.oidc.authorize import Authorize
 from nextgen_gql.oidc.logout import EndSession
-from nextgen_gql.oidc.server import ASSERTION_ALGORITHMS, CLIENT_AUTH_METHODS, SCOPES, Provider, Request, run
+from nextgen_gql.oidc.server import (
+    ASSERTION_ALGORITHMS,
+    CLIENT_AUTH_METHODS,
+    INTROSPECTION_AUTH_METHODS,
+    SCOPES,
+    Provider,
+    Request,
+    run,
+)
 from nextgen_gql.outbound.addresses import PUBLIC_ONLY, Reach
 from nextgen_gql.services.crypto import Sealer
 from nextgen_gql.services.mail import Mailer
@@ -26,8 +34,6 @@ from nextgen_gql.settings import Settings
 
 __all__ = ["SCOPES", "discovery", "routes"]
 
-#: The token and revocation endpoints' client authentication (introspection: not ``none``).
-TOKEN_AUTH_METHODS = tuple(CLIENT_AUTH_METHODS)
 MAX_FORM = 16_384
 CLAIMS = (
     "sub",
@@ -70,10 +76,10 @@ def discovery(issuer: str) -> dict[str, Any]:
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [signing.ALG],
-        "token_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
+        "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
-        "revocation_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
-        "introspection_endpoint_auth_methods_supported": [m for m in TOKEN_AUTH_METHODS if m != "none"],
+        "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "introspection_endpoint_auth_methods_supported": list(INTROSPECTION_AUTH_METHODS),
         "code_challenge_methods_supported": ["S256"],
         "acr_values_supported": ["urn:nextgen:loa:1", "urn:nextgen:loa:2"],
         "prompt_values_supported": ["none", "login", "consent"],

@@ -70,6 +70,8 @@ FIRST_PARTY_SCOPES = frozenset({"api", "cmecf"})
 ID_TOKEN_TTL = 300
 #: How clients authenticate at the token and revocation endpoints (introspection: not ``none``).
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+#: Introspection is for confidential clients only.
+INTROSPECTION_AUTH_METHODS = [m for m in CLIENT_AUTH_METHODS if m != "none"]
 #: What a ``private_key_jwt`` assertion may be signed with.
 ASSERTION_ALGORITHMS = ["RS256", "PS256", "ES256"]
 
@@ -368,7 +370,7 @@ class _Revocation(RevocationEndpoint):  # type: ignore[misc]
 class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     """RFC 7662, for confidential clients, about their own tokens only."""
 
-    CLIENT_AUTH_METHODS = [m for m in CLIENT_AUTH_METHODS if m != "none"]
+    CLIENT_AUTH_METHODS = INTROSPECTION_AUTH_METHODS
 
     def __init__(self, server: Provider) -> None:
         super().__init__(server)

@@ -33,6 +33,7 @@ from nextgen_gql.models import CourtCatalog, CourtRecord
 from nextgen_gql.services import audit
 from nextgen_gql.services.clock import now
 from nextgen_gql.services.listener import PgListener
+from nextgen_gql.services.listener import notify as send_notify
 from nextgen_gql.tenancy import Court, CourtRegistry
 
 __all__ = [
@@ -159,8 +160,8 @@ async def apply(
             detail=json.dumps(the_plan.summary(), sort_keys=True),
             using_db=conn,
         )
-        if notify and conn.capabilities.dialect == "postgres":
-            await conn.execute_query("SELECT pg_notify($1, $2)", [CHANNEL, str(catalog.version)])
+        if notify:
+            await send_notify(conn, CHANNEL, str(catalog.version))
         return the_plan, catalog.version
 
 

@@ -20,11 +20,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from nextgen_gql.db import DIRECT_SERVER_SETTINGS, plain_postgres_url
 
-__all__ = ["PgListener"]
+__all__ = ["PgListener", "notify"]
 
 log = logging.getLogger("nextgen_gql.listener")
+
+
+async def notify(conn: BaseDBAsyncClient, channel: str, payload: str = "") -> None:
+    """The sending side: ``NOTIFY channel`` in ``conn``'s transaction (delivered at commit, not
+    at all on a rollback). On PostgreSQL only: SQLite serves one process, told in-process."""
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_query("SELECT pg_notify($1, $2)", [channel, payload])
 
 
 @dataclass

@@ -34,6 +34,7 @@ from nextgen_gql.db_backends import deadline as db_deadline
 from nextgen_gql.enums import AccountEventKind, RegistrationEventKind
 from nextgen_gql.models import LiveEvent
 from nextgen_gql.services.clock import now
+from nextgen_gql.services.listener import notify
 
 __all__ = [
     "CHANNEL",
@@ -195,8 +196,8 @@ async def publish(conn: BaseDBAsyncClient, events: Sequence[NewEvent]) -> list[E
             new.privilege_id,
         )
         written.append(event)
-        if postgres:
-            await conn.execute_query("SELECT pg_notify($1, $2)", [CHANNEL, event.to_json()])
+        if postgres:  # the payload is for other processes' listeners: none on SQLite
+            await notify(conn, CHANNEL, event.to_json())
     return written
 
 

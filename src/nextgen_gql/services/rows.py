@@ -311,7 +311,8 @@ async def viewer_for_token(
     own columns are left to the caller (a data read, ``accounts_by_ids``, which a replica may
     serve); the session and every fact a permission hangs on are read here, on the database.
     ``session_id``: the session is that one, still live, instead of ``token``'s (an app's
-    access token acts in the session it was issued in: ``oidc.access``)."""
+    access token acts in the session it was issued in: ``oidc.access``, whose read of the
+    session already recorded its use)."""
     if session_id is not None:
         sql = _viewer_sql(membership, privileges, clerk_courts, account, by_session=True)
         found = await _rows(sql, (session_id, now()))
@@ -325,7 +326,8 @@ async def viewer_for_token(
         return None
     first = found[0]
     session_at = ACCOUNT_WIDTH if account else 1  # s.id, s.last_used_at, s.mfa_restricted, s.write_lsn
-    await touch(first[session_at], _datetime(first[session_at + 1]))
+    if session_id is None:
+        await touch(first[session_at], _datetime(first[session_at + 1]))
     at = session_at + 4
     member: MembershipRow | None = None
     if membership:

@@ -27,6 +27,7 @@ from nextgen_gql.api.ids import encode_id
 from nextgen_gql.enums import WebhookEventType
 from nextgen_gql.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from nextgen_gql.services.clock import now
+from nextgen_gql.services.listener import notify
 
 __all__ = [
     "CHANNEL",
@@ -97,7 +98,7 @@ async def write_one(
         created_at=at,
         using_db=conn,
     )
-    await _notify(conn)
+    await notify(conn, CHANNEL)
     return delivery
 
 
@@ -136,16 +137,11 @@ async def announce(
         ],
         using_db=conn,
     )
-    await _notify(conn)
+    await notify(conn, CHANNEL)
     # The local worker is told now; it looks once the commit is done (its claim cannot see
     # the rows before), and the round after finds them in any case.
     wake()
     return len(endpoints)
-
-
-async def _notify(conn: BaseDBAsyncClient) -> None:
-    if conn.capabilities.dialect == "postgres":
-        await conn.execute_query("SELECT pg_notify($1, '')", [CHANNEL])
 
 
 async def end_pending(conn: BaseDBAsyncClient, endpoint_id: int, why: str) -> int:
@@ -166,7 +162,7 @@ async def restart(conn: BaseDBAsyncClient, delivery_id: int) -> None:
         .using_db(conn)
         .update(outcome="pending", attempts_made=0, next_attempt_at=now(), lease_until=None, ended_at=None)
     )
-    await _notify(conn)
+    await notify(conn, CHANNEL)
 
 
 async def attempts_of(delivery_ids: list[int]) -> dict[int, list[WebhookAttempt]]:

@@ -204,7 +204,7 @@ class CompiledQueries:
             grant = context.service_key
             await replica.decide(grant.write_lsn if grant is not None else None)
         if entry.tenant_only:
-            key = (context.courts.version, context.court.code if context.court else None, runtime.today)
+            key = (context.courts.version, context.court_code, runtime.today)
             kept = entry.answers.get(key)
             if kept is not None:
                 self.answered += 1

@@ -55,7 +55,7 @@ class LiveExecutionContext(CodedExecutionContext):
             id(self.operation),
             variables,
             live.session.id,
-            context.court.code if context.court else None,
+            context.court_code,
             live.facts.clerk_courts,
             live.facts.admin_firm_id,
         )
