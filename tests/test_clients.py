@@ -17,8 +17,10 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +29,7 @@ from typing import Any
 import pytest
 
 from tests import databases
-from tests.conftest import REPO, TENANTS
+from tests.conftest import CLERK_PASSWORD, CLERKS, REPO, TENANTS
 from tests.test_server import serving
 
 CLIENTS = REPO / "tests" / "clients"
@@ -302,15 +304,188 @@ def test_standard_webhooks_receiver_verifies_deliveries(
     node_clients: str, demo_template: str, tmp_path: Path
 ) -> None:
     """A court system's receiver in Node (the standardwebhooks npm package) verifies a PING,
-    refuses an altered body and another secret, accepts either secret during a rotation, and
-    sees a failed attempt sent again with the same webhook-id (the server's own worker)."""
+    refuses an altered body and another secret, accepts either secret during a rotation, sees a
+    failed attempt sent again with the same webhook-id (the server's own worker), gets every
+    event type once per endpoint that asked for it, waits as its Retry-After asked, and a 410
+    disables the endpoint (webhook-receiver.mjs)."""
     with demo_server(
         tmp_path,
         demo_template,
         NEXTGEN_GQL_WEBHOOK_ALLOW_NETWORKS="127.0.0.1/32",
         NEXTGEN_GQL_WEBHOOK_INTERVAL_S="1",
     ) as running:
-        assert_checks(node("webhook-receiver.mjs", running.base, timeout=90))
+        report = node("webhook-receiver.mjs", running.base, timeout=120)
+        assert_checks(report)
+        assert len(report["checks"]) == 18, [c["name"] for c in report["checks"]]  # every step ran
+
+
+class HoldingReceiver:
+    """A receiver (threads, for a test driving server processes) that holds the first request
+    open until ``release`` and answers every later one 200 at once; it records each request and
+    the client port it came from."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.received: list[dict[str, Any]] = []
+        self.release = threading.Event()
+        self.arrived = threading.Condition()
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                with owner.arrived:
+                    first = not owner.received
+                    owner.received.append(
+                        {
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "body": body.decode(),
+                            "port": self.client_address[1],
+                        }
+                    )
+                    owner.arrived.notify_all()
+                if first:
+                    owner.release.wait(120)
+                try:
+                    self.send_response(200)
+                    self.send_header("content-length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except OSError:
+                    pass  # the sender is gone
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks/nextgen"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> HoldingReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait_for(self, count: int, timeout: float) -> list[dict[str, Any]]:
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.received) >= count, timeout), (
+                f"{len(self.received)} of {count} deliveries in {timeout} s"
+            )
+            return list(self.received)
+
+
+def process_connected_from(port: int, candidates: set[int]) -> int:
+    """Which of ``candidates`` holds the TCP connection whose local end is ``port`` (from /proc)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port:
+            inodes.add(fields[9])
+    for pid in candidates:
+        try:
+            links = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+        except OSError:
+            continue
+        if any(f"socket:[{inode}]" in links for inode in inodes):
+            return pid
+    raise AssertionError(f"no process of {sorted(candidates)} holds the connection from port {port}")
+
+
+@pytest.mark.skipif(databases.backend() != "postgres", reason="workers share deliveries on PostgreSQL")
+def test_a_worker_killed_mid_delivery_leaves_it_to_another_process(
+    node_clients: str, demo_template: str, tmp_path: Path
+) -> None:
+    """``serve --workers 2`` on PostgreSQL: the worker process sending a delivery is killed
+    (SIGKILL) while the receiver holds the request; once its lease runs out another process
+    sends it again, with the same webhook-id and body, and both verify (webhook-verify.mjs):
+    redelivered, not lost, and the log shows the attempt that was answered."""
+    from nextgen_gql.webhooks import worker
+    from tests.test_outages_restart import serving_workers, wait_for
+    from tests.test_server import gql, serving
+
+    url = databases.copy_database(demo_template, tmp_path)
+    env = {"NEXTGEN_GQL_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32", "NEXTGEN_GQL_WEBHOOK_INTERVAL_S": "1"}
+    try:
+        with (
+            HoldingReceiver() as receiver,
+            serving(
+                tmp_path, "--demo", "--workers", "2", database_url=url, env=env, start_timeout=300
+            ) as base,
+        ):
+            signed = gql(
+                base,
+                "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { token } }",
+                {"u": CLERKS["mad"], "p": CLERK_PASSWORD},
+            )
+            token: str = signed["signIn"]["token"]  # type: ignore[index]
+            made = gql(
+                base,
+                """mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) {
+                  secret endpoint { id } errors { code } } }""",
+                {
+                    "i": {
+                        "url": receiver.url,
+                        "description": "failover",
+                        "eventTypes": ["REGISTRATION_DECIDED"],
+                    }
+                },
+                court="mad",
+                token=token,
+            )["createWebhookEndpoint"]
+            secret: str = made["secret"]  # type: ignore[index]
+            sent = gql(
+                base,
+                "mutation($id: ID!) { sendTestWebhook(id: $id) { delivery { id } errors { code } } }",
+                {"id": made["endpoint"]["id"]},  # type: ignore[index]
+                court="mad",
+                token=token,
+            )["sendTestWebhook"]
+            delivery_id: str = sent["delivery"]["id"]  # type: ignore[index]
+            [held] = receiver.wait_for(1, 30)
+            workers = serving_workers(base.process.pid)
+            assert len(workers) == 2, workers
+            sender = process_connected_from(held["port"], workers)
+            os.kill(sender, signal.SIGKILL)
+            killed_at = time.monotonic()
+            receiver.release.set()
+            lease = worker.LEASE.total_seconds()
+            _, again = receiver.wait_for(2, lease + 60)
+            waited = time.monotonic() - killed_at
+            assert again["headers"]["webhook-id"] == held["headers"]["webhook-id"] == delivery_id
+            assert again["body"] == held["body"]
+            assert waited > lease - 5, f"sent again after {waited:.1f} s, within the {lease:.0f} s lease"
+            wait_for(
+                "the killed worker replaced",
+                lambda: (
+                    len(serving_workers(base.process.pid)) == 2
+                    and sender not in serving_workers(base.process.pid)
+                ),
+                limit=120,
+            )
+            log = gql(
+                base,
+                "query($id: ID!) { node(id: $id) { ... on WebhookDelivery { outcome attempts { statusCode } } } }",
+                {"id": delivery_id},
+                court="mad",
+                token=token,
+            )["node"]
+            assert log == {"outcome": "SUCCEEDED", "attempts": [{"statusCode": 200}]}, log
+            assert len(receiver.received) == 2, receiver.received
+        deliveries = tmp_path / "deliveries.json"
+        deliveries.write_text(json.dumps({"secret": secret, "deliveries": receiver.received}))
+        report = node("webhook-verify.mjs", str(deliveries))
+        assert_checks(report)
+        assert len(report["checks"]) == 2
+    finally:
+        databases.drop_database(url)
 
 
 # -- openid-client: a certified relying party against the provider ---------------------------

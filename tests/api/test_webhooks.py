@@ -383,6 +383,12 @@ async def test_urls_the_service_may_not_call_are_refused(hook_settings: Settings
             ("https://[::ffff:127.0.0.1]/hook", "IPv4-mapped"),
             ("https://[64:ff9b::a00:1]/hook", "64:ff9b"),
             ("https://100.64.0.1/hook", "shared"),
+            ("https://224.0.0.1/hook", "multicast"),
+            ("https://240.0.0.1/hook", "reserved"),
+            ("https://[::a00:1]/hook", "IPv4-compatible"),
+            ("https://[2002:a00:1::1]/hook", "6to4"),
+            ("https://[fe80::1]/hook", "link-local"),
+            ("https://[fd00::1]/hook", "unique local"),
             ("https://user:pw@example.org/hook", "user name"),
             ("ftp://example.org/hook", "https://"),
         ]:
@@ -505,6 +511,8 @@ async def test_redelivery_sends_the_same_event_again(hooks: Api, receiver: Recei
     mab = await clerk(hooks, "mab")
     other = await hooks.data(REDELIVER, {"id": delivery["id"]}, court="mab", token=mab)
     assert other["redeliverWebhook"]["errors"][0]["code"] == "NOT_FOUND"
+    assert await a_round(hooks) == 0  # another court's clerk queued nothing
+    assert (await log_of(hooks, token, made["endpoint"]["id"]))["edges"][0]["node"]["outcome"] == "SUCCEEDED"
 
 
 class _NoConnections(httpcore.AsyncNetworkBackend):
