@@ -12,14 +12,20 @@ Whether it may wait at all is decided when it arrives, from the queue's recent d
   the stall is counted once, not as the pace of every start): over ``target``, it
   is refused at once (``REFUSED``), before its body is read, so that its client learns it in
   the time of a refusal instead of after a wait that ends in one;
-- one that was let in but has still not started when its target has passed (the estimate
+- one that was let in but has still not started when the target has passed (the estimate
   was wrong: the service slowed) is refused then (``TIMED_OUT``): no request waits longer;
 - a queue that has not been empty for ``STANDING_S`` (100 ms, CoDel's interval) is standing:
   the service is overloaded, not meeting a burst, and waiting longer would only add delay to
-  what it serves, not throughput (the running places stay full either way). While it stands,
-  a newcomer may wait at most ``SHORT_TARGET_S`` (25 ms) instead of the whole target, so that
-  every refusal, at the door or from the queue, comes within 50 ms of arrival. This is the
-  controlled-delay queue of "Fail at Scale" (there: 5 ms while standing, 100 ms otherwise);
+  what it serves, not throughput (the running places stay full either way). So is a worker
+  that refused someone at the door in the last ``OVERLOADED_S`` (the ``Retry-After`` second:
+  the refused come back together, to a queue that may have just emptied). Then a newcomer is
+  let in only if its predicted wait is within ``SHORT_TARGET_S`` (25 ms) instead of the whole
+  target. This is the controlled-delay queue of "Fail at Scale" (there: 5 ms while standing,
+  100 ms otherwise), applied at the door: one let in keeps the whole target to start in, so
+  that a misprediction costs it some waiting, not a refusal after a wait. Refusals are made
+  at the door, synchronously, as a request arrives (a timer's refusal waits for the event
+  loop, which lags by tens of milliseconds under thousands of connections); only a request
+  whose queue stopped for the whole target is refused after waiting;
 - the estimate keeps its own score: each request that waited compares the wait it had with
   the wait predicted at its arrival, and a moving average of that ratio (never below 1, at
   most 4) scales later predictions. Little's law holds for a steady pace; under a burst (many
@@ -54,6 +60,9 @@ _CALIBRATION = (1.0, 4.0)
 STANDING_S = 0.1
 #: The longest a newcomer waits while the queue stands (at most the target).
 SHORT_TARGET_S = 0.025
+#: How long a refusal at the door marks the worker overloaded (the ``Retry-After`` second: the
+#: refused come back after it, all at once).
+OVERLOADED_S = 1.0
 
 
 class Decision(enum.Enum):
@@ -102,6 +111,8 @@ class Queue:
         self._last_start = clock()
         #: When the queue was last seen empty (by an arrival that found nobody waiting).
         self._empty_at = self._last_start
+        #: When a newcomer was last refused at the door.
+        self._refused_at = self._last_start - OVERLOADED_S
 
     # -- the door --------------------------------------------------------------------------
 
@@ -109,7 +120,7 @@ class Queue:
         """The longest a request arriving now may wait: the target, or ``SHORT_TARGET_S`` while
         the queue stands (not empty for ``STANDING_S``)."""
         now = self.clock() if now is None else now
-        if self.queued and now - self._empty_at > STANDING_S:
+        if (self.queued and now - self._empty_at > STANDING_S) or now - self._refused_at < OVERLOADED_S:
             return min(self.target, SHORT_TARGET_S)
         return self.target
 
@@ -140,11 +151,12 @@ class Queue:
         target = self.current_target(now)
         little = self._little(now)
         if little * self.calibration > target:
+            self._refused_at = now
             return Decision.REFUSED
         waiter = Waiter(now, asyncio.get_running_loop().create_future(), little)
         self._waiters.append(waiter)
         self.queued += 1
-        delay = target - (self.clock() - now)
+        delay = self.target - (self.clock() - now)
         waiter.timer = asyncio.get_running_loop().call_later(max(delay, 0.0), self._time_out, waiter)
         return waiter
 
