@@ -95,6 +95,17 @@ SCENARIOS = {
 { courts { code name kind nextgenSince isNextgen acceptedRoles } }""",
     ),
 }
+#: The outside peer (PostgreSQL only): PostGraphile 5 on Node 22, from `npm ci --prefix bench/postgraphile`.
+POSTGRAPHILE = BENCH / "postgraphile"
+PGL_NODE = POSTGRAPHILE / "node_modules" / ".bin" / "node"
+#: The clerk's page as PostGraphile's reflected schema names it: the same rows, order, columns
+#: and linked account (through `cmecf_links`), its total counted; no authentication.
+PGL_PAGE = """query Roster
+{ allCmecfAccounts(first: 100, condition: {courtId: "mad"}, orderBy: [LOGIN_KEY_ASC, ROW_ID_ASC]) { totalCount
+  edges { cursor node { id login firstName lastName role
+    cmecfLinkByCmecfAccountId { linkedAt pacerAccountByAccountId { username firstName lastName email } } } }
+  pageInfo { hasNextPage endCursor } } }"""
+PGL_SCENARIO = "clerk 100-row page"
 #: The bare baselines (`bench/raw_app.py`): the least a handler can do for the same data, GET.
 BARE = {"me": "/bare/me", "clerk 100-row page": "/bare/page/mad"}
 SIGN_IN = (
@@ -368,7 +379,9 @@ def app_env(env: dict[str, str], tenants: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def serving(argv: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def serving(
+    argv: list[str], env: dict[str, str], port: int, log: Path, probe: str = "{ courts { code } } #courts"
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -378,7 +391,7 @@ def serving(argv: list[str], env: dict[str, str], port: int, log: Path) -> Itera
                     if (
                         httpx.post(
                             f"http://127.0.0.1:{port}/graphql",
-                            json={"query": "{ courts { code } } #courts"},
+                            json={"query": probe},
                             timeout=2,
                         ).status_code
                         == 200
@@ -479,13 +492,75 @@ class Leg:
     during: dict[str, float] = field(default_factory=dict)
     logins: float = 0.0
     rss: float = 0.0
+    #: PostGraphile's peak RSS (MB), when it ran.
+    pgl_rss: float = 0.0
+
+
+def same_page(real: dict[str, Any], pgl: dict[str, Any]) -> None:
+    """PostGraphile's page holds what the real app's does: the total, the logins in order, their
+    names, roles, link times and linked accounts (its ids and cursors are its own)."""
+    mine, theirs = real["data"]["cmecfAccounts"], pgl["data"]["allCmecfAccounts"]
+
+    def rows(edges: list[dict[str, Any]], linked: Any) -> list[tuple[Any, ...]]:
+        return [
+            (
+                e["node"]["login"],
+                e["node"]["firstName"],
+                e["node"]["lastName"],
+                e["node"]["role"].upper(),
+                *linked(e["node"]),
+            )
+            for e in edges
+        ]
+
+    def who(account: dict[str, Any] | None) -> Any:
+        return account and (account["username"], account["firstName"], account["lastName"], account["email"])
+
+    ours = rows(mine["edges"], lambda n: (n["linkedAt"], who(n["linkedAccount"])))
+    link = "cmecfLinkByCmecfAccountId"
+    peers = rows(
+        theirs["edges"],
+        lambda n: (n[link] and n[link]["linkedAt"], who(n[link] and n[link]["pacerAccountByAccountId"])),
+    )
+    if mine["totalCount"] != theirs["totalCount"] or ours != peers or len(ours) != 100:
+        raise RuntimeError(
+            f"PostGraphile's page differs from the real app's:\n{json.dumps(pgl)[:600]}\n{json.dumps(real)[:600]}"
+        )
+
+
+@dataclass
+class Peer:
+    """An outside peer's server: its base URL and process."""
+
+    base: str
+    proc: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def postgraphile(url: str, work: Path) -> Iterator[Peer | None]:
+    """PostGraphile serving the database at ``url`` (None when it is not installed)."""
+    if not PGL_NODE.exists():
+        print(
+            "PostGraphile is not installed (npm ci --prefix bench/postgraphile): the outside peer is left out",
+            flush=True,
+        )
+        yield None
+        return
+    port = free_port()
+    env = {**os.environ, "GRAPHILE_ENV": "production"}
+    argv = [str(PGL_NODE), str(POSTGRAPHILE / "serve.mjs"), url, str(port)]
+    probe = "{ allCourts(first: 1) { totalCount } }"
+    with serving(argv, env, port, work / "postgraphile.log", probe=probe) as proc:
+        yield Peer(f"http://127.0.0.1:{port}", proc)
 
 
 def measure(work: Path, env: dict[str, str], tenants: Path, version: str, args: argparse.Namespace) -> Leg:
     leg = Leg(database=version)
     ports = {app: free_port() for app in APPS}
     bench_env = app_env(env, tenants)
+    database_url = env["NEXTGEN_GQL_DATABASE_URL"]
     with (
+        postgraphile(database_url, work) if is_postgres(database_url) else contextlib.nullcontext() as pgl,
         serving(uvicorn_cmd("raw_app", ports["raw"]), bench_env, ports["raw"], work / "raw.log"),
         serving(uvicorn_cmd("peer_app", ports["peer"]), bench_env, ports["peer"], work / "peer.log"),
         serving(
@@ -508,6 +583,16 @@ def measure(work: Path, env: dict[str, str], tenants: Path, version: str, args: 
                     raise RuntimeError(f"the bare baseline answers {answer.status_code}: {answer.text[:300]}")
                 targets["bare"] = (bare, wrk_script(work, f"bare {name}", None, TOKENS[who]))
                 runs["bare"] = []
+            if pgl is not None and name == PGL_SCENARIO:
+                headers = {"Authorization": f"Bearer {TOKENS[who]}"}
+                real_page = httpx.post(
+                    bases["real"] + path, json={"query": query}, headers=headers, timeout=30
+                )
+                pgl_page = httpx.post(pgl.base + "/graphql", json={"query": PGL_PAGE}, timeout=30)
+                same_page(real_page.json(), pgl_page.json())
+                pgl_script = wrk_script(work, "postgraphile page", PGL_PAGE, None)
+                targets["postgraphile"] = (pgl.base + "/graphql", pgl_script)
+                runs["postgraphile"] = []
             for url, with_script in targets.values():  # warm up each
                 wrk(url, with_script, 1, args.connections)
             for _ in range(args.rounds):
@@ -532,6 +617,8 @@ def measure(work: Path, env: dict[str, str], tenants: Path, version: str, args: 
             burst_out = burst.communicate()[0]
         leg.logins = float(re.search(r"Requests/sec:\s+([\d.]+)", burst_out).group(1))  # type: ignore[union-attr]
         leg.rss = rss_peak_mb(real_proc.pid)
+        if pgl is not None:
+            leg.pgl_rss = rss_peak_mb(pgl.proc.pid)
     return leg
 
 
@@ -622,9 +709,9 @@ def median(runs: list[dict[str, float]], key: str) -> float:
 
 def leg_lines(leg: Leg) -> list[str]:
     lines = [
-        "| scenario | real req/s | peer req/s | raw req/s | bare req/s | real/raw | peer/raw | real/bare"
-        " | real p50 / p99 ms | peer p50 / p99 ms | raw p50 / p99 ms |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| scenario | real req/s | peer req/s | raw req/s | bare req/s | PostGraphile req/s | real/raw | peer/raw"
+        " | real/bare | real/PostGraphile | real p50 / p99 ms | peer p50 / p99 ms | raw p50 / p99 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, runs in leg.results.items():
         rps = {app: median(app_runs, "rps") for app, app_runs in runs.items()}
@@ -634,9 +721,11 @@ def leg_lines(leg: Leg) -> list[str]:
         )
         bare = f"{rps['bare']:,.0f}" if "bare" in rps else "-"
         to_bare = f"**{rps['real'] / rps['bare']:.2f}**" if "bare" in rps else "-"
+        pgl = f"{rps['postgraphile']:,.0f}" if "postgraphile" in rps else "-"
+        to_pgl = f"**{rps['real'] / rps['postgraphile']:.2f}**" if "postgraphile" in rps else "-"
         lines.append(
-            f"| {name} | {rps['real']:,.0f} | {rps['peer']:,.0f} | {rps['raw']:,.0f} | {bare} | "
-            f"**{rps['real'] / rps['raw']:.2f}** | {rps['peer'] / rps['raw']:.2f} | {to_bare} | {latency} |"
+            f"| {name} | {rps['real']:,.0f} | {rps['peer']:,.0f} | {rps['raw']:,.0f} | {bare} | {pgl} | "
+            f"**{rps['real'] / rps['raw']:.2f}** | {rps['peer'] / rps['raw']:.2f} | {to_bare} | {to_pgl} | {latency} |"
         )
     return [
         *lines,
@@ -644,7 +733,8 @@ def leg_lines(leg: Leg) -> list[str]:
         f"- signIn: **{leg.logins:.1f} sign-ins/s** (argon2id by design).",
         f"- p99 of `me`: idle {leg.idle['p99']:.1f} ms, during a sign-in burst {leg.during['p99']:.1f} ms"
         f" (**{leg.during['p99'] / leg.idle['p99']:.1f}x**).",
-        f"- Peak RSS of the real server after every run: **{leg.rss:.0f} MB**.",
+        f"- Peak RSS of the real server after every run: **{leg.rss:.0f} MB**"
+        + (f"; of PostGraphile's Node process: **{leg.pgl_rss:.0f} MB**." if leg.pgl_rss else "."),
     ]
 
 
@@ -665,7 +755,9 @@ def report(legs: list[Leg], args: argparse.Namespace) -> None:
         f"; event loop: {'uvloop + httptools' if extras else 'asyncio + h11'}. One uvicorn worker each"
         f" (raw: `bench/raw_app.py`, peer: `bench/peer_app.py`, naive Strawberry + Tortoise with"
         f" DataLoaders; real: `nextgen-gql serve`; bare: `bench/raw_app.py`'s one-`SELECT` handlers,"
-        f" the page's columns with no authentication, `me` one account by its token), wrk with {args.connections} connections on loopback,"
+        f" the page's columns with no authentication, `me` one account by its token; PostGraphile, on PostgreSQL:"
+        f" PostGraphile 5 on Node 22, `bench/postgraphile/serve.mjs`, the same page with no authentication),"
+        f" wrk with {args.connections} connections on loopback,"
         f" medians of {args.rounds} alternating rounds, {args.accounts:,} accounts in the database.",
     ]
     for leg in legs:

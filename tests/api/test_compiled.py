@@ -283,6 +283,17 @@ async def test_roster_pages_searches_and_cursors_are_equal(pair: Pair) -> None:
         totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
         edges { cursor node { id login role court { code } linkedAt linkedAccount { username email accountNumber }
           linkedBy { username email } } } } }"""
+    # The page reads what is selected beneath it (the linker's join, the count): every mix.
+    for partial in (
+        "{ cmecfAccounts(first: 3) { edges { node { login linkedBy { username } } } } }",
+        "{ cmecfAccounts(first: 3) { pageInfo { hasNextPage endCursor } edges { cursor node { linkedAt } } } }",
+        "{ cmecfAccounts { totalCount } }",
+        """{ cmecfAccounts(first: 3) { ... on CmecfAccountConnection { totalCount } edges { node { ...L } } } }
+        fragment L on CmecfAccount { linkedBy { email } linkedAccount { email } }""",
+        "{ a: cmecfAccounts(first: 2) { totalCount } b: cmecfAccounts(first: 2) { edges { node { linkedBy { id } } } } }",
+    ):
+        for court in ("mad", "ca1"):
+            await pair.same(partial, None, role=f"{court} clerk", court=court)
     for court in ("mad", "mab", "ca1"):
         after = None
         while True:

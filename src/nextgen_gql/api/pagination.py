@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from nextgen_gql.api.ids import b64url
 from nextgen_gql.api.types.common import PageInfo
 from nextgen_gql.errors import DomainError, ErrorCode
 from nextgen_gql.services.ordering import Cursor, Window, window
@@ -27,7 +28,7 @@ __all__ = [
 
 
 def encode_cursor(*key: object) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode().rstrip("=")
+    return b64url(orjson.dumps(key))
 
 
 def decode_cursor(cursor: str, field: str = "after") -> list[object]:

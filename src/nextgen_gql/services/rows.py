@@ -34,6 +34,7 @@ from nextgen_gql.services.auth import token_hash, touch
 from nextgen_gql.services.clock import now
 
 __all__ = [
+    "NOT_READ",
     "AccountRow",
     "CmecfRow",
     "FirmRow",
@@ -120,7 +121,7 @@ _make_account = AccountRow._make
 
 
 def _account(r: Sequence[Any], at: int = 0) -> AccountRow:
-    return _make_account(tuple(r)[at : at + ACCOUNT_WIDTH])
+    return _make_account(r[at : at + ACCOUNT_WIDTH])  # a row slices (asyncpg's and sqlite3's alike)
 
 
 class PrivilegeRow(NamedTuple):
@@ -423,43 +424,58 @@ class RosterEntry(NamedTuple):
     account: CmecfRow
     link: LinkRow | None
     owner: AccountRow | None
-    linker: AccountRow | None
+    #: The account that made the link; None when unlinked; ``NOT_READ`` when not read.
+    linker: Any
 
 
 _ROSTER_COLUMNS = (
     "c.id, c.court_id, c.login, c.login_key, c.first_name, c.last_name, c.role,"
-    " l.id, l.cmecf_account_id, l.court_id, l.account_id, l.linked_by_id, l.linked_at, "
-    + _ACCOUNT_COLUMNS
-    + ", "
-    + _ACCOUNT_COLUMNS.replace("a.", "b.")
+    " l.id, l.cmecf_account_id, l.court_id, l.account_id, l.linked_by_id, l.linked_at, " + _ACCOUNT_COLUMNS
 )
+_LINKER_COLUMNS = _ACCOUNT_COLUMNS.replace("a.", "b.")
+#: A roster entry whose link's linker was not read (``cmecf_page(linker=False)``).
+NOT_READ: Any = object()
 
 
 @data_read
 async def cmecf_page(
-    court_code: str, *, size: int, after: tuple[str, int] | None
-) -> tuple[list[RosterEntry], int]:
+    court_code: str, *, size: int, after: tuple[str, int] | None, linker: bool = True, count: bool = True
+) -> tuple[list[RosterEntry], int | None]:
     """One keyset page of a court's roster, ``size + 1`` entries (to tell whether more follow),
     each with its link and accounts, and the roster's size: ``roster.list_cmecf_accounts``
-    and ``roster.links_and_owners`` (without search or filter) in one statement."""
-    joins = (
-        "FROM cmecf_accounts c LEFT JOIN cmecf_links l ON l.cmecf_account_id = c.id"
-        " LEFT JOIN pacer_accounts a ON a.id = l.account_id LEFT JOIN pacer_accounts b ON b.id = l.linked_by_id"
+    and ``roster.links_and_owners`` (without search or filter) in one statement. Without
+    ``linker`` the account that made each link is not joined (the entry's ``linker`` is
+    ``NOT_READ``); without ``count`` the size is not read (None)."""
+    columns, joins = (
+        _ROSTER_COLUMNS,
+        (
+            "FROM cmecf_accounts c LEFT JOIN cmecf_links l ON l.cmecf_account_id = c.id"
+            " LEFT JOIN pacer_accounts a ON a.id = l.account_id"
+        ),
     )
+    if linker:
+        columns += ", " + _LINKER_COLUMNS
+        joins += " LEFT JOIN pacer_accounts b ON b.id = l.linked_by_id"
     where = "c.court_id = ?"
-    params: list[object] = [court_code]
+    params: list[object] = []
+    # The roster's kept size (``counts``) rides along as a subquery; an empty page has no row
+    # to carry it, and reads it on its own.
+    kept = "SELECT COALESCE((SELECT n FROM list_counts WHERE court_id = ? AND list = 'roster'), 0)"
+    if count:
+        columns += f", ({kept})"
+        params.append(court_code)
+    params.append(court_code)
     if after is not None:
         where += " AND (c.login_key > ? OR (c.login_key = ? AND c.id > ?))"
         params += [after[0], after[0], after[1]]
-    # The roster's kept size (``counts``) rides along as a subquery; an empty page has no row
-    # to carry it, and reads it on its own.
-    count = "SELECT COALESCE((SELECT n FROM list_counts WHERE court_id = ? AND list = 'roster'), 0)"
     found = await _rows(
-        f"SELECT {_ROSTER_COLUMNS}, ({count}) {joins} WHERE {where} ORDER BY c.login_key, c.id LIMIT ?",
-        [court_code, *params, size + 1],
+        f"SELECT {columns} {joins} WHERE {where} ORDER BY c.login_key, c.id LIMIT ?", [*params, size + 1]
     )
-    total = int(found[0][-1]) if found else int((await _rows(count, (court_code,)))[0][0])
+    total: int | None = None
+    if count:
+        total = int(found[0][-1]) if found else int((await _rows(kept, (court_code,)))[0][0])
     entries = []
+    linker_at = 13 + ACCOUNT_WIDTH
     for r in found:
         linked = r[7] is not None
         entries.append(
@@ -467,7 +483,7 @@ async def cmecf_page(
                 CmecfRow(r[0], r[1], r[2], r[3], r[4], r[5], _ROLES[r[6]]),
                 LinkRow(r[7], r[8], r[9], r[10], r[11], r[12]) if linked else None,
                 _account(r, 13) if linked else None,
-                _account(r, 13 + ACCOUNT_WIDTH) if linked else None,
+                (_account(r, linker_at) if linker else NOT_READ) if linked else None,
             )
         )
     return entries, total

@@ -92,6 +92,8 @@ class FieldPlan:
     variants: dict[str, ObjectPlan] | None = None
     #: For a String, ID or Boolean leaf: the Python type a value that needs no serializing has.
     exact: type | None = None
+    #: For a resolver that reads no more than is selected: the ``(type, field)`` pairs beneath.
+    selects: frozenset[tuple[str, str]] = frozenset()
     complete: Completer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -208,6 +210,9 @@ def _object_plan(
         )
         if isinstance(leaf, GraphQLInterfaceType):
             plan.fields[-1].variants = variants
+        if resolver.selection:
+            beneath = [child, *(plan.fields[-1].variants or {}).values()]
+            plan.fields[-1].selects = frozenset().union(*(_fields_of(p) for p in beneath if p is not None))
     return plan
 
 
@@ -252,6 +257,8 @@ def _serializer(leaf: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], An
     """The leaf type's own ``serialize`` (what the reference executor calls), with a shortcut
     for values that already are what it would return."""
     serialize = leaf.serialize
+    if isinstance(leaf, GraphQLEnumType):
+        return _kept(serialize)
     exact: type | None = {"String": str, "ID": str, "Boolean": bool, "Int": int}.get(leaf.name)
     if exact is None:
         return serialize
@@ -266,3 +273,28 @@ def _serializer(leaf: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], An
         return value if type(value) is exact else serialize(value)
 
     return serialize_exact
+
+
+#: The most values an enum's serializer keeps (an enum has few; anything else is not kept).
+_KEPT = 256
+
+
+def _kept(serialize: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """An enum's ``serialize`` that keeps what it answered for each value it met (its members,
+    or the strings the database holds): the same answer, without walking the enum each time."""
+    answers: dict[tuple[type, Any], Any] = {}
+
+    def serialize_enum(value: Any) -> Any:
+        key = (type(value), value)  # a str enum's member equals its string: kept apart
+        try:
+            return answers[key]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable: not an enum's value; serialize says what it is
+            return serialize(value)
+        result = serialize(value)
+        if len(answers) < _KEPT:
+            answers[key] = result
+        return result
+
+    return serialize_enum

@@ -51,6 +51,9 @@ class Resolver:
     attr: str | None = None
     fn: Callable[..., Any] = lambda *_: None
     batch: bool = False
+    #: A batch resolver called with a fourth argument, what the operation selects beneath
+    #: the field (the ``(type, field)`` pairs of its plan): to read no more than that.
+    selection: bool = False
 
 
 def attr(path: str) -> Resolver:
@@ -193,7 +196,9 @@ def _window(form: Any, args: dict[str, Any]) -> Any:
     )
 
 
-async def _roster(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
+async def _roster(
+    runtime: Runtime, sources: list[Any], args: dict[str, Any], selects: frozenset[tuple[str, str]]
+) -> list[Any]:
     court = await _require_reader(runtime, CourtKeyScope.READ_ROSTER)
     search, linked = args.get("search"), args.get("linked")
     order, descending = lists.roster_order(args.get("orderBy"))
@@ -203,10 +208,17 @@ async def _roster(runtime: Runtime, sources: list[Any], args: dict[str, Any]) ->
         # The page, its links and accounts and the count, in one statement.
         after = decode_login_cursor(args.get("after"))
         size = page_size(args.get("first"))
-        entries, total = await rows.cmecf_page(court.code, size=size, after=after)
+        entries, counted = await rows.cmecf_page(
+            court.code,
+            size=size,
+            after=after,
+            linker=("CmecfAccount", "linkedBy") in selects,
+            count=("CmecfAccountConnection", "totalCount") in selects,
+        )
+        total = counted if counted is not None else -1  # not selected: never shown
         has_next, has_previous = len(entries) > size, after is not None
         for r, link, owner, linker in entries[:size]:
-            node = Legacy(r, link, owner, linker, owner_contact=True)
+            node = Legacy(r, link, owner, _UNKNOWN if linker is rows.NOT_READ else linker, owner_contact=True)
             edges.append(Edge(encode_cursor(r.login_key, r.id), node))
     else:  # the reference's own queries, models and all
         form = lists.roster_cursor_form(order, descending)
@@ -543,7 +555,7 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("Query", "me"): batch(_me),
     ("Query", "court"): one(_addressed_court),
     ("Query", "courts"): one(_every_court),
-    ("Query", "cmecfAccounts"): batch(_roster),
+    ("Query", "cmecfAccounts"): Resolver(fn=_roster, batch=True, selection=True),
     ("Query", "registrations"): batch(_registration_queue),
     ("Query", "auditEvents"): batch(_court_audit),
     ("Query", "node"): batch(_node),

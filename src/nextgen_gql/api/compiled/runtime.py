@@ -214,7 +214,11 @@ def _build(plan: ObjectPlan) -> LevelFunction:
             value = f"source.{resolver.attr}"
         elif resolver.batch:
             names[f"F{n}"] = resolver.fn
-            head.append(f"B{n} = await F{n}(runtime, sources, {args})")
+            if resolver.selection:
+                names[f"SEL{n}"] = field.selects
+                head.append(f"B{n} = await F{n}(runtime, sources, {args}, SEL{n})")
+            else:
+                head.append(f"B{n} = await F{n}(runtime, sources, {args})")
             value = f"B{n}[i]"
         else:
             names[f"F{n}"] = resolver.fn
