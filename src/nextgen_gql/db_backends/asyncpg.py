@@ -147,8 +147,24 @@ async def _translated(call: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
         raise
 
 
+async def _no_session_state(connection: asyncpg.Connection) -> None:
+    """The pool's reset of a connection given back (asyncpg rolls back an open transaction
+    first, in ``Connection._reset``, with no round trip otherwise).
+
+    asyncpg's default runs a reset query at every release (``pg_advisory_unlock_all()``,
+    ``CLOSE ALL``, ``UNLISTEN *``, ``RESET ALL``): a round trip to the server for every
+    statement read outside a transaction, two of the four a roster page made. The service's
+    pooled connections carry no session state to reset: it keeps to the rules of transaction
+    pooling (behind PgBouncer in transaction mode a connection is shared between clients at
+    every transaction, with no reset query either, and the PgBouncer test leg runs the suite
+    so): settings and advisory locks are transaction-scoped (``SET LOCAL``,
+    ``pg_advisory_xact_lock``), and ``LISTEN``, session advisory locks and migrations use
+    connections of their own (``NEXTGEN_GQL_DIRECT_DATABASE_URL``), never the pool's."""
+
+
 class DeadlineAsyncpgClient(AsyncpgDBClient):
     async def create_pool(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("reset", _no_session_state)
         return DeadlinePool(await super().create_pool(**kwargs))
 
     async def _translate_exceptions(self, func: Any, *args: Any, **kwargs: Any) -> Any:
