@@ -57,6 +57,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from markers import write_between
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
@@ -767,14 +768,8 @@ def report(legs: list[Leg], args: argparse.Namespace) -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        doc = REPO / "docs" / "benchmarks.md"
-        current = doc.read_text()
-        if MARK_START in current:
-            before, rest = current.split(MARK_START, 1)
-            current = before + text + rest.split(MARK_END, 1)[1]
-        else:
-            current += "\n## Real app, peer and raw baseline (`bench/harness.py`)\n\n" + text + "\n"
-        doc.write_text(current)
+        heading = "Real app, peer and raw baseline (`bench/harness.py`)"
+        write_between(REPO / "docs" / "benchmarks.md", MARK_START, MARK_END, text, heading)
 
 
 def importlib_available(name: str) -> bool:

@@ -49,6 +49,7 @@ from harness import (  # noqa: E402
     serving,
     wrk_script,
 )
+from markers import write_between  # noqa: E402
 from replica import wrk  # noqa: E402
 
 MARK_START, MARK_END = "<!-- pooling:start -->", "<!-- pooling:end -->"
@@ -201,14 +202,9 @@ def report(results: dict[tuple[str, str], dict[str, Any]], version: str, args: a
     print(text)
     if args.no_write:
         return
-    doc = REPO / "docs" / "benchmarks.md"
-    current = doc.read_text()
-    if MARK_START in current:
-        before, rest = current.split(MARK_START, 1)
-        current = before + text + rest.split(MARK_END, 1)[1]
-    else:
-        current += "\n## PgBouncer (`bench/pooling.py`)\n\n" + text + "\n"
-    doc.write_text(current)
+    write_between(
+        REPO / "docs" / "benchmarks.md", MARK_START, MARK_END, text, "PgBouncer (`bench/pooling.py`)"
+    )
 
 
 if __name__ == "__main__":

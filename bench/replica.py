@@ -55,6 +55,7 @@ from harness import (  # noqa: E402
     serving,
     wrk_script,
 )
+from markers import write_between  # noqa: E402
 
 MARK_START, MARK_END = "<!-- replica:start -->", "<!-- replica:end -->"
 MEASURED = ("me", "clerk 100-row page")
@@ -285,14 +286,9 @@ def report(results: dict[tuple[str, str], dict[str, Any]], version: str, args: a
     print(text)
     if args.no_write:
         return
-    doc = REPO / "docs" / "benchmarks.md"
-    current = doc.read_text()
-    if MARK_START in current:
-        before, rest = current.split(MARK_START, 1)
-        current = before + text + rest.split(MARK_END, 1)[1]
-    else:
-        current += "\n## A read replica (`bench/replica.py`)\n\n" + text + "\n"
-    doc.write_text(current)
+    write_between(
+        REPO / "docs" / "benchmarks.md", MARK_START, MARK_END, text, "A read replica (`bench/replica.py`)"
+    )
 
 
 if __name__ == "__main__":
