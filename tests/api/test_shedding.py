@@ -391,13 +391,14 @@ async def test_a_query_whose_client_closed_its_socket_is_abandoned(settings: Set
         await serving
 
 
-async def test_a_standing_queue_lets_newcomers_wait_only_briefly() -> None:
-    """A queue not empty for STANDING_S is standing (overload, not a burst): a newcomer is then
-    let in only if its predicted wait is within SHORT_TARGET_S (else refused at the door, at
-    once); one let in is served if it starts within the whole target (a misprediction costs it
-    a wait, not a late refusal); once the queue empties, the whole target applies again."""
-    from nextgen_gql.admission.queue import SHORT_TARGET_S, STANDING_S
+async def test_a_standing_queue_lets_no_newcomer_wait() -> None:
+    """A queue not empty for STANDING_S is standing (overload, not a burst): a newcomer then
+    starts only if a running place is free and is otherwise refused at the door, at once
+    (SHORT_TARGET_S is no wait); one let in before keeps the whole target to start in; once the
+    queue empties and nobody has been refused for OVERLOADED_S, the whole target applies again."""
+    from nextgen_gql.admission.queue import OVERLOADED_S, SHORT_TARGET_S, STANDING_S
 
+    assert SHORT_TARGET_S == 0.0
     clock = Clock()
     queue = Queue(limit=1, target_s=0.5, clock=clock)
     assert queue.arrive() is Decision.STARTED
@@ -418,21 +419,18 @@ async def test_a_standing_queue_lets_newcomers_wait_only_briefly() -> None:
         queue.release()
         assert await queue.wait(waiting) is Decision.STARTED
         waiting = newcomer
-    early = waiting
     assert queue.current_target() == SHORT_TARGET_S  # not empty for longer than STANDING_S
-    # Predicted about 2 ms per waiter ahead: some more may wait, then the door refuses.
-    admitted = []
-    while isinstance(decision := queue.arrive(), Waiter):
-        admitted.append(decision)
-    assert decision is Decision.REFUSED
-    assert 1 <= len(admitted) < SHORT_TARGET_S / 0.002
-    # Those let in while it stood wait, if they must, up to the whole target.
-    assert admitted[0].timer is not None
-    assert admitted[0].timer.when() - asyncio.get_running_loop().time() > 0.5 - 0.01
-    for waiter in [early, *admitted]:
-        queue._leave(waiter)
-    assert queue.queued == 0
-    clock.now += 1
+    # Every place taken and someone waiting: the newcomer is refused at the door.
+    assert queue.arrive() is Decision.REFUSED
+    # The one let in before keeps the whole target to start in, and starts at the next release.
+    assert waiting.timer is not None
+    assert waiting.timer.when() - asyncio.get_running_loop().time() > 0.5 - 0.05
+    clock.now += 0.002
+    queue.release()
+    assert await queue.wait(waiting) is Decision.STARTED
+    # The queue is empty but a refusal was just made: still no wait for a newcomer.
+    assert queue.current_target() == SHORT_TARGET_S and queue.arrive() is Decision.REFUSED
+    clock.now += OVERLOADED_S
     queue.release()
     assert queue.arrive() is Decision.STARTED
     late = queue.arrive()
@@ -440,11 +438,11 @@ async def test_a_standing_queue_lets_newcomers_wait_only_briefly() -> None:
     queue._leave(late)
 
 
-async def test_a_refusal_at_the_door_keeps_the_short_target_for_the_retry_after_second() -> None:
+async def test_a_refusal_at_the_door_keeps_the_worker_overloaded_for_the_retry_after_second() -> None:
     """The refused come back together after their Retry-After second: until then the worker
-    counts as overloaded, and a newcomer meeting a queue that has just emptied may wait only
-    SHORT_TARGET_S, as in a standing queue (so that the returning wave is refused at the door,
-    not let in to wait and be refused late); after it, the whole target again."""
+    counts as overloaded, and a newcomer meeting a queue that has just emptied may not wait
+    (SHORT_TARGET_S), as in a standing queue (so that the returning wave is refused at the
+    door, not let in to wait and be refused late); after it, the whole target again."""
     from nextgen_gql.admission.queue import OVERLOADED_S, SHORT_TARGET_S
 
     clock = Clock()
@@ -458,7 +456,7 @@ async def test_a_refusal_at_the_door_keeps_the_short_target_for_the_retry_after_
     assert queue.arrive() is Decision.REFUSED
     queue._leave(first)
     assert queue.queued == 0 and queue.current_target() == SHORT_TARGET_S
-    assert queue.arrive() is Decision.REFUSED  # 100 ms predicted: over the short target
+    assert queue.arrive() is Decision.REFUSED  # every place taken: no wait while overloaded
     clock.now += OVERLOADED_S
     assert queue.current_target() == 0.5
     queue.calibration = 1.0

@@ -18,14 +18,15 @@ Whether it may wait at all is decided when it arrives, from the queue's recent d
   the service is overloaded, not meeting a burst, and waiting longer would only add delay to
   what it serves, not throughput (the running places stay full either way). So is a worker
   that refused someone at the door in the last ``OVERLOADED_S`` (the ``Retry-After`` second:
-  the refused come back together, to a queue that may have just emptied). Then a newcomer is
-  let in only if its predicted wait is within ``SHORT_TARGET_S`` (25 ms) instead of the whole
-  target. This is the controlled-delay queue of "Fail at Scale" (there: 5 ms while standing,
-  100 ms otherwise), applied at the door: one let in keeps the whole target to start in, so
-  that a misprediction costs it some waiting, not a refusal after a wait. Refusals are made
-  at the door, synchronously, as a request arrives (a timer's refusal waits for the event
-  loop, which lags by tens of milliseconds under thousands of connections); only a request
-  whose queue stopped for the whole target is refused after waiting;
+  the refused come back together, to a queue that may have just emptied). Then a newcomer may
+  not wait at all (``SHORT_TARGET_S``): it starts if a running place is free, else it is
+  refused at the door. This is the controlled-delay queue of "Fail at Scale" (there: 5 ms
+  while standing, 100 ms otherwise), taken to its end at the door: under overload a wait adds
+  delay and no throughput (the places are full either way), and a request let in to wait may
+  be refused late, after a wait, by a timer that lags behind an event loop busy with
+  thousands of connections (measured: 25 ms let up to 1.1% of refusals come 500 ms late).
+  One let in before keeps the whole target to start in, so that a misprediction costs it some
+  waiting, not a refusal after a wait;
 - the estimate keeps its own score: each request that waited compares the wait it had with
   the wait predicted at its arrival, and a moving average of that ratio (never below 1, at
   most 4) scales later predictions. Little's law holds for a steady pace; under a burst (many
@@ -58,8 +59,9 @@ _SMOOTHING = 0.05
 _CALIBRATION = (1.0, 4.0)
 #: A queue not empty for this long is standing (overload, not a burst).
 STANDING_S = 0.1
-#: The longest a newcomer waits while the queue stands (at most the target).
-SHORT_TARGET_S = 0.025
+#: The longest a newcomer may wait while the worker is overloaded: none (it starts if a running
+#: place is free, and is refused at the door otherwise).
+SHORT_TARGET_S = 0.0
 #: How long a refusal at the door marks the worker overloaded (the ``Retry-After`` second: the
 #: refused come back after it, all at once).
 OVERLOADED_S = 1.0
