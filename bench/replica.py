@@ -12,7 +12,7 @@ privileges and a firm, sessions written straight in), makes a streaming replica 
 `NEXTGEN_GQL_REPLICA_DATABASE_URL`. wrk drives each scenario on each in alternation; the table
 gives requests/s, p50 and p99 (medians of the rounds), the transactions each request cost the
 database and the replica (`pg_stat_database.xact_commit`: each statement outside a transaction
-is one, and so is asyncpg's reset of a pooled connection when it is given back), and the share of queries whose reads went to the replica (its
+is one; pooled connections are given back with no reset query since 2026-12-06), and the share of queries whose reads went to the replica (its
 `/metrics`). Budgets are off (`NEXTGEN_GQL_RATE_LIMIT_POINTS=0`): points would refuse the load.
 
 Everything shares one machine here: the replica's server takes processor time from the
