@@ -120,7 +120,8 @@ class Queue:
 
     def current_target(self, now: float | None = None) -> float:
         """The longest a request arriving now may wait: the target, or ``SHORT_TARGET_S`` while
-        the queue stands (not empty for ``STANDING_S``)."""
+        the worker is overloaded (its queue not empty for ``STANDING_S``, or someone refused at
+        the door in the last ``OVERLOADED_S``)."""
         now = self.clock() if now is None else now
         if (self.queued and now - self._empty_at > STANDING_S) or now - self._refused_at < OVERLOADED_S:
             return min(self.target, SHORT_TARGET_S)
