@@ -319,69 +319,6 @@ def test_standard_webhooks_receiver_verifies_deliveries(
         assert len(report["checks"]) == 18, [c["name"] for c in report["checks"]]  # every step ran
 
 
-class HoldingReceiver:
-    """A receiver (threads, for a test driving server processes) that holds the first request
-    open until ``release`` and answers every later one 200 at once; it records each request and
-    the client port it came from."""
-
-    def __init__(self) -> None:
-        import http.server
-        import threading
-
-        self.received: list[dict[str, Any]] = []
-        self.release = threading.Event()
-        self.arrived = threading.Condition()
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                with owner.arrived:
-                    first = not owner.received
-                    owner.received.append(
-                        {
-                            "headers": {k.lower(): v for k, v in self.headers.items()},
-                            "body": body.decode(),
-                            "port": self.client_address[1],
-                        }
-                    )
-                    owner.arrived.notify_all()
-                if first:
-                    owner.release.wait(120)
-                try:
-                    self.send_response(200)
-                    self.send_header("content-length", "2")
-                    self.end_headers()
-                    self.wfile.write(b"ok")
-                except OSError:
-                    pass  # the sender is gone
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hooks/nextgen"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> HoldingReceiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def wait_for(self, count: int, timeout: float) -> list[dict[str, Any]]:
-        with self.arrived:
-            assert self.arrived.wait_for(lambda: len(self.received) >= count, timeout), (
-                f"{len(self.received)} of {count} deliveries in {timeout} s"
-            )
-            return list(self.received)
-
-
 def process_connected_from(port: int, candidates: set[int]) -> int:
     """Which of ``candidates`` holds the TCP connection whose local end is ``port`` (from /proc)."""
     inodes = set()
@@ -410,6 +347,7 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_another_process(
     from nextgen_gql.webhooks import worker
     from tests.test_outages_restart import serving_workers, wait_for
     from tests.test_server import gql, serving
+    from tests.webhook_receiver import HoldingReceiver
 
     url = databases.copy_database(demo_template, tmp_path)
     env = {"NEXTGEN_GQL_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32", "NEXTGEN_GQL_WEBHOOK_INTERVAL_S": "1"}

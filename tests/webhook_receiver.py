@@ -1,12 +1,17 @@
-"""A webhook receiver for tests: an HTTP/1.1 server on 127.0.0.1 that records every request
-and answers with the statuses it is told (200 when told nothing)."""
+"""Webhook receivers for tests, on 127.0.0.1: ``Receiver`` (asyncio, for tests that run the
+app in-process) records every request and answers with the statuses it is told (200 when told
+nothing); ``HoldingReceiver`` (threads, for tests that drive server processes) holds the first
+request open until released."""
 
 from __future__ import annotations
 
 import asyncio
+import http.server
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 
 
 @dataclass
@@ -76,3 +81,63 @@ class Receiver:
             pass
         finally:
             writer.close()
+
+
+class HoldingReceiver:
+    """A receiver (threads, for a test driving server processes) that holds the first request
+    open until ``release`` and answers every later one 200 at once; it records each request and
+    the client port it came from."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.release = threading.Event()
+        self.arrived = threading.Condition()
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                with owner.arrived:
+                    first = not owner.received
+                    owner.received.append(
+                        {
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "body": body.decode(),
+                            "port": self.client_address[1],
+                        }
+                    )
+                    owner.arrived.notify_all()
+                if first:
+                    owner.release.wait(120)
+                try:
+                    self.send_response(200)
+                    self.send_header("content-length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except OSError:
+                    pass  # the sender is gone
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks/nextgen"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> HoldingReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait_for(self, count: int, timeout: float) -> list[dict[str, Any]]:
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.received) >= count, timeout), (
+                f"{len(self.received)} of {count} deliveries in {timeout} s"
+            )
+            return list(self.received)

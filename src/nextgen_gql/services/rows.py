@@ -433,7 +433,8 @@ _ROSTER_COLUMNS = (
     " l.id, l.cmecf_account_id, l.court_id, l.account_id, l.linked_by_id, l.linked_at, " + _ACCOUNT_COLUMNS
 )
 _LINKER_COLUMNS = _ACCOUNT_COLUMNS.replace("a.", "b.")
-#: A roster entry whose link's linker was not read (``cmecf_page(linker=False)``).
+#: A related row that was not read (a roster entry's linker with ``cmecf_page(linker=False)``):
+#: whoever needs it reads it.
 NOT_READ: Any = object()
 
 

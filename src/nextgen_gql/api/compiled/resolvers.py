@@ -72,7 +72,9 @@ def batch(fn: Callable[[Runtime, list[Any], dict[str, Any]], Awaitable[list[Any]
 
 # ---------------------------------------------------------------------------- sources
 
-_UNKNOWN: Any = object()  # a relation the parent did not read: read it when asked
+#: A relation the parent did not read: read it when asked (the rows' own sentinel, so that a
+#: roster entry's unread linker passes through as it is).
+_UNKNOWN: Any = rows.NOT_READ
 
 
 class Account:
@@ -218,7 +220,7 @@ async def _roster(
         total = counted if counted is not None else -1  # not selected: never shown
         has_next, has_previous = len(entries) > size, after is not None
         for r, link, owner, linker in entries[:size]:
-            node = Legacy(r, link, owner, _UNKNOWN if linker is rows.NOT_READ else linker, owner_contact=True)
+            node = Legacy(r, link, owner, linker, owner_contact=True)
             edges.append(Edge(encode_cursor(r.login_key, r.id), node))
     else:  # the reference's own queries, models and all
         form = lists.roster_cursor_form(order, descending)
