@@ -157,6 +157,12 @@ async def test_requests_beyond_the_running_cap_wait_their_turn_and_all_run(setti
 async def test_a_queued_request_not_started_by_the_target_is_refused(settings: Settings) -> None:
     held = Held()
     async with running_api(settings.with_(max_in_flight=1, queue_target_ms=200)) as api:
+        # The queue's clock stands still, so that its estimate at the door does not depend on how
+        # long this machine takes to bring the first request to its hold (a slow machine would
+        # read it as a stall and refuse the second at the door); the target's timer is real.
+        queue = api.app.state.admission.queue
+        now = queue.clock()
+        queue.clock = lambda: now
         with mock.patch("nextgen_gql.services.nodes.visible_node", side_effect=held.__call__):
             holding = asyncio.create_task(api.post(NODE))
             await asyncio.wait_for(held.entered.wait(), 10)
