@@ -177,6 +177,20 @@ async def build_world(api: Api) -> dict[str, str | None]:
         token=james,
     )
     clerks = {f"{court} clerk": await api.sign_in(user, CLERK_PASSWORD) for court, user in CLERKS.items()}
+    # A registration with every field filled, decided: the queue's rows show them all.
+    submitted = await api.data(
+        """mutation { submitRegistration(input: {role: ATTORNEY, proHacVice: true, caseNumber: "1:26-cv-10001",
+          barNumber: "7788990", barState: "NY"}) { registration { id } errors { code } } }""",
+        court="mad",
+        token=maria,
+    )
+    await api.data(
+        """mutation($id: ID!) { decideRegistration(input: {id: $id, approve: false, reason: "No certificate."}) {
+          errors { code } } }""",
+        {"id": submitted["submitRegistration"]["registration"]["id"]},
+        court="mad",
+        token=clerks["mad clerk"],
+    )
     keys = {}
     for scope in ("RECORD_USAGE", "READ_ROSTER", "READ_REGISTRATIONS"):  # mad's service keys, a scope each
         made = await api.data(
@@ -343,6 +357,54 @@ LISTS: list[tuple[str, list[dict[str, Any]]]] = [
         [{}, {"l": 3, "a": "billing.charge", "since": "2020-01-01T00:00:00+00:00"}],
     ),
     ("{ me { username invitations { id status firm { name } invitedBy { username } decidedAt } } }", [{}]),
+    # every field of each list's rows, which the compiled path reads as plain rows (``services.rows``)
+    (
+        """query($o: CmecfAccountOrder, $s: String, $f: Int, $a: String) {
+          cmecfAccounts(orderBy: $o, search: $s, first: $f, after: $a) { totalCount
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          edges { cursor node { id login firstName lastName role court { code } linkedAt
+            linkedAccount { id username email accountNumber emailVerified isLegacy createdAt upgradedAt isShared }
+            linkedBy { username email } } } } }""",
+        [
+            {"o": {"field": "LAST_NAME", "direction": "ASC"}, "f": 3},
+            {"o": {"field": "LINKED_AT", "direction": "DESC"}, "f": 2, "a": "junk"},
+            {"s": "mor", "o": {"field": "LINKED_AT", "direction": "ASC"}},
+            {"s": "lp"},
+        ],
+    ),
+    (
+        """query($st: RegistrationStatus, $o: RegistrationOrder, $f: Int) {
+          registrations(status: $st, orderBy: $o, first: $f) { totalCount
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          edges { cursor node { id court { code } account { username email accountNumber } role proHacVice
+            caseNumber barNumber barState status submittedAt decidedAt decidedBy { username email } reason } } } }""",
+        [
+            {},
+            {"st": "APPROVED"},
+            {"st": "PENDING", "f": 1},
+            {"o": {"field": "LAST_NAME", "direction": "ASC"}},
+        ],
+    ),
+    (
+        """query($f: Int, $a: String) { auditEvents(first: $f, after: $a) { totalCount
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          edges { cursor node { id at action detail actor { username email } subject { username }
+            court { code } } } } }""",
+        [{}, {"f": 2}],
+    ),
+    (
+        """query($f: Int, $a: String) { me { firm { members(first: $f, after: $a) { totalCount
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          edges { cursor node { id username firstName email accountNumber isLegacy } } } } } }""",
+        [{}, {"f": 1}, {"f": 1, "a": "junk"}],
+    ),
+    (
+        """query($f: Int) { me { auditEvents(first: $f) { totalCount
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          edges { cursor node { id at action detail actor { username } subject { username email }
+            court { code } } } } } }""",
+        [{}, {"f": 2}],
+    ),
 ]
 
 

@@ -16,8 +16,8 @@ from nextgen_gql.models import AuditEvent
 from nextgen_gql.replica import data_read
 from nextgen_gql.services import counts, events, moments
 from nextgen_gql.services.clock import now
-from nextgen_gql.services.ordering import Sort, Window, keyset_page, moment, page_of, rows_by_ids
-from nextgen_gql.services.pagination import Page, id_page, page_size
+from nextgen_gql.services.ordering import KeysetPage, Sort, Window, keyset_page, moment, page_of, rows_by_ids
+from nextgen_gql.services.pagination import Page, id_page, id_window, page_size
 from nextgen_gql.tenancy import Court
 
 __all__ = ["account_events", "court_events", "record"]
@@ -69,6 +69,24 @@ async def court_events(
 ) -> Page[AuditEvent]:
     """A window of the court's events, newest first, filtered: by ``action`` (exactly), by the
     account that acted, and to those at or after ``since`` and before ``until``."""
+    found = await court_event_window(
+        court, win=win, action=action, actor_id=actor_id, since=since, until=until
+    )
+    return page_of(await rows_by_ids(AuditEvent, found.ids, within=("at", found.also)), found)
+
+
+@data_read
+async def court_event_window(
+    court: Court,
+    *,
+    win: Window | None = None,
+    action: str | None = None,
+    actor_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> KeysetPage:
+    """``court_events``' window as ids and cursors (with each event's time, ``also``), its
+    checks all applied, for a caller that reads the rows its own way (``rows.audit_events_by_ids``)."""
     win = win or Window(page_size(None))
     where, params = "court_id = ?", list[object]([court.code])
     if action is not None:
@@ -96,10 +114,9 @@ async def court_events(
     total = await counts.kept_count(court.code, "audit") if unfiltered else None
     # Each row's time comes with its id: on PostgreSQL the trail is partitioned by month, and
     # the page's rows are then read from the months that hold them, not from every month.
-    found = await keyset_page(
+    return await keyset_page(
         "audit_events", where, params, Sort(descending=True), win, total=total, also="at"
     )
-    return page_of(await rows_by_ids(AuditEvent, found.ids, within=("at", found.also)), found)
 
 
 @data_read
@@ -108,3 +125,14 @@ async def account_events(
 ) -> Page[AuditEvent]:
     """Events about one account (national and in every court), newest first."""
     return await _page(AuditEvent.filter(subject_id=account_id), first, after)
+
+
+@data_read
+async def account_event_window(
+    account_id: int, *, first: int | None = None, after: int | None = None
+) -> Page[int]:
+    """``account_events``' page as the events' ids, for a caller that reads the rows its own
+    way (``rows.audit_events_by_ids``)."""
+    return await id_window(
+        AuditEvent.filter(subject_id=account_id), first=first, after=after, newest_first=True
+    )

@@ -26,8 +26,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import operator
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -60,6 +61,7 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=Model)
+R = TypeVar("R")
 
 
 def fold(text: str) -> str:
@@ -454,9 +456,12 @@ async def rows_by_ids(
     return [found[i] for i in wanted if i in found]
 
 
-def page_of(rows: Sequence[M], found: KeysetPage) -> Page[M]:
-    """The rows of ``found`` (read by id, in its order) as a page with their cursors."""
-    kept = {row.pk for row in rows}
+def page_of(
+    rows: Sequence[R], found: KeysetPage, id_of: Callable[[R], int] = operator.attrgetter("id")
+) -> Page[R]:
+    """The rows of ``found`` (read by id, in its order: models, or ``services.rows``' plain
+    rows, whose id ``id_of`` tells) as a page with their cursors."""
+    kept = {id_of(row) for row in rows}
     return Page(
         rows=rows,
         has_next=found.has_next,

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound="Model")
 
-__all__ = ["MAX_PAGE_SIZE", "Page", "id_page", "page_size"]
+__all__ = ["MAX_PAGE_SIZE", "Page", "id_page", "id_window", "page_size"]
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 50
@@ -53,12 +53,36 @@ async def id_page(
     """A keyset page of ``query`` by row id (ascending, or descending with ``newest_first``);
     ``after`` is the id of the last row seen; ``total_count`` counts the whole query, unless
     the caller knows it (``total``: a kept count, ``services.counts``)."""
+    size, total, window = await _window(query, first, after, newest_first, total)
+    rows = await window.limit(size + 1)
+    return Page(
+        rows=rows[:size], has_next=len(rows) > size, has_previous=after is not None, total_count=total
+    )
+
+
+async def id_window(
+    query: QuerySet[M],
+    *,
+    first: int | None,
+    after: int | None,
+    newest_first: bool = False,
+    total: int | None = None,
+) -> Page[int]:
+    """``id_page``'s page as the rows' ids only, for a caller that reads the rows its own way
+    (the compiled GraphQL path reads them as plain rows: ``services.rows``)."""
+    size, total, window = await _window(query, first, after, newest_first, total)
+    found: Sequence[Any] = await window.limit(size + 1).values_list("id", flat=True)
+    ids = [int(i) for i in found]
+    return Page(rows=ids[:size], has_next=len(ids) > size, has_previous=after is not None, total_count=total)
+
+
+async def _window(
+    query: QuerySet[M], first: int | None, after: int | None, newest_first: bool, total: int | None
+) -> tuple[int, int, QuerySet[M]]:
+    """The page's size, the query's count, and the query in its order past ``after``."""
     size = page_size(first)
     if total is None:
         total = await query.count()
     if after is not None:
         query = query.filter(id__lt=after) if newest_first else query.filter(id__gt=after)
-    rows = await query.order_by("-id" if newest_first else "id").limit(size + 1)
-    return Page(
-        rows=rows[:size], has_next=len(rows) > size, has_previous=after is not None, total_count=total
-    )
+    return size, total, query.order_by("-id" if newest_first else "id")

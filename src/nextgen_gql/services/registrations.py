@@ -52,6 +52,7 @@ from nextgen_gql.services.linking import (
 )
 from nextgen_gql.services.mail import Mailer
 from nextgen_gql.services.ordering import (
+    KeysetPage,
     Sort,
     Window,
     fold,
@@ -467,6 +468,24 @@ async def list_registrations(
     and email and the bar number, in any case, on the registration's own folded copy
     (``search_text``): 3 characters or more anywhere (trigram indexes), 1 or 2 at the start
     of the applicant's last name (``ordering.search_condition``)."""
+    found = await registration_window(
+        court, status=status, win=win, search=search, order=order, descending=descending
+    )
+    return page_of(await rows_by_ids(Registration, found.ids), found)
+
+
+@data_read
+async def registration_window(
+    court: Court,
+    *,
+    status: RegistrationStatus | None = None,
+    win: Window | None = None,
+    search: str | None = None,
+    order: str | None = None,
+    descending: bool = False,
+) -> KeysetPage:
+    """``list_registrations``' window as ids and cursors, its rules and checks all applied, for a
+    caller that reads the rows its own way (``rows.registrations_by_ids``)."""
     win = win or Window(page_size(None))
     sort = replace(REGISTRATION_ORDERS[order], descending=descending)
     where, params = "court_id = ?", [court.code]
@@ -488,10 +507,9 @@ async def list_registrations(
     total = None if searching else await counts.kept_count(court.code, kept)
     # Searched for 3 characters or more, the trigram candidates come first (``search_index``).
     index = search_index(search.strip()) if search and searching else None
-    found = await keyset_page(
+    return await keyset_page(
         "registrations", where, params, sort, win, total=total, index=index, own_plan=searching
     )
-    return page_of(await rows_by_ids(Registration, found.ids), found)
 
 
 def applicant_keys(account: PacerAccount, bar_number: str | None) -> dict[str, str]:

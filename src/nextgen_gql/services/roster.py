@@ -10,6 +10,7 @@ from nextgen_gql.models.filing import LOGIN_MAX
 from nextgen_gql.replica import data_read
 from nextgen_gql.services import counts
 from nextgen_gql.services.ordering import (
+    KeysetPage,
     Sort,
     Window,
     keyset_page,
@@ -50,6 +51,24 @@ async def list_cmecf_accounts(
     through the trigram indexes; 1 or 2 characters at the start of the login or the last
     name: ``ordering.search_condition``); ``linked`` filters on linking.
     """
+    found = await cmecf_window(
+        court, win=win, search=search, linked=linked, order=order, descending=descending
+    )
+    return page_of(await rows_by_ids(CmecfAccount, found.ids), found)
+
+
+@data_read
+async def cmecf_window(
+    court: Court,
+    *,
+    win: Window | None = None,
+    search: str | None = None,
+    linked: bool | None = None,
+    order: str = "login",
+    descending: bool = False,
+) -> KeysetPage:
+    """``list_cmecf_accounts``' window as ids and cursors, its rules and checks all applied,
+    for a caller that reads the rows its own way (``rows.roster_entries``)."""
     win = win or Window(page_size(None))
     sort = replace(ROSTER_ORDERS[order], descending=descending)
     where, params = "court_id = ?", [court.code]
@@ -74,10 +93,9 @@ async def list_cmecf_accounts(
     index = search_index(search.strip()) if search and searching else None
     if linked is not None and not searching and sort.column in ("login_key", "last_name_key"):
         index = f"cmecf_accounts_{'linked' if linked else 'unlinked'}_{sort.column}"
-    found = await keyset_page(
+    return await keyset_page(
         "cmecf_accounts", where, params, sort, win, total=total, index=index, own_plan=searching
     )
-    return page_of(await rows_by_ids(CmecfAccount, found.ids), found)
 
 
 async def roster_sizes() -> dict[str, int]:

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import aiosqlite
 from tortoise import connections
 
-from nextgen_gql.enums import FilerRole, PrivilegeSource
+from nextgen_gql.enums import FilerRole, PrivilegeSource, RegistrationStatus
 from nextgen_gql.models.accounts import LEGACY_CUTOFF
 from nextgen_gql.replica import data_read
 from nextgen_gql.services.auth import token_hash, touch
@@ -36,15 +36,18 @@ from nextgen_gql.services.clock import now
 __all__ = [
     "NOT_READ",
     "AccountRow",
+    "AuditRow",
     "CmecfRow",
     "FirmRow",
     "LinkRow",
     "MembershipRow",
     "PrivilegeRow",
+    "RegistrationRow",
     "RosterEntry",
     "SessionFacts",
     "Viewer",
     "accounts_by_ids",
+    "audit_rows",
     "clerk_courts",
     "close_reader",
     "cmecf_page",
@@ -55,6 +58,8 @@ __all__ = [
     "memberships_of",
     "open_reader",
     "privileges_of",
+    "registration_rows",
+    "roster_entries",
     "select",
     "viewer_for_token",
 ]
@@ -447,16 +452,7 @@ async def cmecf_page(
     and ``roster.links_and_owners`` (without search or filter) in one statement. Without
     ``linker`` the account that made each link is not joined (the entry's ``linker`` is
     ``NOT_READ``); without ``count`` the size is not read (None)."""
-    columns, joins = (
-        _ROSTER_COLUMNS,
-        (
-            "FROM cmecf_accounts c LEFT JOIN cmecf_links l ON l.cmecf_account_id = c.id"
-            " LEFT JOIN pacer_accounts a ON a.id = l.account_id"
-        ),
-    )
-    if linker:
-        columns += ", " + _LINKER_COLUMNS
-        joins += " LEFT JOIN pacer_accounts b ON b.id = l.linked_by_id"
+    columns, joins = _roster_select(linker)
     where = "c.court_id = ?"
     params: list[object] = []
     # The roster's kept size (``counts``) rides along as a subquery; an empty page has no row
@@ -475,19 +471,176 @@ async def cmecf_page(
     total: int | None = None
     if count:
         total = int(found[0][-1]) if found else int((await _rows(kept, (court_code,)))[0][0])
-    entries = []
-    linker_at = 13 + ACCOUNT_WIDTH
-    for r in found:
-        linked = r[7] is not None
-        entries.append(
-            RosterEntry(
-                CmecfRow(r[0], r[1], r[2], r[3], r[4], r[5], _ROLES[r[6]]),
-                LinkRow(r[7], r[8], r[9], r[10], r[11], r[12]) if linked else None,
-                _account(r, 13) if linked else None,
-                (_account(r, linker_at) if linker else NOT_READ) if linked else None,
-            )
+    return [_entry(r, linker) for r in found], total
+
+
+def _roster_select(linker: bool) -> tuple[str, str]:
+    """The columns and joins of roster entries (``_entry``), with the linker's or without."""
+    columns, joins = (
+        _ROSTER_COLUMNS,
+        (
+            "FROM cmecf_accounts c LEFT JOIN cmecf_links l ON l.cmecf_account_id = c.id"
+            " LEFT JOIN pacer_accounts a ON a.id = l.account_id"
+        ),
+    )
+    if linker:
+        columns += ", " + _LINKER_COLUMNS
+        joins += " LEFT JOIN pacer_accounts b ON b.id = l.linked_by_id"
+    return columns, joins
+
+
+_LINKER_AT = 13 + ACCOUNT_WIDTH
+
+
+def _entry(r: Sequence[Any], linker: bool) -> RosterEntry:
+    linked = r[7] is not None
+    return RosterEntry(
+        CmecfRow(r[0], r[1], r[2], r[3], r[4], r[5], _ROLES[r[6]]),
+        LinkRow(r[7], r[8], r[9], r[10], r[11], r[12]) if linked else None,
+        _account(r, 13) if linked else None,
+        (_account(r, _LINKER_AT) if linker else NOT_READ) if linked else None,
+    )
+
+
+@data_read
+async def roster_entries(ids: Sequence[int], *, linker: bool = True) -> list[RosterEntry]:
+    """The roster entries of these legacy accounts (as ``cmecf_page`` reads them), in the order
+    given; an id no longer there is left out. A window of the roster in any order or search
+    (``roster.cmecf_window``) is read so: ``roster.list_cmecf_accounts`` and
+    ``roster.links_and_owners`` in one statement, as rows."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    columns, joins = _roster_select(linker)
+    found = await _rows(
+        f"SELECT {columns} {joins} WHERE c.id IN ({_marks(len(set(wanted)))})", sorted(set(wanted))
+    )
+    by_id = {r[0]: _entry(r, linker) for r in found}
+    return [by_id[i] for i in wanted if i in by_id]
+
+
+_STATUSES: dict[str, RegistrationStatus] = {status.value: status for status in RegistrationStatus}
+
+
+class RegistrationRow(NamedTuple):
+    """The columns of ``models.Registration`` that answers show."""
+
+    id: int
+    court_id: str
+    account_id: int
+    role: FilerRole
+    pro_hac_vice: bool
+    case_number: str | None
+    bar_number: str | None
+    bar_state: str | None
+    status: RegistrationStatus
+    submitted_raw: Any
+    decided_raw: Any
+    decided_by_id: int | None
+    reason: str | None
+    #: The applicant's account, read with the registration.
+    account_row: AccountRow
+
+    @property
+    def submitted_at(self) -> dt.datetime:
+        return _datetime(self.submitted_raw)  # type: ignore[return-value]
+
+    @property
+    def decided_at(self) -> dt.datetime | None:
+        return _datetime(self.decided_raw)
+
+
+@data_read
+async def registration_rows(ids: Sequence[int]) -> list[RegistrationRow]:
+    """These registrations, in the order given (an id no longer there is left out)."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    found = await _rows(
+        "SELECT r.id, r.court_id, r.account_id, r.role, r.pro_hac_vice, r.case_number, r.bar_number,"
+        f" r.bar_state, r.status, r.submitted_at, r.decided_at, r.decided_by_id, r.reason, {_ACCOUNT_COLUMNS}"
+        " FROM registrations r JOIN pacer_accounts a ON a.id = r.account_id"
+        f" WHERE r.id IN ({_marks(len(set(wanted)))})",
+        sorted(set(wanted)),
+    )
+    by_id = {
+        r[0]: RegistrationRow(
+            r[0],
+            r[1],
+            r[2],
+            _ROLES[r[3]],
+            bool(r[4]),
+            r[5],
+            r[6],
+            r[7],
+            _STATUSES[r[8]],
+            r[9],
+            r[10],
+            r[11],
+            r[12],
+            _account(r, 13),
         )
-    return entries, total
+        for r in found
+    }
+    return [by_id[i] for i in wanted if i in by_id]
+
+
+class AuditRow(NamedTuple):
+    """The columns of ``models.AuditEvent`` that answers show."""
+
+    id: int
+    at_raw: Any
+    action: str
+    actor_id: int | None
+    subject_id: int | None
+    court_id: str | None
+    detail: str | None
+    #: The accounts that acted and that the event is about, read with it (None: none).
+    actor_row: AccountRow | None
+    subject_row: AccountRow | None
+
+    @property
+    def at(self) -> dt.datetime:
+        return _datetime(self.at_raw)  # type: ignore[return-value]
+
+
+@data_read
+async def audit_rows(ids: Sequence[int], *, within: Sequence[Any] = ()) -> list[AuditRow]:
+    """These audit events, in the order given (an id no longer there is left out). ``within``:
+    the events' times (``KeysetPage.also``): on PostgreSQL, where the trail is partitioned by
+    month, the statement is bounded by their range and reads only the partitions that hold
+    them (as ``ordering.rows_by_ids`` does)."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    where, params = f"e.id IN ({_marks(len(set(wanted)))})", list[Any](sorted(set(wanted)))
+    if within and connections.get("default").capabilities.dialect == "postgres":
+        moments = [_datetime(v) for v in within]
+        where += " AND e.at >= ? AND e.at <= ?"
+        params += [min(moments), max(moments)]  # type: ignore[type-var]
+    found = await _rows(
+        f"SELECT e.id, e.at, e.action, e.actor_id, e.subject_id, e.court_id, e.detail, {_ACCOUNT_COLUMNS},"
+        f" {_ACCOUNT_COLUMNS.replace('a.', 'b.')} FROM audit_events e"
+        " LEFT JOIN pacer_accounts a ON a.id = e.actor_id LEFT JOIN pacer_accounts b ON b.id = e.subject_id"
+        f" WHERE {where}",
+        params,
+    )
+    subject_at = 7 + ACCOUNT_WIDTH
+    by_id = {
+        r[0]: AuditRow(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            _account(r, 7) if r[7] is not None else None,
+            _account(r, subject_at) if r[subject_at] is not None else None,
+        )
+        for r in found
+    }
+    return [by_id[i] for i in wanted if i in by_id]
 
 
 @data_read

@@ -34,6 +34,7 @@ from nextgen_gql.api.pagination import (
 from nextgen_gql.enums import CourtKeyScope
 from nextgen_gql.services import audit, firms, linking, nodes, privileges, registrations, roster, rows
 from nextgen_gql.services import courts as court_service
+from nextgen_gql.services.ordering import page_of
 from nextgen_gql.services.pagination import page_size
 from nextgen_gql.services.permissions import permissions_of
 from nextgen_gql.services.visibility import FULL_ACCESS, AccountAccess, sees_revocation_detail
@@ -222,23 +223,16 @@ async def _roster(
         for r, link, owner, linker in entries[:size]:
             node = Legacy(r, link, owner, linker, owner_contact=True)
             edges.append(Edge(encode_cursor(r.login_key, r.id), node))
-    else:  # the reference's own queries, models and all
+    else:  # the reference's window (its order, search and filter), its rows read as rows
         form = lists.roster_cursor_form(order, descending)
-        found = await roster.list_cmecf_accounts(
+        window = await roster.cmecf_window(
             court, win=_window(form, args), search=search, linked=linked, order=order, descending=descending
         )
+        read = await rows.roster_entries(window.ids, linker=("CmecfAccount", "linkedBy") in selects)
+        found = page_of(read, window, lambda entry: entry.account.id)
         total, has_next, has_previous = found.total_count, found.has_next, found.has_previous
-        links, owners = await roster.links_and_owners(list(found.rows))
-        for m, cursor in zip(found.rows, order_cursors(form, found), strict=True):
-            model_link = links.get(m.id)
-            node = Legacy(
-                m,
-                model_link,
-                owners.get(model_link.account_id) if model_link else None,
-                owners.get(model_link.linked_by_id) if model_link else None,
-                owner_contact=True,
-            )
-            edges.append(Edge(cursor, node))
+        for (r, link, owner, linker), cursor in zip(found.rows, order_cursors(form, found), strict=True):
+            edges.append(Edge(cursor, Legacy(r, link, owner, linker, owner_contact=True)))
     return [_connection(edges, has_next, has_previous, total)]
 
 
@@ -246,7 +240,7 @@ async def _registration_queue(runtime: Runtime, sources: list[Any], args: dict[s
     court = await _require_reader(runtime, CourtKeyScope.READ_REGISTRATIONS)
     order, descending = lists.registration_order(args.get("orderBy"))
     form = lists.registration_cursor_form(order, descending)
-    page = await registrations.list_registrations(
+    window = await registrations.registration_window(
         court,
         status=args.get("status"),
         win=_window(form, args),
@@ -254,6 +248,7 @@ async def _registration_queue(runtime: Runtime, sources: list[Any], args: dict[s
         order=order,
         descending=descending,
     )
+    page = page_of(await rows.registration_rows(window.ids), window)
     edges = [Edge(cursor, r) for r, cursor in zip(page.rows, order_cursors(form, page), strict=True)]
     return [_connection(edges, page.has_next, page.has_previous, page.total_count)]
 
@@ -292,7 +287,7 @@ _NODE_SOURCES: dict[str, Callable[[Any], Any]] = {
 
 async def _court_audit(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
     court = await _require_clerk(runtime)
-    page = await audit.court_events(
+    window = await audit.court_event_window(
         court,
         win=_window(lists.AUDIT_CURSORS, args),
         action=args.get("action"),
@@ -300,6 +295,7 @@ async def _court_audit(runtime: Runtime, sources: list[Any], args: dict[str, Any
         since=args.get("since"),
         until=args.get("until"),
     )
+    page = page_of(await rows.audit_rows(window.ids, within=window.also), window)
     edges = [Edge(encode_cursor(e.id), e) for e in page.rows]
     return [_connection(edges, page.has_next, page.has_previous, page.total_count)]
 
@@ -400,9 +396,9 @@ async def _own_audit(runtime: Runtime, sources: list[Account], args: dict[str, A
     after = decode_id_cursor(args.get("after"))
     values = []
     for s in sources:
-        page = await audit.account_events(s.row.id, first=args.get("first"), after=after)
-        edges = [Edge(encode_cursor(e.id), e) for e in page.rows]
-        values.append(_connection(edges, page.has_next, page.has_previous, page.total_count))
+        window = await audit.account_event_window(s.row.id, first=args.get("first"), after=after)
+        edges = [Edge(encode_cursor(e.id), e) for e in await rows.audit_rows(window.rows)]
+        values.append(_connection(edges, window.has_next, window.has_previous, window.total_count))
     return values
 
 
@@ -445,9 +441,32 @@ def _person(which: str, known: str) -> Resolver:
 # ---------------------------------------------------------------------------- relations by id
 
 
-def _account_of(column: str) -> Resolver:
+def _account_of(column: str, joined: str | None = None, tied: bool = False) -> Resolver:
+    """The account whose id is the source's ``column``. ``joined``: the attribute of a plain row
+    (``services.rows``) that carries that account, read with it (a model has none: read by id).
+    ``tied``: the account is tied to the source's court (an applicant to the court of their
+    registration), so that court's clerks see its contact details: decided here, by the rule of
+    ``visibility.decide_access``, when the viewer's clerkships are known, instead of from facts
+    read for it."""
+
     async def resolve(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
-        return await _accounts([getattr(s, column) for s in sources])
+        if joined is None:
+            return await _accounts([getattr(s, column) for s in sources])
+        clerk_of = runtime.known_clerk_courts() if tied else None
+        values: list[Any] = [None] * len(sources)
+        unread: list[int] = []
+        for i, s in enumerate(sources):
+            row = getattr(s, joined, None)
+            if row is None:
+                if getattr(s, column) is not None:
+                    unread.append(i)
+                continue
+            values[i] = Account(row, contact=True if clerk_of and s.court_id in clerk_of else None)
+        if unread:
+            read = await _accounts([getattr(sources[i], column) for i in unread])
+            for i, account in zip(unread, read, strict=True):
+                values[i] = account
+        return values
 
     return batch(resolve)
 
@@ -465,9 +484,10 @@ async def _firm_members(runtime: Runtime, sources: list[Any], args: dict[str, An
     after = decode_id_cursor(args.get("after"))
     values = []
     for firm in sources:
-        page = await firms.list_members(firm, first=args.get("first"), after=after)
-        edges = [Edge(encode_cursor(r.id), Account(r)) for r in page.rows]
-        values.append(_connection(edges, page.has_next, page.has_previous, page.total_count))
+        window = await firms.member_window(firm, first=args.get("first"), after=after)
+        found = await rows.accounts_by_ids(window.rows)
+        edges = [Edge(encode_cursor(i), Account(found[i])) for i in window.rows if i in found]
+        values.append(_connection(edges, window.has_next, window.has_previous, window.total_count))
     return values
 
 
@@ -627,7 +647,7 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     # Registration (a model)
     ("Registration", "id"): _id("Registration"),
     ("Registration", "court"): one(_court_of),
-    ("Registration", "account"): _account_of("account_id"),
+    ("Registration", "account"): _account_of("account_id", "account_row", tied=True),
     ("Registration", "role"): attr("role"),
     ("Registration", "proHacVice"): attr("pro_hac_vice"),
     ("Registration", "caseNumber"): attr("case_number"),
@@ -642,8 +662,8 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("AuditEvent", "id"): _id("AuditEvent"),
     ("AuditEvent", "at"): attr("at"),
     ("AuditEvent", "action"): attr("action"),
-    ("AuditEvent", "actor"): _account_of("actor_id"),
-    ("AuditEvent", "subject"): _account_of("subject_id"),
+    ("AuditEvent", "actor"): _account_of("actor_id", "actor_row"),
+    ("AuditEvent", "subject"): _account_of("subject_id", "subject_row"),
     ("AuditEvent", "court"): one(_event_court),
     ("AuditEvent", "detail"): attr("detail"),
     ("FirmInvitation", "id"): _id("FirmInvitation"),

@@ -113,6 +113,11 @@ class Runtime:
             self._memberships.update({i: found.get(i) for i in missing})
         return self._memberships
 
+    def known_clerk_courts(self) -> frozenset[str] | None:
+        """The courts the viewer is a clerk of, if already read (with the session, or since);
+        None otherwise: nothing is read."""
+        return self._clerk_courts
+
     async def clerk_courts(self) -> frozenset[str]:
         if self._clerk_courts is None:
             viewer = await self.viewer()
