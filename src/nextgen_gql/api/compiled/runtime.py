@@ -134,7 +134,8 @@ class Runtime:
     async def accesses(self, account_ids: Iterable[int]) -> dict[int, AccountAccess]:
         """What the viewer may see of these accounts: ``visibility.decide_access`` on facts read
         for all of them at once (the viewer's firm and clerkships, the accounts' firms and
-        courts), for the ids not decided yet."""
+        courts), for the ids not decided yet. The accounts' firms matter only to a viewer who
+        administers one: for anyone else they are not read."""
         missing = list(dict.fromkeys(i for i in account_ids if i not in self.access))
         if not missing:
             return self.access
@@ -142,16 +143,17 @@ class Runtime:
         if viewer is None:
             self.access.update(dict.fromkeys(missing, NO_ACCESS))
             return self.access
-        memberships = await self.memberships([viewer.id, *missing])
-        own = memberships[viewer.id]
+        own = (await self.memberships([viewer.id]))[viewer.id]  # known with the session, or read
+        admin_of = own.firm_id if own is not None and own.is_admin else None
+        memberships = await self.memberships(missing) if admin_of is not None else {}
         clerk_of = await self.clerk_courts()
         courts = await rows.courts_of_accounts(missing, clerk_of) if clerk_of else {}
         for account_id in missing:
-            membership = memberships[account_id]
+            membership = memberships.get(account_id)
             self.access[account_id] = decide_access(
                 viewer_id=viewer.id,
                 account_id=account_id,
-                viewer_admin_firm_id=own.firm_id if own is not None and own.is_admin else None,
+                viewer_admin_firm_id=admin_of,
                 account_firm_id=membership.firm_id if membership is not None else None,
                 viewer_clerk_courts=clerk_of,
                 account_courts=courts.get(account_id, set()),
