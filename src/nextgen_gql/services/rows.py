@@ -682,8 +682,9 @@ async def courts_of_accounts(account_ids: Iterable[int], among: Iterable[str]) -
     if not wanted or not courts:
         return tied
     where = f"account_id IN ({_marks(len(wanted))}) AND court_id IN ({_marks(len(courts))})"
+    # UNION ALL: the pairs go into sets here, the database need not sort out the repeated ones.
     found = await _rows(
-        " UNION ".join(f"SELECT account_id, court_id FROM {table} WHERE {where}" for table in _TIES),
+        " UNION ALL ".join(f"SELECT account_id, court_id FROM {table} WHERE {where}" for table in _TIES),
         [*wanted, *courts] * len(_TIES),
     )
     for account_id, court_id in found:
