@@ -246,6 +246,14 @@ def main() -> None:
             "NEXTGEN_GQL_MAIL_DIR": str(work / "mail"),
             "NEXTGEN_GQL_SUBSCRIPTIONS_PER_CONNECTION": "100",
             "NEXTGEN_GQL_SUBSCRIPTIONS_PER_ACCOUNT": str(args.subscriptions * 2),
+            # PostgreSQL requires one (authenticator secrets are sealed with it); the bench's own,
+            # the same for both workers.
+            "NEXTGEN_GQL_SECRET_KEY": os.environ.get(
+                "NEXTGEN_GQL_SECRET_KEY", "bench-subscriptions-secret-key-0123456789"
+            ),
+            # A thousand sign-ins and subscriptions from one address are the benchmark, not abuse.
+            "NEXTGEN_GQL_RATE_LIMIT_POINTS": str(10**9),
+            "NEXTGEN_GQL_MAX_WEBSOCKETS_PER_ADDRESS": str(args.subscriptions + 10),
         }
         port_b = free_port()
         argv = [str(BIN / "nextgen-gql"), "serve", "--demo", "--port"]
