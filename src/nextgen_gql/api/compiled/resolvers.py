@@ -644,7 +644,7 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("Firm", "admins"): batch(_firm_admins),
     ("Firm", "members"): batch(_firm_members),
     ("Firm", "invitations"): batch(_firm_invitations),
-    # Registration (a model)
+    # Registration (a model, or a row: rows.RegistrationRow)
     ("Registration", "id"): _id("Registration"),
     ("Registration", "court"): one(_court_of),
     ("Registration", "account"): _account_of("account_id", "account_row", tied=True),
@@ -658,7 +658,7 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("Registration", "decidedAt"): attr("decided_at"),
     ("Registration", "decidedBy"): _account_of("decided_by_id"),
     ("Registration", "reason"): attr("reason"),
-    # AuditEvent and FirmInvitation (models)
+    # AuditEvent (a model, or a row: rows.AuditRow) and FirmInvitation (a model)
     ("AuditEvent", "id"): _id("AuditEvent"),
     ("AuditEvent", "at"): attr("at"),
     ("AuditEvent", "action"): attr("action"),
