@@ -474,12 +474,13 @@ async def cmecf_page(
     return [_entry(r, linker) for r in found], total
 
 
-def _roster_select(linker: bool) -> tuple[str, str]:
-    """The columns and joins of roster entries (``_entry``), with the linker's or without."""
+def _roster_select(linker: bool, links: str = "") -> tuple[str, str]:
+    """The columns and joins of roster entries (``_entry``), with the linker's or without;
+    ``links``: a further condition on the joined links (``l``)."""
     columns, joins = (
         _ROSTER_COLUMNS,
         (
-            "FROM cmecf_accounts c LEFT JOIN cmecf_links l ON l.cmecf_account_id = c.id"
+            f"FROM cmecf_accounts c LEFT JOIN cmecf_links l ON l.cmecf_account_id = c.id{links}"
             " LEFT JOIN pacer_accounts a ON a.id = l.account_id"
         ),
     )
@@ -511,10 +512,13 @@ async def roster_entries(ids: Sequence[int], *, linker: bool = True) -> list[Ros
     wanted = list(ids)
     if not wanted:
         return []
-    columns, joins = _roster_select(linker)
-    found = await _rows(
-        f"SELECT {columns} {joins} WHERE c.id IN ({_marks(len(set(wanted)))})", sorted(set(wanted))
-    )
+    keys = sorted(set(wanted))
+    among = f"IN ({_marks(len(keys))})"
+    # The links are named by the same ids, so that they are read through their unique index
+    # whatever the planner knows of the table's size (a table not analysed yet looks small to
+    # PostgreSQL, and a hash join would then read all of it: tests/test_plans.py).
+    columns, joins = _roster_select(linker, links=f" AND l.cmecf_account_id {among}")
+    found = await _rows(f"SELECT {columns} {joins} WHERE c.id {among}", [*keys, *keys])
     by_id = {r[0]: _entry(r, linker) for r in found}
     return [by_id[i] for i in wanted if i in by_id]
 
