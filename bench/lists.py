@@ -48,19 +48,19 @@ sys.path.insert(0, str(REPO / "bench"))
 from harness import database  # noqa: E402
 from markers import write_between  # noqa: E402
 from phases import call, sign_in  # noqa: E402
+from tests.api.test_batching import linked_roster  # noqa: E402
 
 from nextgen_gql.app import create_app  # noqa: E402
-from nextgen_gql.enums import FilerRole, PrivilegeSource, RegistrationStatus  # noqa: E402
+from nextgen_gql.enums import FilerRole, RegistrationStatus  # noqa: E402
 from nextgen_gql.models import (  # noqa: E402
     AuditEvent,
     CmecfAccount,
-    CmecfLink,
-    FilingPrivilege,
     Firm,
     FirmMembership,
     PacerAccount,
     Registration,
 )
+from nextgen_gql.services.ordering import fold, search_copy  # noqa: E402
 from nextgen_gql.settings import Settings  # noqa: E402
 
 START = "<!-- lists:start -->"
@@ -155,43 +155,17 @@ async def seed(rows: int) -> None:
     admin = await PacerAccount.get(username=ADMIN[0])
     firm = await Firm.create(account_number="9100001", name="Bench & Rows LLP", created_at=at)
     await FirmMembership.create(firm_id=firm.id, account_id=admin.id, is_admin=True, joined_at=at)
-    for i in range(rows):
-        account = await PacerAccount.create(
-            account_number=f"{5_000_000 + i}",
-            username=f"bulkfiler{i:04}",
-            username_key=f"bulkfiler{i:04}",
-            first_name="Bulk",
-            last_name=f"Filer{i:04}",
-            email=f"bulk{i}@example.org",
-            password_hash="x",
-            created_at=at,
+    # The roster, its links, accounts and privileges as the batching tests make them; the keys
+    # the orders and the search read, as an import writes them (``ordering.search_copy``).
+    await linked_roster(rows)
+    bulk = CmecfAccount.filter(court_id="mad", login__startswith="bulk")
+    for legacy in await bulk:
+        await CmecfAccount.filter(id=legacy.id).update(
+            last_name_key=fold(legacy.last_name),
+            search_text=search_copy(legacy.login, legacy.first_name, legacy.last_name),
         )
-        legacy = await CmecfAccount.create(
-            court_id="mad",
-            login=f"bulk{i:04}",
-            login_key=f"bulk{i:04}",
-            first_name="Bulk",
-            last_name=f"Filer{i:04}",
-            role=FilerRole.ATTORNEY,
-            password_hash=None,
-            created_at=at,
-            last_name_key=f"filer{i:04}",
-            search_text=f"bulk{i:04} bulk filer{i:04} bulk{i}@example.org",
-        )
-        await CmecfLink.create(
-            cmecf_account_id=legacy.id,
-            court_id="mad",
-            account_id=account.id,
-            linked_by_id=account.id,
-            linked_at=at,
-        )
-        await FilingPrivilege.create(
-            account_id=account.id,
-            court_id="mad",
-            role=FilerRole.ATTORNEY,
-            source=PrivilegeSource.LINKED_LEGACY_ACCOUNT,
-            granted_at=at,
-        )
+    accounts = await PacerAccount.filter(username__startswith="bulkfiler").order_by("id")
+    for i, account in enumerate(accounts):
         await Registration.create(
             court_id="mad",
             account_id=account.id,
