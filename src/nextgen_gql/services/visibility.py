@@ -21,6 +21,7 @@ __all__ = [
     "can_view_account",
     "clerk_courts",
     "decide_access",
+    "sees_contact_of_tied",
     "sees_revocation_detail",
 ]
 
@@ -62,6 +63,14 @@ def decide_access(
     if viewer_admin_firm_id is not None and viewer_admin_firm_id == account_firm_id:
         return FULL_ACCESS
     return AccountAccess(courts=frozenset(viewer_clerk_courts & account_courts))
+
+
+def sees_contact_of_tied(*, viewer_clerk_courts: frozenset[str], court_code: str) -> bool:
+    """Whether the viewer sees the contact details of an account known to be tied to
+    ``court_code`` (an applicant to the court of their registration): its clerks do, by
+    ``decide_access``'s rule, whatever else is known of the account. False means undecided here,
+    not hidden: the other facts may still show them."""
+    return court_code in viewer_clerk_courts
 
 
 def sees_revocation_detail(

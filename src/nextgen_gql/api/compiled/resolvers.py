@@ -37,7 +37,12 @@ from nextgen_gql.services import courts as court_service
 from nextgen_gql.services.ordering import page_of
 from nextgen_gql.services.pagination import page_size
 from nextgen_gql.services.permissions import permissions_of
-from nextgen_gql.services.visibility import FULL_ACCESS, AccountAccess, sees_revocation_detail
+from nextgen_gql.services.visibility import (
+    FULL_ACCESS,
+    AccountAccess,
+    sees_contact_of_tied,
+    sees_revocation_detail,
+)
 from nextgen_gql.tenancy import UnknownCourt
 
 if TYPE_CHECKING:
@@ -445,9 +450,8 @@ def _account_of(column: str, joined: str | None = None, tied: bool = False) -> R
     """The account whose id is the source's ``column``. ``joined``: the attribute of a plain row
     (``services.rows``) that carries that account, read with it (a model has none: read by id).
     ``tied``: the account is tied to the source's court (an applicant to the court of their
-    registration), so that court's clerks see its contact details: decided here, by the rule of
-    ``visibility.decide_access``, when the viewer's clerkships are known, instead of from facts
-    read for it."""
+    registration), so that court's clerks see its contact details (``visibility.sees_contact_of_tied``),
+    decided when the viewer's clerkships are known, instead of from facts read for it."""
 
     async def resolve(runtime: Runtime, sources: list[Any], args: dict[str, Any]) -> list[Any]:
         if joined is None:
@@ -461,7 +465,10 @@ def _account_of(column: str, joined: str | None = None, tied: bool = False) -> R
                 if getattr(s, column) is not None:
                     unread.append(i)
                 continue
-            values[i] = Account(row, contact=True if clerk_of and s.court_id in clerk_of else None)
+            sees = clerk_of is not None and sees_contact_of_tied(
+                viewer_clerk_courts=clerk_of, court_code=s.court_id
+            )
+            values[i] = Account(row, contact=True if sees else None)
         if unread:
             read = await _accounts([getattr(sources[i], column) for i in unread])
             for i, account in zip(unread, read, strict=True):
